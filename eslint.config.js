@@ -1,0 +1,47 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const services = ['@chat/gateway', '@chat/session-api', '@chat/persister'];
+const noDeepImports = { group: ['@chat/*/src', '@chat/*/src/*', '**/libs/*/src/*', '**/services/*/src/*', '**/apps/*/src/*'], message: 'Import a package through its entry point.' };
+
+/** Layers: libraries never import services or apps; a service never imports another service. */
+const layer = (files, forbidden) => ({
+  files,
+  rules: {
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noDeepImports, { group: forbidden, message: 'This layer may not import that package.' }] }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'bench-results/**', 'apps/web/public/**', 'test-results/**', '.data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.config.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/no-extraneous-class': 'off',
+    },
+  },
+  layer(['libs/**'], ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/web', '@chat/standalone', '**/services/**', '**/apps/**']),
+  layer(['services/gateway/**'], [...services.filter((s) => s !== '@chat/gateway'), '**/services/**', '**/apps/**']),
+  layer(['services/session-api/**'], [...services.filter((s) => s !== '@chat/session-api'), '**/services/**', '**/apps/**']),
+  layer(['services/persister/**'], [...services.filter((s) => s !== '@chat/persister'), '**/services/**', '**/apps/**']),
+  {
+    files: ['**/*.test.ts', 'tests/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+);

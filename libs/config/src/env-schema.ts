@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS } from '@chat/protocol';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const url = (protocols: RegExp, fallback: string) =>
+  z.string().trim().default(fallback).pipe(z.url({ protocol: protocols, error: 'must be a URL like ' + fallback }));
+const list = z
+  .string()
+  .default('http://localhost:8080,http://127.0.0.1:8080,http://localhost:5173')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .default('')
+  .transform((value) => value === '1' || value === 'true');
+
+/**
+ * Every environment variable the services read, with its default. Adding one here is the
+ * only way to make a setting configurable; the README's table mirrors this list.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  CHAT_BACKEND: z.enum(['services', 'embedded']).default('services'),
+  REDIS_URL: url(/^rediss?$/, 'redis://127.0.0.1:6379'),
+  NATS_URL: url(/^(nats|tls|wss?)$/, 'nats://127.0.0.1:4222'),
+  DATABASE_URL: url(/^postgres(ql)?$/, 'postgres://postgres@127.0.0.1:5432/postgres'),
+  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('CHAT_MESSAGES'),
+  NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('chat.messages'),
+  NATS_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('persister'),
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  HOST: z.string().default('0.0.0.0'),
+  GATEWAY_PORT: port(8080),
+  API_PORT: port(8081),
+  PERSISTER_PORT: port(8082),
+  ALLOWED_ORIGINS: list,
+  MAX_MESSAGE_CHARS: positiveInt(DEFAULT_MAX_MESSAGE_CHARS),
+  MAX_FRAME_BYTES: positiveInt(DEFAULT_MAX_FRAME_BYTES),
+  RATE_LIMIT_PER_SEC: positiveInt(20),
+  RATE_LIMIT_BURST: positiveInt(40),
+  SLOW_CONSUMER_BYTES: positiveInt(4 * 1024 * 1024),
+  HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
+  PRESENCE_TTL_MS: positiveInt(30_000),
+  RECENT_MESSAGES: positiveInt(1000),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  PERSIST_BATCH_SIZE: positiveInt(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INSTANCE_ID: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DEV_SIGNIN: flag,
+  WEB_ROOT: z.string().min(1).optional(),
+});
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './index.ts';
+
+describe('loadConfig', () => {
+  it('applies the contract defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.ports).toEqual({ gateway: 8080, api: 8081, persister: 8082 });
+    expect(config.limits.maxMessageChars).toBe(4000);
+    expect(config.limits.ratePerSec).toBe(20);
+    expect(config.limits.rateBurst).toBe(40);
+    expect(config.limits.maxFrameBytes).toBe(65536);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('names the variable when a value is bad', () => {
+    expect(() => loadConfig({ GATEWAY_PORT: 'eighty' })).toThrow(/^GATEWAY_PORT: /);
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/^REDIS_URL: /);
+    expect(() => loadConfig({ MAX_MESSAGE_CHARS: '0' })).toThrow(ConfigError);
+  });
+
+  it('requires a token key where tokens are verified', () => {
+    expect(() => loadConfig({}, { requireAuth: true })).toThrow(/^JWT_SECRET: /);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }, { requireAuth: true }).jwt.secret).toBe('x'.repeat(32));
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/^JWT_SECRET: /);
+  });
+
+  it('refuses the development sign-in outside the embedded development mode', () => {
+    expect(() => loadConfig({ DEV_SIGNIN: '1' })).toThrow(/^DEV_SIGNIN: /);
+    expect(() => loadConfig({ DEV_SIGNIN: '1', CHAT_BACKEND: 'embedded', NODE_ENV: 'production' })).toThrow(/^DEV_SIGNIN: /);
+    expect(loadConfig({ DEV_SIGNIN: '1', CHAT_BACKEND: 'embedded' }).devSignIn).toBe(true);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(Object.isFrozen(config.limits)).toBe(true);
+  });
+});

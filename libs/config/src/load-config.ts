@@ -1,0 +1,123 @@
+import { hostname } from 'node:os';
+import { envSchema, type Env } from './env-schema.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly variable: string;
+
+  constructor(variable: string, problem: string, options?: { cause?: unknown }) {
+    super(`${variable}: ${problem}`, options);
+    this.variable = variable;
+  }
+}
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly backend: Env['CHAT_BACKEND'];
+  readonly instanceId: string;
+  readonly host: string;
+  readonly ports: { readonly gateway: number; readonly api: number; readonly persister: number };
+  readonly redisUrl: string;
+  readonly natsUrl: string;
+  readonly databaseUrl: string;
+  readonly queue: { readonly stream: string; readonly subjectPrefix: string; readonly consumer: string; readonly replicas: number; readonly batchSize: number };
+  readonly jwt: { readonly secret?: string; readonly jwksUrl?: string; readonly issuer?: string; readonly audience?: string };
+  readonly allowedOrigins: readonly string[];
+  readonly limits: {
+    readonly maxMessageChars: number;
+    readonly maxFrameBytes: number;
+    readonly ratePerSec: number;
+    readonly rateBurst: number;
+    readonly slowConsumerBytes: number;
+  };
+  readonly heartbeatIntervalMs: number;
+  readonly presenceTtlMs: number;
+  readonly recentMessages: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly dataDir: string;
+  readonly devSignIn: boolean;
+  readonly webRoot?: string;
+}
+
+export interface LoadOptions {
+  /** Whether this process verifies tokens (gateway, session-api), so a key must be configured. */
+  requireAuth?: boolean;
+}
+
+/** Parses the environment once into a frozen, typed config; throws ConfigError naming the variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env, options: LoadOptions = {}): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'invalid');
+  }
+  const env = parsed.data;
+  if (options.requireAuth && env.JWT_SECRET === undefined && env.JWT_JWKS_URL === undefined) {
+    throw new ConfigError('JWT_SECRET', 'set JWT_SECRET (HS256, at least 32 characters) or JWT_JWKS_URL');
+  }
+  if (env.DEV_SIGNIN && (env.NODE_ENV === 'production' || env.CHAT_BACKEND !== 'embedded')) {
+    throw new ConfigError('DEV_SIGNIN', 'the development sign-in only exists in the embedded mode outside production');
+  }
+  return deepFreeze({
+    env: env.NODE_ENV,
+    backend: env.CHAT_BACKEND,
+    instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    host: env.HOST,
+    ports: { gateway: env.GATEWAY_PORT, api: env.API_PORT, persister: env.PERSISTER_PORT },
+    redisUrl: env.REDIS_URL,
+    natsUrl: env.NATS_URL,
+    databaseUrl: env.DATABASE_URL,
+    queue: {
+      stream: env.NATS_STREAM,
+      subjectPrefix: env.NATS_SUBJECT_PREFIX,
+      consumer: env.NATS_CONSUMER,
+      replicas: env.NATS_STREAM_REPLICAS,
+      batchSize: env.PERSIST_BATCH_SIZE,
+    },
+    jwt: {
+      ...(env.JWT_SECRET === undefined ? {} : { secret: env.JWT_SECRET }),
+      ...(env.JWT_JWKS_URL === undefined ? {} : { jwksUrl: env.JWT_JWKS_URL }),
+      ...(env.JWT_ISSUER === undefined ? {} : { issuer: env.JWT_ISSUER }),
+      ...(env.JWT_AUDIENCE === undefined ? {} : { audience: env.JWT_AUDIENCE }),
+    },
+    allowedOrigins: env.ALLOWED_ORIGINS,
+    limits: {
+      maxMessageChars: env.MAX_MESSAGE_CHARS,
+      maxFrameBytes: env.MAX_FRAME_BYTES,
+      ratePerSec: env.RATE_LIMIT_PER_SEC,
+      rateBurst: env.RATE_LIMIT_BURST,
+      slowConsumerBytes: env.SLOW_CONSUMER_BYTES,
+    },
+    heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
+    presenceTtlMs: env.PRESENCE_TTL_MS,
+    recentMessages: env.RECENT_MESSAGES,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    devSignIn: env.DEV_SIGNIN,
+    ...(env.WEB_ROOT === undefined ? {} : { webRoot: env.WEB_ROOT }),
+  });
+}
+
+/** For a service's main: prints one line naming the variable and exits on a bad config. */
+export function loadConfigOrExit(options: LoadOptions = {}): Config {
+  try {
+    return loadConfig(process.env, options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,144 @@
+import type { ChatMessage, Session } from '@chat/protocol';
+
+/**
+ * The outside world, seen through narrow ports. Each has one module per technology
+ * (redis-*.ts, jetstream-*.ts, memory-*.ts); services only ever see these interfaces.
+ */
+
+export type SessionRecord = Session & { closedAt: string | null };
+
+export type MembershipAnswer = 'member' | 'not_member' | 'unknown_session';
+
+export type Reservation =
+  /** A fresh sequence number for a new message. */
+  | { status: 'reserved'; seq: number }
+  /** The same (session, user, clientMsgId) was seen before: reuse its id, seq and timestamp. */
+  | { status: 'duplicate'; id: string; seq: number; timestamp: string; committed: boolean }
+  /** Live state does not know the session (never loaded, expired, or closed). */
+  | { status: 'unknown_session' };
+
+export interface ReserveInput {
+  sessionId: string;
+  userId: string;
+  clientMsgId: string;
+  id: string;
+  timestamp: string;
+}
+
+export interface PresenceEntry {
+  sessionId: string;
+  userId: string;
+  connectionId: string;
+  userName?: string;
+}
+
+/** Live per-session state (Redis in production): membership, seq, de-duplication, recent messages, presence. */
+export interface SessionState {
+  /** Loads a session into live state; idempotent, never lowers an existing head. */
+  hydrate(session: SessionRecord, headSeq: number): Promise<void>;
+  membership(sessionId: string, userId: string): Promise<MembershipAnswer>;
+  /** Whether live state holds the session at all. */
+  exists(sessionId: string): Promise<boolean>;
+  addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
+  /** Drops every live key of the session. */
+  remove(sessionId: string): Promise<void>;
+  /** The highest seq handed out, or null when the session is not live. */
+  head(sessionId: string): Promise<number | null>;
+  /** Atomically allocates the next seq, or returns the earlier allocation for a repeated clientMsgId. */
+  reserve(input: ReserveInput): Promise<Reservation>;
+  /** Records a durable message in the recent list; true only the first time (so fan-out happens once). */
+  commit(message: ChatMessage): Promise<boolean>;
+  /** Recent committed messages with seq > afterSeq, ascending; the list is capped, so older ones may be missing. */
+  recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]>;
+  /** Registers a connection; true when it is the user's first live connection (announce a join). */
+  presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean>;
+  /** Removes a connection; true when it was the user's last (announce a leave). */
+  presenceLeave(entry: PresenceEntry): Promise<boolean>;
+  /** Extends the lease of connections that are still open. */
+  presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
+  /** Users with at least one unexpired connection, with names where known. */
+  presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]>;
+  /** Removes expired connections (of a crashed replica); returns users that have no connection left. */
+  presenceSweep(sessionId: string): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Fan-out between replicas: one channel per session, carrying serialized SessionEvent JSON. */
+export interface Bus {
+  publish(sessionId: string, payload: string): Promise<void>;
+  /** At most one subscription per session per process; payloads arrive in publish order per publisher. */
+  subscribe(sessionId: string, onPayload: (payload: string) => void): Promise<void>;
+  unsubscribe(sessionId: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Trace context and similar, carried beside the message. */
+export type QueueHeaders = Record<string, string>;
+
+/** The durable queue in front of the store. */
+export interface MessageQueue {
+  /** Resolves only once the message is durable (JetStream PubAck); de-duplicated by message id. */
+  publish(message: ChatMessage, headers?: QueueHeaders): Promise<void>;
+  /** The highest seq of the session still held by the queue, or 0. */
+  lastSeq(sessionId: string): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueuedMessage {
+  /** The raw payload, to be validated by the consumer. */
+  readonly data: Uint8Array;
+  readonly headers: QueueHeaders;
+  /** How many times this message was delivered, 1 on the first. */
+  readonly deliveryCount: number;
+  ack(): void;
+  /** Redeliver later. */
+  nak(delayMs?: number): void;
+  /** Never redeliver: the message can never be processed. */
+  term(reason: string): void;
+}
+
+/** The consuming side of the queue, for the persister. */
+export interface QueueConsumer {
+  /** Fetches batches and passes each to the handler until the signal aborts. */
+  run(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void>;
+  /** Messages waiting for the consumer, for lag metrics. */
+  pending(): Promise<number>;
+}
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+export interface HistoryRange {
+  limit: number;
+  before?: number;
+  after?: number;
+}
+
+export interface NewSession {
+  id: string;
+  title: string | null;
+  members: readonly string[];
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** The system of record (PostgreSQL, or PGlite in the embedded mode). */
+export interface ChatStore {
+  createSession(session: NewSession): Promise<SessionRecord>;
+  getSession(sessionId: string): Promise<SessionRecord | null>;
+  /** Adds members (ignoring those already in); returns the updated session or null when unknown. */
+  addMembers(sessionId: string, userIds: readonly string[]): Promise<SessionRecord | null>;
+  /** Marks the session closed; false when it did not exist or was already closed. */
+  closeSession(sessionId: string, closedAt: string): Promise<boolean>;
+  history(sessionId: string, range: HistoryRange): Promise<HistoryPage>;
+  maxSeq(sessionId: string): Promise<number>;
+  /** Idempotent multi-row insert; returns how many rows were new. */
+  insertMessages(messages: readonly ChatMessage[]): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

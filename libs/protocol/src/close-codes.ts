@@ -1,0 +1,37 @@
+/** WebSocket close codes of the contract, and whether a client should reconnect after each. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  abnormal: 1006,
+  frameTooLarge: 1009,
+  badToken: 4401,
+  forbidden: 4403,
+  sessionNotFound: 4404,
+  slowConsumer: 4408,
+  rateLimited: 4429,
+} as const;
+
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+const MEANINGS: Record<number, string> = {
+  1000: 'closed',
+  1001: 'server restarting',
+  1006: 'connection lost',
+  1009: 'frame too large',
+  4401: 'sign-in expired or invalid',
+  4403: 'not a member of this session',
+  4404: 'session not found or closed',
+  4408: 'connection too slow',
+  4429: 'rate limit exceeded',
+};
+
+export function closeCodeMeaning(code: number): string {
+  return MEANINGS[code] ?? `closed (${code})`;
+}
+
+/** Codes after which reconnecting cannot help: the client must change something first. */
+const FINAL = new Set<number>([CLOSE_CODES.normal, CLOSE_CODES.badToken, CLOSE_CODES.forbidden, CLOSE_CODES.sessionNotFound]);
+
+export function shouldReconnect(code: number): boolean {
+  return !FINAL.has(code);
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import type { ErrorCode } from './errors.ts';
+import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, type MessageLimits } from './limits.ts';
+
+export const uuid = z.uuid();
+
+export const metadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((value) => byteLengthOfJson(value) <= MAX_METADATA_BYTES, { message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON` })
+  .meta({ id: 'Metadata', description: 'Free-form JSON object, at most 4 KiB serialized.' });
+
+export const clientMsgIdSchema = z.string().min(1).max(MAX_CLIENT_MSG_ID_CHARS);
+
+/** A stored message; the same shape travels as a frame, in history and in REST responses. */
+export const chatMessageSchema = z
+  .object({
+    type: z.literal('message'),
+    id: uuid,
+    sessionId: uuid,
+    seq: z.number().int().positive(),
+    userId: uuid,
+    /** Display name from the sender's token, when it carried one (an addition to the contract). */
+    userName: z.string().optional(),
+    body: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    timestamp: z.iso.datetime({ offset: true }),
+    clientMsgId: z.string().optional(),
+  })
+  .meta({ id: 'ChatMessage' });
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+// Client → server frames. `body` has no max here: its length is checked against config, to answer `too_large`.
+export const sendFrameSchema = z.object({
+  type: z.literal('send'),
+  clientMsgId: clientMsgIdSchema,
+  body: z.string().min(1),
+  metadata: metadataSchema.optional(),
+});
+export const typingFrameSchema = z.object({ type: z.literal('typing') });
+export const pingFrameSchema = z.object({ type: z.literal('ping') });
+export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, typingFrameSchema, pingFrameSchema]);
+export type SendFrame = z.infer<typeof sendFrameSchema>;
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+// Server → client frames on the chat route.
+export const welcomeFrameSchema = z.object({
+  type: z.literal('welcome'),
+  sessionId: uuid,
+  userId: uuid,
+  connectionId: z.string(),
+  seq: z.number().int().nonnegative(),
+});
+export const ackFrameSchema = z.object({
+  type: z.literal('ack'),
+  clientMsgId: z.string(),
+  id: uuid,
+  seq: z.number().int().positive(),
+  timestamp: z.iso.datetime({ offset: true }),
+});
+export const errorFrameSchema = z.object({
+  type: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  clientMsgId: z.string().optional(),
+});
+export const pongFrameSchema = z.object({ type: z.literal('pong') });
+export const sessionClosedFrameSchema = z.object({ type: z.literal('session_closed') });
+
+// Server → client frames on the status route.
+export const presenceFrameSchema = z.object({
+  type: z.literal('presence'),
+  online: z.array(uuid),
+  /** userId → display name, for those who have one (an addition to the contract). */
+  names: z.record(z.string(), z.string()).optional(),
+});
+export const joinFrameSchema = z.object({ type: z.literal('join'), userId: uuid, userName: z.string().optional() });
+export const leaveFrameSchema = z.object({ type: z.literal('leave'), userId: uuid });
+export const typingEventFrameSchema = z.object({ type: z.literal('typing'), userId: uuid, userName: z.string().optional() });
+
+export const chatServerFrameSchema = z.discriminatedUnion('type', [
+  welcomeFrameSchema,
+  chatMessageSchema,
+  ackFrameSchema,
+  errorFrameSchema,
+  pongFrameSchema,
+  sessionClosedFrameSchema,
+]);
+export const statusServerFrameSchema = z.discriminatedUnion('type', [
+  presenceFrameSchema,
+  joinFrameSchema,
+  leaveFrameSchema,
+  typingEventFrameSchema,
+  sessionClosedFrameSchema,
+  errorFrameSchema,
+]);
+
+export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
+export type AckFrame = z.infer<typeof ackFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type PresenceFrame = z.infer<typeof presenceFrameSchema>;
+export type JoinFrame = z.infer<typeof joinFrameSchema>;
+export type LeaveFrame = z.infer<typeof leaveFrameSchema>;
+export type TypingEventFrame = z.infer<typeof typingEventFrameSchema>;
+export type ChatServerFrame = z.infer<typeof chatServerFrameSchema>;
+export type StatusServerFrame = z.infer<typeof statusServerFrameSchema>;
+
+/** Events carried on a session's fan-out channel between replicas. */
+export type SessionEvent = ChatMessage | JoinFrame | LeaveFrame | TypingEventFrame | z.infer<typeof sessionClosedFrameSchema>;
+
+export type ParsedClientFrame =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: Extract<ErrorCode, 'invalid_frame' | 'too_large'>; message: string; clientMsgId?: string };
+
+/** Parses one text frame from a client; never throws. */
+export function parseClientFrame(text: string, limits: MessageLimits): ParsedClientFrame {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'invalid_frame', message: 'Frame is not valid JSON.' };
+  }
+  const clientMsgId = pickClientMsgId(raw);
+  const parsed = clientFrameSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const tooLargeMetadata = issue?.path[0] === 'metadata' && issue.code === 'custom';
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return {
+      ok: false,
+      code: tooLargeMetadata ? 'too_large' : 'invalid_frame',
+      message: `${where}${issue?.message ?? 'invalid frame'}`,
+      ...(clientMsgId === undefined ? {} : { clientMsgId }),
+    };
+  }
+  const frame = parsed.data;
+  if (frame.type === 'send' && exceedsChars(frame.body, limits.maxMessageChars)) {
+    return { ok: false, code: 'too_large', message: `body is longer than ${limits.maxMessageChars} characters`, clientMsgId: frame.clientMsgId };
+  }
+  return { ok: true, frame };
+}
+
+function pickClientMsgId(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const value = (raw as Record<string, unknown>)['clientMsgId'];
+  return typeof value === 'string' && value.length <= MAX_CLIENT_MSG_ID_CHARS ? value : undefined;
+}
+
+/** Counts characters as code points, so an emoji is one; the UTF-16 length is a cheap upper bound. */
+export function exceedsChars(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return true;
+  return false;
+}

@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './close-codes.ts';
+export * from './limits.ts';
+export * from './frames.ts';
+export * from './rest.ts';

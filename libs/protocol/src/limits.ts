@@ -1,0 +1,17 @@
+const encoder = new TextEncoder();
+
+/** Defaults of the limits the contract names; the running values come from config. */
+export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+export const MAX_METADATA_BYTES = 4 * 1024;
+export const MAX_CLIENT_MSG_ID_CHARS = 64;
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 500;
+
+export interface MessageLimits {
+  maxMessageChars: number;
+}
+
+export function byteLengthOfJson(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).length;
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { chatMessageSchema, clientMsgIdSchema, metadataSchema, uuid } from './frames.ts';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from './limits.ts';
+
+export const MAX_TITLE_CHARS = 200;
+export const MAX_MEMBERS_PER_REQUEST = 1000;
+
+export const sessionSchema = z
+  .object({
+    id: uuid,
+    title: z.string().nullable(),
+    members: z.array(uuid),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.iso.datetime({ offset: true }),
+    closedAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .meta({ id: 'Session' });
+export type Session = z.infer<typeof sessionSchema>;
+
+export const createSessionBodySchema = z
+  .strictObject({
+    title: z.string().max(MAX_TITLE_CHARS).optional(),
+    members: z.array(uuid).max(MAX_MEMBERS_PER_REQUEST).optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .meta({ id: 'CreateSessionBody' });
+export type CreateSessionBody = z.infer<typeof createSessionBodySchema>;
+
+export const addMembersBodySchema = z
+  .strictObject({ userIds: z.array(uuid).min(1).max(MAX_MEMBERS_PER_REQUEST) })
+  .meta({ id: 'AddMembersBody' });
+export type AddMembersBody = z.infer<typeof addMembersBodySchema>;
+
+/** `body` length is checked against MAX_MESSAGE_CHARS by the handler, to answer 413 rather than 400. */
+export const postMessageBodySchema = z
+  .strictObject({
+    body: z.string().min(1),
+    clientMsgId: clientMsgIdSchema.optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .meta({ id: 'PostMessageBody' });
+export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
+
+const seqCursor = z.coerce.number().int().nonnegative();
+
+export const historyQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(HISTORY_MAX_LIMIT).default(HISTORY_DEFAULT_LIMIT),
+    before: seqCursor.optional(),
+    after: seqCursor.optional(),
+  })
+  .refine((q) => q.before === undefined || q.after === undefined, { message: 'use either before or after, not both' });
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;
+
+export const historyResponseSchema = z
+  .object({ messages: z.array(chatMessageSchema), hasMore: z.boolean() })
+  .meta({ id: 'HistoryResponse' });
+export type HistoryResponse = z.infer<typeof historyResponseSchema>;
+
+export const errorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'ErrorBody' });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const sessionIdParamSchema = z.object({ session_id: uuid });
