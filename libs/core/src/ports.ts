@@ -20,6 +20,7 @@ export type Reservation =
 export interface ReserveInput {
   sessionId: string;
   userId: string;
+  /** With userId, the de-duplication key; a message without a clientMsgId uses its own id here. */
   clientMsgId: string;
   id: string;
   timestamp: string;
@@ -46,7 +47,10 @@ export interface SessionState {
   head(sessionId: string): Promise<number | null>;
   /** Atomically allocates the next seq, or returns the earlier allocation for a repeated clientMsgId. */
   reserve(input: ReserveInput): Promise<Reservation>;
-  /** Records a durable message in the recent list; true only the first time (so fan-out happens once). */
+  /**
+   * Records a durable message in the recent list and marks its reservation (userId, clientMsgId ?? id)
+   * committed; true only the first time, so fan-out happens once.
+   */
   commit(message: ChatMessage): Promise<boolean>;
   /** Recent committed messages with seq > afterSeq, ascending; the list is capped, so older ones may be missing. */
   recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]>;

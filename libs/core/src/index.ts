@@ -1,0 +1,5 @@
+export type * from './ports.ts';
+export { MemorySessionState } from './memory-state.ts';
+export { MemoryHub, MemoryBus } from './memory-bus.ts';
+export { SessionDirectory, type Access, type Caller } from './session-directory.ts';
+export { MessageIntake, type AcceptInput, type AcceptResult } from './message-intake.ts';

@@ -1,0 +1,152 @@
+import type { ChatMessage } from '@chat/protocol';
+import type { MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+
+interface LiveSession {
+  members: Set<string>;
+  head: number;
+  dedupe: Map<string, { id: string; seq: number; timestamp: string; committed: boolean }>;
+  recent: ChatMessage[];
+  /** connectionId → lease */
+  presence: Map<string, { userId: string; userName?: string; expiresAt: number }>;
+}
+
+/** In-process live state for the embedded single-process mode; same semantics as RedisSessionState. */
+export class MemorySessionState implements SessionState {
+  readonly #sessions = new Map<string, LiveSession>();
+  readonly #recentCap: number;
+  readonly #now: () => number;
+
+  constructor(options: { recentMessages: number; now?: () => number }) {
+    this.#recentCap = options.recentMessages;
+    this.#now = options.now ?? Date.now;
+  }
+
+  hydrate(session: SessionRecord, headSeq: number): Promise<void> {
+    const live = this.#sessions.get(session.id);
+    if (live) {
+      for (const member of session.members) live.members.add(member);
+      live.head = Math.max(live.head, headSeq);
+    } else {
+      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, dedupe: new Map(), recent: [], presence: new Map() });
+    }
+    return Promise.resolve();
+  }
+
+  membership(sessionId: string, userId: string): Promise<MembershipAnswer> {
+    const live = this.#sessions.get(sessionId);
+    if (!live) return Promise.resolve('unknown_session');
+    return Promise.resolve(live.members.has(userId) ? 'member' : 'not_member');
+  }
+
+  exists(sessionId: string): Promise<boolean> {
+    return Promise.resolve(this.#sessions.has(sessionId));
+  }
+
+  addMembers(sessionId: string, userIds: readonly string[]): Promise<void> {
+    const live = this.#sessions.get(sessionId);
+    if (live) for (const userId of userIds) live.members.add(userId);
+    return Promise.resolve();
+  }
+
+  remove(sessionId: string): Promise<void> {
+    this.#sessions.delete(sessionId);
+    return Promise.resolve();
+  }
+
+  head(sessionId: string): Promise<number | null> {
+    return Promise.resolve(this.#sessions.get(sessionId)?.head ?? null);
+  }
+
+  reserve(input: ReserveInput): Promise<Reservation> {
+    const live = this.#sessions.get(input.sessionId);
+    if (!live) return Promise.resolve({ status: 'unknown_session' });
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live.dedupe.get(key);
+    if (seen) return Promise.resolve({ status: 'duplicate', ...seen });
+    live.head += 1;
+    live.dedupe.set(key, { id: input.id, seq: live.head, timestamp: input.timestamp, committed: false });
+    return Promise.resolve({ status: 'reserved', seq: live.head });
+  }
+
+  commit(message: ChatMessage): Promise<boolean> {
+    const live = this.#sessions.get(message.sessionId);
+    if (!live) return Promise.resolve(false);
+    const key = `${message.userId}:${message.clientMsgId ?? message.id}`;
+    const entry = live.dedupe.get(key);
+    if (entry?.committed) return Promise.resolve(false);
+    live.dedupe.set(key, { id: message.id, seq: message.seq, timestamp: message.timestamp, committed: true });
+    live.recent.push(message);
+    if (live.recent.length > this.#recentCap) live.recent.splice(0, live.recent.length - this.#recentCap);
+    return Promise.resolve(true);
+  }
+
+  recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]> {
+    const live = this.#sessions.get(sessionId);
+    const found = (live?.recent ?? []).filter((message) => message.seq > afterSeq);
+    return Promise.resolve(found.sort((a, b) => a.seq - b.seq));
+  }
+
+  presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
+    const live = this.#sessions.get(entry.sessionId);
+    if (!live) return Promise.resolve(false);
+    this.#expire(live);
+    const first = !this.#hasUser(live, entry.userId);
+    live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
+    return Promise.resolve(first);
+  }
+
+  presenceLeave(entry: PresenceEntry): Promise<boolean> {
+    const live = this.#sessions.get(entry.sessionId);
+    if (!live?.presence.delete(entry.connectionId)) return Promise.resolve(false);
+    return Promise.resolve(!this.#hasUser(live, entry.userId));
+  }
+
+  presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+    for (const entry of entries) {
+      const lease = this.#sessions.get(entry.sessionId)?.presence.get(entry.connectionId);
+      if (lease) lease.expiresAt = this.#now() + ttlMs;
+    }
+    return Promise.resolve();
+  }
+
+  presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]> {
+    const live = this.#sessions.get(sessionId);
+    if (!live) return Promise.resolve([]);
+    const now = this.#now();
+    const users = new Map<string, string | undefined>();
+    for (const lease of live.presence.values()) if (lease.expiresAt > now) users.set(lease.userId, lease.userName ?? users.get(lease.userId));
+    return Promise.resolve([...users].map(([userId, userName]) => (userName === undefined ? { userId } : { userId, userName })));
+  }
+
+  presenceSweep(sessionId: string): Promise<string[]> {
+    const live = this.#sessions.get(sessionId);
+    if (!live) return Promise.resolve([]);
+    const expiredUsers = this.#expire(live);
+    return Promise.resolve(expiredUsers.filter((userId) => !this.#hasUser(live, userId)));
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #expire(live: LiveSession): string[] {
+    const now = this.#now();
+    const users: string[] = [];
+    for (const [connectionId, lease] of live.presence) {
+      if (lease.expiresAt <= now) {
+        live.presence.delete(connectionId);
+        users.push(lease.userId);
+      }
+    }
+    return [...new Set(users)];
+  }
+
+  #hasUser(live: LiveSession, userId: string): boolean {
+    for (const lease of live.presence.values()) if (lease.userId === userId) return true;
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatMessage } from '@chat/protocol';
+import type { Bus, MessageQueue, QueueHeaders, SessionState } from './ports.ts';
+import type { SessionDirectory } from './session-directory.ts';
+
+export interface AcceptInput {
+  sessionId: string;
+  userId: string;
+  userName?: string;
+  /** Absent for REST posts without one: such a message is never de-duplicated. */
+  clientMsgId?: string;
+  body: string;
+  metadata?: Record<string, unknown>;
+  /** Trace context to carry to the persister. */
+  headers?: QueueHeaders;
+}
+
+export type AcceptResult =
+  | { ok: true; message: ChatMessage; duplicate: boolean }
+  | { ok: false; code: 'not_found' | 'unavailable'; cause?: unknown };
+
+/**
+ * The path every message takes, from WebSocket or REST: seq and de-duplication in live state,
+ * durable in the queue, then committed to the recent list and fanned out. The caller may
+ * acknowledge only an `ok` result, which is durable by then.
+ */
+export class MessageIntake {
+  readonly #state: SessionState;
+  readonly #queue: MessageQueue;
+  readonly #bus: Bus;
+  readonly #directory: SessionDirectory;
+  readonly #now: () => number;
+
+  constructor(deps: { state: SessionState; queue: MessageQueue; bus: Bus; directory: SessionDirectory; now?: () => number }) {
+    this.#state = deps.state;
+    this.#queue = deps.queue;
+    this.#bus = deps.bus;
+    this.#directory = deps.directory;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async accept(input: AcceptInput): Promise<AcceptResult> {
+    const candidate = { id: randomUUID(), timestamp: new Date(this.#now()).toISOString() };
+    // Without a clientMsgId the message's own id is its de-duplication key, which never repeats.
+    const clientMsgId = input.clientMsgId ?? candidate.id;
+    try {
+      let reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+      if (reservation.status === 'unknown_session') {
+        if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
+        reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+        if (reservation.status === 'unknown_session') return { ok: false, code: 'not_found' };
+      }
+      const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
+      const message = buildMessage(input, input.clientMsgId, allocated);
+      if (reservation.status === 'duplicate' && reservation.committed) return { ok: true, message, duplicate: true };
+      // A duplicate that is not committed yet is a retry of a send whose first attempt failed or is
+      // still in flight: publishing again is safe (the queue de-duplicates by id), and it fills the seq.
+      await this.#queue.publish(message, input.headers);
+      if (await this.#state.commit(message)) await this.#fanOut(message);
+      return { ok: true, message, duplicate: reservation.status === 'duplicate' };
+    } catch (cause) {
+      return { ok: false, code: 'unavailable', cause };
+    }
+  }
+
+  async #fanOut(message: ChatMessage): Promise<void> {
+    try {
+      await this.#bus.publish(message.sessionId, JSON.stringify(message));
+    } catch {
+      // Durable and in the recent list already: receivers that notice the gap fetch it from there.
+    }
+  }
+}
+
+function buildMessage(input: AcceptInput, clientMsgId: string | undefined, allocated: { id: string; seq: number; timestamp: string }): ChatMessage {
+  return {
+    type: 'message',
+    id: allocated.id,
+    sessionId: input.sessionId,
+    seq: allocated.seq,
+    userId: input.userId,
+    ...(input.userName === undefined ? {} : { userName: input.userName }),
+    body: input.body,
+    metadata: input.metadata ?? {},
+    timestamp: allocated.timestamp,
+    ...(clientMsgId === undefined ? {} : { clientMsgId }),
+  };
+}
