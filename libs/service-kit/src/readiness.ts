@@ -34,12 +34,12 @@ export class Readiness {
 
   async report(): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.#checks].map(async ([name, check]) => {
+      [...this.#checks].map(async ([name, check]): Promise<[string, { ok: boolean; error?: string }]> => {
         try {
           await withTimeout(check(), this.#timeoutMs);
-          return [name, { ok: true }] as const;
+          return [name, { ok: true }];
         } catch (error) {
-          return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }] as const;
+          return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }];
         }
       }),
     );
