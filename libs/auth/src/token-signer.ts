@@ -1,0 +1,27 @@
+import { SignJWT } from 'jose';
+import { ADMIN_SCOPE } from './token-verifier.ts';
+
+export interface TokenClaims {
+  userId: string;
+  name?: string;
+  admin?: boolean;
+  /** Seconds until expiry; default one hour. */
+  ttlSeconds?: number;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Signs an HS256 token: for tests, benchmarks and the embedded mode's development sign-in. */
+export async function signToken(secret: string, claims: TokenClaims): Promise<string> {
+  const jwt = new SignJWT({
+    ...(claims.name === undefined ? {} : { name: claims.name }),
+    ...(claims.admin ? { scope: ADMIN_SCOPE } : {}),
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.userId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (claims.ttlSeconds ?? 3600));
+  if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
+  if (claims.audience !== undefined) jwt.setAudience(claims.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
