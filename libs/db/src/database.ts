@@ -1,0 +1,34 @@
+import type { ColumnType } from 'kysely';
+
+/** JSONB goes in as serialized text (the same for pg and PGlite) and comes out parsed. */
+type Json = ColumnType<Record<string, unknown>, string | undefined, string>;
+
+/** BIGINT comes back as a string from pg and as a number from PGlite. */
+type BigIntColumn = ColumnType<string | number, number, number>;
+
+export interface ChatMessagesTable {
+  id: string;
+  session_id: string;
+  seq: BigIntColumn;
+  user_id: string;
+  message: string;
+  timestamp: ColumnType<Date, string, string>;
+  metadata: Json;
+  client_msg_id: string | null;
+  user_name: string | null;
+}
+
+export interface ChatSessionsTable {
+  id: string;
+  title: string | null;
+  members: ColumnType<string[], readonly string[], readonly string[]>;
+  metadata: Json;
+  created_at: ColumnType<Date, string | undefined, never>;
+  closed_at: ColumnType<Date | null, string | null | undefined, string | null>;
+}
+
+export interface Database {
+  chat_messages: ChatMessagesTable;
+  chat_sessions: ChatSessionsTable;
+}
+

@@ -1,0 +1,140 @@
+import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionRecord } from '@chat/core';
+import type { ChatMessage } from '@chat/protocol';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { ChatMessagesTable, ChatSessionsTable, Database } from './database.ts';
+
+/** PostgreSQL allows 65,535 bind parameters per statement; a message row takes 9. */
+const MAX_ROWS_PER_INSERT = 5_000;
+
+/** The system of record over Kysely: PostgreSQL in production, PGlite in the embedded mode. */
+export class KyselyChatStore implements ChatStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async createSession(session: NewSession): Promise<SessionRecord> {
+    const row = await this.#db
+      .insertInto('chat_sessions')
+      .values({
+        id: session.id,
+        title: session.title,
+        members: [...new Set(session.members)],
+        metadata: JSON.stringify(session.metadata),
+        created_at: session.createdAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSession(row);
+  }
+
+  async getSession(sessionId: string): Promise<SessionRecord | null> {
+    const row = await this.#db.selectFrom('chat_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    return row === undefined ? null : toSession(row);
+  }
+
+  async addMembers(sessionId: string, userIds: readonly string[]): Promise<SessionRecord | null> {
+    // One statement, so concurrent additions cannot lose each other; keeps the order of first appearance.
+    const fresh = sql<string[]>`array(
+      select u from unnest(${[...userIds]}::uuid[]) with ordinality as t(u, i)
+      where u <> all(chat_sessions.members) group by u order by min(i))`;
+    const row = await this.#db
+      .updateTable('chat_sessions')
+      .set({ members: sql<string[]>`members || ${fresh}` })
+      .where('id', '=', sessionId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : toSession(row);
+  }
+
+  async closeSession(sessionId: string, closedAt: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('chat_sessions')
+      .set({ closed_at: closedAt })
+      .where('id', '=', sessionId)
+      .where('closed_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
+    // One row past the page tells whether more exist in that direction.
+    let query = this.#db.selectFrom('chat_messages').selectAll().where('session_id', '=', sessionId).limit(range.limit + 1);
+    if (range.after !== undefined) query = query.where('seq', '>', range.after);
+    if (range.before !== undefined) query = query.where('seq', '<', range.before);
+    // `after` catches up from a point, so it reads forwards; otherwise read backwards from the head or `before`.
+    const forwards = range.after !== undefined;
+    const rows = await query.orderBy('seq', forwards ? 'asc' : 'desc').execute();
+    const page = rows.slice(0, range.limit).map(toMessage);
+    return { messages: forwards ? page : page.reverse(), hasMore: rows.length > range.limit };
+  }
+
+  async maxSeq(sessionId: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('chat_messages')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .where('session_id', '=', sessionId)
+      .executeTakeFirst();
+    return row?.max == null ? 0 : Number(row.max);
+  }
+
+  async insertMessages(messages: readonly ChatMessage[]): Promise<number> {
+    let inserted = 0;
+    for (let start = 0; start < messages.length; start += MAX_ROWS_PER_INSERT) {
+      const rows = messages.slice(start, start + MAX_ROWS_PER_INSERT).map(toRow);
+      // No conflict target: a repeated id and a repeated (session_id, seq) are both skipped.
+      const result = await this.#db.insertInto('chat_messages').values(rows).onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+      inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    return inserted;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
+
+function toRow(message: ChatMessage): Insertable<ChatMessagesTable> {
+  return {
+    id: message.id,
+    session_id: message.sessionId,
+    seq: message.seq,
+    user_id: message.userId,
+    message: message.body,
+    timestamp: message.timestamp,
+    metadata: JSON.stringify(message.metadata),
+    client_msg_id: message.clientMsgId ?? null,
+    user_name: message.userName ?? null,
+  };
+}
+
+function toMessage(row: Selectable<ChatMessagesTable>): ChatMessage {
+  return {
+    type: 'message',
+    id: row.id,
+    sessionId: row.session_id,
+    seq: Number(row.seq),
+    userId: row.user_id,
+    ...(row.user_name === null ? {} : { userName: row.user_name }),
+    body: row.message,
+    metadata: row.metadata,
+    timestamp: row.timestamp.toISOString(),
+    ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
+  };
+}
+
+function toSession(row: Selectable<ChatSessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    title: row.title,
+    members: row.members,
+    metadata: row.metadata,
+    createdAt: row.created_at.toISOString(),
+    closedAt: row.closed_at === null ? null : row.closed_at.toISOString(),
+  };
+}

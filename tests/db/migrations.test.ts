@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDatabase, migrateDown, migrateToLatest, migrations, type Database } from '@chat/db';
+import { sql, type Kysely } from 'kysely';
+import { requireService } from '../support/services.ts';
+import { TEST_DATABASE_URL } from './backends.ts';
+
+const postgresUp = await requireService('PostgreSQL', '127.0.0.1', 5432);
+
+async function tables(db: Kysely<Database>): Promise<string[]> {
+  const result = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables
+    where table_schema = current_schema() and table_name like 'chat_%' order by table_name`.execute(db);
+  return result.rows.map((row) => row.table_name);
+}
+
+async function columns(db: Kysely<Database>, table: string): Promise<Record<string, string>> {
+  const result = await sql<{ column_name: string; data_type: string; is_nullable: string }>`
+    select column_name, data_type, is_nullable from information_schema.columns
+    where table_schema = current_schema() and table_name = ${table}`.execute(db);
+  return Object.fromEntries(result.rows.map((row) => [row.column_name, `${row.data_type}${row.is_nullable === 'YES' ? ' null' : ''}`]));
+}
+
+async function indexes(db: Kysely<Database>): Promise<string[]> {
+  const result = await sql<{ indexdef: string }>`
+    select indexdef from pg_indexes where schemaname = current_schema() and tablename = 'chat_messages' order by indexname`.execute(db);
+  return result.rows.map((row) => row.indexdef.replace(/ USING btree/, '').replace(/public\./g, ''));
+}
+
+/** Each backend gets a database of its own, since going down drops the tables every other suite uses. */
+const backends: { name: string; available: boolean; open: () => Promise<{ db: Kysely<Database>; dispose: () => Promise<void> }> }[] = [
+  {
+    name: 'PostgreSQL',
+    available: postgresUp,
+    open: async () => {
+      const name = `migrations_${randomUUID().replaceAll('-', '')}`;
+      const admin = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+      await sql`create database ${sql.id(name)}`.execute(admin);
+      const url = new URL(TEST_DATABASE_URL);
+      url.pathname = `/${name}`;
+      const db = createDatabase({ kind: 'postgres', url: url.toString() });
+      const dispose = async () => {
+        await db.destroy();
+        await sql`drop database ${sql.id(name)}`.execute(admin);
+        await admin.destroy();
+      };
+      return { db, dispose };
+    },
+  },
+  {
+    name: 'PGlite',
+    available: true,
+    open: () => {
+      const db = createDatabase({ kind: 'pglite' });
+      return Promise.resolve({ db, dispose: () => db.destroy() });
+    },
+  },
+];
+
+for (const backend of backends) {
+  (backend.available ? describe : describe.skip)(`migrations on ${backend.name}`, () => {
+    let db: Kysely<Database>;
+    let dispose: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ db, dispose } = await backend.open());
+    });
+
+    afterAll(async () => {
+      await dispose();
+    });
+
+    it('creates the contract tables, then drops them going down, then creates them again', async () => {
+      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
+      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+
+      expect(await migrateDown(db)).toEqual({ applied: ['001-chat-tables'] });
+      expect(await tables(db)).toEqual([]);
+
+      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
+      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+    });
+
+    it('does nothing when already at the latest migration', async () => {
+      expect(await migrateToLatest(db)).toEqual({ applied: [] });
+    });
+
+    it('gives chat_messages exactly the contract columns plus client_msg_id and user_name', async () => {
+      expect(await columns(db, 'chat_messages')).toEqual({
+        id: 'uuid',
+        session_id: 'uuid',
+        seq: 'bigint',
+        user_id: 'uuid',
+        message: 'text',
+        timestamp: 'timestamp with time zone',
+        metadata: 'jsonb',
+        client_msg_id: 'text null',
+        user_name: 'text null',
+      });
+      expect(await indexes(db)).toEqual([
+        'CREATE UNIQUE INDEX chat_messages_pkey ON chat_messages (id)',
+        'CREATE INDEX idx_chat_session ON chat_messages (session_id)',
+        'CREATE UNIQUE INDEX idx_chat_session_seq ON chat_messages (session_id, seq)',
+      ]);
+    });
+
+    it('defaults metadata to an empty object', async () => {
+      const id = randomUUID();
+      await sql`insert into chat_messages (id, session_id, seq, user_id, message, timestamp)
+        values (${id}, ${randomUUID()}, 1, ${randomUUID()}, 'hi', now())`.execute(db);
+      const row = await db.selectFrom('chat_messages').select('metadata').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row.metadata).toEqual({});
+    });
+
+    it('gives chat_sessions its id, title, members, metadata and times', async () => {
+      expect(await columns(db, 'chat_sessions')).toEqual({
+        id: 'uuid',
+        title: 'text null',
+        members: 'ARRAY',
+        metadata: 'jsonb',
+        created_at: 'timestamp with time zone',
+        closed_at: 'timestamp with time zone null',
+      });
+    });
+  });
+}
