@@ -1,14 +1,39 @@
-import { Socket } from 'node:net';
+import type { describe } from '@jest/globals';
+import { createConnection } from 'node:net';
 
-const hints: Record<string, string> = {
-  PostgreSQL: 'start it with `docker compose -f deploy/docker-compose.yml up -d postgres` or your local PostgreSQL service',
-  Redis: 'start it with `docker compose -f deploy/docker-compose.yml up -d redis` or `redis-server`',
-  NATS: 'start it with `docker compose -f deploy/docker-compose.yml up -d nats` or `nats-server -js`',
+export interface ServiceAddress {
+  name: 'PostgreSQL' | 'Redis' | 'NATS';
+  host: string;
+  port: number;
+  start: string;
+}
+
+export const POSTGRES: ServiceAddress = {
+  name: 'PostgreSQL',
+  host: '127.0.0.1',
+  port: 5432,
+  start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or: docker compose up -d postgres)",
+};
+export const REDIS: ServiceAddress = {
+  name: 'Redis',
+  host: '127.0.0.1',
+  port: 6379,
+  start: "redis-server --daemonize yes --save '' --appendonly no (or: docker compose up -d redis)",
+};
+export const NATS: ServiceAddress = {
+  name: 'NATS',
+  host: '127.0.0.1',
+  port: 4222,
+  start: 'nats-server -js -sd /tmp/nats (or: docker compose up -d nats)',
 };
 
-function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const TEST_NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+function reachable(service: ServiceAddress, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new Socket();
+    const socket = createConnection({ host: service.host, port: service.port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -16,18 +41,26 @@ function canConnect(host: string, port: number, timeoutMs: number): Promise<bool
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
-    socket.connect(port, host);
   });
 }
 
 /**
- * Whether a real service the suite needs is reachable. Under CI an unreachable service fails
- * the suite; elsewhere the suite may skip, after saying loudly what is missing.
+ * Whether the real services a suite needs answer. In CI a missing service fails the run;
+ * elsewhere the suite is skipped with a loud message saying how to start the service.
  */
-export async function requireService(name: string, host: string, port: number): Promise<boolean> {
-  if (await canConnect(host, port, 2_000)) return true;
-  const message = `${name} is not reachable at ${host}:${port}; ${hints[name] ?? `start ${name}`}.`;
+export async function realServicesAvailable(...services: ServiceAddress[]): Promise<boolean> {
+  const missing: ServiceAddress[] = [];
+  for (const service of services) if (!(await reachable(service))) missing.push(service);
+  if (missing.length === 0) return true;
+  const lines = missing.map((s) => `  ${s.name} is not reachable at ${s.host}:${s.port}; start it with: ${s.start}`);
+  const message = `Real-service tests need:\n${lines.join('\n')}`;
   if (process.env['CI']) throw new Error(message);
-  console.warn(`\n*** SKIPPING: ${message} ***\n`);
+  console.warn(`\n*** SKIPPING real-service tests ***\n${message}\n`);
   return false;
+}
+
+/** `describe` when the services answer, `describe.skip` (after the loud message) otherwise; use with top-level await. */
+export async function describeWithServices(...services: ServiceAddress[]): Promise<typeof describe | typeof describe.skip> {
+  const { describe } = await import('@jest/globals');
+  return (await realServicesAvailable(...services)) ? describe : describe.skip;
 }
