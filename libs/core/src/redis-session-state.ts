@@ -1,0 +1,314 @@
+import type { Redis } from 'ioredis';
+import type { ChatMessage } from '@chat/protocol';
+import type { MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+
+export interface RedisSessionStateOptions extends RedisConnectionOptions {
+  /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
+  recentMessages: number;
+  /** How long a (user, clientMsgId) stays de-duplicated after its last write; 24 h by default. */
+  dedupeTtlSeconds?: number;
+  /** Clock for presence leases; injectable so tests can expire them. */
+  now?: () => number;
+}
+
+/**
+ * Every key of one session. The braces are literal: they make Redis Cluster hash only the id,
+ * so all of a session's keys share a slot and one Lua script may touch them together.
+ */
+export function sessionKeys(sessionId: string) {
+  const base = `sessions:{${sessionId}}`;
+  return {
+    messages: `${base}:messages`,
+    users: `${base}:users`,
+    metadata: `${base}:metadata`,
+    /** hash `<userId>:<clientMsgId>` → `id|seq|timestamp|committed(0/1)` */
+    dedupe: `${base}:dedupe`,
+    /** sorted set connectionId, scored by lease expiry (ms) */
+    presence: `${base}:presence`,
+    /** hash connectionId → userId */
+    presenceConnections: `${base}:presence:connections`,
+    /** hash userId → number of connections, so join/leave need not scan every connection */
+    presenceCounts: `${base}:presence:counts`,
+    /** hash userId → userName */
+    presenceNames: `${base}:presence:names`,
+  };
+}
+
+// Shared by the presence scripts: drop one connection of a user; true when it was the user's last.
+const DROP_CONNECTION = `
+local function drop(countsKey, namesKey, user)
+  local left = redis.call('HINCRBY', countsKey, user, -1)
+  if left <= 0 then
+    redis.call('HDEL', countsKey, user)
+    redis.call('HDEL', namesKey, user)
+    return true
+  end
+  return false
+end
+-- Removes leases that expired at or before now; returns the users left without any connection.
+local function expire(presenceKey, connectionsKey, countsKey, namesKey, now)
+  local gone = {}
+  for _, connection in ipairs(redis.call('ZRANGEBYSCORE', presenceKey, '-inf', now)) do
+    redis.call('ZREM', presenceKey, connection)
+    local user = redis.call('HGET', connectionsKey, connection)
+    redis.call('HDEL', connectionsKey, connection)
+    if user and drop(countsKey, namesKey, user) then gone[#gone + 1] = user end
+  end
+  return gone
+end
+`;
+
+const SCRIPTS = {
+  // One script so the session never looks live (metadata present) before its members are in,
+  // and so the head is raised, never lowered, with no reserve slipping in between read and write.
+  // KEYS: metadata, users. ARGV: head, createdAt, title (JSON), metadata (JSON), members...
+  chatHydrate: {
+    numberOfKeys: 2,
+    lua: `
+for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local wanted = tonumber(ARGV[1])
+if wanted > head then head = wanted end
+redis.call('HSET', KEYS[1], 'seq', head, 'createdAt', ARGV[2], 'title', ARGV[3], 'metadata', ARGV[4])
+return head`,
+  },
+  // Adds members only to a live session, so a late call after remove() leaves no orphan key.
+  // KEYS: metadata, users. ARGV: members...
+  chatAddMembers: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+return 1`,
+  },
+  // Atomic so two sends of the same clientMsgId can never both get a fresh seq, and seqs stay gapless.
+  // KEYS: metadata, dedupe. ARGV: dedupe field, id, timestamp, dedupe TTL seconds.
+  chatReserve: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
+local seen = redis.call('HGET', KEYS[2], ARGV[1])
+if seen then return {'duplicate', seen} end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. '|0')
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return {'reserved', seq}`,
+  },
+  // Atomic so concurrent commits of one message (a retry racing the first attempt) fan out once.
+  // KEYS: metadata, dedupe, messages. ARGV: dedupe field, id, seq, timestamp, message JSON, cap, TTL.
+  chatCommit: {
+    numberOfKeys: 3,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local seen = redis.call('HGET', KEYS[2], ARGV[1])
+if seen and string.sub(seen, -2) == '|1' then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+redis.call('RPUSH', KEYS[3], ARGV[5])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
+return 1`,
+  },
+  // Expires stale leases first (as the in-process state does) so a crashed replica's leftover
+  // connection cannot make a returning user look present already.
+  // KEYS: metadata, presence, connections, counts, names. ARGV: connectionId, userId, now, expiresAt, userName?
+  chatPresenceJoin: {
+    numberOfKeys: 5,
+    lua: `${DROP_CONNECTION}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+expire(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[3])
+local previous = redis.call('HGET', KEYS[3], ARGV[1])
+local first = false
+if previous ~= ARGV[2] then
+  if previous then drop(KEYS[4], KEYS[5], previous) end
+  first = redis.call('HINCRBY', KEYS[4], ARGV[2], 1) == 1
+end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+if ARGV[5] then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
+if first then return 1 end
+return 0`,
+  },
+  // KEYS: presence, connections, counts, names. ARGV: connectionId.
+  chatPresenceLeave: {
+    numberOfKeys: 4,
+    lua: `${DROP_CONNECTION}
+local user = redis.call('HGET', KEYS[2], ARGV[1])
+if not user then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if drop(KEYS[3], KEYS[4], user) then return 1 end
+return 0`,
+  },
+  // KEYS: presence, connections, counts, names. ARGV: now.
+  chatPresenceSweep: {
+    numberOfKeys: 4,
+    lua: `${DROP_CONNECTION}
+return expire(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])`,
+  },
+  // One round trip for "who is online": users of unexpired leases, each with '=' .. name or '-'.
+  // KEYS: presence, connections, names. ARGV: now.
+  chatPresenceOnline: {
+    numberOfKeys: 3,
+    readOnly: true,
+    lua: `
+local seen, out = {}, {}
+for _, connection in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  local user = redis.call('HGET', KEYS[2], connection)
+  if user and not seen[user] then
+    seen[user] = true
+    local name = redis.call('HGET', KEYS[3], user)
+    out[#out + 1] = user
+    if name then out[#out + 1] = '=' .. name else out[#out + 1] = '-' end
+  end
+end
+return out`,
+  },
+} as const;
+
+type ScriptArgument = string | number;
+type Scripted = Redis & { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument[]) => Promise<unknown> };
+
+/** Thrown when Redis answers something the scripts never return: a bug or a foreign key layout. */
+export class LiveStateCorruptError extends Error {
+  override name = 'LiveStateCorruptError';
+}
+
+/** Live session state in Redis (SESSION STATE in CONTRACT §5); same semantics as MemorySessionState. */
+export class RedisSessionState implements SessionState {
+  readonly #redis: Scripted;
+  readonly #recentCap: number;
+  readonly #dedupeTtlSeconds: number;
+  readonly #now: () => number;
+
+  constructor(options: RedisSessionStateOptions) {
+    this.#redis = connectRedis({ connectionName: 'chat-state', ...options }, { scripts: SCRIPTS }) as Scripted;
+    this.#recentCap = options.recentMessages;
+    this.#dedupeTtlSeconds = options.dedupeTtlSeconds ?? 24 * 60 * 60;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async hydrate(session: SessionRecord, headSeq: number): Promise<void> {
+    const keys = sessionKeys(session.id);
+    await this.#redis.chatHydrate(keys.metadata, keys.users, headSeq, session.createdAt, JSON.stringify(session.title), JSON.stringify(session.metadata), ...session.members);
+  }
+
+  async membership(sessionId: string, userId: string): Promise<MembershipAnswer> {
+    const keys = sessionKeys(sessionId);
+    // MULTI so a concurrent remove() cannot fall between the two reads.
+    const [live, member] = execResults(await this.#redis.multi().exists(keys.metadata).sismember(keys.users, userId).exec());
+    if (live === 0) return 'unknown_session';
+    return member === 1 ? 'member' : 'not_member';
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    return (await this.#redis.exists(sessionKeys(sessionId).metadata)) === 1;
+  }
+
+  async addMembers(sessionId: string, userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const keys = sessionKeys(sessionId);
+    await this.#redis.chatAddMembers(keys.metadata, keys.users, ...userIds);
+  }
+
+  async remove(sessionId: string): Promise<void> {
+    // One DEL of the known keys: atomic, and no KEYS/SCAN over the keyspace.
+    await this.#redis.del(...Object.values(sessionKeys(sessionId)));
+  }
+
+  async head(sessionId: string): Promise<number | null> {
+    const seq = await this.#redis.hget(sessionKeys(sessionId).metadata, 'seq');
+    return seq === null ? null : Number(seq);
+  }
+
+  async reserve(input: ReserveInput): Promise<Reservation> {
+    const keys = sessionKeys(input.sessionId);
+    const reply = await this.#redis.chatReserve(keys.metadata, keys.dedupe, `${input.userId}:${input.clientMsgId}`, input.id, input.timestamp, this.#dedupeTtlSeconds);
+    if (!Array.isArray(reply)) throw new LiveStateCorruptError(`unexpected reserve reply ${String(reply)}`);
+    const [status, value] = reply as unknown[];
+    if (status === 'unknown_session') return { status: 'unknown_session' };
+    if (status === 'reserved' && typeof value === 'number') return { status: 'reserved', seq: value };
+    if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
+    throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
+  }
+
+  async commit(message: ChatMessage): Promise<boolean> {
+    const keys = sessionKeys(message.sessionId);
+    const field = `${message.userId}:${message.clientMsgId ?? message.id}`;
+    const reply = await this.#redis.chatCommit(keys.metadata, keys.dedupe, keys.messages, field, message.id, message.seq, message.timestamp, JSON.stringify(message), this.#recentCap, this.#dedupeTtlSeconds);
+    return reply === 1;
+  }
+
+  async recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]> {
+    const raw = await this.#redis.lrange(sessionKeys(sessionId).messages, 0, -1);
+    return raw
+      .map((json) => JSON.parse(json) as ChatMessage)
+      .filter((message) => message.seq > afterSeq)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  async presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
+    const keys = sessionKeys(entry.sessionId);
+    const now = this.#now();
+    const name = entry.userName === undefined ? [] : [entry.userName];
+    const reply = await this.#redis.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
+    return reply === 1;
+  }
+
+  async presenceLeave(entry: PresenceEntry): Promise<boolean> {
+    const keys = sessionKeys(entry.sessionId);
+    const reply = await this.#redis.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId);
+    return reply === 1;
+  }
+
+  async presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
+    const expiresAt = this.#now() + ttlMs;
+    // XX: only extend leases that still exist; a swept connection must join again.
+    await Promise.all(entries.map((entry) => this.#redis.zadd(sessionKeys(entry.sessionId).presence, 'XX', expiresAt, entry.connectionId)));
+  }
+
+  async presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]> {
+    const keys = sessionKeys(sessionId);
+    const reply = stringArray(await this.#redis.chatPresenceOnline(keys.presence, keys.presenceConnections, keys.presenceNames, this.#now()));
+    const online: { userId: string; userName?: string }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const userId = reply[i] ?? '';
+      const name = reply[i + 1] ?? '-';
+      online.push(name.startsWith('=') ? { userId, userName: name.slice(1) } : { userId });
+    }
+    return online;
+  }
+
+  async presenceSweep(sessionId: string): Promise<string[]> {
+    const keys = sessionKeys(sessionId);
+    return stringArray(await this.#redis.chatPresenceSweep(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, this.#now()));
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  close(): Promise<void> {
+    return closeRedis(this.#redis);
+  }
+}
+
+function parseDedupeEntry(entry: string): { id: string; seq: number; timestamp: string; committed: boolean } {
+  const [id, seq, timestamp, committed] = entry.split('|');
+  if (id === undefined || seq === undefined || timestamp === undefined || committed === undefined) throw new LiveStateCorruptError(`bad de-duplication entry ${entry}`);
+  return { id, seq: Number(seq), timestamp, committed: committed === '1' };
+}
+
+function stringArray(reply: unknown): string[] {
+  if (!Array.isArray(reply) || !reply.every((item) => typeof item === 'string')) throw new LiveStateCorruptError(`expected a list of strings, got ${JSON.stringify(reply)}`);
+  return reply;
+}
+
+/** Unwraps MULTI results, rethrowing the first command error (a null exec means the transaction was aborted). */
+function execResults(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new LiveStateCorruptError('transaction aborted');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
