@@ -1,1 +1,32 @@
 export { createLogger, redactUrl, REDACTED, REDACTED_PATHS, type Logger } from './create-logger.ts';
+export { startTelemetry, tracesExportRequested, METRICS_CONTENT_TYPE, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
+export { METRIC_CATALOGUE, prometheusSeries, catalogueSeriesNames, type MetricSpec, type MetricKind, type MetricKey } from './metric-catalogue.ts';
+export {
+  createChatMetrics,
+  chatMetrics,
+  type ChatMetrics,
+  type WsRoute,
+  type Transport,
+  type Dependency,
+} from './chat-metrics.ts';
+export {
+  injectTraceHeaders,
+  extractContext,
+  withExtractedContext,
+  withSpan,
+  startSpanFromHeaders,
+  linkFromHeaders,
+  endSpanWithError,
+  activeTraceId,
+  getTracer,
+  SpanKind,
+  SpanStatusCode,
+  type HeaderSource,
+  type SpanOptions,
+  type Span,
+  type Context,
+} from './trace-context.ts';
+export { callDependency } from './dependency-call.ts';
+export { traceHttpRequest, type TracedRequest } from './http-tracing.ts';
+export { stopwatch, secondsSince } from './stopwatch.ts';
+export { ReadinessChecks, CheckTimeoutError, type Check, type CheckResult, type ReadinessReport } from './readiness-checks.ts';

@@ -1,0 +1,208 @@
+/**
+ * Every metric the services record, in one place. Names are what Prometheus shows: the unit
+ * is part of the name (`_seconds`, `_bytes`), counters end in `_total`, and all durations are
+ * in seconds. The dashboards may only query names listed here (a test checks it).
+ */
+
+export type MetricKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableGauge';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly kind: MetricKind;
+  /** UCUM unit as OpenTelemetry expects it: `s`, `By`, or a `{annotation}` for counts. */
+  readonly unit: string;
+  readonly description: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+/** Seconds, from 1 ms to 10 s: request/ack and delivery latencies. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** Seconds, from 0.5 ms: single Redis/NATS/PostgreSQL calls are usually sub-millisecond. */
+const DEPENDENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+/** Seconds, up to 2 minutes: a backlog after an outage drains slowly. */
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000] as const;
+
+export const METRIC_CATALOGUE = {
+  connectionsOpen: {
+    name: 'chat_connections_open',
+    kind: 'upDownCounter',
+    unit: '{connection}',
+    description: 'WebSocket connections currently open on this gateway.',
+    labels: ['route'],
+  },
+  connects: {
+    name: 'chat_connects_total',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'WebSocket connections accepted (after authentication and membership checks).',
+    labels: ['route'],
+  },
+  disconnects: {
+    name: 'chat_disconnects_total',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'WebSocket connections closed or refused, by close code.',
+    labels: ['route', 'code'],
+  },
+  framesIn: {
+    name: 'chat_frames_in_total',
+    kind: 'counter',
+    unit: '{frame}',
+    description: 'Frames received from clients, by frame type (`invalid` when unparseable).',
+    labels: ['type'],
+  },
+  framesOut: {
+    name: 'chat_frames_out_total',
+    kind: 'counter',
+    unit: '{frame}',
+    description: 'Frames sent to clients, by frame type.',
+    labels: ['type'],
+  },
+  messagesAccepted: {
+    name: 'chat_messages_accepted_total',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages made durable and acknowledged to the sender, by transport (ws or rest).',
+    labels: ['transport'],
+  },
+  errors: {
+    name: 'chat_errors_total',
+    kind: 'counter',
+    unit: '{error}',
+    description: 'Errors answered to clients, by protocol error code.',
+    labels: ['code'],
+  },
+  sendAckLatency: {
+    name: 'chat_send_ack_latency_seconds',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from receiving a send frame or POST to answering its ack (durable in the queue).',
+    labels: ['transport'],
+    buckets: LATENCY_BUCKETS,
+  },
+  fanoutDeliveryLatency: {
+    name: 'chat_fanout_delivery_latency_seconds',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from the message timestamp to writing it to a recipient socket.',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
+  slowConsumerCutoffs: {
+    name: 'chat_slow_consumer_cutoffs_total',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Connections closed because their send buffer exceeded the limit.',
+    labels: [],
+  },
+  rateLimitHits: {
+    name: 'chat_rate_limit_hits_total',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Sends or requests refused by the rate limiter, by transport.',
+    labels: ['transport'],
+  },
+  dependencyCallDuration: {
+    name: 'chat_dependency_call_duration_seconds',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Duration of calls to Redis, NATS and PostgreSQL, by dependency, operation and outcome (ok or error).',
+    labels: ['dependency', 'operation', 'outcome'],
+    buckets: DEPENDENCY_BUCKETS,
+  },
+  dependencyFailures: {
+    name: 'chat_dependency_failures_total',
+    kind: 'counter',
+    unit: '{call}',
+    description: 'Failed calls to Redis, NATS and PostgreSQL, by dependency and operation.',
+    labels: ['dependency', 'operation'],
+  },
+  persisterBatchSize: {
+    name: 'chat_persister_batch_size',
+    kind: 'histogram',
+    unit: '{message}',
+    description: 'Messages per batch written by the persister.',
+    labels: [],
+    buckets: BATCH_BUCKETS,
+  },
+  messagesPersisted: {
+    name: 'chat_messages_persisted_total',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages written to PostgreSQL by the persister (new rows only).',
+    labels: [],
+  },
+  persistLag: {
+    name: 'chat_persist_lag_seconds',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from the message timestamp to its row being committed.',
+    labels: [],
+    buckets: LAG_BUCKETS,
+  },
+  persisterPending: {
+    name: 'chat_persister_pending',
+    kind: 'gauge',
+    unit: '{message}',
+    description: 'Messages waiting in the JetStream consumer.',
+    labels: [],
+  },
+  httpRequests: {
+    name: 'chat_http_requests_total',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'HTTP requests answered, by method, route template and status code.',
+    labels: ['method', 'route', 'status'],
+  },
+  httpRequestDuration: {
+    name: 'chat_http_request_duration_seconds',
+    kind: 'histogram',
+    unit: 's',
+    description: 'HTTP request duration, by method, route template and status code.',
+    labels: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS,
+  },
+  eventLoopLag: {
+    name: 'chat_eventloop_lag_seconds',
+    kind: 'observableGauge',
+    unit: 's',
+    description: 'Event-loop delay over the last scrape interval, by statistic (p50, p99, max).',
+    labels: ['stat'],
+  },
+  heapUsed: {
+    name: 'chat_heap_used_bytes',
+    kind: 'observableGauge',
+    unit: 'By',
+    description: 'V8 heap in use.',
+    labels: [],
+  },
+  heapTotal: {
+    name: 'chat_heap_total_bytes',
+    kind: 'observableGauge',
+    unit: 'By',
+    description: 'V8 heap reserved.',
+    labels: [],
+  },
+  residentMemory: {
+    name: 'chat_process_resident_memory_bytes',
+    kind: 'observableGauge',
+    unit: 'By',
+    description: 'Resident set size of the process.',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof METRIC_CATALOGUE;
+
+/** The series names Prometheus exposes for one metric (a histogram has three). */
+export function prometheusSeries(spec: MetricSpec): string[] {
+  if (spec.kind === 'histogram') return [`${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`];
+  return [spec.name];
+}
+
+/** Every series name the services can expose, for checking dashboards and scrapes. */
+export function catalogueSeriesNames(): Set<string> {
+  return new Set(Object.values(METRIC_CATALOGUE).flatMap((spec: MetricSpec) => prometheusSeries(spec)));
+}

@@ -1,0 +1,39 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Meter } from '@opentelemetry/api';
+import { METRIC_CATALOGUE } from './metric-catalogue.ts';
+
+const NS_PER_SECOND = 1e9;
+
+/**
+ * Event-loop delay and memory as observable gauges. The delay histogram is reset at each
+ * collection, so each scrape shows the delay since the previous one. Returns a stop function.
+ */
+export function registerRuntimeMetrics(meter: Meter): () => void {
+  const c = METRIC_CATALOGUE;
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const lag = meter.createObservableGauge(c.eventLoopLag.name, { unit: c.eventLoopLag.unit, description: c.eventLoopLag.description });
+  const heapUsed = meter.createObservableGauge(c.heapUsed.name, { unit: c.heapUsed.unit, description: c.heapUsed.description });
+  const heapTotal = meter.createObservableGauge(c.heapTotal.name, { unit: c.heapTotal.unit, description: c.heapTotal.description });
+  const rss = meter.createObservableGauge(c.residentMemory.name, { unit: c.residentMemory.unit, description: c.residentMemory.description });
+  const observables = [lag, heapUsed, heapTotal, rss];
+
+  const collect = (result: { observe: (observable: (typeof observables)[number], value: number, attributes?: Record<string, string>) => void }) => {
+    // Before the first sample the histogram reports NaN percentiles and a huge min; skip them.
+    if (delay.count > 0) {
+      result.observe(lag, delay.percentile(50) / NS_PER_SECOND, { stat: 'p50' });
+      result.observe(lag, delay.percentile(99) / NS_PER_SECOND, { stat: 'p99' });
+      result.observe(lag, delay.max / NS_PER_SECOND, { stat: 'max' });
+      delay.reset();
+    }
+    const memory = process.memoryUsage();
+    result.observe(heapUsed, memory.heapUsed);
+    result.observe(heapTotal, memory.heapTotal);
+    result.observe(rss, memory.rss);
+  };
+  meter.addBatchObservableCallback(collect, observables);
+  return () => {
+    meter.removeBatchObservableCallback(collect, observables);
+    delay.disable();
+  };
+}

@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, metrics as metricsApi, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { startNodeSdk } from '@opentelemetry/sdk-node';
+import { NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { chatMetrics, METER_NAME, resetChatMetrics, type ChatMetrics } from './chat-metrics.ts';
+import { registerRuntimeMetrics } from './runtime-metrics.ts';
+import { getTracer } from './trace-context.ts';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** Tells replicas apart; defaults to INSTANCE_ID, else `<hostname>-<pid>`. */
+  instanceId?: string;
+  /** Receives every ended span (tests pass an InMemorySpanExporter); replaces the OTEL_* exporter choice. */
+  spanExporter?: SpanExporter;
+  /** Environment to read the OTEL_* switches from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Telemetry {
+  readonly metrics: ChatMetrics;
+  readonly meter: Meter;
+  readonly tracer: Tracer;
+  /** Whether spans leave the process (an OTLP or console exporter was configured). */
+  readonly exportingTraces: boolean;
+  /** A node:http handler answering the Prometheus text format; mount it at GET /metrics. */
+  handleMetrics(req: IncomingMessage, res: ServerResponse): void;
+  /** The Prometheus text for frameworks that want a body rather than a handler. */
+  renderMetrics(): Promise<string>;
+  /** Flushes pending spans and metrics, stops the SDK and unregisters the globals. */
+  shutdown(): Promise<void>;
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const EXPORT_SWITCHES = ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const;
+
+/**
+ * Traces leave the process only when a standard variable asks for it. Without one the SDK would
+ * default to OTLP on localhost:4318 and log a failure every few seconds.
+ */
+export function tracesExportRequested(env: NodeJS.ProcessEnv): boolean {
+  return EXPORT_SWITCHES.some((key) => (env[key] ?? '').trim() !== '') && (env.OTEL_TRACES_EXPORTER ?? '').trim() !== 'none';
+}
+
+function spanProcessors(options: TelemetryOptions, exporting: boolean): SpanProcessor[] | undefined {
+  if (options.spanExporter !== undefined) return [new SimpleSpanProcessor({ exporter: options.spanExporter })];
+  // undefined lets the SDK build the exporters from OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_*.
+  if (exporting) return undefined;
+  // Spans are still created (ids for logs and for propagation) but go nowhere.
+  return [new NoopSpanProcessor()];
+}
+
+let running: Telemetry | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK for one service: W3C trace context, traces exported only when
+ * OTEL_* variables say so, metrics kept for a Prometheus scrape of the service's own /metrics.
+ * Call it first thing in main, before creating clients. One per process.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (running !== undefined) throw new Error('startTelemetry was already called in this process; call shutdown() first');
+  const env = options.env ?? process.env;
+  const exporting = options.spanExporter === undefined && tracesExportRequested(env);
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer('', false, /^service\.(name|instance\.id)$/, false, true);
+
+  const sdk = startNodeSdk({
+    logLevel: env.OTEL_LOG_LEVEL ?? 'warn',
+    resourceAttributes: {
+      'service.name': options.serviceName,
+      'service.version': options.serviceVersion ?? '0.0.0',
+      'service.instance.id': options.instanceId ?? env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+      'host.name': hostname(),
+    },
+    // The stock detectors add async attributes and command lines; OTEL_RESOURCE_ATTRIBUTES is still read.
+    resourceDetectors: [],
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    spanProcessors: spanProcessors(options, exporting),
+    metricReaders: [prometheus],
+    logRecordProcessors: [],
+  });
+
+  resetChatMetrics();
+  const meter = metricsApi.getMeter(METER_NAME);
+  const stopRuntimeMetrics = registerRuntimeMetrics(meter);
+
+  const renderMetrics = async () => {
+    const { resourceMetrics } = await prometheus.collect();
+    return serializer.serialize(resourceMetrics);
+  };
+
+  const telemetry: Telemetry = {
+    metrics: chatMetrics(),
+    meter,
+    tracer: getTracer(),
+    exportingTraces: exporting,
+    renderMetrics,
+    handleMetrics(_req, res) {
+      renderMetrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+          res.end(body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`# metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        },
+      );
+    },
+    async shutdown() {
+      if (running !== telemetry) return;
+      stopRuntimeMetrics();
+      try {
+        await sdk.shutdown();
+      } finally {
+        // Unregister so a later startTelemetry in the same process (tests) can register again.
+        trace.disable();
+        metricsApi.disable();
+        propagation.disable();
+        context.disable();
+        resetChatMetrics();
+        running = undefined;
+      }
+    },
+  };
+  running = telemetry;
+  return telemetry;
+}
