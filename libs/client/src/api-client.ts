@@ -1,0 +1,78 @@
+import {
+  createSessionBodySchema,
+  errorBodySchema,
+  historyResponseSchema,
+  sessionSchema,
+  type CreateSessionBody,
+  type HistoryResponse,
+  type Session,
+} from '@chat/protocol';
+import type { z } from 'zod';
+import { ChatClientError } from './errors.ts';
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}>;
+
+export interface HistoryQuery {
+  limit?: number;
+  before?: number;
+  after?: number;
+}
+
+export interface ApiClientOptions {
+  /** Base URL of the session-api, e.g. `http://localhost:8081`; empty for the page's own origin. */
+  apiUrl: string;
+  token: string;
+  fetch?: FetchLike;
+}
+
+/** The session-api endpoints a chat client needs, with bodies checked against the protocol. */
+export class ApiClient {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #fetch: FetchLike;
+
+  constructor(options: ApiClientOptions) {
+    this.#base = options.apiUrl.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  }
+
+  history(sessionId: string, query: HistoryQuery = {}): Promise<HistoryResponse> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const suffix = params.size > 0 ? `?${params.toString()}` : '';
+    return this.#request('GET', `/api/chat/history/${encodeURIComponent(sessionId)}${suffix}`, historyResponseSchema);
+  }
+
+  createSession(body: CreateSessionBody = {}): Promise<Session> {
+    return this.#request('POST', '/api/chat/sessions', sessionSchema, createSessionBodySchema.parse(body));
+  }
+
+  getSession(sessionId: string): Promise<Session> {
+    return this.#request('GET', `/api/chat/sessions/${encodeURIComponent(sessionId)}`, sessionSchema);
+  }
+
+  async #request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.infer<S>> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Awaited<ReturnType<FetchLike>>;
+    try {
+      response = await this.#fetch(`${this.#base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (cause) {
+      throw new ChatClientError('unavailable', 'The chat service could not be reached.', { cause });
+    }
+    const json: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      const parsed = errorBodySchema.safeParse(json);
+      if (parsed.success) throw new ChatClientError(parsed.data.error.code, parsed.data.error.message);
+      throw new ChatClientError('internal', `The server answered ${response.status}.`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ChatClientError('internal', 'The server answered with an unexpected body.', { cause: parsed.error });
+    return parsed.data;
+  }
+}

@@ -1,0 +1,440 @@
+import {
+  chatServerFrameSchema,
+  statusServerFrameSchema,
+  type AckFrame,
+  type ChatMessage,
+  type ChatServerFrame,
+  type ErrorFrame,
+  type JoinFrame,
+  type LeaveFrame,
+  type PresenceFrame,
+  type SendFrame,
+  type StatusServerFrame,
+  type TypingEventFrame,
+  type WelcomeFrame,
+} from '@chat/protocol';
+import { EventEmitter } from 'eventemitter3';
+import { ApiClient, type FetchLike } from './api-client.ts';
+import { ChatStore } from './chat-store.ts';
+import { newClientMsgId } from './client-msg-id.ts';
+import type { ConnectionState } from './connection-state.ts';
+import { browserEnvironment, type EnvironmentSignals } from './environment.ts';
+import { ChatClientError, errorOfClose } from './errors.ts';
+import { ManagedSocket } from './managed-socket.ts';
+import { Outbox } from './outbox.ts';
+import { ReconnectPolicy, type BackoffOptions } from './reconnect-policy.ts';
+import type { WebSocketConstructor } from './socket.ts';
+
+export interface ChatClientOptions {
+  sessionId: string;
+  token: string;
+  /** Base of the gateway, e.g. `ws://localhost:8080`. */
+  wsUrl: string;
+  /** Base of the session-api, e.g. `http://localhost:8081`; empty for the page's origin. */
+  apiUrl: string;
+  /** Defaults to the global `WebSocket`; Node passes the `ws` package's. */
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  backoff?: BackoffOptions;
+  /** Application-level ping interval on the chat socket; 0 turns it off. */
+  heartbeatMs?: number;
+  /** Online/visibility signals; defaults to the browser's when present, `null` for none. */
+  environment?: EnvironmentSignals | null;
+  /** Resume after this seq (e.g. a cached view); omitted for a fresh view. */
+  lastSeq?: number;
+  historyPageSize?: number;
+  /** Wait before filling a hole that in-order delivery may still close by itself. */
+  gapCheckMs?: number;
+  typingTtlMs?: number;
+  /** Whether to open the status route (presence and typing). */
+  status?: boolean;
+}
+
+export interface ChatClientEvents {
+  state: [ConnectionState];
+  welcome: [WelcomeFrame];
+  message: [ChatMessage];
+  ack: [AckFrame];
+  error: [ErrorFrame];
+  pong: [];
+  session_closed: [];
+  presence: [PresenceFrame];
+  join: [JoinFrame];
+  leave: [LeaveFrame];
+  typing: [TypingEventFrame];
+  /** Messages `from..to` were missing from the live stream and were fetched from history. */
+  gap: [{ from: number; to: number }];
+}
+
+const TYPING_THROTTLE_MS = 2_000;
+
+/** One session's chat: two managed sockets, an outbox, gap repair from history, and a store for a UI. */
+export class ChatClient extends EventEmitter<ChatClientEvents> {
+  readonly store = new ChatStore();
+  readonly api: ApiClient;
+  readonly #options: ChatClientOptions;
+  readonly #chat: ManagedSocket;
+  readonly #status: ManagedSocket | undefined;
+  readonly #outbox = new Outbox();
+  readonly #environment: EnvironmentSignals | undefined;
+  readonly #unlisten: (() => void)[] = [];
+  /** Highest seq up to which this client holds every message; the resume cursor. */
+  #lastSeq: number | undefined;
+  #filling = false;
+  #fillAgain = false;
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  #typingTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastTypingSent = 0;
+  #started = false;
+  #welcomed = false;
+  /** The highest head announced by a welcome: messages up to it exist even if none arrived yet. */
+  #headSeen = 0;
+
+  constructor(options: ChatClientOptions) {
+    super();
+    this.#options = options;
+    this.#lastSeq = options.lastSeq;
+    this.api = new ApiClient({ apiUrl: options.apiUrl, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
+    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketImpl === undefined) throw new ChatClientError('invalid_input', 'No WebSocket implementation: pass the WebSocket option.');
+    const heartbeatMs = options.heartbeatMs ?? 25_000;
+    this.#chat = new ManagedSocket({
+      url: () => this.#routeUrl('chat', this.#lastSeq),
+      WebSocket: WebSocketImpl,
+      policy: new ReconnectPolicy(options.backoff),
+      onText: (text) => this.#onChatText(text),
+      onState: (state) => this.#onChatState(state),
+      ...(heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, frame: JSON.stringify({ type: 'ping' }) } } : {}),
+    });
+    if (options.status !== false) {
+      this.#status = new ManagedSocket({
+        url: () => this.#routeUrl('status'),
+        WebSocket: WebSocketImpl,
+        policy: new ReconnectPolicy(options.backoff),
+        onText: (text) => this.#onStatusText(text),
+        onState: () => undefined,
+      });
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.#chat.state;
+  }
+
+  get lastSeq(): number | undefined {
+    return this.#lastSeq;
+  }
+
+  get sessionId(): string {
+    return this.#options.sessionId;
+  }
+
+  connect(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const env = this.#environment;
+    if (env) {
+      this.#unlisten.push(
+        env.onOffline(() => this.#sockets().forEach((s) => s.goOffline())),
+        env.onOnline(() => this.#sockets().forEach((s) => s.goOnline())),
+        env.onVisible(() => this.#sockets().forEach((s) => s.retryNow())),
+      );
+      if (!env.isOnline()) this.#sockets().forEach((s) => s.goOffline());
+    }
+    this.#sockets().forEach((s) => s.start());
+  }
+
+  /** Closes both sockets for good; unacknowledged sends stay failed in the store. */
+  close(): void {
+    this.#started = false;
+    this.#unlisten.splice(0).forEach((off) => off());
+    this.#clearTimers();
+    this.#sockets().forEach((s) => s.stop());
+    this.#failAll(() => new ChatClientError('closed', 'The connection was closed.'));
+  }
+
+  /** Resolves with the ack once the message is durable; kept and resent across reconnects until then. */
+  send(body: string, metadata?: Record<string, unknown>): Promise<AckFrame> {
+    const frame: SendFrame = { type: 'send', clientMsgId: newClientMsgId(), body, ...(metadata === undefined ? {} : { metadata }) };
+    return this.#enqueue(frame);
+  }
+
+  /** Sends a failed message again with its original clientMsgId, so it cannot be stored twice. */
+  retry(clientMsgId: string): Promise<AckFrame> {
+    const failed = this.store.getState().outgoing.find((o) => o.clientMsgId === clientMsgId);
+    if (!failed) return Promise.reject(new ChatClientError('invalid_input', 'No such unsent message.'));
+    const frame: SendFrame = { type: 'send', clientMsgId, body: failed.body, ...(failed.metadata === undefined ? {} : { metadata: failed.metadata }) };
+    return this.#enqueue(frame);
+  }
+
+  /** Forgets a failed send. */
+  discard(clientMsgId: string): void {
+    this.#outbox.reject(clientMsgId, new ChatClientError('discarded', 'The message was discarded.'));
+    this.store.removeOutgoing(clientMsgId);
+  }
+
+  /** Tells others this user is typing; throttled, and dropped while disconnected. */
+  typing(): void {
+    const now = Date.now();
+    if (now - this.#lastTypingSent < TYPING_THROTTLE_MS) return;
+    if (this.#chat.send(JSON.stringify({ type: 'typing' }))) this.#lastTypingSent = now;
+  }
+
+  /** Loads the page of history before the oldest message held (the latest page when none is held). */
+  async loadOlder(limit = this.#options.historyPageSize ?? 50): Promise<void> {
+    const state = this.store.getState();
+    if (state.loadingOlder || !state.hasOlder) return;
+    const oldest = this.store.minSeq();
+    if (oldest === 1) return this.store.setOlder({ hasOlder: false });
+    this.store.setOlder({ loadingOlder: true });
+    try {
+      const page = await this.api.history(this.sessionId, oldest === undefined ? { limit } : { before: oldest, limit });
+      this.#addMessages(page.messages);
+      this.store.setOlder({ hasOlder: page.hasMore, loadingOlder: false });
+    } catch (error) {
+      this.store.setOlder({ loadingOlder: false });
+      this.store.setError(describe(error));
+      throw error;
+    }
+  }
+
+  #enqueue(frame: SendFrame): Promise<AckFrame> {
+    this.store.addOutgoing({
+      clientMsgId: frame.clientMsgId,
+      body: frame.body,
+      metadata: frame.metadata,
+      createdAt: new Date().toISOString(),
+      status: 'pending',
+    });
+    const acked = this.#outbox.add(frame);
+    if (this.#welcomed) this.#chat.send(JSON.stringify(frame));
+    return acked;
+  }
+
+  #routeUrl(route: 'chat' | 'status', lastSeq?: number): string {
+    const base = this.#options.wsUrl.replace(/\/+$/, '');
+    const params = new URLSearchParams({ token: this.#options.token });
+    if (lastSeq !== undefined) params.set('lastSeq', String(lastSeq));
+    return `${base}/ws/${route}/${encodeURIComponent(this.sessionId)}?${params.toString()}`;
+  }
+
+  #sockets(): ManagedSocket[] {
+    return this.#status ? [this.#chat, this.#status] : [this.#chat];
+  }
+
+  #onChatState(state: ConnectionState): void {
+    if (state.status !== 'open') this.#welcomed = false;
+    this.store.setConnection(state);
+    if (state.status === 'closed' && state.code !== 1000) {
+      this.#status?.stop(state.code);
+      this.#failAll(() => errorOfClose(state.code));
+    }
+    this.emit('state', state);
+  }
+
+  #onChatText(text: string): void {
+    const frame = parseFrame(text, chatServerFrameSchema);
+    if (frame) this.#onChatFrame(frame);
+  }
+
+  #onChatFrame(frame: ChatServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        return this.#onWelcome(frame);
+      case 'message':
+        return this.#onMessage(frame);
+      case 'ack':
+        return this.#onAck(frame);
+      case 'error':
+        return this.#onError(frame);
+      case 'pong':
+        this.emit('pong');
+        return;
+      case 'session_closed':
+        return this.#onSessionClosed();
+    }
+  }
+
+  #onWelcome(frame: WelcomeFrame): void {
+    this.store.setUser(frame.userId);
+    this.#welcomed = true;
+    this.#headSeen = Math.max(this.#headSeen, frame.seq);
+    if (this.#lastSeq === undefined) this.#lastSeq = this.store.maxSeq() ?? frame.seq;
+    this.emit('welcome', frame);
+    // Resent with the same clientMsgId: the server acks a repeat with the first id and seq.
+    for (const pending of this.#outbox.frames()) this.#chat.send(JSON.stringify(pending));
+    if (frame.seq > this.#lastSeq) this.#scheduleGapCheck();
+  }
+
+  #onMessage(message: ChatMessage): void {
+    this.#addMessages([message]);
+    const last = this.#lastSeq;
+    if (last !== undefined && message.seq > last + 1) void this.#fillGap();
+  }
+
+  #onAck(ack: AckFrame): void {
+    const message = this.store.confirm(ack, this.sessionId);
+    if (message) this.#afterNewMessages([message]);
+    this.#outbox.resolve(ack);
+    this.emit('ack', ack);
+  }
+
+  #onError(frame: ErrorFrame): void {
+    const { code, message, clientMsgId } = frame;
+    if (clientMsgId !== undefined && this.store.getState().outgoing.some((o) => o.clientMsgId === clientMsgId)) {
+      this.store.fail(clientMsgId, { code, message });
+      this.#outbox.reject(clientMsgId, new ChatClientError(code, message));
+    } else {
+      this.store.setError({ code, message });
+    }
+    this.emit('error', frame);
+  }
+
+  #onSessionClosed(): void {
+    if (this.store.getState().sessionClosed) return;
+    this.store.closeSession();
+    this.#failAll(() => new ChatClientError('not_found', 'The session is closed.'));
+    this.emit('session_closed');
+  }
+
+  #onStatusText(text: string): void {
+    const frame = parseFrame(text, statusServerFrameSchema);
+    if (frame) this.#onStatusFrame(frame);
+  }
+
+  #onStatusFrame(frame: StatusServerFrame): void {
+    switch (frame.type) {
+      case 'presence':
+        this.store.setPresence(frame.online, frame.names);
+        this.emit('presence', frame);
+        return;
+      case 'join':
+        this.store.join(frame.userId, frame.userName);
+        this.emit('join', frame);
+        return;
+      case 'leave':
+        this.store.leave(frame.userId);
+        this.emit('leave', frame);
+        return;
+      case 'typing':
+        return this.#onTyping(frame);
+      case 'session_closed':
+        return this.#onSessionClosed();
+      case 'error':
+        this.store.setError({ code: frame.code, message: frame.message });
+        return;
+    }
+  }
+
+  #onTyping(frame: TypingEventFrame): void {
+    if (frame.userId === this.store.getState().userId) return;
+    const ttl = this.#options.typingTtlMs ?? 4_000;
+    this.store.typing(frame.userId, Date.now() + ttl, frame.userName);
+    if (this.#typingTimer !== undefined) clearTimeout(this.#typingTimer);
+    this.#typingTimer = setTimeout(() => this.store.pruneTyping(Date.now()), ttl + 50);
+    this.emit('typing', frame);
+  }
+
+  #addMessages(messages: readonly ChatMessage[]): void {
+    this.#afterNewMessages(this.store.addMessages(messages));
+  }
+
+  #afterNewMessages(fresh: readonly ChatMessage[]): void {
+    for (const message of fresh) {
+      if (message.userId === this.store.getState().userId && message.clientMsgId !== undefined) {
+        // The fan-out copy of my own message can overtake its ack; the ack still settles the promise.
+        this.store.removeOutgoing(message.clientMsgId);
+      }
+      this.emit('message', message);
+    }
+    this.#advance();
+  }
+
+  /** Moves the resume cursor over every seq now held without a hole. */
+  #advance(): void {
+    let last = this.#lastSeq;
+    if (last === undefined) return;
+    while (this.store.hasSeq(last + 1)) last += 1;
+    this.#lastSeq = last;
+    const max = this.store.maxSeq();
+    if (max !== undefined && max > last) this.#scheduleGapCheck();
+  }
+
+  #scheduleGapCheck(): void {
+    if (this.#gapTimer !== undefined) return;
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      void this.#fillGap();
+    }, this.#options.gapCheckMs ?? 1_000);
+  }
+
+  /** Fetches `after=lastSeq` until the cursor reaches the newest seq known to exist. */
+  async #fillGap(): Promise<void> {
+    if (this.#filling) {
+      this.#fillAgain = true;
+      return;
+    }
+    this.#filling = true;
+    try {
+      for (let again = true; again; again = this.#takeFillAgain()) await this.#fillOnce();
+    } catch (error) {
+      this.store.setError(describe(error));
+      this.#scheduleGapCheck();
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  #takeFillAgain(): boolean {
+    const again = this.#fillAgain;
+    this.#fillAgain = false;
+    return again;
+  }
+
+  async #fillOnce(): Promise<void> {
+    const from = this.#lastSeq;
+    const target = () => Math.max(this.store.maxSeq() ?? 0, this.#headSeen);
+    if (from === undefined || target() <= from) return;
+    const limit = Math.min(500, this.#options.historyPageSize ?? 100);
+    for (;;) {
+      const before = this.#lastSeq ?? from;
+      if (target() <= before) break;
+      const page = await this.api.history(this.sessionId, { after: before, limit });
+      this.#addMessages(page.messages);
+      if (!page.hasMore || (this.#lastSeq ?? from) === before) break;
+    }
+    const to = this.#lastSeq ?? from;
+    if (to > from) this.emit('gap', { from: from + 1, to });
+  }
+
+  #failAll(error: (clientMsgId: string) => ChatClientError): void {
+    for (const id of this.#outbox.rejectAll(error)) {
+      const reason = error(id);
+      this.store.fail(id, { code: reason.code, message: reason.message });
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#gapTimer !== undefined) clearTimeout(this.#gapTimer);
+    if (this.#typingTimer !== undefined) clearTimeout(this.#typingTimer);
+    this.#gapTimer = undefined;
+    this.#typingTimer = undefined;
+  }
+}
+
+function parseFrame<T>(text: string, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (error instanceof ChatClientError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

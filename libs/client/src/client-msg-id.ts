@@ -1,0 +1,11 @@
+/**
+ * A random id for a send. `crypto.randomUUID` exists only in secure contexts, and an
+ * iframe on plain http is not one, so this builds a v4 UUID from `getRandomValues`.
+ */
+export function newClientMsgId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

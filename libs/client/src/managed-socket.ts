@@ -1,0 +1,188 @@
+import { closeCodeMeaning, shouldReconnect } from '@chat/protocol';
+import type { ConnectionState } from './connection-state.ts';
+import type { ReconnectPolicy } from './reconnect-policy.ts';
+import { OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.ts';
+
+export interface ManagedSocketOptions {
+  /** Built anew for every attempt, so a resume cursor can change between attempts. */
+  url: () => string;
+  WebSocket: WebSocketConstructor;
+  policy: ReconnectPolicy;
+  onText: (text: string) => void;
+  onState: (state: ConnectionState) => void;
+  /** Sends `frame` every `intervalMs`; a silent interval after it means the link is dead. */
+  heartbeat?: { intervalMs: number; frame: string };
+  /** A connection that stayed open this long resets the backoff. */
+  stableAfterMs?: number;
+  now?: () => number;
+}
+
+const CLIENT_CLOSE = 1000;
+const HEARTBEAT_TIMEOUT = 4000;
+const ABNORMAL = 1006;
+
+/** One WebSocket route kept open: reconnects with backoff until a final close or `stop()`. */
+export class ManagedSocket {
+  readonly #options: ManagedSocketOptions;
+  readonly #now: () => number;
+  #ws: WebSocketLike | undefined;
+  #state: ConnectionState = { status: 'idle' };
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heardSincePing = true;
+  #openedAt = 0;
+  #stopped = false;
+  #offline = false;
+  #attempt = 0;
+
+  constructor(options: ManagedSocketOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    if (this.#offline) return this.#setState({ status: 'offline' });
+    this.#connect();
+  }
+
+  /** Closes for good; no reconnect follows. */
+  stop(code = CLIENT_CLOSE): void {
+    this.#stopped = true;
+    this.#clearTimer();
+    this.#detach()?.close(CLIENT_CLOSE);
+    this.#setState({ status: 'closed', code, meaning: closeCodeMeaning(code) });
+  }
+
+  send(text: string): boolean {
+    if (this.#ws?.readyState !== OPEN || this.#state.status !== 'open') return false;
+    this.#ws.send(text);
+    return true;
+  }
+
+  goOffline(): void {
+    this.#offline = true;
+    if (this.#stopped) return;
+    this.#clearTimer();
+    this.#detach()?.close(CLIENT_CLOSE);
+    this.#setState({ status: 'offline' });
+  }
+
+  goOnline(): void {
+    this.#offline = false;
+    if (this.#stopped || this.#state.status === 'open' || this.#state.status === 'connecting') return;
+    this.#options.policy.reset();
+    this.#connect();
+  }
+
+  /** Skips the rest of a backoff wait, e.g. when the page becomes visible again. */
+  retryNow(): void {
+    if (this.#state.status !== 'reconnecting') return;
+    this.#connect();
+  }
+
+  #connect(): void {
+    this.#clearTimer();
+    this.#attempt += 1;
+    this.#setState({ status: 'connecting', attempt: this.#attempt });
+    let ws: WebSocketLike;
+    try {
+      ws = new this.#options.WebSocket(this.#options.url());
+    } catch {
+      this.#closed(ABNORMAL);
+      return;
+    }
+    this.#ws = ws;
+    ws.onopen = () => {
+      if (ws !== this.#ws) return;
+      this.#openedAt = this.#now();
+      this.#attempt = 0;
+      this.#startHeartbeat();
+      this.#setState({ status: 'open' });
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.#ws) return;
+      this.#heardSincePing = true;
+      // Every frame of the protocol is text; binary frames are not part of it.
+      if (typeof event.data === 'string') this.#options.onText(event.data);
+    };
+    ws.onclose = (event) => {
+      if (ws !== this.#ws) return;
+      this.#ws = undefined;
+      this.#closed(event.code);
+    };
+    ws.onerror = () => {
+      // A close event always follows; it carries the code that decides what to do.
+    };
+  }
+
+  #closed(code: number): void {
+    this.#stopHeartbeat();
+    if (this.#stopped) return;
+    if (this.#offline) return this.#setState({ status: 'offline' });
+    if (!shouldReconnect(code)) {
+      this.#stopped = true;
+      return this.#setState({ status: 'closed', code, meaning: closeCodeMeaning(code) });
+    }
+    const wasStable = this.#openedAt > 0 && this.#now() - this.#openedAt >= (this.#options.stableAfterMs ?? 5_000);
+    if (wasStable) this.#options.policy.reset();
+    this.#openedAt = 0;
+    const step = this.#options.policy.next();
+    this.#timer = setTimeout(() => this.#connect(), step.delayMs);
+    this.#setState({
+      status: 'reconnecting',
+      attempt: step.attempt,
+      nextAttemptAt: this.#now() + step.delayMs,
+      lastCloseCode: code,
+      lastCloseMeaning: closeCodeMeaning(code),
+    });
+  }
+
+  #startHeartbeat(): void {
+    const heartbeat = this.#options.heartbeat;
+    if (!heartbeat) return;
+    this.#heardSincePing = true;
+    this.#heartbeat = setInterval(() => {
+      if (!this.#heardSincePing) {
+        // A half-open link may never deliver a close event, so give up on it at once.
+        this.#detach()?.close(HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+        this.#closed(ABNORMAL);
+        return;
+      }
+      this.#heardSincePing = false;
+      this.send(heartbeat.frame);
+    }, heartbeat.intervalMs);
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #detach(): WebSocketLike | undefined {
+    const ws = this.#ws;
+    this.#ws = undefined;
+    this.#stopHeartbeat();
+    if (ws) {
+      ws.onopen = null;
+      ws.onmessage = null;
+      ws.onclose = null;
+      ws.onerror = () => undefined;
+    }
+    return ws;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    this.#options.onState(state);
+  }
+}
