@@ -29,4 +29,3 @@ export {
 export { callDependency } from './dependency-call.ts';
 export { traceHttpRequest, type TracedRequest } from './http-tracing.ts';
 export { stopwatch, secondsSince } from './stopwatch.ts';
-export { ReadinessChecks, CheckTimeoutError, type Check, type CheckResult, type ReadinessReport } from './readiness-checks.ts';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, metrics as metricsApi, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { context, diag, metrics as metricsApi, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
@@ -30,7 +30,7 @@ export interface Telemetry {
   handleMetrics(req: IncomingMessage, res: ServerResponse): void;
   /** The Prometheus text for frameworks that want a body rather than a handler. */
   renderMetrics(): Promise<string>;
-  /** Flushes pending spans and metrics, stops the SDK and unregisters the globals. */
+  /** Flushes pending spans and metrics, stops the SDK and unregisters the globals; never rejects. */
   shutdown(): Promise<void>;
 }
 
@@ -116,6 +116,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       stopRuntimeMetrics();
       try {
         await sdk.shutdown();
+      } catch (error) {
+        // An unreachable collector must not turn a clean exit into a crash.
+        diag.warn('telemetry shutdown could not flush every span', error);
       } finally {
         // Unregister so a later startTelemetry in the same process (tests) can register again.
         trace.disable();
