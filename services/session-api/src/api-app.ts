@@ -1,0 +1,55 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { ApiDeps } from './api-deps.ts';
+import { authenticate } from './authenticate.ts';
+import { registerHealthRoutes } from './health-routes.ts';
+import { registerHistoryRoutes } from './history-routes.ts';
+import { errorHandler, routeNotFound } from './http-errors.ts';
+import { registerMessageRoutes } from './message-routes.ts';
+import { buildOpenApiDocument } from './openapi-document.ts';
+import { ROUTES } from './routes.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+
+/**
+ * Bytes of JSON a request may carry: a full-length message even if every character were
+ * escaped as a surrogate pair (12 bytes), plus room for metadata; never below 64 KiB.
+ */
+export function jsonLimitBytes(maxMessageChars: number): number {
+  return Math.max(64 * 1024, maxMessageChars * 12 + 16 * 1024);
+}
+
+/** The session-api as an express app, for its own server or for mounting in the embedded mode. */
+export function createApiApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(deps));
+
+  registerHealthRoutes(app, deps);
+  const openapi = JSON.stringify(buildOpenApiDocument());
+  app.get(ROUTES.openapi, (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
+
+  // Tokens are checked before any body is read.
+  app.use('/api', authenticate(deps.verifier));
+  const json = express.json({ limit: jsonLimitBytes(deps.config.limits.maxMessageChars), strict: true });
+  registerSessionRoutes(app, deps, json);
+  registerMessageRoutes(app, deps, json);
+  registerHistoryRoutes(app, deps);
+
+  app.use(routeNotFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+/** One line per request, with neither headers (tokens) nor bodies (message text). */
+function requestLog(deps: ApiDeps): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      deps.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,23 @@
+import type { RequestHandler } from 'express';
+import type { TokenVerifier } from '@chat/auth';
+import type { Config } from '@chat/config';
+import type { Bus, ChatStore, MessageIntake, SessionDirectory, SessionState } from '@chat/core';
+import type { Readiness } from '@chat/service-kit';
+import type { Logger } from '@chat/telemetry';
+
+/** Everything the API needs, built by main.ts (or by the embedded one-process mode). */
+export interface ApiDeps {
+  config: Config;
+  verifier: TokenVerifier;
+  state: SessionState;
+  bus: Bus;
+  intake: MessageIntake;
+  directory: SessionDirectory;
+  store: ChatStore;
+  logger: Logger;
+  /** Checks behind /readyz; by default the store, the live state and the bus. */
+  readiness?: Readiness;
+  /** Serves /metrics; a placeholder answers until one is given. */
+  metrics?: RequestHandler;
+  now?: () => number;
+}

@@ -1,0 +1,26 @@
+import type { Express, RequestHandler } from 'express';
+import { Readiness } from '@chat/service-kit';
+import type { ApiDeps } from './api-deps.ts';
+import { ROUTES } from './routes.ts';
+
+/** Used until the process hands in its metrics exporter. */
+const placeholderMetrics: RequestHandler = (_req, res) => {
+  res.type('text/plain; version=0.0.4').send('# session-api metrics are not wired in this process\n');
+};
+
+export function defaultReadiness(deps: Pick<ApiDeps, 'store' | 'state' | 'bus'>): Readiness {
+  return new Readiness().add('postgres', () => deps.store.ping()).add('redis', () => deps.state.ping()).add('bus', () => deps.bus.ping());
+}
+
+/** Liveness, readiness (false while draining or when a dependency does not answer) and metrics. */
+export function registerHealthRoutes(app: Express, deps: ApiDeps): void {
+  const readiness = deps.readiness ?? defaultReadiness(deps);
+  app.get(ROUTES.healthz, (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get(ROUTES.readyz, async (_req, res) => {
+    const report = await readiness.report();
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  app.get(ROUTES.metrics, deps.metrics ?? placeholderMetrics);
+}

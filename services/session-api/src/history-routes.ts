@@ -1,0 +1,42 @@
+import type { Express } from 'express';
+import type { Principal } from '@chat/auth';
+import type { HistoryRange } from '@chat/core';
+import { ChatError, historyQuerySchema, type HistoryResponse } from '@chat/protocol';
+import type { ApiDeps } from './api-deps.ts';
+import { principalOf } from './authenticate.ts';
+import { fromDependency, parseInput } from './http-errors.ts';
+import { mergeHistory } from './merge-history.ts';
+import { ROUTES } from './routes.ts';
+import { sessionIdOf } from './session-access.ts';
+
+/** Paged history, merged with live state so there is no gap between history and the live stream. */
+export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
+  const { store, state, directory } = deps;
+
+  /** Whether the session is still live (open); throws 404/403 when the caller may not read it. */
+  async function authorizeRead(sessionId: string, caller: Principal): Promise<boolean> {
+    if (caller.admin) {
+      // Admins read closed sessions too, for audit: only the store knows those.
+      const session = await fromDependency('The store', store.getSession(sessionId));
+      if (!session) throw new ChatError('not_found');
+      return session.closedAt === null;
+    }
+    const access = await fromDependency('Live session state', directory.authorize(sessionId, { userId: caller.userId, admin: false }));
+    if (access !== 'ok') throw new ChatError(access);
+    return true;
+  }
+
+  app.get(ROUTES.history, async (req, res) => {
+    const caller = principalOf(res);
+    const sessionId = sessionIdOf(req);
+    const query = parseInput(historyQuerySchema, req.query, 'query');
+    const open = await authorizeRead(sessionId, caller);
+    const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
+    const [stored, recent] = await Promise.all([
+      fromDependency('The store', store.history(sessionId, range)),
+      open ? fromDependency('Live session state', state.recent(sessionId, range.after ?? 0)) : Promise.resolve([]),
+    ]);
+    const page: HistoryResponse = mergeHistory(stored, recent, range);
+    res.status(200).json(page);
+  });
+}

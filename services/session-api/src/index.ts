@@ -1,0 +1,4 @@
+export { createApiApp, jsonLimitBytes } from './api-app.ts';
+export type { ApiDeps } from './api-deps.ts';
+export { buildOpenApiDocument } from './openapi-document.ts';
+export { ROUTES } from './routes.ts';

@@ -1,0 +1,44 @@
+import type { Express, RequestHandler } from 'express';
+import { ChatError, exceedsChars, postMessageBodySchema } from '@chat/protocol';
+import type { ApiDeps } from './api-deps.ts';
+import { principalOf } from './authenticate.ts';
+import { fromDependency, parseInput } from './http-errors.ts';
+import { MessageRateLimiter } from './message-rate-limiter.ts';
+import { ROUTES } from './routes.ts';
+import { sessionIdOf } from './session-access.ts';
+
+/** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
+export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
+  const { directory, intake, config } = deps;
+  const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
+
+  app.post(ROUTES.messages, json, async (req, res) => {
+    const caller = principalOf(res);
+    const sessionId = sessionIdOf(req);
+    // Admins are trusted backends posting on behalf of many sessions; users are limited.
+    if (!caller.admin) {
+      const decision = await limiter.take(caller.userId);
+      if (!decision.allowed) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+        throw new ChatError('rate_limited');
+      }
+    }
+    const body = parseInput(postMessageBodySchema, req.body, 'body');
+    if (exceedsChars(body.body, config.limits.maxMessageChars)) {
+      throw new ChatError('too_large', `body is longer than ${config.limits.maxMessageChars} characters`);
+    }
+    const access = await fromDependency('Live session state', directory.authorize(sessionId, { userId: caller.userId, admin: caller.admin }));
+    if (access !== 'ok') throw new ChatError(access);
+    const result = await intake.accept({
+      sessionId,
+      userId: caller.userId,
+      ...(caller.name === undefined ? {} : { userName: caller.name }),
+      ...(body.clientMsgId === undefined ? {} : { clientMsgId: body.clientMsgId }),
+      body: body.body,
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    });
+    if (!result.ok) throw new ChatError(result.code, undefined, { cause: result.cause });
+    // A repeated clientMsgId gives back the first message, with the same status, so a retry looks like the original.
+    res.status(201).json(result.message);
+  });
+}

@@ -1,0 +1,146 @@
+import {
+  addMembersBodySchema,
+  chatMessageSchema,
+  createSessionBodySchema,
+  errorBodySchema,
+  historyQuerySchema,
+  historyResponseSchema,
+  postMessageBodySchema,
+  sessionIdParamSchema,
+  sessionSchema,
+} from '@chat/protocol';
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { ROUTES, toOpenApiPath } from './routes.ts';
+
+type OpenApiDocument = ReturnType<typeof createDocument>;
+
+const readinessSchema = z
+  .object({ ready: z.boolean(), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) })
+  .meta({ id: 'ReadinessReport' });
+
+const ERROR_DESCRIPTIONS = {
+  400: 'Invalid input: malformed JSON, a bad UUID, or a value outside its schema (`invalid_input`).',
+  401: 'No token, or a bad or expired one (`unauthorized`).',
+  403: 'The caller is not a member of the session, or not an admin where one is needed (`forbidden`).',
+  404: 'Unknown or closed session (`not_found`).',
+  413: 'The message body is longer than MAX_MESSAGE_CHARS, the metadata over 4 KiB, or the request body over the size limit (`too_large`).',
+  429: 'Too many messages from this caller (`rate_limited`); see Retry-After.',
+  503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later.',
+} as const;
+
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+function errors(...statuses: ErrorStatus[]): ZodOpenApiResponsesObject {
+  return Object.fromEntries(
+    statuses.map((status) => [String(status), { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: errorBodySchema } } }]),
+  );
+}
+
+function json<S extends z.ZodType>(description: string, schema: S) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+const sessionPath = { path: sessionIdParamSchema };
+const withAuth = { security: [{ bearerAuth: [] }] };
+
+function op(operation: ZodOpenApiOperationObject): ZodOpenApiOperationObject {
+  return { ...withAuth, ...operation };
+}
+
+/** The OpenAPI 3.1 document of the whole session-api, from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): OpenApiDocument {
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Chat session API',
+      version: '1.0.0',
+      description: 'Sessions, members, posted messages and history. Every error body is `{"error":{"code","message"}}`.',
+    },
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+    paths: {
+      [toOpenApiPath(ROUTES.sessions)]: {
+        post: op({
+          operationId: 'createSession',
+          summary: 'Create a session; a non-admin caller is always one of its members.',
+          requestBody: { required: true, content: { 'application/json': { schema: createSessionBodySchema } } },
+          responses: { '201': json('The new session.', sessionSchema), ...errors(400, 401, 413, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.session)]: {
+        get: op({
+          operationId: 'getSession',
+          summary: 'Read a session (members and admins).',
+          requestParams: sessionPath,
+          responses: { '200': json('The session.', sessionSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+        delete: op({
+          operationId: 'closeSession',
+          summary: 'Close a session (admins only): open sockets get `session_closed` then 4404; messages stay readable by admins.',
+          requestParams: sessionPath,
+          responses: { '204': { description: 'Closed.' }, ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.members)]: {
+        post: op({
+          operationId: 'addMembers',
+          summary: 'Add members (admins, or members adding others).',
+          requestParams: sessionPath,
+          requestBody: { required: true, content: { 'application/json': { schema: addMembersBodySchema } } },
+          responses: { '200': json('The session with its members.', sessionSchema), ...errors(400, 401, 403, 404, 413, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.messages)]: {
+        post: op({
+          operationId: 'postMessage',
+          summary: 'Post a message; connected clients receive it live. A repeated clientMsgId returns the first message.',
+          requestParams: sessionPath,
+          requestBody: { required: true, content: { 'application/json': { schema: postMessageBodySchema } } },
+          responses: { '201': json('The stored message.', chatMessageSchema), ...errors(400, 401, 403, 404, 413, 429, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.history)]: {
+        get: op({
+          operationId: 'getHistory',
+          summary: 'A page of messages in ascending seq: the latest, before a seq, or after a seq.',
+          requestParams: { ...sessionPath, query: historyQuerySchema },
+          responses: { '200': json('The page, and whether more exist beyond it in that direction.', historyResponseSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [ROUTES.healthz]: {
+        get: {
+          operationId: 'healthz',
+          summary: 'Liveness.',
+          security: [],
+          responses: { '200': json('The process is up.', z.object({ status: z.literal('ok') })) },
+        },
+      },
+      [ROUTES.readyz]: {
+        get: {
+          operationId: 'readyz',
+          summary: 'Readiness: every dependency answers and the process is not draining.',
+          security: [],
+          responses: { '200': json('Ready.', readinessSchema), '503': json('Not ready.', readinessSchema) },
+        },
+      },
+      [ROUTES.metrics]: {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics.',
+          security: [],
+          responses: { '200': { description: 'Prometheus text exposition.', content: { 'text/plain': { schema: z.string() } } } },
+        },
+      },
+      [ROUTES.openapi]: {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document.',
+          security: [],
+          responses: { '200': json('The OpenAPI 3.1 document.', z.record(z.string(), z.unknown())) },
+        },
+      },
+    },
+  });
+}

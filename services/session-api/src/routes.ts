@@ -1,0 +1,17 @@
+/** Every path the session-api serves, in express syntax; the OpenAPI document is checked against these. */
+export const ROUTES = {
+  sessions: '/api/chat/sessions',
+  session: '/api/chat/sessions/:session_id',
+  members: '/api/chat/sessions/:session_id/members',
+  messages: '/api/chat/sessions/:session_id/messages',
+  history: '/api/chat/history/:session_id',
+  healthz: '/healthz',
+  readyz: '/readyz',
+  metrics: '/metrics',
+  openapi: '/openapi.json',
+} as const;
+
+/** `/a/:id` → `/a/{id}`, the OpenAPI spelling of a path. */
+export function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z_]+)/g, '{$1}');
+}

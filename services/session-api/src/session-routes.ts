@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Express, RequestHandler } from 'express';
+import { addMembersBodySchema, ChatError, createSessionBodySchema } from '@chat/protocol';
+import type { ApiDeps } from './api-deps.ts';
+import { principalOf } from './authenticate.ts';
+import { fromDependency, parseInput } from './http-errors.ts';
+import { ROUTES } from './routes.ts';
+import { accessibleSession, sessionIdOf, toSessionBody } from './session-access.ts';
+
+const SESSION_CLOSED_EVENT = JSON.stringify({ type: 'session_closed' });
+
+/** Create, read, add members to and close sessions. */
+export function registerSessionRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
+  const { store, state, bus, logger } = deps;
+  const now = deps.now ?? Date.now;
+
+  app.post(ROUTES.sessions, json, async (req, res) => {
+    const caller = principalOf(res);
+    const body = parseInput(createSessionBodySchema, req.body, 'body');
+    const members = new Set((body.members ?? []).map((id) => id.toLowerCase()));
+    if (!caller.admin) members.add(caller.userId);
+    const session = await fromDependency(
+      'The store',
+      store.createSession({ id: randomUUID(), title: body.title ?? null, members: [...members], metadata: body.metadata ?? {}, createdAt: new Date(now()).toISOString() }),
+    );
+    try {
+      await state.hydrate(session, 0);
+    } catch (error) {
+      // The store holds the session, and first use loads it into live state: creation stands.
+      logger.warn({ err: error, sessionId: session.id }, 'new session not loaded into live state');
+    }
+    res.status(201).json(toSessionBody(session));
+  });
+
+  app.get(ROUTES.session, async (req, res) => {
+    const session = await accessibleSession(store, sessionIdOf(req), principalOf(res), { closedVisibleToAdmins: true });
+    res.status(200).json(toSessionBody(session));
+  });
+
+  app.post(ROUTES.members, json, async (req, res) => {
+    const caller = principalOf(res);
+    const sessionId = sessionIdOf(req);
+    const body = parseInput(addMembersBodySchema, req.body, 'body');
+    await accessibleSession(store, sessionId, caller, { closedVisibleToAdmins: false });
+    const userIds = [...new Set(body.userIds.map((id) => id.toLowerCase()))];
+    const updated = await fromDependency('The store', store.addMembers(sessionId, userIds));
+    if (!updated) throw new ChatError('not_found');
+    // Live state answers the gateway's membership checks, so the new members must reach it too.
+    await fromDependency('Live session state', state.addMembers(sessionId, userIds));
+    res.status(200).json(toSessionBody(updated));
+  });
+
+  app.delete(ROUTES.session, async (req, res) => {
+    const caller = principalOf(res);
+    const sessionId = sessionIdOf(req);
+    if (!caller.admin) throw new ChatError('forbidden', 'Only an admin may close a session.');
+    const closedNow = await fromDependency('The store', store.closeSession(sessionId, new Date(now()).toISOString()));
+    if (!closedNow) {
+      // Already closed: repeat the rest, so a retry after a half-done close finishes it.
+      const session = await fromDependency('The store', store.getSession(sessionId));
+      if (!session) throw new ChatError('not_found');
+    }
+    // Closed in the store first, so no replica can load it into live state again; then every
+    // replica closes its sockets on the event, and the live keys go.
+    await fromDependency('The bus', bus.publish(sessionId, SESSION_CLOSED_EVENT));
+    await fromDependency('Live session state', state.remove(sessionId));
+    logger.info({ sessionId, by: caller.userId }, 'session closed');
+    res.status(204).end();
+  });
+}
