@@ -1,0 +1,61 @@
+/**
+ * pnpm bench [--smoke] [--only=idle,fanout,ack,persist,history] [--out=dir] [--no-docs]
+ * pnpm bench --render=<result.json>   (rewrite docs/benchmarks.md from a run)
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FULL, SCENARIOS, SMOKE, type ScenarioName } from './profile.ts';
+import { renderDocsPage, DOCS_CHART } from './report/docs-page.ts';
+import { renderFanoutChart } from './report/fanout-chart.ts';
+import type { BenchResult } from './result.ts';
+import { runBench } from './run-bench.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+function flag(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+function writeDocs(result: BenchResult): void {
+  writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), renderDocsPage(result));
+  writeFileSync(join(REPO_ROOT, 'docs', DOCS_CHART), renderFanoutChart(result));
+  process.stderr.write(`[bench] wrote docs/benchmarks.md and docs/${DOCS_CHART}\n`);
+}
+
+async function main(): Promise<void> {
+  const render = flag('render');
+  if (render !== undefined) {
+    writeDocs(JSON.parse(readFileSync(render, 'utf8')) as BenchResult);
+    return;
+  }
+  const smoke = process.argv.includes('--smoke');
+  const only = flag('only')?.split(',').filter((name) => name.length > 0);
+  const unknown = only?.filter((name) => !(SCENARIOS as readonly string[]).includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  const scenarios = (only ?? SCENARIOS) as ScenarioName[];
+  const { result, files, runDir } = await runBench({
+    profile: smoke ? SMOKE : FULL,
+    scenarios,
+    repoRoot: REPO_ROOT,
+    outDir: resolve(REPO_ROOT, flag('out') ?? 'bench-results'),
+    infra: {
+      redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
+      databaseUrl: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench',
+    },
+    command: `pnpm ${smoke ? 'bench:smoke' : 'bench'}${only ? ` --only=${only.join(',')}` : ''}`,
+  });
+  copyFileSync(files.markdown, join(runDir, '..', 'latest.md'));
+  process.stdout.write(readFileSync(files.markdown, 'utf8'));
+  process.stderr.write(`[bench] result: ${files.json}\n`);
+  // A full run of every scenario is the page's source; partial and smoke runs stay in bench-results/.
+  if (!smoke && !only && !process.argv.includes('--no-docs')) writeDocs(result);
+  if (result.failures.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+/** Sizes of one run. `full` is the measurement; `smoke` proves every scenario end to end in seconds. */
+export interface Profile {
+  name: 'full' | 'smoke';
+  idle: { target: number; gateways: number; membersPerSession: number; perWorker: number; concurrency: number; deadlineMs: number; settleMs: number };
+  fanout: { sessions: number; members: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
+  ack: { connections: number; referenceRate: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
+  persist: { backlog: number; sessions: number; publishWindow: number; drainDeadlineMs: number; liveRate: number; liveMs: number };
+  history: { rows: number; pageSize: number; concurrency: number; durationMs: number; maxRequests: number; workers: number };
+}
+
+export const FULL: Profile = {
+  name: 'full',
+  idle: { target: 50_000, gateways: 3, membersPerSession: 100, perWorker: 17_000, concurrency: 256, deadlineMs: 240_000, settleMs: 3000 },
+  fanout: {
+    sessions: 50,
+    members: 40,
+    rates: [100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000],
+    stepMs: 5000,
+    drainMs: 2000,
+    workers: 2,
+    bodyBytes: 100,
+    p99LimitMs: 100,
+  },
+  ack: { connections: 200, referenceRate: 1000, rates: [1000, 2000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 30_000], stepMs: 5000, drainMs: 2000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
+  persist: { backlog: 500_000, sessions: 100, publishWindow: 4000, drainDeadlineMs: 300_000, liveRate: 500, liveMs: 5000 },
+  history: { rows: 1_000_000, pageSize: 50, concurrency: 8, durationMs: 15_000, maxRequests: 500_000, workers: 2 },
+};
+
+export const SMOKE: Profile = {
+  name: 'smoke',
+  idle: { target: 60, gateways: 2, membersPerSession: 10, perWorker: 40, concurrency: 16, deadlineMs: 20_000, settleMs: 300 },
+  fanout: { sessions: 3, members: 4, rates: [20, 40], stepMs: 600, drainMs: 500, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
+  ack: { connections: 4, referenceRate: 20, rates: [20, 40], stepMs: 600, drainMs: 500, workers: 1, bodyBytes: 100, p99LimitMs: 100 },
+  persist: { backlog: 1000, sessions: 4, publishWindow: 200, drainDeadlineMs: 30_000, liveRate: 50, liveMs: 600 },
+  history: { rows: 2000, pageSize: 50, concurrency: 2, durationMs: 800, maxRequests: 200, workers: 1 },
+};
+
+export const SCENARIOS = ['idle', 'fanout', 'ack', 'persist', 'history'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];

@@ -1,0 +1,197 @@
+import type { LatencySummary } from './histogram.ts';
+import type { ScenarioName } from './profile.ts';
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+  node: string;
+  kernel: string;
+  openFilesLimit: number;
+}
+
+export interface GatewayMemory {
+  url: string;
+  connections: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  rssPerConnectionBytes: number;
+  openFilesLimit: number;
+}
+
+export interface IdleResult {
+  requested: number;
+  opened: number;
+  failed: number;
+  durationMs: number;
+  connectsPerSec: number;
+  loadGenerators: number;
+  gateways: GatewayMemory[];
+  stopReason: string;
+  failures: Record<string, number>;
+}
+
+export interface FanoutStep {
+  sendsPerSec: number;
+  sent: number;
+  acked: number;
+  expectedDeliveries: number;
+  delivered: number;
+  lost: number;
+  outOfOrder: number;
+  deliveriesPerSec: number;
+  latency: LatencySummary;
+  ackLatency: LatencySummary;
+  errors: Record<string, number>;
+  serverCpuPercent: number[];
+}
+
+export interface FanoutSeries {
+  system: 'chat' | 'socketio';
+  label: string;
+  steps: FanoutStep[];
+  /** Highest delivered/s among steps with p99 under the limit and nothing lost. */
+  bestDeliveriesPerSec: number;
+  bestDeliveriesPerSecPerServer: number;
+  stopReason: string;
+}
+
+export interface FanoutResult {
+  sessions: number;
+  membersPerSession: number;
+  servers: number;
+  p99LimitMs: number;
+  chat: FanoutSeries;
+  socketio: FanoutSeries;
+  /** Ours divided by the baseline's, measured in the same run. */
+  ratio: number;
+}
+
+export interface AckStep {
+  sendsPerSec: number;
+  sent: number;
+  acked: number;
+  ackedPerSec: number;
+  latency: LatencySummary;
+  errors: Record<string, number>;
+  gatewayCpuPercent: number;
+}
+
+export interface AckResult {
+  connections: number;
+  reference: AckStep;
+  steps: AckStep[];
+  sustainedAckedPerSec: number;
+  stopReason: string;
+}
+
+export interface PersistResult {
+  backlog: number;
+  published: number;
+  publishPerSec: number;
+  rowsWritten: number;
+  drainMs: number;
+  rowsPerSec: number;
+  /** Publish-to-row latency of messages sent after the drain. */
+  lag: LatencySummary;
+  liveMessages: number;
+  persisterCpuPercent: number;
+  stream: string;
+}
+
+export interface HistoryResult {
+  rows: number;
+  seedMs: number;
+  pageSize: number;
+  concurrency: number;
+  requests: number;
+  requestsPerSec: number;
+  errors: Record<string, number>;
+  latency: LatencySummary;
+}
+
+export interface ScenarioResults {
+  idle?: IdleResult;
+  fanout?: FanoutResult;
+  ack?: AckResult;
+  persist?: PersistResult;
+  history?: HistoryResult;
+}
+
+export interface TargetCheck {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export interface BenchResult {
+  schema: 'chat-bench/1';
+  runId: string;
+  profile: 'full' | 'smoke';
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  scenarios: ScenarioResults;
+  failures: { scenario: ScenarioName; message: string }[];
+  targets: TargetCheck[];
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+function checkLatency(problems: string[], where: string, latency: LatencySummary | undefined, expectSamples: boolean): void {
+  if (!latency) {
+    problems.push(`${where}: missing latency`);
+    return;
+  }
+  for (const key of ['count', 'p50', 'p95', 'p99', 'max', 'mean'] as const) {
+    if (!isNumber(latency[key]) || latency[key] < 0) problems.push(`${where}.${key} is not a non-negative number`);
+  }
+  if (expectSamples && latency.count === 0) problems.push(`${where}: no samples`);
+  if (latency.p50 > latency.p95 || latency.p95 > latency.p99 || latency.p99 > latency.max) problems.push(`${where}: percentiles out of order`);
+}
+
+/** Everything that makes a result incomplete or malformed; empty when the result is whole. */
+export function findProblems(result: BenchResult, expected: readonly ScenarioName[]): string[] {
+  const problems: string[] = [];
+  if ((result.schema as string) !== 'chat-bench/1') problems.push('schema');
+  for (const failure of result.failures) problems.push(`${failure.scenario} failed: ${failure.message}`);
+  const s = result.scenarios;
+  for (const name of expected) if (!s[name]) problems.push(`${name}: no result`);
+  if (s.idle) {
+    if (s.idle.opened <= 0) problems.push('idle: no connection opened');
+    if (!isNumber(s.idle.connectsPerSec) || s.idle.connectsPerSec <= 0) problems.push('idle: connect rate');
+    if (s.idle.gateways.length === 0) problems.push('idle: no gateway memory');
+    for (const gateway of s.idle.gateways) if (!isNumber(gateway.rssPerConnectionBytes)) problems.push(`idle: rss per connection of ${gateway.url}`);
+  }
+  if (s.fanout) {
+    for (const series of [s.fanout.chat, s.fanout.socketio]) {
+      if (series.steps.length === 0) problems.push(`fanout ${series.system}: no step`);
+      series.steps.forEach((step, i) => {
+        const where = `fanout ${series.system} step ${i}`;
+        checkLatency(problems, `${where} latency`, step.latency, true);
+        checkLatency(problems, `${where} ack latency`, step.ackLatency, true);
+        if (step.serverCpuPercent.length !== s.fanout?.servers) problems.push(`${where}: cpu per server`);
+        if (!isNumber(step.deliveriesPerSec) || step.delivered <= 0) problems.push(`${where}: no delivery`);
+      });
+    }
+    if (!isNumber(s.fanout.ratio)) problems.push('fanout: ratio');
+  }
+  if (s.ack) {
+    checkLatency(problems, 'ack reference latency', s.ack.reference.latency, true);
+    if (s.ack.steps.length === 0) problems.push('ack: no step');
+    for (const step of s.ack.steps) checkLatency(problems, `ack step ${step.sendsPerSec}/s`, step.latency, true);
+    if (!isNumber(s.ack.sustainedAckedPerSec)) problems.push('ack: sustained rate');
+  }
+  if (s.persist) {
+    if (s.persist.rowsWritten < s.persist.backlog) problems.push(`persist: ${s.persist.rowsWritten} rows of ${s.persist.backlog}`);
+    if (!isNumber(s.persist.rowsPerSec) || s.persist.rowsPerSec <= 0) problems.push('persist: rows per second');
+    checkLatency(problems, 'persist lag', s.persist.lag, true);
+  }
+  if (s.history) {
+    if (s.history.requests <= 0) problems.push('history: no request');
+    checkLatency(problems, 'history latency', s.history.latency, true);
+  }
+  return problems;
+}

@@ -1,0 +1,78 @@
+import { createSessions } from '../api-client.ts';
+import { assignMembers, queueNames, sleep, sumRecords, type BenchContext } from '../context.ts';
+import { WorkerPool } from '../generator/pool.ts';
+import { openFilesLimit, rssBytes } from '../proc-stats.ts';
+import type { IdleResult } from '../result.ts';
+import { ChatSystem } from '../servers/chat-system.ts';
+
+/** Scenario 1: ramp idle connections across the gateways; memory per connection and connect rate. */
+export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
+  const p = ctx.profile.idle;
+  const system = await ChatSystem.start({ ...ctx, queue: queueNames(ctx.runId, 'idle'), gateways: p.gateways, persister: false });
+  const workers = Math.ceil(p.target / p.perWorker);
+  const pool = new WorkerPool(workers);
+  try {
+    const sessions = await createSessions(system.api.url, ctx.signer, Math.ceil(p.target / p.membersPerSession), p.membersPerSession);
+    const members = assignMembers(sessions, system.wsUrls, workers);
+    await sleep(500);
+    const before = system.gateways.map((gateway) => rssBytes(gateway.process.pid));
+    ctx.log(`idle: opening ${p.target} connections over ${p.gateways} gateways from ${workers} load generators`);
+    const started = performance.now();
+    const replies = await pool.all(
+      (worker) => ({
+        kind: 'open',
+        system: 'chat',
+        secret: ctx.secret,
+        members: members[worker.index] ?? [],
+        concurrency: p.concurrency,
+        connectTimeoutMs: 10_000,
+        maxConsecutiveFailures: 200,
+        deadlineMs: p.deadlineMs,
+      }),
+      p.deadlineMs + 30_000,
+    );
+    const durationMs = performance.now() - started;
+    await sleep(p.settleMs);
+    const opened = replies.reduce((sum, reply) => sum + reply.opened, 0);
+    const failed = replies.reduce((sum, reply) => sum + reply.failed, 0);
+    const perTarget = sumRecords(replies.map((reply) => reply.openedPerTarget));
+    const failures = sumRecords(replies.map((reply) => reply.failures));
+    const gateways = system.gateways.map((gateway, i) => {
+      const wsUrl = system.wsUrls[i] ?? '';
+      const connections = perTarget[wsUrl] ?? 0;
+      const rssAfterBytes = rssBytes(gateway.process.pid);
+      const rssBeforeBytes = before[i] ?? 0;
+      return {
+        url: gateway.url,
+        connections,
+        rssBeforeBytes,
+        rssAfterBytes,
+        rssPerConnectionBytes: connections > 0 ? Math.round((rssAfterBytes - rssBeforeBytes) / connections) : 0,
+        openFilesLimit: openFilesLimit(gateway.process.pid),
+      };
+    });
+    await pool.all(() => ({ kind: 'close' }), 60_000);
+    return {
+      requested: p.target,
+      opened,
+      failed,
+      durationMs: Math.round(durationMs),
+      connectsPerSec: Math.round(opened / (durationMs / 1000)),
+      loadGenerators: workers,
+      gateways,
+      stopReason: describeStop(opened, p.target, failures, replies.some((reply) => reply.stoppedEarly), gateways),
+      failures,
+    };
+  } finally {
+    await pool.stop();
+    await system.stop();
+  }
+}
+
+function describeStop(opened: number, target: number, failures: Record<string, number>, stoppedEarly: boolean, gateways: IdleResult['gateways']): string {
+  if (opened >= target) return `reached the target of ${target} connections`;
+  const top = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
+  const fdLimits = [...new Set(gateways.map((gateway) => gateway.openFilesLimit))].join('/');
+  const why = top ? `${top[0]} ×${top[1]}` : 'no failure recorded';
+  return `${stoppedEarly ? 'stopped' : 'ended'} at ${opened} of ${target} (${why}); gateway open-file limit ${fdLimits}, load generator limit ${openFilesLimit('self')}`;
+}

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { freePort, ServiceProcess } from './service-process.ts';
+
+export interface InfraUrls {
+  redisUrl: string;
+  natsUrl: string;
+  databaseUrl: string;
+}
+
+/** Stream, subject prefix and durable consumer of one run, so a run never touches another's queue. */
+export interface QueueNames {
+  stream: string;
+  subjectPrefix: string;
+  consumer: string;
+}
+
+export interface ChatSystemOptions {
+  repoRoot: string;
+  logDir: string;
+  secret: string;
+  infra: InfraUrls;
+  queue: QueueNames;
+  gateways: number;
+  persister: boolean;
+}
+
+export interface Endpoint {
+  url: string;
+  process: ServiceProcess;
+}
+
+/** Our services as separate processes: N gateway replicas, one session-api, optionally one persister. */
+export class ChatSystem {
+  readonly gateways: Endpoint[];
+  readonly api: Endpoint;
+  readonly persister: Endpoint | null;
+
+  private constructor(gateways: Endpoint[], api: Endpoint, persister: Endpoint | null) {
+    this.gateways = gateways;
+    this.api = api;
+    this.persister = persister;
+  }
+
+  static async start(options: ChatSystemOptions): Promise<ChatSystem> {
+    const started: ServiceProcess[] = [];
+    try {
+      const api = await startService(options, 'session-api', 'services/session-api/src/main.ts', 'API_PORT', started);
+      const gateways: Endpoint[] = [];
+      for (let i = 0; i < options.gateways; i++) {
+        gateways.push(await startService(options, `gateway-${i + 1}`, 'services/gateway/src/main.ts', 'GATEWAY_PORT', started));
+      }
+      const persister = options.persister ? await startService(options, 'persister', 'services/persister/src/main.ts', 'PERSISTER_PORT', started) : null;
+      return new ChatSystem(gateways, api, persister);
+    } catch (error) {
+      await Promise.all(started.map((service) => service.stop()));
+      throw error;
+    }
+  }
+
+  get wsUrls(): string[] {
+    return this.gateways.map((gateway) => gateway.url.replace(/^http/, 'ws'));
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.gateways, this.api, ...(this.persister ? [this.persister] : [])];
+    await Promise.all(all.map((endpoint) => endpoint.process.stop()));
+  }
+}
+
+/** The environment every service of a run shares; limits are lifted so the benchmark measures capacity, not policy. */
+export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue'>, instanceId: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    REDIS_URL: options.infra.redisUrl,
+    NATS_URL: options.infra.natsUrl,
+    DATABASE_URL: options.infra.databaseUrl,
+    JWT_SECRET: options.secret,
+    NATS_STREAM: options.queue.stream,
+    NATS_SUBJECT_PREFIX: options.queue.subjectPrefix,
+    NATS_CONSUMER: options.queue.consumer,
+    RATE_LIMIT_PER_SEC: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    INSTANCE_ID: instanceId,
+  };
+}
+
+export async function startService(
+  options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue' | 'repoRoot' | 'logDir'>,
+  name: string,
+  script: string,
+  portVariable: 'API_PORT' | 'GATEWAY_PORT' | 'PERSISTER_PORT',
+  started: ServiceProcess[],
+): Promise<Endpoint> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = await ServiceProcess.start({
+    name,
+    script,
+    cwd: options.repoRoot,
+    env: { ...serviceEnv(options, `bench-${name}`), [portVariable]: String(port) },
+    readyUrl: `${url}/readyz`,
+    logFile: join(options.logDir, `${name}.log`),
+  });
+  started.push(service);
+  return { url, process: service };
+}
