@@ -5,3 +5,4 @@ export { SessionDirectory, type Access, type Caller } from './session-directory.
 export { MessageIntake, type AcceptInput, type AcceptResult } from './message-intake.ts';
 export { RedisSessionState, sessionKeys, LiveStateCorruptError, type RedisSessionStateOptions } from './redis-session-state.ts';
 export { connectRedis, closeRedis, type RedisConnectionOptions } from './redis-connection.ts';
+export { RedisBus, sessionChannel } from './redis-bus.ts';

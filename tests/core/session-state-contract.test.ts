@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SessionRecord, SessionState } from '@chat/core';
+import type { ChatMessage } from '@chat/protocol';
+import { stateBackends } from './live-backends.ts';
+
+const RECENT = 5;
+const TTL = 30_000;
+
+function sessionRecord(members: string[] = [], extra: Partial<SessionRecord> = {}): SessionRecord {
+  return { id: randomUUID(), title: 'Standup', members, metadata: { team: 'core' }, createdAt: new Date().toISOString(), closedAt: null, ...extra };
+}
+
+function chatMessage(sessionId: string, seq: number, extra: Partial<ChatMessage> = {}): ChatMessage {
+  return { type: 'message', id: randomUUID(), sessionId, seq, userId: randomUUID(), body: `message ${seq}`, metadata: {}, timestamp: new Date().toISOString(), ...extra };
+}
+
+function reserveInput(sessionId: string, userId: string, clientMsgId: string = randomUUID()) {
+  return { sessionId, userId, clientMsgId, id: randomUUID(), timestamp: new Date().toISOString() };
+}
+
+for (const backend of await stateBackends()) {
+  (backend.available ? describe : describe.skip)(`SessionState contract on ${backend.name}`, () => {
+    let clock = Date.UTC(2026, 0, 1);
+    let state: SessionState;
+
+    beforeAll(() => {
+      state = backend.open({ recentMessages: RECENT, now: () => clock });
+    });
+
+    afterAll(async () => {
+      await state.close();
+      await backend.close();
+    });
+
+    async function liveSession(members: string[] = [], head = 0): Promise<string> {
+      const session = sessionRecord(members);
+      await state.hydrate(session, head);
+      return session.id;
+    }
+
+    describe('hydrate and membership', () => {
+      it('knows nothing about a session that was never hydrated', async () => {
+        const sessionId = randomUUID();
+        expect(await state.exists(sessionId)).toBe(false);
+        expect(await state.head(sessionId)).toBeNull();
+        expect(await state.membership(sessionId, randomUUID())).toBe('unknown_session');
+      });
+
+      it('makes a hydrated session live with its members and head', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob], 7);
+        expect(await state.exists(sessionId)).toBe(true);
+        expect(await state.head(sessionId)).toBe(7);
+        expect(await state.membership(sessionId, alice)).toBe('member');
+        expect(await state.membership(sessionId, bob)).toBe('member');
+        expect(await state.membership(sessionId, randomUUID())).toBe('not_member');
+      });
+
+      it('keeps a session without members live', async () => {
+        const sessionId = await liveSession([]);
+        expect(await state.exists(sessionId)).toBe(true);
+        expect(await state.head(sessionId)).toBe(0);
+      });
+
+      it('never lowers the head when hydrated again, but raises it and merges members', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const session = sessionRecord([alice]);
+        await state.hydrate(session, 10);
+        await state.hydrate({ ...session, members: [bob] }, 3);
+        expect(await state.head(session.id)).toBe(10);
+        expect(await state.membership(session.id, alice)).toBe('member');
+        expect(await state.membership(session.id, bob)).toBe('member');
+        await state.hydrate(session, 12);
+        expect(await state.head(session.id)).toBe(12);
+      });
+
+      it('adds members to a live session', async () => {
+        const carol = randomUUID();
+        const sessionId = await liveSession([randomUUID()]);
+        await state.addMembers(sessionId, [carol]);
+        expect(await state.membership(sessionId, carol)).toBe('member');
+      });
+
+      it('ignores added members of a session that is not live', async () => {
+        const sessionId = randomUUID();
+        await state.addMembers(sessionId, [randomUUID()]);
+        expect(await state.exists(sessionId)).toBe(false);
+        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? [] : undefined);
+      });
+    });
+
+    describe('reserve and commit', () => {
+      it('answers unknown_session for a session that is not live', async () => {
+        expect(await state.reserve(reserveInput(randomUUID(), randomUUID()))).toEqual({ status: 'unknown_session' });
+      });
+
+      it('hands out consecutive seqs after the hydrated head', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 4);
+        const seqs = [];
+        for (let i = 0; i < 3; i += 1) seqs.push(await state.reserve(reserveInput(sessionId, userId)));
+        expect(seqs).toEqual([5, 6, 7].map((seq) => ({ status: 'reserved', seq })));
+        expect(await state.head(sessionId)).toBe(7);
+      });
+
+      it('returns the first id, seq and timestamp for a repeated clientMsgId, committed only after commit', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = reserveInput(sessionId, userId, 'client-1');
+        expect(await state.reserve(first)).toEqual({ status: 'reserved', seq: 1 });
+
+        const retry = { ...reserveInput(sessionId, userId, 'client-1') };
+        expect(await state.reserve(retry)).toEqual({ status: 'duplicate', id: first.id, seq: 1, timestamp: first.timestamp, committed: false });
+
+        expect(await state.commit(chatMessage(sessionId, 1, { id: first.id, userId, clientMsgId: 'client-1', timestamp: first.timestamp }))).toBe(true);
+        expect(await state.reserve(retry)).toEqual({ status: 'duplicate', id: first.id, seq: 1, timestamp: first.timestamp, committed: true });
+        expect(await state.head(sessionId)).toBe(1);
+      });
+
+      it('does not treat the same clientMsgId from another user as a repeat', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob]);
+        expect(await state.reserve(reserveInput(sessionId, alice, 'same'))).toEqual({ status: 'reserved', seq: 1 });
+        expect(await state.reserve(reserveInput(sessionId, bob, 'same'))).toEqual({ status: 'reserved', seq: 2 });
+      });
+
+      it('commits a message once: true the first time, false after', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const input = reserveInput(sessionId, userId);
+        await state.reserve(input);
+        const message = chatMessage(sessionId, 1, { id: input.id, userId, clientMsgId: input.clientMsgId, timestamp: input.timestamp });
+        expect(await state.commit(message)).toBe(true);
+        expect(await state.commit(message)).toBe(false);
+        expect(await state.recent(sessionId, 0)).toEqual([message]);
+      });
+
+      it('keys the commit of a message without clientMsgId by its id', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const input = reserveInput(sessionId, userId);
+        await state.reserve({ ...input, clientMsgId: input.id });
+        const message = chatMessage(sessionId, 1, { id: input.id, userId, timestamp: input.timestamp });
+        expect(await state.commit(message)).toBe(true);
+        expect(await state.reserve({ ...input, clientMsgId: input.id })).toEqual({ status: 'duplicate', id: input.id, seq: 1, timestamp: input.timestamp, committed: true });
+      });
+
+      it('refuses to commit into a session that is not live', async () => {
+        const sessionId = randomUUID();
+        expect(await state.commit(chatMessage(sessionId, 1))).toBe(false);
+        expect(await state.recent(sessionId, 0)).toEqual([]);
+      });
+
+      it('hands 200 concurrent reserves distinct consecutive seqs', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 100);
+        const results = await Promise.all(Array.from({ length: 200 }, () => state.reserve(reserveInput(sessionId, userId))));
+        const seqs = results.map((result) => (result.status === 'reserved' ? result.seq : -1)).sort((a, b) => a - b);
+        expect(seqs).toEqual(Array.from({ length: 200 }, (_, index) => 101 + index));
+        expect(await state.head(sessionId)).toBe(300);
+      });
+
+      it('gives 50 concurrent sends of one clientMsgId a single seq', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const results = await Promise.all(Array.from({ length: 50 }, () => state.reserve(reserveInput(sessionId, userId, 'once'))));
+        expect(results.filter((result) => result.status === 'reserved')).toEqual([{ status: 'reserved', seq: 1 }]);
+        expect(new Set(results.map((result) => (result.status === 'unknown_session' ? -1 : result.seq)))).toEqual(new Set([1]));
+        expect(await state.head(sessionId)).toBe(1);
+      });
+    });
+
+    describe('recent messages', () => {
+      it('lists committed messages after a seq in ascending order, whatever the commit order', async () => {
+        const sessionId = await liveSession();
+        const messages = [3, 1, 2].map((seq) => chatMessage(sessionId, seq));
+        for (const message of messages) await state.commit(message);
+        expect((await state.recent(sessionId, 0)).map((message) => message.seq)).toEqual([1, 2, 3]);
+        expect((await state.recent(sessionId, 1)).map((message) => message.seq)).toEqual([2, 3]);
+        expect(await state.recent(sessionId, 3)).toEqual([]);
+        expect(await state.recent(sessionId, 1)).toEqual([messages[2], messages[0]]);
+      });
+
+      it('keeps only the newest messages up to the cap', async () => {
+        const sessionId = await liveSession();
+        for (let seq = 1; seq <= RECENT + 3; seq += 1) await state.commit(chatMessage(sessionId, seq));
+        expect((await state.recent(sessionId, 0)).map((message) => message.seq)).toEqual([4, 5, 6, 7, 8]);
+      });
+
+      it('round-trips every field of a message', async () => {
+        const sessionId = await liveSession();
+        const message = chatMessage(sessionId, 1, { userName: 'Zoë 🚀', clientMsgId: 'c-1', body: 'multi\nline "quoted" | piped', metadata: { nested: { list: [1, 2] } } });
+        await state.commit(message);
+        expect(await state.recent(sessionId, 0)).toEqual([message]);
+      });
+    });
+
+    describe('remove', () => {
+      it('drops every live key of the session', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 3);
+        const input = reserveInput(sessionId, userId);
+        await state.reserve(input);
+        await state.commit(chatMessage(sessionId, 4, { id: input.id, userId, clientMsgId: input.clientMsgId }));
+        await state.presenceJoin({ sessionId, userId, connectionId: randomUUID(), userName: 'Ann' }, TTL);
+        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? expect.arrayContaining([`sessions:{${sessionId}}:messages`, `sessions:{${sessionId}}:users`, `sessions:{${sessionId}}:metadata`]) : undefined);
+
+        await state.remove(sessionId);
+
+        expect(await state.exists(sessionId)).toBe(false);
+        expect(await state.head(sessionId)).toBeNull();
+        expect(await state.membership(sessionId, userId)).toBe('unknown_session');
+        expect(await state.recent(sessionId, 0)).toEqual([]);
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+        expect(await state.reserve(input)).toEqual({ status: 'unknown_session' });
+        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? [] : undefined);
+      });
+
+      it('leaves other sessions alone', async () => {
+        const userId = randomUUID();
+        const kept = await liveSession([userId], 2);
+        await state.remove(await liveSession([userId], 2));
+        expect(await state.membership(kept, userId)).toBe('member');
+        expect(await state.head(kept)).toBe(2);
+      });
+    });
+
+    describe('presence', () => {
+      it('announces a user with several connections once, on the first join', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c1', userName: 'Ann' }, TTL)).toBe(true);
+        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
+        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId, userName: 'Ann' }]);
+      });
+
+      it('announces the leave only when the last connection goes', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        await state.presenceJoin({ sessionId, userId, connectionId: 'c1' }, TTL);
+        await state.presenceJoin({ sessionId, userId, connectionId: 'c2' }, TTL);
+        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c1' })).toBe(false);
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
+        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(true);
+        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(false);
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+        // Gone entirely: joining again is a fresh join.
+        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c3' }, TTL)).toBe(true);
+      });
+
+      it('lists every online user, with names where known', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob]);
+        await state.presenceJoin({ sessionId, userId: alice, connectionId: 'a1', userName: 'Alice' }, TTL);
+        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'b1' }, TTL);
+        const online = await state.presenceOnline(sessionId);
+        expect(online).toHaveLength(2);
+        expect(online).toEqual(expect.arrayContaining([{ userId: alice, userName: 'Alice' }, { userId: bob }]));
+      });
+
+      it('ignores joins to a session that is not live', async () => {
+        const sessionId = randomUUID();
+        expect(await state.presenceJoin({ sessionId, userId: randomUUID(), connectionId: 'c1' }, TTL)).toBe(false);
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+      });
+
+      it('lets leases of connections nobody refreshes expire, and sweeps their users out', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob]);
+        await state.presenceJoin({ sessionId, userId: alice, connectionId: 'crashed-a' }, 1_000);
+        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'crashed-b' }, 1_000);
+        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'alive-b' }, 5_000);
+        expect(await state.presenceSweep(sessionId)).toEqual([]);
+
+        clock += 1_000;
+        // Expired leases no longer count as online even before a sweep.
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId: bob }]);
+        expect(await state.presenceSweep(sessionId)).toEqual([alice]);
+        expect(await state.presenceSweep(sessionId)).toEqual([]);
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId: bob }]);
+        // Bob still holds a connection, so leaving the swept one is no leave of Bob.
+        expect(await state.presenceLeave({ sessionId, userId: bob, connectionId: 'crashed-b' })).toBe(false);
+        expect(await state.presenceLeave({ sessionId, userId: bob, connectionId: 'alive-b' })).toBe(true);
+      });
+
+      it('keeps refreshed leases alive past their first expiry', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const entry = { sessionId, userId, connectionId: 'c1' };
+        await state.presenceJoin(entry, 1_000);
+        clock += 900;
+        await state.presenceRefresh([entry], 1_000);
+        clock += 900;
+        expect(await state.presenceSweep(sessionId)).toEqual([]);
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
+        clock += 100;
+        expect(await state.presenceSweep(sessionId)).toEqual([userId]);
+      });
+
+      it('does not bring a swept connection back on refresh', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const entry = { sessionId, userId, connectionId: 'c1' };
+        await state.presenceJoin(entry, 1_000);
+        clock += 1_000;
+        expect(await state.presenceSweep(sessionId)).toEqual([userId]);
+        await state.presenceRefresh([entry, { sessionId: randomUUID(), userId, connectionId: 'c9' }], 1_000);
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+      });
+
+      it('counts a returning user whose only lease expired as a fresh join', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        await state.presenceJoin({ sessionId, userId, connectionId: 'old' }, 1_000);
+        clock += 1_000;
+        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'new' }, 1_000)).toBe(true);
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
+      });
+    });
+
+    it('answers ping', async () => {
+      await expect(state.ping()).resolves.toBeUndefined();
+    });
+  });
+}
