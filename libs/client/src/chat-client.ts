@@ -145,6 +145,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.#sockets().forEach((s) => s.start());
   }
 
+  /** Cuts a backoff wait short, e.g. when a person presses "try now". */
+  reconnectNow(): void {
+    this.#sockets().forEach((s) => s.retryNow());
+  }
+
   /** Closes both sockets for good; unacknowledged sends stay failed in the store. */
   close(): void {
     this.#started = false;

@@ -1,0 +1,95 @@
+import type { ChatClient } from '@chat/client';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { errorText } from '../error-text.ts';
+import { displayName } from '../names.ts';
+import { useChatState } from '../use-chat-state.ts';
+import { InputBox } from './InputBox.tsx';
+import { MessageList } from './MessageList.tsx';
+import { StatusBar } from './StatusBar.tsx';
+
+export interface ChatContainerProps {
+  client: ChatClient;
+  title?: string;
+}
+
+/** One session's chat: connects on mount, closes on unmount. */
+export function ChatContainer({ client, title }: ChatContainerProps) {
+  const state = useChatState(client);
+  const announcement = useLiveAnnouncement(client);
+  const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
+
+  useEffect(() => {
+    const loadFirstPage = () => void client.loadOlder().catch(() => undefined);
+    client.once('welcome', loadFirstPage);
+    client.connect();
+    return () => {
+      client.off('welcome', loadFirstPage);
+      client.close();
+    };
+  }, [client]);
+
+  const closed = state.sessionClosed || state.connection.status === 'closed';
+  const lastError = state.lastError !== dismissedError ? state.lastError : undefined;
+  return (
+    <main class="chat" aria-label={title ?? 'Chat'}>
+      <StatusBar state={state} onReconnectNow={() => client.reconnectNow()} />
+      {state.sessionClosed && (
+        <div class="banner banner-error" role="alert" data-testid="session-closed">
+          {errorText('not_found')}
+        </div>
+      )}
+      {lastError && (
+        <div class="banner banner-error" role="alert" data-testid="error-banner">
+          <span>{errorText(lastError.code, lastError.message)}</span>
+          <button type="button" onClick={() => setDismissedError(state.lastError)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <MessageList
+        messages={state.messages}
+        outgoing={state.outgoing}
+        names={state.names}
+        me={state.userId}
+        hasOlder={state.hasOlder}
+        loadingOlder={state.loadingOlder}
+        onLoadOlder={() => void client.loadOlder().catch(() => undefined)}
+        onRetry={(id) => void client.retry(id).catch(() => undefined)}
+        onDiscard={(id) => client.discard(id)}
+      />
+      <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
+        {announcement}
+      </div>
+      <InputBox
+        disabled={closed}
+        disabledReason={closed ? 'This chat is closed.' : undefined}
+        onSend={(body) => void client.send(body).catch(() => undefined)}
+        onTyping={() => client.typing()}
+      />
+    </main>
+  );
+}
+
+/** Words for a screen reader about the newest message from someone else (not history being loaded). */
+function useLiveAnnouncement(client: ChatClient): string {
+  const [text, setText] = useState('');
+  const liveFrom = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    const onWelcome = (frame: { seq: number }) => {
+      liveFrom.current ??= frame.seq;
+    };
+    const onMessage = (message: { seq: number; userId: string; body: string }) => {
+      const state = client.store.getState();
+      if (liveFrom.current === undefined || message.seq <= liveFrom.current || message.userId === state.userId) return;
+      liveFrom.current = message.seq;
+      setText(`New message from ${displayName(message.userId, state.names, state.userId)}: ${message.body}`);
+    };
+    client.on('welcome', onWelcome);
+    client.on('message', onMessage);
+    return () => {
+      client.off('welcome', onWelcome);
+      client.off('message', onMessage);
+    };
+  }, [client]);
+  return text;
+}

@@ -1,0 +1,127 @@
+import type { OutgoingMessage } from '@chat/client';
+import type { ChatMessage } from '@chat/protocol';
+import { useLayoutEffect, useRef } from 'preact/hooks';
+import { canRetry, errorText } from '../error-text.ts';
+import { displayName, fullTime, shortTime } from '../names.ts';
+
+export interface MessageListProps {
+  messages: readonly ChatMessage[];
+  outgoing: readonly OutgoingMessage[];
+  names: Readonly<Record<string, string>>;
+  me: string | undefined;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+  onRetry: (clientMsgId: string) => void;
+  onDiscard: (clientMsgId: string) => void;
+}
+
+const NEAR_EDGE_PX = 48;
+
+/** Messages by seq, then my unsent ones; scrolling to the top loads older history. */
+export function MessageList(props: MessageListProps) {
+  const { messages, outgoing, names, me, hasOlder, loadingOlder, onLoadOlder } = props;
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const previous = useRef({ height: 0, firstSeq: undefined as number | undefined });
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const firstSeq = messages[0]?.seq;
+    const prepended = previous.current.firstSeq !== undefined && firstSeq !== undefined && firstSeq < previous.current.firstSeq;
+    // Older messages went in above: keep what the reader was looking at in place.
+    if (prepended && !atBottom.current) el.scrollTop += el.scrollHeight - previous.current.height;
+    else if (atBottom.current) el.scrollTop = el.scrollHeight;
+    previous.current = { height: el.scrollHeight, firstSeq };
+  }, [messages, outgoing]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_EDGE_PX;
+    if (el.scrollTop < NEAR_EDGE_PX && hasOlder && !loadingOlder) onLoadOlder();
+  };
+
+  return (
+    <div class="message-scroller" ref={scroller} onScroll={onScroll} data-testid="message-list">
+      <div class="history-edge">
+        {loadingOlder ? (
+          <p role="status" data-testid="loading-older">
+            Loading older messages…
+          </p>
+        ) : hasOlder ? (
+          <button type="button" class="link" onClick={onLoadOlder}>
+            Load older messages
+          </button>
+        ) : (
+          <p class="muted">This is the start of the conversation.</p>
+        )}
+      </div>
+      <ol class="messages" aria-label="Messages">
+        {messages.map((m) => (
+          <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} />
+        ))}
+        {outgoing.map((o) => (
+          <OutgoingItem key={o.clientMsgId} message={o} onRetry={props.onRetry} onDiscard={props.onDiscard} />
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function SentItem({ message, author, mine }: { message: ChatMessage; author: string; mine: boolean }) {
+  return (
+    <li class={mine ? 'message mine' : 'message'} data-seq={message.seq} data-testid="message">
+      <div class="meta">
+        <span class="author">{author}</span>
+        <time dateTime={message.timestamp} title={fullTime(message.timestamp)}>
+          {shortTime(message.timestamp)}
+        </time>
+        {mine && (
+          <span class="delivery sent" data-testid="delivery">
+            Sent
+          </span>
+        )}
+      </div>
+      <p class="body">{message.body}</p>
+    </li>
+  );
+}
+
+interface OutgoingItemProps {
+  message: OutgoingMessage;
+  onRetry: (clientMsgId: string) => void;
+  onDiscard: (clientMsgId: string) => void;
+}
+
+function OutgoingItem({ message, onRetry, onDiscard }: OutgoingItemProps) {
+  const failed = message.status === 'failed';
+  return (
+    <li class={failed ? 'message mine failed' : 'message mine pending'} data-testid="message">
+      <div class="meta">
+        <span class="author">You</span>
+        <time dateTime={message.createdAt} title={fullTime(message.createdAt)}>
+          {shortTime(message.createdAt)}
+        </time>
+        <span class={`delivery ${message.status}`} data-testid="delivery">
+          {failed ? 'Not sent' : 'Sending…'}
+        </span>
+      </div>
+      <p class="body">{message.body}</p>
+      {failed && (
+        <div class="failure" role="alert" data-testid="send-error">
+          <span>{errorText(message.error?.code ?? 'internal', message.error?.message)}</span>
+          {canRetry(message.error?.code ?? 'internal') && (
+            <button type="button" onClick={() => onRetry(message.clientMsgId)}>
+              Retry
+            </button>
+          )}
+          <button type="button" onClick={() => onDiscard(message.clientMsgId)}>
+            Discard
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}

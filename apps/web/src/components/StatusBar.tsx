@@ -1,0 +1,75 @@
+import type { ChatState } from '@chat/client';
+import { errorCodeOfClose } from '@chat/client';
+import { errorText } from '../error-text.ts';
+import { displayName, listNames } from '../names.ts';
+import { useNow } from '../use-chat-state.ts';
+
+export interface StatusBarProps {
+  state: ChatState;
+  onReconnectNow: () => void;
+}
+
+/** Connection state, who is online and who is typing; a banner while the connection is being restored. */
+export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
+  const { connection, userId, names } = state;
+  const now = useNow(connection.status === 'reconnecting', 500);
+  const online = state.online.map((id) => displayName(id, names, userId));
+  const typing = Object.keys(state.typing)
+    .filter((id) => id !== userId)
+    .map((id) => displayName(id, names, userId));
+  return (
+    <header class="status-bar">
+      <div class="status-line">
+        <span class={`status-dot status-${connection.status}`} aria-hidden="true" />
+        <span data-testid="connection-status" role="status">
+          {statusWords(state)}
+        </span>
+        <span class="online" data-testid="online">
+          {online.length > 0 ? `Online: ${listNames(online)}` : 'Nobody else online'}
+        </span>
+      </div>
+      {connection.status === 'reconnecting' && (
+        <div class="banner banner-warning" data-testid="reconnecting-banner" role="alert">
+          <span>
+            Connection lost ({connection.lastCloseMeaning}). Reconnecting
+            {connection.nextAttemptAt > now ? ` in ${Math.ceil((connection.nextAttemptAt - now) / 1000)} s` : ' now'}
+            {connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}. Messages you send will go out when it is back.
+          </span>
+          <button type="button" onClick={onReconnectNow}>
+            Try now
+          </button>
+        </div>
+      )}
+      {connection.status === 'offline' && (
+        <div class="banner banner-warning" data-testid="reconnecting-banner" role="alert">
+          You are offline. The chat reconnects when the network is back.
+        </div>
+      )}
+      {connection.status === 'closed' && connection.code !== 1000 && (
+        <div class="banner banner-error" role="alert" data-testid="closed-banner">
+          {errorText(errorCodeOfClose(connection.code))}
+        </div>
+      )}
+      <p class="typing" aria-live="polite" data-testid="typing">
+        {typing.length === 0 ? '' : `${listNames(typing)} ${typing.length === 1 ? 'is' : 'are'} typing…`}
+      </p>
+    </header>
+  );
+}
+
+function statusWords(state: ChatState): string {
+  const c = state.connection;
+  switch (c.status) {
+    case 'idle':
+    case 'connecting':
+      return 'Connecting…';
+    case 'open':
+      return 'Connected';
+    case 'reconnecting':
+      return 'Reconnecting…';
+    case 'offline':
+      return 'Offline';
+    case 'closed':
+      return `Disconnected: ${c.meaning}`;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The development sign-in of the single-process mode: `POST /dev/token {name}` → `{token, userId}`.
+ * Production deployments do not serve it; there the page must be opened with `?token=`.
+ */
+export interface DevIdentity {
+  token: string;
+  userId: string;
+}
+
+export async function devSignInAvailable(apiUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${apiUrl}/dev/token`, { method: 'GET' });
+    return response.status !== 404;
+  } catch {
+    return false;
+  }
+}
+
+export async function devSignIn(apiUrl: string, name: string): Promise<DevIdentity> {
+  const response = await fetch(`${apiUrl}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!response.ok) throw new Error(`Sign-in failed (${response.status}).`);
+  const body = (await response.json()) as Partial<DevIdentity>;
+  if (typeof body.token !== 'string' || typeof body.userId !== 'string') throw new Error('Sign-in answered without a token.');
+  return { token: body.token, userId: body.userId };
+}

@@ -1,0 +1,49 @@
+import { ChatClient } from '@chat/client';
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { chatUrl, readAppConfig, type AppConfig } from './app-config.ts';
+import { ChatContainer } from './components/ChatContainer.tsx';
+import { SessionPicker } from './components/SessionPicker.tsx';
+import { SignIn } from './components/SignIn.tsx';
+import { devSignInAvailable } from './dev-sign-in.ts';
+import { tokenClaims } from './token-claims.ts';
+import './styles.css';
+
+function ChatPage({ config, sessionId, token }: { config: AppConfig; sessionId: string; token: string }) {
+  const { apiUrl, wsUrl } = config;
+  const client = useMemo(() => new ChatClient({ sessionId, token, apiUrl, wsUrl }), [apiUrl, wsUrl, sessionId, token]);
+  return <ChatContainer client={client} />;
+}
+
+/** Without a session in the address: sign in (development only) and pick or create a session. */
+function Lobby({ config }: { config: AppConfig }) {
+  const [identity, setIdentity] = useState(() => (config.token ? { token: config.token, userId: tokenClaims(config.token).sub } : undefined));
+  const [canSignIn, setCanSignIn] = useState<boolean | undefined>(undefined);
+  useEffect(() => {
+    if (!identity) void devSignInAvailable(config.apiUrl).then(setCanSignIn);
+  }, [config.apiUrl, identity]);
+
+  if (identity) {
+    const open = (sessionId: string) => location.assign(chatUrl(location, sessionId, identity.token));
+    return <SessionPicker apiUrl={config.apiUrl} token={identity.token} userId={identity.userId} onOpen={open} />;
+  }
+  if (canSignIn === undefined) return <p class="card">Loading…</p>;
+  if (canSignIn) return <SignIn apiUrl={config.apiUrl} onSignedIn={setIdentity} />;
+  return (
+    <div class="card" role="alert">
+      <h1>Sign-in needed</h1>
+      <p>
+        Open this page with a token: <code>/chat/?session=&lt;id&gt;&amp;token=&lt;jwt&gt;</code>.
+      </p>
+    </div>
+  );
+}
+
+function App() {
+  const config = readAppConfig(location);
+  if (config.sessionId && config.token) return <ChatPage config={config} sessionId={config.sessionId} token={config.token} />;
+  return <Lobby config={config} />;
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);
