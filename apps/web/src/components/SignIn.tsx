@@ -21,7 +21,7 @@ export function SignIn({ apiUrl, onSignedIn }: { apiUrl: string; onSignedIn: (id
     >
       <h1>Join the chat</h1>
       <label for="name">Your name</label>
-      <input id="name" required maxLength={80} value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="nickname" />
+      <input id="name" required maxLength={40} value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="nickname" />
       <button type="submit" disabled={busy || name.trim() === ''}>
         Sign in
       </button>
