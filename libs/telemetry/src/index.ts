@@ -29,3 +29,5 @@ export {
 export { callDependency } from './dependency-call.ts';
 export { traceHttpRequest, type TracedRequest } from './http-tracing.ts';
 export { stopwatch, secondsSince } from './stopwatch.ts';
+/** For tests: pass `spanExporter: new InMemorySpanExporter()` to startTelemetry and read the ended spans. */
+export { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
