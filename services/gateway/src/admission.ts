@@ -1,0 +1,50 @@
+import { bearerToken, type Principal, type TokenVerifier } from '@chat/auth';
+import type { SessionDirectory } from '@chat/core';
+import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
+import type { UpgradeRoute } from './upgrade-route.ts';
+
+/** Closes for refusals that are not the client's fault, so it retries later. */
+export const TRY_AGAIN_LATER = 1013;
+
+export type Admission =
+  | { ok: true; principal: Principal }
+  | { ok: false; code: number; reason: string; cause?: unknown };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AdmissionDeps {
+  verifier: TokenVerifier;
+  directory: SessionDirectory;
+  allowedOrigins: readonly string[];
+}
+
+/**
+ * Decides whether an upgraded connection may stay. A refusal carries the close code of the
+ * contract; the caller closes with it, since a browser cannot read an HTTP status on an upgrade.
+ */
+export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<Admission> {
+  // No Origin header means a non-browser client, which the origin rule does not concern.
+  if (route.origin !== undefined && !deps.allowedOrigins.includes(route.origin)) {
+    return refuse(CLOSE_CODES.forbidden, ERROR_CODES.origin_refused.message);
+  }
+  let principal: Principal;
+  try {
+    principal = await deps.verifier(bearerToken(route.authorization) ?? route.token);
+  } catch (error) {
+    return refuse(CLOSE_CODES.badToken, error instanceof Error ? error.message : ERROR_CODES.unauthorized.message);
+  }
+  if (!UUID.test(route.sessionId)) return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
+  try {
+    const access = await deps.directory.authorize(route.sessionId.toLowerCase(), { userId: principal.userId, admin: principal.admin });
+    if (access === 'forbidden') return refuse(CLOSE_CODES.forbidden, ERROR_CODES.forbidden.message);
+    if (access === 'not_found') return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
+  } catch (cause) {
+    return { ok: false, code: TRY_AGAIN_LATER, reason: ERROR_CODES.unavailable.message, cause };
+  }
+  return { ok: true, principal };
+}
+
+function refuse(code: number, reason: string): Admission {
+  // A close reason may hold at most 123 bytes.
+  return { ok: false, code, reason: reason.slice(0, 120) };
+}

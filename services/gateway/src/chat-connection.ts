@@ -1,0 +1,268 @@
+import type { Principal } from '@chat/auth';
+import type { Bus, ChatStore, MessageIntake, PresenceEntry, SessionState } from '@chat/core';
+import { CLOSE_CODES, parseClientFrame, type ChatMessage, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
+import { TRY_AGAIN_LATER } from './admission.ts';
+import { Connection, type ConnectionSettings } from './connection.ts';
+import type { GatewayLogger } from './gateway-logger.ts';
+import type { LocalSessions, SessionMember } from './local-sessions.ts';
+import type { PresenceRegistry } from './presence-registry.ts';
+import { RateGuard } from './rate-guard.ts';
+import type { Socket } from './socket.ts';
+
+export interface ChatConnectionDeps extends ConnectionSettings {
+  state: SessionState;
+  bus: Bus;
+  intake: MessageIntake;
+  store: ChatStore;
+  sessions: LocalSessions;
+  presence: PresenceRegistry;
+  logger: GatewayLogger;
+  maxMessageChars: number;
+  ratePerSec: number;
+  rateBurst: number;
+  /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
+  backlogWaitMs: number;
+  historyPageSize: number;
+}
+
+const PONG = '{"type":"pong"}';
+
+/**
+ * One `/ws/chat/{session}` socket. It joins the session's local feed first, then sends the
+ * welcome and any catch-up, holding live messages meanwhile, so the client sees every seq after
+ * its position once and in order.
+ */
+export class ChatConnection extends Connection implements SessionMember {
+  readonly kind = 'chat';
+  readonly sessionId: string;
+  readonly #principal: Principal;
+  readonly #deps: ChatConnectionDeps;
+  readonly #guard: RateGuard;
+  readonly #presence: PresenceEntry;
+  /** The last seq this client has; nothing at or below it is sent again. */
+  #position = 0;
+  /** Live messages held while the welcome and catch-up are being sent; undefined once live. */
+  #held: { seq: number; frame: Buffer }[] | undefined = [];
+  #attached = false;
+  #presenceJoined: Promise<void> | undefined;
+
+  constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
+    super(socket, deps);
+    this.sessionId = sessionId;
+    this.#principal = principal;
+    this.#deps = deps;
+    this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
+    this.#presence = {
+      sessionId,
+      userId: principal.userId,
+      connectionId: this.id,
+      ...(principal.name === undefined ? {} : { userName: principal.name }),
+    };
+  }
+
+  async open(lastSeq: number | undefined): Promise<void> {
+    let head: number;
+    try {
+      await this.#deps.sessions.attach(this.sessionId, this);
+      this.#attached = true;
+      head = (await this.#deps.state.head(this.sessionId)) ?? 0;
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a chat connection');
+      this.end(TRY_AGAIN_LATER, 'unavailable');
+      return;
+    }
+    if (this.closed) {
+      this.#detach();
+      return;
+    }
+    this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
+    this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }));
+    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    this.#presenceJoined = this.#deps.presence.join(this.#presence);
+    if (this.#position < head) await this.#catchUp(head);
+    this.#goLive();
+  }
+
+  receiveMessage(seq: number, frame: Buffer): void {
+    if (this.#held) {
+      this.#held.push({ seq, frame });
+      return;
+    }
+    if (seq <= this.#position) return;
+    this.#position = seq;
+    this.write(frame);
+  }
+
+  receiveEvent(): void {
+    // Presence and typing events are for status sockets.
+  }
+
+  protected override async cleanUp(): Promise<void> {
+    this.#detach();
+    if (this.#presenceJoined) {
+      await this.#presenceJoined;
+      await this.#deps.presence.leave(this.#presence);
+    }
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.#deps.sessions.detach(this.sessionId, this);
+  }
+
+  #goLive(): void {
+    const held = (this.#held ?? []).sort((a, b) => a.seq - b.seq);
+    this.#held = undefined;
+    for (const { seq, frame } of held) this.receiveMessage(seq, frame);
+  }
+
+  #onFrame(text: string, binary: boolean): void {
+    const parsed: ParsedClientFrame = binary
+      ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
+      : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
+    const clientMsgId = parsed.ok ? (parsed.frame.type === 'send' ? parsed.frame.clientMsgId : undefined) : parsed.clientMsgId;
+    const verdict = this.#guard.take();
+    if (verdict === 'exceeded') {
+      this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+      return;
+    }
+    if (verdict === 'limited') {
+      this.writeError('rate_limited', 'Too many messages; slow down.', clientMsgId);
+      return;
+    }
+    if (!parsed.ok) {
+      this.writeError(parsed.code, parsed.message, parsed.clientMsgId);
+      return;
+    }
+    switch (parsed.frame.type) {
+      case 'send':
+        void this.#send(parsed.frame);
+        return;
+      case 'typing':
+        void this.#typing();
+        return;
+      case 'ping':
+        this.write(PONG);
+        return;
+    }
+  }
+
+  async #send(frame: SendFrame): Promise<void> {
+    const result = await this.#deps.intake.accept({
+      sessionId: this.sessionId,
+      userId: this.#principal.userId,
+      ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }),
+      clientMsgId: frame.clientMsgId,
+      body: frame.body,
+      ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+    });
+    if (result.ok) {
+      const { id, seq, timestamp } = result.message;
+      this.write(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, id, seq, timestamp }));
+      return;
+    }
+    if (result.code === 'not_found') {
+      this.writeError('not_found', 'The session does not exist or is closed.', frame.clientMsgId);
+      this.end(CLOSE_CODES.sessionNotFound, 'session closed');
+      return;
+    }
+    this.#deps.logger.warn({ err: result.cause, sessionId: this.sessionId }, 'a send failed');
+    this.writeError('unavailable', 'The message could not be stored; send it again.', frame.clientMsgId);
+  }
+
+  async #typing(): Promise<void> {
+    const event = { type: 'typing', userId: this.#principal.userId, ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }) };
+    try {
+      await this.#deps.bus.publish(this.sessionId, JSON.stringify(event));
+    } catch (error) {
+      this.#deps.logger.debug({ err: error, sessionId: this.sessionId }, 'typing event not published');
+    }
+  }
+
+  /**
+   * Sends every message in (position, target] from live state, the store for older ones, and
+   * live messages held meanwhile. A seq that is allocated but not readable anywhere yet is waited
+   * for up to backlogWaitMs, then skipped.
+   */
+  async #catchUp(target: number): Promise<void> {
+    let deadline = Date.now() + this.#deps.backlogWaitMs;
+    while (this.#position < target && !this.closing) {
+      const before = this.#position;
+      const nextKnown = await this.#catchUpRound();
+      if (this.#position > before) {
+        deadline = Date.now() + this.#deps.backlogWaitMs;
+        continue;
+      }
+      if (Date.now() < deadline) {
+        await delay(25);
+        continue;
+      }
+      const resume = Math.min(target, (nextKnown ?? target + 1) - 1);
+      this.#deps.logger.warn({ sessionId: this.sessionId, missing: { from: this.#position + 1, to: resume } }, 'catch-up skipped messages it could not find');
+      this.#position = resume;
+    }
+  }
+
+  /** One pass over the sources; returns the lowest seq seen beyond a gap, if any. */
+  async #catchUpRound(): Promise<number | undefined> {
+    let recent: ChatMessage[] = [];
+    try {
+      recent = await this.#deps.state.recent(this.sessionId, this.#position);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read recent messages');
+    }
+    const firstRecent = recent[0]?.seq;
+    if (firstRecent === undefined || firstRecent > this.#position + 1) await this.#catchUpFromStore(firstRecent);
+    this.#sendInOrder(recent);
+    this.#sendHeldInOrder();
+    const beyond = [...recent.map((m) => m.seq), ...(this.#held ?? []).map((h) => h.seq)].filter((seq) => seq > this.#position);
+    return beyond.length === 0 ? undefined : Math.min(...beyond);
+  }
+
+  /** Pages through the store until it reaches the recent list (or runs out). */
+  async #catchUpFromStore(firstRecent: number | undefined): Promise<void> {
+    try {
+      for (;;) {
+        const before = this.#position;
+        const page = await this.#deps.store.history(this.sessionId, { after: before, limit: this.#deps.historyPageSize });
+        this.#sendInOrder(page.messages);
+        const reachedRecent = firstRecent !== undefined && this.#position >= firstRecent - 1;
+        if (this.#position === before || !page.hasMore || reachedRecent || this.closing) return;
+        await this.#drained();
+      }
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read the store');
+    }
+  }
+
+  #sendInOrder(messages: readonly ChatMessage[]): void {
+    for (const message of messages) {
+      if (message.seq <= this.#position) continue;
+      if (message.seq !== this.#position + 1) return;
+      this.#position = message.seq;
+      this.write(JSON.stringify(message));
+    }
+  }
+
+  #sendHeldInOrder(): void {
+    const held = this.#held;
+    if (!held) return;
+    held.sort((a, b) => a.seq - b.seq);
+    for (const { seq, frame } of held) {
+      if (seq <= this.#position) continue;
+      if (seq !== this.#position + 1) return;
+      this.#position = seq;
+      this.write(frame);
+    }
+  }
+
+  /** Lets a long catch-up wait for the peer instead of filling the send buffer past the limit. */
+  async #drained(): Promise<void> {
+    for (let waited = 0; this.socket.bufferedAmount > this.#deps.slowConsumerBytes / 4 && waited < 5_000 && !this.closing; waited += 10) await delay(10);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
+import type { OutgoingFrame, Socket } from './socket.ts';
+
+export interface ConnectionSettings {
+  /** A send buffer past this many bytes closes the connection with 4408. */
+  slowConsumerBytes: number;
+  /** How long a closing handshake may take before the socket is dropped. */
+  closeTimeoutMs: number;
+}
+
+/** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
+export abstract class Connection {
+  readonly id = randomUUID();
+  protected readonly socket: Socket;
+  readonly #settings: ConnectionSettings;
+  #alive = true;
+  #closing = false;
+  #closed = false;
+  #terminateTimer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<void>;
+  #resolveDone: () => void = () => undefined;
+
+  protected constructor(socket: Socket, settings: ConnectionSettings) {
+    this.socket = socket;
+    this.#settings = settings;
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    socket.onPong(() => {
+      this.#alive = true;
+    });
+    socket.onClose((code) => void this.#onClose(code));
+  }
+
+  /** Settles once the socket is closed and the connection has cleaned up after itself. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True from the moment the connection starts closing; nothing more is written after that. */
+  get closing(): boolean {
+    return this.#closing || this.#closed;
+  }
+
+  /** Writes a frame, and cuts off a peer whose send buffer has grown past the limit. */
+  write(frame: OutgoingFrame): void {
+    if (this.closing) return;
+    this.socket.send(frame);
+    if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
+  }
+
+  writeError(code: ErrorCode, message: string, clientMsgId?: string): void {
+    this.write(JSON.stringify({ type: 'error', code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) }));
+  }
+
+  /** Starts the closing handshake; a peer that does not finish it in time is dropped. */
+  end(code: number, reason = ''): void {
+    if (this.closing) return;
+    this.#closing = true;
+    this.socket.close(code, reason);
+    this.#terminateTimer = setTimeout(() => this.socket.terminate(), this.#settings.closeTimeoutMs);
+    this.#terminateTimer.unref();
+  }
+
+  /** One heartbeat tick: a peer that did not answer the previous ping is dropped. */
+  heartbeat(): void {
+    if (this.#closed) return;
+    if (!this.#alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.socket.ping();
+  }
+
+  /** The session was closed: say so, then close with 4404. */
+  sessionClosed(): void {
+    this.write('{"type":"session_closed"}');
+    this.end(CLOSE_CODES.sessionNotFound, 'session closed');
+  }
+
+  /** Releases what the connection holds (presence, subscriptions); runs once, after the socket closed. */
+  protected abstract cleanUp(code: number): Promise<void>;
+
+  async #onClose(code: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#terminateTimer);
+    try {
+      await this.cleanUp(code);
+    } catch {
+      // Each clean-up step logs its own failure; the connection is gone either way.
+    } finally {
+      this.#resolveDone();
+    }
+  }
+}

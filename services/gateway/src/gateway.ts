@@ -1,0 +1,201 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Principal, TokenVerifier } from '@chat/auth';
+import type { Config } from '@chat/config';
+import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
+import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
+import { admit } from './admission.ts';
+import { ChatConnection } from './chat-connection.ts';
+import type { Connection } from './connection.ts';
+import type { GatewayLogger } from './gateway-logger.ts';
+import { LocalSessions } from './local-sessions.ts';
+import { PresenceRegistry } from './presence-registry.ts';
+import type { Socket, UpgradeRequest } from './socket.ts';
+import { StatusConnection } from './status-connection.ts';
+import { parseUpgradeRoute, type UpgradeRoute } from './upgrade-route.ts';
+import { WsServer } from './ws-adapter.ts';
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Timings that are not configuration, exposed so tests can shorten them. */
+export interface GatewayTuning {
+  gapFillMs: number;
+  gapSkipMs: number;
+  closeTimeoutMs: number;
+  backlogWaitMs: number;
+  historyPageSize: number;
+  presenceSweepMs: number;
+}
+
+export const DEFAULT_TUNING: GatewayTuning = {
+  gapFillMs: 300,
+  gapSkipMs: 5_000,
+  closeTimeoutMs: 2_000,
+  backlogWaitMs: 2_000,
+  historyPageSize: 500,
+  presenceSweepMs: 10_000,
+};
+
+export interface GatewayDeps {
+  config: Config;
+  verifier: TokenVerifier;
+  state: SessionState;
+  bus: Bus;
+  intake: MessageIntake;
+  directory: SessionDirectory;
+  store: ChatStore;
+  logger: GatewayLogger;
+  /** Pinged by /readyz with live state and the bus. */
+  queue?: MessageQueue;
+  /** Serves /metrics; a placeholder answers until one is given. */
+  metrics?: MetricsHandler;
+  /** Any other HTTP request (the embedded mode mounts the REST app and the static UI here). */
+  fallback?: HttpHandler;
+  /** Overrides config.ports.gateway (0 picks a free port). */
+  port?: number;
+  tuning?: Partial<GatewayTuning>;
+}
+
+/** The WebSocket gateway: admission, per-connection protocol, local fan-out, presence and health. */
+export class Gateway implements Part {
+  readonly name = 'gateway';
+  readonly readiness: Readiness;
+  readonly #deps: GatewayDeps;
+  readonly #tuning: GatewayTuning;
+  readonly #server: WsServer;
+  readonly #sessions: LocalSessions;
+  readonly #presence: PresenceRegistry;
+  readonly #connections = new Set<Connection>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #stopping: Promise<void> | undefined;
+
+  constructor(deps: GatewayDeps) {
+    this.#deps = deps;
+    this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+    const { state, bus, logger, config } = deps;
+    this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
+    if (deps.queue) {
+      const queue = deps.queue;
+      this.readiness.add('nats', () => queue.ping());
+    }
+    this.#sessions = new LocalSessions({ bus, state, logger, timing: { gapFillMs: this.#tuning.gapFillMs, gapSkipMs: this.#tuning.gapSkipMs } });
+    this.#presence = new PresenceRegistry({ state, bus, logger, ttlMs: config.presenceTtlMs });
+    this.#server = new WsServer({
+      host: config.host,
+      port: deps.port ?? config.ports.gateway,
+      maxPayload: config.limits.maxFrameBytes,
+      upgradePrefix: '/ws/',
+      onConnection: (socket, request) => void this.#connect(socket, request),
+      onHttp: (req, res) => this.#http(req, res),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#server.start();
+    const { heartbeatIntervalMs, presenceTtlMs } = this.#deps.config;
+    this.#every(heartbeatIntervalMs, () => {
+      for (const connection of this.#connections) connection.heartbeat();
+    });
+    this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => void this.#presence.refresh());
+    this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
+    this.#deps.logger.info({ port: this.address().port }, 'gateway listening');
+  }
+
+  address(): AddressInfo {
+    return this.#server.address();
+  }
+
+  /** Open sockets on this replica. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Refuses new upgrades and reports not ready first, then closes every socket with 1001 (each
+   * leaves presence as it goes), drops the subscriptions and stops the server.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#server.stopAccepting();
+    this.readiness.drain();
+    for (const timer of this.#timers) clearInterval(timer);
+    const open = [...this.#connections];
+    for (const connection of open) connection.end(CLOSE_CODES.goingAway, 'server restarting');
+    await Promise.race([Promise.all(open.map((connection) => connection.done)), delay(this.#deps.config.shutdownGraceMs)]);
+    await this.#sessions.settle();
+    await this.#server.close();
+  }
+
+  #every(ms: number, tick: () => void): void {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #http(req: IncomingMessage, res: ServerResponse): void {
+    if (handleHealthRoutes(req, res, this.readiness, this.#deps.metrics ?? metricsPlaceholder)) return;
+    if (this.#deps.fallback) return this.#deps.fallback(req, res);
+    sendJson(res, 404, { error: { code: 'route_not_found', message: ERROR_CODES.route_not_found.message } });
+  }
+
+  async #connect(socket: Socket, request: UpgradeRequest): Promise<void> {
+    const route = parseUpgradeRoute(request);
+    if (!route) return socket.close(CLOSE_CODES.sessionNotFound, 'no such route');
+    const admission = await admit(route, { verifier: this.#deps.verifier, directory: this.#deps.directory, allowedOrigins: this.#deps.config.allowedOrigins });
+    if (!admission.ok) {
+      const log = { route: route.kind, sessionId: route.sessionId.slice(0, 64), code: admission.code, remoteAddress: request.remoteAddress };
+      if (admission.cause === undefined) this.#deps.logger.info(log, 'connection refused');
+      else this.#deps.logger.warn({ ...log, err: admission.cause }, 'connection refused: dependency unavailable');
+      return socket.close(admission.code, admission.reason);
+    }
+    if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
+    const connection = this.#open(socket, route, admission.principal);
+    this.#connections.add(connection);
+    void connection.done.then(() => this.#connections.delete(connection));
+  }
+
+  #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
+    const { config, state, bus, intake, store, logger } = this.#deps;
+    const sessionId = route.sessionId.toLowerCase();
+    const common = {
+      state,
+      sessions: this.#sessions,
+      logger,
+      slowConsumerBytes: config.limits.slowConsumerBytes,
+      closeTimeoutMs: this.#tuning.closeTimeoutMs,
+      maxMessageChars: config.limits.maxMessageChars,
+      ratePerSec: config.limits.ratePerSec,
+      rateBurst: config.limits.rateBurst,
+    };
+    if (route.kind === 'status') {
+      const status = new StatusConnection(socket, principal, sessionId, common);
+      void status.open();
+      return status;
+    }
+    const chat = new ChatConnection(socket, principal, sessionId, {
+      ...common,
+      bus,
+      intake,
+      store,
+      presence: this.#presence,
+      backlogWaitMs: this.#tuning.backlogWaitMs,
+      historyPageSize: this.#tuning.historyPageSize,
+    });
+    void chat.open(route.lastSeq);
+    return chat;
+  }
+}
+
+const metricsPlaceholder: MetricsHandler = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+  res.end('');
+};
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

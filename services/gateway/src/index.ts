@@ -1,0 +1,2 @@
+export { Gateway, DEFAULT_TUNING, type GatewayDeps, type GatewayTuning, type HttpHandler } from './gateway.ts';
+export type { GatewayLogger } from './gateway-logger.ts';

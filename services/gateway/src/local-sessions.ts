@@ -1,0 +1,140 @@
+import type { Bus, SessionState } from '@chat/core';
+import type { GatewayLogger } from './gateway-logger.ts';
+import { SessionFeed, type FeedTiming } from './session-feed.ts';
+
+/** A local socket's view of its session's traffic. */
+export interface SessionMember {
+  readonly kind: 'chat' | 'status';
+  /** Chat sockets: a message, in seq order per session; the frame is shared by every recipient. */
+  receiveMessage(seq: number, frame: Buffer): void;
+  /** Status sockets: join, leave and typing events. */
+  receiveEvent(frame: Buffer): void;
+  sessionClosed(): void;
+}
+
+interface Routed {
+  type?: unknown;
+  seq?: unknown;
+}
+
+/** One session with local sockets: one bus subscription and one reorder feed for all of them. */
+class SessionHub {
+  readonly members = new Set<SessionMember>();
+  readonly feed: SessionFeed;
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(sessionId: string, state: SessionState, timing: FeedTiming, logger: GatewayLogger) {
+    this.feed = new SessionFeed({
+      sessionId,
+      ...timing,
+      logger,
+      fetchRecent: (afterSeq) => state.recent(sessionId, afterSeq),
+      release: (seq, frame) => {
+        for (const member of this.members) if (member.kind === 'chat') member.receiveMessage(seq, frame);
+      },
+    });
+  }
+
+  /** Parses each payload once, for routing only; every recipient gets the original bytes. */
+  onPayload(payload: string, logger: GatewayLogger): void {
+    let routed: Routed;
+    try {
+      routed = JSON.parse(payload) as Routed;
+    } catch (error) {
+      logger.warn({ err: error }, 'dropped a bus payload that is not JSON');
+      return;
+    }
+    switch (routed.type) {
+      case 'message':
+        if (typeof routed.seq === 'number') this.feed.push(routed.seq, Buffer.from(payload));
+        return;
+      case 'join':
+      case 'leave':
+      case 'typing': {
+        const frame = Buffer.from(payload);
+        for (const member of this.members) if (member.kind === 'status') member.receiveEvent(frame);
+        return;
+      }
+      case 'session_closed':
+        for (const member of [...this.members]) member.sessionClosed();
+        return;
+      default:
+        logger.debug({ type: routed.type }, 'ignored an unknown bus event');
+    }
+  }
+}
+
+/**
+ * The registry of sessions that have sockets on this replica: a session is subscribed on the bus
+ * while it has at least one, and unsubscribed when the last one leaves.
+ */
+export class LocalSessions {
+  readonly #bus: Bus;
+  readonly #state: SessionState;
+  readonly #timing: FeedTiming;
+  readonly #logger: GatewayLogger;
+  readonly #hubs = new Map<string, SessionHub>();
+  /** Unsubscribes in flight, so a new subscription to the same session waits for them. */
+  readonly #leaving = new Map<string, Promise<void>>();
+
+  constructor(deps: { bus: Bus; state: SessionState; timing: FeedTiming; logger: GatewayLogger }) {
+    this.#bus = deps.bus;
+    this.#state = deps.state;
+    this.#timing = deps.timing;
+    this.#logger = deps.logger;
+  }
+
+  /** Resolves once the session is subscribed and its feed knows where it starts; rejects when the bus fails. */
+  async attach(sessionId: string, member: SessionMember): Promise<void> {
+    let hub = this.#hubs.get(sessionId);
+    if (!hub) {
+      hub = new SessionHub(sessionId, this.#state, this.#timing, this.#logger);
+      this.#hubs.set(sessionId, hub);
+      hub.ready = this.#open(sessionId, hub);
+    }
+    hub.members.add(member);
+    try {
+      await hub.ready;
+    } catch (error) {
+      this.detach(sessionId, member);
+      throw error;
+    }
+  }
+
+  detach(sessionId: string, member: SessionMember): void {
+    const hub = this.#hubs.get(sessionId);
+    if (!hub?.members.delete(member) || hub.members.size > 0) return;
+    this.#hubs.delete(sessionId);
+    hub.feed.stop();
+    const leaving = hub.ready
+      // Even after a failed start the subscription may exist; dropping one that does not is harmless.
+      .catch(() => undefined)
+      .then(() => this.#bus.unsubscribe(sessionId))
+      .catch((error: unknown) => this.#logger.debug({ err: error, sessionId }, 'unsubscribe failed'))
+      .finally(() => {
+        if (this.#leaving.get(sessionId) === leaving) this.#leaving.delete(sessionId);
+      });
+    this.#leaving.set(sessionId, leaving);
+  }
+
+  sessionIds(): string[] {
+    return [...this.#hubs.keys()];
+  }
+
+  /** Where the session's feed stands (the last seq released in order), if it is local. */
+  released(sessionId: string): number | undefined {
+    return this.#hubs.get(sessionId)?.feed.released;
+  }
+
+  /** Waits for every unsubscribe to finish; for shutdown, once the sockets are gone. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.#leaving.values()]);
+  }
+
+  async #open(sessionId: string, hub: SessionHub): Promise<void> {
+    await this.#leaving.get(sessionId);
+    await this.#bus.subscribe(sessionId, (payload) => hub.onPayload(payload, this.#logger));
+    // Read after subscribing: anything published later is caught by the subscription.
+    hub.feed.start((await this.#state.head(sessionId)) ?? 0);
+  }
+}

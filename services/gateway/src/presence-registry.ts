@@ -1,0 +1,65 @@
+import type { Bus, PresenceEntry, SessionState } from '@chat/core';
+import type { GatewayLogger } from './gateway-logger.ts';
+
+/**
+ * Presence of this replica's chat connections: join on open, leave on close, announcing a user's
+ * first and last connection on the bus; leases are refreshed periodically, and sessions with local
+ * sockets are swept for leases a crashed replica left behind.
+ */
+export class PresenceRegistry {
+  readonly #state: SessionState;
+  readonly #bus: Bus;
+  readonly #ttlMs: number;
+  readonly #logger: GatewayLogger;
+  readonly #entries = new Map<string, PresenceEntry>();
+
+  constructor(deps: { state: SessionState; bus: Bus; ttlMs: number; logger: GatewayLogger }) {
+    this.#state = deps.state;
+    this.#bus = deps.bus;
+    this.#ttlMs = deps.ttlMs;
+    this.#logger = deps.logger;
+  }
+
+  async join(entry: PresenceEntry): Promise<void> {
+    this.#entries.set(entry.connectionId, entry);
+    try {
+      if (await this.#state.presenceJoin(entry, this.#ttlMs)) {
+        await this.#publish(entry.sessionId, { type: 'join', userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }) });
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence join failed');
+    }
+  }
+
+  async leave(entry: PresenceEntry): Promise<void> {
+    this.#entries.delete(entry.connectionId);
+    try {
+      if (await this.#state.presenceLeave(entry)) await this.#publish(entry.sessionId, { type: 'leave', userId: entry.userId });
+    } catch (error) {
+      this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence leave failed');
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (this.#entries.size === 0) return;
+    try {
+      await this.#state.presenceRefresh([...this.#entries.values()], this.#ttlMs);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'presence refresh failed');
+    }
+  }
+
+  async sweep(sessionIds: readonly string[]): Promise<void> {
+    for (const sessionId of sessionIds) {
+      try {
+        for (const userId of await this.#state.presenceSweep(sessionId)) await this.#publish(sessionId, { type: 'leave', userId });
+      } catch (error) {
+        this.#logger.warn({ err: error, sessionId }, 'presence sweep failed');
+      }
+    }
+  }
+
+  #publish(sessionId: string, event: object): Promise<void> {
+    return this.#bus.publish(sessionId, JSON.stringify(event));
+  }
+}

@@ -1,0 +1,137 @@
+import type { ChatMessage } from '@chat/protocol';
+import type { GatewayLogger } from './gateway-logger.ts';
+
+export interface FeedTiming {
+  /** How long a gap may stay open before the missing messages are read from live state. */
+  gapFillMs: number;
+  /** How long a gap may stay open before the missing seq is given up on. */
+  gapSkipMs: number;
+}
+
+export interface SessionFeedOptions extends FeedTiming {
+  sessionId: string;
+  /** Recent committed messages with seq > afterSeq (live state). */
+  fetchRecent(afterSeq: number): Promise<ChatMessage[]>;
+  /** Receives each message once, in seq order from the start on; `frame` is the serialized message. */
+  release(seq: number, frame: Buffer): void;
+  logger: GatewayLogger;
+}
+
+/**
+ * Puts one session's live messages back into seq order. Two replicas can publish N and N+1 in
+ * either order, so N+1 waits here until N arrives, is read from live state, or is given up on
+ * (a message whose fan-out was lost and never retried) after gapSkipMs.
+ */
+export class SessionFeed {
+  readonly #options: SessionFeedOptions;
+  /** The highest seq released; undefined until the starting point is known. */
+  #released: number | undefined;
+  readonly #waiting = new Map<number, Buffer>();
+  #gapSince: number | undefined;
+  #fillTimer: NodeJS.Timeout | undefined;
+  #skipTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: SessionFeedOptions) {
+    this.#options = options;
+  }
+
+  get released(): number | undefined {
+    return this.#released;
+  }
+
+  /** Sets where ordering starts (the head read after subscribing); anything held so far is sorted out. */
+  start(head: number): void {
+    if (this.#released !== undefined) return;
+    this.#released = head;
+    this.#drain();
+  }
+
+  push(seq: number, frame: Buffer): void {
+    if (this.#stopped) return;
+    const released = this.#released;
+    if (released !== undefined && seq <= released) {
+      // Older than the feed: allocated before this replica subscribed, or a duplicate. Each
+      // connection drops what it already has, so passing it on is safe and may fill a catch-up.
+      if (!this.#waiting.has(seq)) this.#options.release(seq, frame);
+      return;
+    }
+    this.#waiting.set(seq, frame);
+    if (released !== undefined) this.#drain();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    this.#waiting.clear();
+  }
+
+  #drain(): void {
+    let released = this.#released;
+    if (released === undefined) return;
+    // Before the start was known, messages at or below it may have been held: pass them on in order.
+    for (const seq of [...this.#waiting.keys()].filter((s) => s <= (released ?? 0)).sort((a, b) => a - b)) {
+      const frame = this.#waiting.get(seq);
+      this.#waiting.delete(seq);
+      if (frame) this.#options.release(seq, frame);
+    }
+    for (let frame = this.#waiting.get(released + 1); frame !== undefined; frame = this.#waiting.get(released + 1)) {
+      released += 1;
+      this.#waiting.delete(released);
+      this.#released = released;
+      this.#options.release(released, frame);
+    }
+    if (this.#waiting.size === 0) this.#gapClosed();
+    else this.#gapOpen();
+  }
+
+  #gapOpen(): void {
+    if (this.#gapSince !== undefined) return;
+    this.#gapSince = Date.now();
+    this.#fillTimer = setTimeout(() => void this.#fill(), this.#options.gapFillMs);
+    this.#skipTimer = setTimeout(() => this.#skip(), this.#options.gapSkipMs);
+  }
+
+  #gapClosed(): void {
+    this.#gapSince = undefined;
+    this.#clearTimers();
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#fillTimer);
+    clearTimeout(this.#skipTimer);
+    this.#fillTimer = undefined;
+    this.#skipTimer = undefined;
+  }
+
+  async #fill(): Promise<void> {
+    this.#fillTimer = undefined;
+    const released = this.#released;
+    if (released === undefined || this.#stopped) return;
+    try {
+      const messages = await this.#options.fetchRecent(released);
+      for (const message of messages) {
+        if (!this.#waiting.has(message.seq)) this.push(message.seq, Buffer.from(JSON.stringify(message)));
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error, sessionId: this.#options.sessionId }, 'could not read recent messages to fill a gap');
+    }
+    // Still open (stop() clears the skip timer): try again, until the skip bound ends the wait.
+    if (this.#gapSince !== undefined && this.#skipTimer !== undefined) {
+      this.#fillTimer = setTimeout(() => void this.#fill(), this.#options.gapFillMs);
+    }
+  }
+
+  #skip(): void {
+    this.#skipTimer = undefined;
+    clearTimeout(this.#fillTimer);
+    this.#fillTimer = undefined;
+    this.#gapSince = undefined;
+    const released = this.#released;
+    if (released === undefined || this.#waiting.size === 0 || this.#stopped) return;
+    const next = Math.min(...this.#waiting.keys());
+    this.#options.logger.warn({ sessionId: this.#options.sessionId, missing: { from: released + 1, to: next - 1 } }, 'gave up waiting for missing messages');
+    this.#released = next - 1;
+    this.#drain();
+  }
+}

@@ -1,0 +1,91 @@
+import type { Principal } from '@chat/auth';
+import type { SessionState } from '@chat/core';
+import { CLOSE_CODES, parseClientFrame } from '@chat/protocol';
+import { TRY_AGAIN_LATER } from './admission.ts';
+import { Connection, type ConnectionSettings } from './connection.ts';
+import type { GatewayLogger } from './gateway-logger.ts';
+import type { LocalSessions, SessionMember } from './local-sessions.ts';
+import { RateGuard } from './rate-guard.ts';
+import type { Socket } from './socket.ts';
+
+export interface StatusConnectionDeps extends ConnectionSettings {
+  state: SessionState;
+  sessions: LocalSessions;
+  logger: GatewayLogger;
+  maxMessageChars: number;
+  ratePerSec: number;
+  rateBurst: number;
+}
+
+/**
+ * One `/ws/status/{session}` socket: the online list on open, then join, leave and typing events.
+ * Events that arrive while the list is being read are held and sent after it.
+ */
+export class StatusConnection extends Connection implements SessionMember {
+  readonly kind = 'status';
+  readonly sessionId: string;
+  readonly #deps: StatusConnectionDeps;
+  readonly #guard: RateGuard;
+  #held: Buffer[] | undefined = [];
+  #attached = false;
+
+  constructor(socket: Socket, _principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
+    super(socket, deps);
+    this.sessionId = sessionId;
+    this.#deps = deps;
+    this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
+  }
+
+  async open(): Promise<void> {
+    let online: { userId: string; userName?: string }[];
+    try {
+      await this.#deps.sessions.attach(this.sessionId, this);
+      this.#attached = true;
+      online = await this.#deps.state.presenceOnline(this.sessionId);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a status connection');
+      this.end(TRY_AGAIN_LATER, 'unavailable');
+      return;
+    }
+    if (this.closed) {
+      this.#detach();
+      return;
+    }
+    const names = Object.fromEntries(online.flatMap((user) => (user.userName === undefined ? [] : [[user.userId, user.userName]])));
+    this.write(JSON.stringify({ type: 'presence', online: online.map((user) => user.userId), names }));
+    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const frame of held) this.write(frame);
+  }
+
+  receiveMessage(): void {
+    // Chat messages are for chat sockets.
+  }
+
+  receiveEvent(frame: Buffer): void {
+    if (this.#held) this.#held.push(frame);
+    else this.write(frame);
+  }
+
+  protected override cleanUp(): Promise<void> {
+    this.#detach();
+    return Promise.resolve();
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.#deps.sessions.detach(this.sessionId, this);
+  }
+
+  /** The status route only answers pings; anything else is an error frame. */
+  #onFrame(text: string, binary: boolean): void {
+    const verdict = this.#guard.take();
+    if (verdict === 'exceeded') return this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+    if (verdict === 'limited') return this.writeError('rate_limited', 'Too many frames; slow down.');
+    const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
+    if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}');
+    this.writeError('invalid_frame', 'The status route accepts only ping frames.');
+  }
+}

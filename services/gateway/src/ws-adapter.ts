@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { OutgoingFrame, Socket, UpgradeRequest } from './socket.ts';
+
+export interface WsServerOptions {
+  host: string;
+  port: number;
+  /** Larger frames close the connection with 1009. */
+  maxPayload: number;
+  /** Upgrades are accepted only under this prefix; other paths get a plain 404. */
+  upgradePrefix: string;
+  onConnection(socket: Socket, request: UpgradeRequest): void;
+  onHttp(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** One HTTP server carrying both the WebSocket routes and plain HTTP (health, metrics, fallback). */
+export class WsServer {
+  readonly #options: WsServerOptions;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  #accepting = true;
+
+  constructor(options: WsServerOptions) {
+    this.#options = options;
+    // perMessageDeflate stays off: compressing would cost CPU per recipient for each shared frame.
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.#http = createServer((req, res) => options.onHttp(req, res));
+    this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => this.#upgrade(req, stream, head));
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(this.#options.port, this.#options.host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  address(): AddressInfo {
+    const address = this.#http.address();
+    if (address === null || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
+    return address;
+  }
+
+  /** New upgrades get 503 from now on; open sockets are untouched. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  close(): Promise<void> {
+    this.#accepting = false;
+    return new Promise((resolve) => {
+      this.#wss.close();
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+  }
+
+  #upgrade(req: IncomingMessage, stream: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!this.#accepting) return refuseUpgrade(stream, 503, 'Service Unavailable');
+    if (!path.startsWith(this.#options.upgradePrefix)) return refuseUpgrade(stream, 404, 'Not Found');
+    this.#wss.handleUpgrade(req, stream, head, (ws) => {
+      const request: UpgradeRequest = {
+        url: req.url ?? '/',
+        headers: req.headers,
+        ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
+      };
+      this.#options.onConnection(new WsSocket(ws), request);
+    });
+  }
+}
+
+function refuseUpgrade(stream: Duplex, status: number, text: string): void {
+  stream.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  stream.destroy();
+}
+
+/** Adapts a `ws` socket to the gateway's Socket. */
+class WsSocket implements Socket {
+  readonly #ws: WebSocket;
+  #onMessage: ((text: string, binary: boolean) => void) | undefined;
+  #early: { text: string; binary: boolean }[] = [];
+  #onClose: ((code: number) => void) | undefined;
+  #closedWith: number | undefined;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+    // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code.
+    ws.on('error', () => undefined);
+    ws.on('message', (data: RawData, binary: boolean) => this.#message(toText(data), binary));
+    ws.on('close', (code: number) => {
+      this.#closedWith = code;
+      this.#onClose?.(code);
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  send(frame: OutgoingFrame): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(frame, { binary: false });
+  }
+
+  close(code: number, reason?: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  ping(): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.ping();
+  }
+
+  onMessage(listener: (text: string, binary: boolean) => void): void {
+    this.#onMessage = listener;
+    const early = this.#early;
+    this.#early = [];
+    for (const item of early) listener(item.text, item.binary);
+  }
+
+  onPong(listener: () => void): void {
+    this.#ws.on('pong', listener);
+  }
+
+  onClose(listener: (code: number) => void): void {
+    this.#onClose = listener;
+    if (this.#closedWith !== undefined) listener(this.#closedWith);
+  }
+
+  #message(text: string, binary: boolean): void {
+    if (this.#onMessage) this.#onMessage(text, binary);
+    else this.#early.push({ text, binary });
+  }
+}
+
+function toText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
