@@ -27,6 +27,8 @@ export function connectRedis(options: RedisConnectionOptions, extra: Partial<Red
     maxRetriesPerRequest: 1,
     retryStrategy: reconnectDelay,
     enableAutoPipelining: true,
+    // Closing a connection that already died otherwise keeps a 2 s timer, delaying process exit.
+    disconnectTimeout: 200,
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
     ...extra,
   });

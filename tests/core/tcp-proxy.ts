@@ -1,0 +1,65 @@
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP pass-through to a real server that a test can cut and restore, to play a dependency
+ * going away and coming back without touching the shared server itself.
+ */
+export class TcpProxy {
+  readonly #target: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(target: { host: string; port: number }) {
+    this.#target = target;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Listens on a free port the first time, on the same port afterwards. */
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target.port, this.#target.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    this.#server = server;
+  }
+
+  /** Drops every open connection; with `stopListening` new ones are refused as well. */
+  async cut(options: { stopListening: boolean }): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    if (!options.stopListening || !this.#server) return;
+    const server = this.#server;
+    this.#server = undefined;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  stop(): Promise<void> {
+    return this.cut({ stopListening: true });
+  }
+}
+
+/** A port where nothing listens: bound once by the OS, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
