@@ -1,7 +1,8 @@
 /** What a UI shows about a connection. `nextAttemptAt` is epoch milliseconds. */
 export type ConnectionState =
   | { status: 'idle' }
-  | { status: 'connecting'; attempt: number }
+  /** `resuming`: a connection existed before and is being restored, so a UI keeps its reconnecting banner. */
+  | { status: 'connecting'; attempt: number; resuming: boolean }
   | { status: 'open' }
   | { status: 'reconnecting'; attempt: number; nextAttemptAt: number; lastCloseCode: number; lastCloseMeaning: string }
   | { status: 'offline' }

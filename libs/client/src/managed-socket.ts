@@ -34,6 +34,7 @@ export class ManagedSocket {
   #stopped = false;
   #offline = false;
   #attempt = 0;
+  #everOpened = false;
 
   constructor(options: ManagedSocketOptions) {
     this.#options = options;
@@ -88,7 +89,7 @@ export class ManagedSocket {
   #connect(): void {
     this.#clearTimer();
     this.#attempt += 1;
-    this.#setState({ status: 'connecting', attempt: this.#attempt });
+    this.#setState({ status: 'connecting', attempt: this.#attempt, resuming: this.#everOpened || this.#attempt > 1 });
     let ws: WebSocketLike;
     try {
       ws = new this.#options.WebSocket(this.#options.url());
@@ -100,6 +101,7 @@ export class ManagedSocket {
     ws.onopen = () => {
       if (ws !== this.#ws) return;
       this.#openedAt = this.#now();
+      this.#everOpened = true;
       this.#attempt = 0;
       this.#startHeartbeat();
       this.#setState({ status: 'open' });

@@ -16,6 +16,7 @@ export interface ChatContainerProps {
 export function ChatContainer({ client, title }: ChatContainerProps) {
   const state = useChatState(client);
   const announcement = useLiveAnnouncement(client);
+  const [draft, setDraft] = useState('');
   const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
 
   useEffect(() => {
@@ -56,11 +57,19 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
         onLoadOlder={() => void client.loadOlder().catch(() => undefined)}
         onRetry={(id) => void client.retry(id).catch(() => undefined)}
         onDiscard={(id) => client.discard(id)}
+        onEdit={(id) => {
+          // Puts a refused message back into the input so it can be shortened, and drops the failed copy.
+          const failed = state.outgoing.find((o) => o.clientMsgId === id);
+          if (failed) setDraft(failed.body);
+          client.discard(id);
+        }}
       />
       <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
         {announcement}
       </div>
       <InputBox
+        text={draft}
+        onText={setDraft}
         disabled={closed}
         disabledReason={closed ? 'This chat is closed.' : undefined}
         onSend={(body) => void client.send(body).catch(() => undefined)}

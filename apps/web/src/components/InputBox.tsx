@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_MESSAGE_CHARS } from '@chat/protocol';
-import { useState } from 'preact/hooks';
 
 export interface InputBoxProps {
+  text: string;
+  onText: (text: string) => void;
   onSend: (body: string) => void;
   onTyping: () => void;
   disabled: boolean;
@@ -10,8 +11,7 @@ export interface InputBoxProps {
 }
 
 /** Enter sends, Shift+Enter starts a new line. */
-export function InputBox({ onSend, onTyping, disabled, disabledReason, maxChars = DEFAULT_MAX_MESSAGE_CHARS }: InputBoxProps) {
-  const [text, setText] = useState('');
+export function InputBox({ text, onText: setText, onSend, onTyping, disabled, disabledReason, maxChars = DEFAULT_MAX_MESSAGE_CHARS }: InputBoxProps) {
   const length = codePoints(text);
   const submit = () => {
     if (disabled || text.trim() === '') return;

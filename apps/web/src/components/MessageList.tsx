@@ -14,6 +14,7 @@ export interface MessageListProps {
   onLoadOlder: () => void;
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
+  onEdit: (clientMsgId: string) => void;
 }
 
 const NEAR_EDGE_PX = 48;
@@ -63,7 +64,7 @@ export function MessageList(props: MessageListProps) {
           <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} />
         ))}
         {outgoing.map((o) => (
-          <OutgoingItem key={o.clientMsgId} message={o} onRetry={props.onRetry} onDiscard={props.onDiscard} />
+          <OutgoingItem key={o.clientMsgId} message={o} onRetry={props.onRetry} onDiscard={props.onDiscard} onEdit={props.onEdit} />
         ))}
       </ol>
     </div>
@@ -93,9 +94,10 @@ interface OutgoingItemProps {
   message: OutgoingMessage;
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
+  onEdit: (clientMsgId: string) => void;
 }
 
-function OutgoingItem({ message, onRetry, onDiscard }: OutgoingItemProps) {
+function OutgoingItem({ message, onRetry, onDiscard, onEdit }: OutgoingItemProps) {
   const failed = message.status === 'failed';
   return (
     <li class={failed ? 'message mine failed' : 'message mine pending'} data-testid="message">
@@ -117,6 +119,9 @@ function OutgoingItem({ message, onRetry, onDiscard }: OutgoingItemProps) {
               Retry
             </button>
           )}
+          <button type="button" onClick={() => onEdit(message.clientMsgId)}>
+            Edit
+          </button>
           <button type="button" onClick={() => onDiscard(message.clientMsgId)}>
             Discard
           </button>

@@ -28,16 +28,19 @@ export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
           {online.length > 0 ? `Online: ${listNames(online)}` : 'Nobody else online'}
         </span>
       </div>
-      {connection.status === 'reconnecting' && (
+      {(connection.status === 'reconnecting' || (connection.status === 'connecting' && connection.resuming)) && (
         <div class="banner banner-warning" data-testid="reconnecting-banner" role="alert">
           <span>
-            Connection lost ({connection.lastCloseMeaning}). Reconnecting
-            {connection.nextAttemptAt > now ? ` in ${Math.ceil((connection.nextAttemptAt - now) / 1000)} s` : ' now'}
-            {connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}. Messages you send will go out when it is back.
+            {connection.status === 'reconnecting'
+              ? `${capitalize(connection.lastCloseMeaning)}. Reconnecting ${waitWords(connection.nextAttemptAt - now)}${connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}.`
+              : 'Reconnecting now…'}{' '}
+            Messages you send will go out when the connection is back.
           </span>
-          <button type="button" onClick={onReconnectNow}>
-            Try now
-          </button>
+          {connection.status === 'reconnecting' && (
+            <button type="button" onClick={onReconnectNow}>
+              Try now
+            </button>
+          )}
         </div>
       )}
       {connection.status === 'offline' && (
@@ -57,12 +60,21 @@ export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
   );
 }
 
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function waitWords(ms: number): string {
+  return ms > 500 ? `in ${Math.ceil(ms / 1000)} s` : 'now';
+}
+
 function statusWords(state: ChatState): string {
   const c = state.connection;
   switch (c.status) {
     case 'idle':
-    case 'connecting':
       return 'Connecting…';
+    case 'connecting':
+      return c.resuming ? 'Reconnecting…' : 'Connecting…';
     case 'open':
       return 'Connected';
     case 'reconnecting':
