@@ -72,18 +72,33 @@ export function createChatMetrics(meter: Meter): ChatMetrics {
 
 export const METER_NAME = '@chat/telemetry';
 
-let current: ChatMetrics | undefined;
+let bound: ChatMetrics | undefined;
 
-/**
- * The process-wide instruments, on the global meter. Before startTelemetry they record nothing,
- * so call this after it (startTelemetry also returns the same object).
- */
-export function chatMetrics(): ChatMetrics {
-  current ??= createChatMetrics(metricsApi.getMeter(METER_NAME));
-  return current;
+function instruments(): ChatMetrics {
+  bound ??= createChatMetrics(metricsApi.getMeter(METER_NAME));
+  return bound;
 }
 
-/** Forgets the cached instruments so the next call binds to a newly registered meter provider. */
+// The synchronous catalogue entries are exactly the keys of ChatMetrics (a test checks it).
+const INSTRUMENT_KEYS = Object.entries(METRIC_CATALOGUE)
+  .filter(([, spec]) => spec.kind !== 'observableGauge')
+  .map(([key]) => key as keyof ChatMetrics);
+
+const lazyMetrics = Object.defineProperties(
+  {},
+  Object.fromEntries(INSTRUMENT_KEYS.map((key) => [key, { enumerable: true, get: () => instruments()[key] }])),
+) as ChatMetrics;
+
+/**
+ * The process-wide instruments. Each property is looked up on every access, so this object can
+ * be taken at import time, before startTelemetry registers the meter provider; keep the object,
+ * not a single instrument (`metrics.errors.add(…)`, not a stored `errors`).
+ */
+export function chatMetrics(): ChatMetrics {
+  return lazyMetrics;
+}
+
+/** Drops the bound instruments so the next access binds to the newly registered meter provider. */
 export function resetChatMetrics(): void {
-  current = undefined;
+  bound = undefined;
 }
