@@ -1,4 +1,5 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate } from './authenticate.ts';
 import { registerHealthRoutes } from './health-routes.ts';
@@ -42,14 +43,36 @@ export function createApiApp(deps: ApiDeps): Express {
   return app;
 }
 
-/** One line per request, with neither headers (tokens) nor bodies (message text). */
+/**
+ * Traces and counts every request (labelled by route template, so labels stay bounded) and logs
+ * one line for it, with neither headers (tokens) nor bodies (message text).
+ */
 function requestLog(deps: ApiDeps): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    let traced: TracedRequest | undefined;
+    // Registered before the tracer's own listener, so the route is named before the span ends.
+    res.once('finish', () => {
+      const route = routeTemplate(req);
+      if (route !== undefined) traced?.setRoute(route);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      deps.logger.info({ method: req.method, route: route ?? 'unmatched', path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
-    next();
+    traceHttpRequest(
+      req,
+      res,
+      (request) => {
+        traced = request;
+        next();
+      },
+      chatMetrics(),
+    );
   };
+}
+
+function routeTemplate(req: Request): string | undefined {
+  const route: unknown = req.route;
+  if (typeof route !== 'object' || route === null) return undefined;
+  const path = (route as { path?: unknown }).path;
+  return typeof path === 'string' ? path : undefined;
 }

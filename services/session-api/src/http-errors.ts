@@ -1,10 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ChatError, type ErrorBody, type ErrorCode } from '@chat/protocol';
-import type { Logger } from '@chat/telemetry';
+import { chatMetrics, type Logger } from '@chat/telemetry';
 import type { z } from 'zod';
 
 export function sendError(res: Response, code: ErrorCode, message?: string): void {
   const error = new ChatError(code, message);
+  chatMetrics().errors.add(1, { code });
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   res.status(error.status).json(body);
 }

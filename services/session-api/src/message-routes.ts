@@ -1,5 +1,6 @@
 import type { Express, RequestHandler } from 'express';
 import { ChatError, exceedsChars, postMessageBodySchema } from '@chat/protocol';
+import { chatMetrics, injectTraceHeaders, stopwatch } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, parseInput } from './http-errors.ts';
@@ -13,12 +14,14 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
   const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
 
   app.post(ROUTES.messages, json, async (req, res) => {
+    const elapsed = stopwatch();
     const caller = principalOf(res);
     const sessionId = sessionIdOf(req);
     // Admins are trusted backends posting on behalf of many sessions; users are limited.
     if (!caller.admin) {
       const decision = await limiter.take(caller.userId);
       if (!decision.allowed) {
+        chatMetrics().rateLimitHits.add(1, { transport: 'rest' });
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
         throw new ChatError('rate_limited');
       }
@@ -36,8 +39,12 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
       ...(body.clientMsgId === undefined ? {} : { clientMsgId: body.clientMsgId }),
       body: body.body,
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      // The persister's span joins this request's trace.
+      headers: injectTraceHeaders(),
     });
     if (!result.ok) throw new ChatError(result.code, undefined, { cause: result.cause });
+    if (!result.duplicate) chatMetrics().messagesAccepted.add(1, { transport: 'rest' });
+    chatMetrics().sendAckLatency.record(elapsed(), { transport: 'rest' });
     // A repeated clientMsgId gives back the first message, with the same status, so a retry looks like the original.
     res.status(201).json(result.message);
   });
