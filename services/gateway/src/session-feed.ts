@@ -111,7 +111,8 @@ export class SessionFeed {
     try {
       const messages = await this.#options.fetchRecent(released);
       for (const message of messages) {
-        if (!this.#waiting.has(message.seq)) this.push(message.seq, Buffer.from(JSON.stringify(message)));
+        // Only what is still missing: anything at or below the released mark has gone out already.
+        if (message.seq > (this.#released ?? 0) && !this.#waiting.has(message.seq)) this.push(message.seq, Buffer.from(JSON.stringify(message)));
       }
     } catch (error) {
       this.#options.logger.warn({ err: error, sessionId: this.#options.sessionId }, 'could not read recent messages to fill a gap');

@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { Connection } from './connection.ts';
+import { FakeSocket } from './testing/index.ts';
+
+class PlainConnection extends Connection {
+  cleanedUp = 0;
+
+  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30 }) {
+    super(socket, settings);
+  }
+
+  protected override cleanUp(): Promise<void> {
+    this.cleanedUp += 1;
+    return Promise.resolve();
+  }
+}
+
+describe('Connection', () => {
+  it('closes a slow consumer with 4408 once its send buffer passes the limit, and writes nothing more', () => {
+    const socket = new FakeSocket();
+    socket.growPerSend = 400;
+    const connection = new PlainConnection(socket);
+    connection.write('"a"');
+    connection.write('"b"');
+    expect(socket.closedWith).toBeUndefined();
+    connection.write('"c"');
+    expect(socket.closedWith?.code).toBe(4408);
+    connection.write('"d"');
+    expect(socket.sent).toEqual(['"a"', '"b"', '"c"']);
+  });
+
+  it('drops a peer that does not finish the closing handshake in time', async () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    connection.end(4408);
+    expect(socket.terminated).toBe(false);
+    await connection.done;
+    expect(socket.terminated).toBe(true);
+    expect(connection.cleanedUp).toBe(1);
+  });
+
+  it('pings on each heartbeat and drops a peer that missed the previous pong', () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    connection.heartbeat();
+    expect(socket.pings).toBe(1);
+    socket.pong();
+    connection.heartbeat();
+    expect(socket.pings).toBe(2);
+    expect(socket.terminated).toBe(false);
+    connection.heartbeat();
+    expect(socket.terminated).toBe(true);
+  });
+
+  it('sends session_closed before closing with 4404', () => {
+    const socket = new FakeSocket();
+    new PlainConnection(socket).sessionClosed();
+    expect(socket.frames()).toEqual([{ type: 'session_closed' }]);
+    expect(socket.closedWith?.code).toBe(4404);
+  });
+
+  it('cleans up once however often the socket reports its close', async () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    socket.peerClosed(1000);
+    socket.peerClosed(1000);
+    await connection.done;
+    expect(connection.cleanedUp).toBe(1);
+  });
+});
