@@ -1,0 +1,48 @@
+import type { Bus, ChatStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
+import { MessageIntake, SessionDirectory } from '@chat/core';
+
+/** The outside world of one process, behind its ports; services never learn which kind they got. */
+export interface Backend {
+  readonly kind: 'services' | 'embedded';
+  readonly state: SessionState;
+  readonly bus: Bus;
+  readonly queue: MessageQueue;
+  readonly store: ChatStore;
+  readonly directory: SessionDirectory;
+  readonly intake: MessageIntake;
+  /** The queue's consuming side, for the persister; made on first use. */
+  consumer(): Promise<QueueConsumer>;
+  close(): Promise<void>;
+}
+
+export interface BackendParts {
+  kind: Backend['kind'];
+  state: SessionState;
+  bus: Bus;
+  queue: MessageQueue;
+  store: ChatStore;
+  makeConsumer: () => Promise<QueueConsumer>;
+  /** Releases everything, after the ports' own close(). */
+  release?: () => Promise<void>;
+}
+
+export function assembleBackend(parts: BackendParts): Backend {
+  const { state, bus, queue, store } = parts;
+  const directory = new SessionDirectory({ state, store, queue });
+  const intake = new MessageIntake({ state, queue, bus, directory });
+  let consumer: Promise<QueueConsumer> | undefined;
+  return {
+    kind: parts.kind,
+    state,
+    bus,
+    queue,
+    store,
+    directory,
+    intake,
+    consumer: () => (consumer ??= parts.makeConsumer()),
+    close: async () => {
+      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close()]);
+      await parts.release?.();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import type { Config } from '@chat/config';
+import { MemoryHub, MemoryQueue, MemorySessionState, type Bus } from '@chat/core';
+import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { assembleBackend, type Backend } from './backend.ts';
+
+export interface EmbeddedBackendOptions {
+  /** Keep the database in DATA_DIR (true) or in memory (false, for tests). */
+  persistent: boolean;
+}
+
+/**
+ * Everything in one process: in-process live state, fan-out and queue, and PGlite as the store,
+ * which runs the same migrations and queries as PostgreSQL. Parts that share the process share
+ * this one backend (several gateways get their own bus from `hub`).
+ */
+export async function createEmbeddedBackend(config: Config, options: EmbeddedBackendOptions): Promise<Backend & { hub: MemoryHub; newBus(): Bus }> {
+  const db = createDatabase({ kind: 'pglite', ...(options.persistent ? { dataDir: join(config.dataDir, 'pg') } : {}) });
+  await migrateToLatest(db);
+  const hub = new MemoryHub();
+  const queue = new MemoryQueue();
+  const backend = assembleBackend({
+    kind: 'embedded',
+    state: new MemorySessionState({ recentMessages: config.recentMessages }),
+    bus: hub.bus(),
+    queue,
+    store: new KyselyChatStore(db),
+    makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
+  });
+  return { ...backend, hub, newBus: () => hub.bus() };
+}

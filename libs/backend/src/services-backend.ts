@@ -1,0 +1,40 @@
+import type { Config } from '@chat/config';
+import { JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState } from '@chat/core';
+import { createDatabase, KyselyChatStore } from '@chat/db';
+import { connect } from '@nats-io/transport-node';
+import { assembleBackend, type Backend } from './backend.ts';
+
+export interface ServicesBackendOptions {
+  /** Names the connections in Redis CLIENT LIST and NATS monitoring. */
+  role: string;
+  onError?: (error: unknown, dependency: 'redis' | 'nats') => void;
+  /** PostgreSQL pool size. */
+  maxDbConnections?: number;
+}
+
+/** Redis, NATS JetStream and PostgreSQL, as named by REDIS_URL, NATS_URL and DATABASE_URL. */
+export async function createServicesBackend(config: Config, options: ServicesBackendOptions): Promise<Backend> {
+  const name = `${options.role}-${config.instanceId}`;
+  const onRedisError = (error: Error) => options.onError?.(error, 'redis');
+  const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
+  const bus = new RedisBus({ url: config.redisUrl, connectionName: `${name}-bus`, onError: onRedisError });
+  // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
+  const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+  const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
+  const queue = await JetStreamQueue.create(nats, stream);
+  const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) }));
+  return assembleBackend({
+    kind: 'services',
+    state,
+    bus,
+    queue,
+    store,
+    makeConsumer: () =>
+      JetStreamQueueConsumer.create(nats, {
+        ...stream,
+        consumer: config.queue.consumer,
+        batchSize: config.queue.batchSize,
+        onError: (error) => options.onError?.(error, 'nats'),
+      }),
+  });
+}
