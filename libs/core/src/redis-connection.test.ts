@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { reconnectDelay } from './redis-connection.ts';
-import { sessionKeys } from './redis-session-state.ts';
+import { dedupeKey, sessionKeys } from './redis-session-state.ts';
 import { sessionChannel } from './redis-bus.ts';
 
 describe('reconnectDelay', () => {
@@ -13,7 +13,7 @@ describe('reconnectDelay', () => {
 
 describe('session keys', () => {
   it('put every key and the channel of a session under the same literal {id} hash tag', () => {
-    const names = [...Object.values(sessionKeys('abc')), sessionChannel('abc')];
+    const names = [...Object.values(sessionKeys('abc')), dedupeKey('abc', 7), sessionChannel('abc')];
     expect(names).toContain('sessions:{abc}:messages');
     expect(names).toContain('sessions:{abc}:users');
     expect(names).toContain('sessions:{abc}:metadata');

@@ -6,7 +6,10 @@ import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-c
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
   /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
   recentMessages: number;
-  /** How long a (user, clientMsgId) stays de-duplicated after its last write; 24 h by default. */
+  /**
+   * How long a (user, clientMsgId) stays de-duplicated at least; 24 h by default. Entries live in
+   * time buckets of this length, so one is forgotten between one and two of these after its write.
+   */
   dedupeTtlSeconds?: number;
   /** Clock for presence leases; injectable so tests can expire them. */
   now?: () => number;
@@ -22,8 +25,6 @@ export function sessionKeys(sessionId: string) {
     messages: `${base}:messages`,
     users: `${base}:users`,
     metadata: `${base}:metadata`,
-    /** hash `<userId>:<clientMsgId>` → `id|seq|timestamp|committed(0/1)` */
-    dedupe: `${base}:dedupe`,
     /** sorted set connectionId, scored by lease expiry (ms) */
     presence: `${base}:presence`,
     /** hash connectionId → userId */
@@ -33,6 +34,15 @@ export function sessionKeys(sessionId: string) {
     /** hash userId → userName */
     presenceNames: `${base}:presence:names`,
   };
+}
+
+/**
+ * The de-duplication hash (`<userId>:<clientMsgId>` → `id|seq|timestamp|committed(0/1)`) of one
+ * time bucket. Buckets rather than one hash with a refreshed TTL keep a busy session's entries from
+ * piling up forever (Redis 7.0 has no per-field expiry): lookups read the current and previous bucket.
+ */
+export function dedupeKey(sessionId: string, bucket: number): string {
+  return `sessions:{${sessionId}}:dedupe:${String(bucket)}`;
 }
 
 // Shared by the presence scripts: drop one connection of a user; true when it was the user's last.
@@ -83,12 +93,12 @@ for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 1`,
   },
   // Atomic so two sends of the same clientMsgId can never both get a fresh seq, and seqs stay gapless.
-  // KEYS: metadata, dedupe. ARGV: dedupe field, id, timestamp, dedupe TTL seconds.
+  // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, timestamp, bucket TTL seconds.
   chatReserve: {
-    numberOfKeys: 2,
+    numberOfKeys: 3,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
-local seen = redis.call('HGET', KEYS[2], ARGV[1])
+local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen then return {'duplicate', seen} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. '|0')
@@ -96,18 +106,34 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'reserved', seq}`,
   },
   // Atomic so concurrent commits of one message (a retry racing the first attempt) fan out once.
-  // KEYS: metadata, dedupe, messages. ARGV: dedupe field, id, seq, timestamp, message JSON, cap, TTL.
+  // KEYS: metadata, current dedupe bucket, previous bucket, messages.
+  // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds.
   chatCommit: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local seen = redis.call('HGET', KEYS[2], ARGV[1])
+local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen and string.sub(seen, -2) == '|1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
 redis.call('EXPIRE', KEYS[2], ARGV[7])
-redis.call('RPUSH', KEYS[3], ARGV[5])
-redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
+redis.call('RPUSH', KEYS[4], ARGV[5])
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
 return 1`,
+  },
+  // Filters by seq inside Redis so a reconnect that missed three messages does not move the whole
+  // list over the network. Entries are stored with seq as their first JSON field for this match;
+  // anything else passes through and is filtered by the caller.
+  // KEYS: messages. ARGV: afterSeq.
+  chatRecent: {
+    numberOfKeys: 1,
+    readOnly: true,
+    lua: `
+local after, out = tonumber(ARGV[1]), {}
+for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local seq = tonumber(string.match(entry, '^{"seq":(%d+)'))
+  if seq == nil or seq > after then out[#out + 1] = entry end
+end
+return out`,
   },
   // Expires stale leases first (as the in-process state does) so a crashed replica's leftover
   // connection cannot make a returning user look present already.
@@ -178,13 +204,13 @@ export class LiveStateCorruptError extends Error {
 export class RedisSessionState implements SessionState {
   readonly #redis: Scripted;
   readonly #recentCap: number;
-  readonly #dedupeTtlSeconds: number;
+  readonly #dedupeBucketMs: number;
   readonly #now: () => number;
 
   constructor(options: RedisSessionStateOptions) {
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options }, { scripts: SCRIPTS }) as Scripted;
     this.#recentCap = options.recentMessages;
-    this.#dedupeTtlSeconds = options.dedupeTtlSeconds ?? 24 * 60 * 60;
+    this.#dedupeBucketMs = (options.dedupeTtlSeconds ?? 24 * 60 * 60) * 1_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -212,8 +238,11 @@ export class RedisSessionState implements SessionState {
   }
 
   async remove(sessionId: string): Promise<void> {
-    // One DEL of the known keys: atomic, and no KEYS/SCAN over the keyspace.
-    await this.#redis.del(...Object.values(sessionKeys(sessionId)));
+    // One DEL of the known keys: atomic, and no KEYS/SCAN over the keyspace. The buckets around
+    // now cover replicas whose clocks differ a little; any older one expires by itself.
+    const bucket = this.#bucket();
+    const buckets = [bucket - 2, bucket - 1, bucket, bucket + 1].map((at) => dedupeKey(sessionId, at));
+    await this.#redis.del(...Object.values(sessionKeys(sessionId)), ...buckets);
   }
 
   async head(sessionId: string): Promise<number | null> {
@@ -223,7 +252,7 @@ export class RedisSessionState implements SessionState {
 
   async reserve(input: ReserveInput): Promise<Reservation> {
     const keys = sessionKeys(input.sessionId);
-    const reply = await this.#redis.chatReserve(keys.metadata, keys.dedupe, `${input.userId}:${input.clientMsgId}`, input.id, input.timestamp, this.#dedupeTtlSeconds);
+    const reply = await this.#redis.chatReserve(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id, input.timestamp, this.#bucketTtlSeconds());
     if (!Array.isArray(reply)) throw new LiveStateCorruptError(`unexpected reserve reply ${String(reply)}`);
     const [status, value] = reply as unknown[];
     if (status === 'unknown_session') return { status: 'unknown_session' };
@@ -235,12 +264,15 @@ export class RedisSessionState implements SessionState {
   async commit(message: ChatMessage): Promise<boolean> {
     const keys = sessionKeys(message.sessionId);
     const field = `${message.userId}:${message.clientMsgId ?? message.id}`;
-    const reply = await this.#redis.chatCommit(keys.metadata, keys.dedupe, keys.messages, field, message.id, message.seq, message.timestamp, JSON.stringify(message), this.#recentCap, this.#dedupeTtlSeconds);
+    // seq first, for the chatRecent match.
+    const { seq, ...rest } = message;
+    const json = JSON.stringify({ seq, ...rest });
+    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds());
     return reply === 1;
   }
 
   async recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]> {
-    const raw = await this.#redis.lrange(sessionKeys(sessionId).messages, 0, -1);
+    const raw = stringArray(await this.#redis.chatRecent(sessionKeys(sessionId).messages, afterSeq));
     return raw
       .map((json) => JSON.parse(json) as ChatMessage)
       .filter((message) => message.seq > afterSeq)
@@ -290,6 +322,21 @@ export class RedisSessionState implements SessionState {
 
   close(): Promise<void> {
     return closeRedis(this.#redis);
+  }
+
+  #bucket(): number {
+    return Math.floor(this.#now() / this.#dedupeBucketMs);
+  }
+
+  /** [current, previous] de-duplication buckets. */
+  #dedupeKeys(sessionId: string): [string, string] {
+    const bucket = this.#bucket();
+    return [dedupeKey(sessionId, bucket), dedupeKey(sessionId, bucket - 1)];
+  }
+
+  /** A bucket is written during its own period and read during the next: it may go after two. */
+  #bucketTtlSeconds(): number {
+    return Math.ceil((2 * this.#dedupeBucketMs) / 1_000);
   }
 }
 

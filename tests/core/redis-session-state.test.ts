@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { connectRedis, RedisSessionState, sessionKeys } from '@chat/core';
+import type { ChatMessage } from '@chat/protocol';
+import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
+import { scanKeys, type RawRedis } from './live-backends.ts';
+
+// What only the Redis implementation has: forgetting, and data shared between replicas.
+const target = new URL(TEST_REDIS_URL);
+
+(await describeWithServices({ ...REDIS, host: target.hostname, port: Number(target.port || 6379) }))('RedisSessionState', () => {
+  let clock = Date.UTC(2026, 0, 1);
+  let replicaA: RedisSessionState;
+  let replicaB: RedisSessionState;
+  let raw: RawRedis;
+
+  beforeAll(() => {
+    replicaA = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, dedupeTtlSeconds: 1, now: () => clock });
+    replicaB = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, dedupeTtlSeconds: 1, now: () => clock });
+    raw = connectRedis({ url: TEST_REDIS_URL });
+  });
+
+  afterAll(async () => {
+    await Promise.all([replicaA.close(), replicaB.close(), raw.quit()]);
+  });
+
+  async function liveSession(userId: string): Promise<string> {
+    const id = randomUUID();
+    await replicaA.hydrate({ id, title: 'T', members: [userId], metadata: {}, createdAt: new Date(clock).toISOString(), closedAt: null }, 0);
+    return id;
+  }
+
+  function reserveInput(sessionId: string, userId: string, clientMsgId: string) {
+    return { sessionId, userId, clientMsgId, id: randomUUID(), timestamp: new Date(clock).toISOString() };
+  }
+
+  it('shares seqs, de-duplication and membership between replicas', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    expect(await replicaB.membership(sessionId, userId)).toBe('member');
+    const first = reserveInput(sessionId, userId, 'c1');
+    expect(await replicaA.reserve(first)).toEqual({ status: 'reserved', seq: 1 });
+    expect(await replicaB.reserve(reserveInput(sessionId, userId, 'c1'))).toEqual({ status: 'duplicate', id: first.id, seq: 1, timestamp: first.timestamp, committed: false });
+    expect(await replicaB.reserve(reserveInput(sessionId, userId, 'c2'))).toEqual({ status: 'reserved', seq: 2 });
+  });
+
+  it('remembers a clientMsgId for at least the de-duplication TTL and forgets it within twice that', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    clock = Math.ceil(clock / 1_000) * 1_000 + 999; // the last millisecond of a bucket: the shortest memory
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'c1'))).toEqual({ status: 'reserved', seq: 1 });
+    clock += 1_000;
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'c1'))).toMatchObject({ status: 'duplicate', seq: 1 });
+    clock += 1_000;
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'c1'))).toEqual({ status: 'reserved', seq: 2 });
+  });
+
+  it('gives every de-duplication bucket an expiry, so an idle session does not keep them', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    await replicaA.reserve(reserveInput(sessionId, userId, 'c1'));
+    const buckets = await scanKeys(raw, `sessions:{${sessionId}}:dedupe:*`);
+    expect(buckets).toHaveLength(1);
+    const ttl = await raw.ttl(buckets[0] ?? '');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2);
+  });
+
+  it('reads recent entries written without seq first, as an older writer would', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const message: ChatMessage = { type: 'message', id: randomUUID(), sessionId, seq: 4, userId, body: 'hi', metadata: {}, timestamp: new Date(clock).toISOString() };
+    await raw.rpush(sessionKeys(sessionId).messages, JSON.stringify(message));
+    expect(await replicaA.recent(sessionId, 3)).toEqual([message]);
+    expect(await replicaA.recent(sessionId, 4)).toEqual([]);
+  });
+});
