@@ -31,13 +31,15 @@ export function queueNames(runId: string, scenario: string): QueueNames {
 export function assignMembers(sessions: readonly BenchSession[], targets: readonly string[], workers: number): MemberSpec[][] {
   const perWorker: MemberSpec[][] = Array.from({ length: workers }, () => []);
   let index = 0;
-  for (const session of sessions) {
+  sessions.forEach((session, s) => {
     session.members.forEach((userId, j) => {
       const target = targets[j % targets.length] ?? '';
-      perWorker[index % workers]?.push({ sessionId: session.id, userId, target, localAddress: `127.0.0.${1 + (index % 4)}` });
+      // Consecutive members alternate targets; each group of one-per-target goes to the next generator.
+      const worker = (Math.floor(j / Math.max(1, targets.length)) + s) % workers;
+      perWorker[worker]?.push({ sessionId: session.id, userId, target, localAddress: `127.0.0.${1 + (index % 4)}` });
       index++;
     });
-  }
+  });
   return perWorker;
 }
 

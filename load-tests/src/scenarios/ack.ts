@@ -46,6 +46,8 @@ export async function runAck(ctx: BenchContext): Promise<AckResult> {
       ctx.log(`ack ${rate} sends/s: ${step.ackedPerSec} acked/s p50 ${step.latency.p50} p99 ${step.latency.p99} ms cpu ${step.gatewayCpuPercent}%`);
       return step;
     };
+    // Warm-up (JIT, connection pools, the stream's first writes), not recorded.
+    await measure(p.rates[0] ?? p.referenceRate, 0);
     const reference = await measure(p.referenceRate, 1);
     const steps: AckStep[] = [];
     let stopReason = `ran every step up to ${p.rates.at(-1) ?? 0} sends/s`;

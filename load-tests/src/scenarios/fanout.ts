@@ -80,6 +80,9 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
     const connected = sumRecords(opened.map((reply) => reply.openedPerSession));
     const openedCount = opened.reduce((sum, reply) => sum + reply.opened, 0);
     ctx.log(`fanout ${kind}: ${openedCount} of ${p.sessions * p.members} members connected`);
+    // Warm-up (JIT, connection pools, the stream's first writes), not recorded.
+    await pool.all(() => ({ kind: 'rate', stepId: 0, sendsPerSec: (p.rates[0] ?? 10) / p.workers, durationMs: Math.min(2000, p.stepMs), drainMs: p.drainMs, bodyBytes: p.bodyBytes }), 60_000);
+    await pool.all(() => ({ kind: 'collect', stepId: 0 }), 30_000);
     const steps: FanoutStep[] = [];
     let stopReason = `ran every step up to ${p.rates.at(-1) ?? 0} sends/s`;
     let stepId = 0;

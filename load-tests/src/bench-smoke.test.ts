@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL, TEST_REDIS_URL } from '../../tests/support/services.ts';
+import { findProblems, type BenchResult } from './result.ts';
+import { SCENARIOS, SMOKE } from './profile.ts';
+import { runBench, type RunOutput } from './run-bench.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+// The benchmark's own database, never the tests' one: scenarios seed and delete rows in bulk.
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench';
+
+const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
+
+describeReal('a smoke run of every benchmark scenario', () => {
+  let outDir = '';
+  let output: RunOutput;
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    output = await runBench({
+      profile: SMOKE,
+      scenarios: SCENARIOS,
+      repoRoot: REPO_ROOT,
+      outDir,
+      infra: { redisUrl: TEST_REDIS_URL, natsUrl: TEST_NATS_URL, databaseUrl: DATABASE_URL },
+      command: 'pnpm bench:smoke',
+      log: () => undefined,
+    });
+    result = output.result;
+  }, 300_000);
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('completes every scenario without a failure', () => {
+    expect(result.failures).toEqual([]);
+  });
+
+  it.each(SCENARIOS)('produces a complete, well-formed %s result', (name) => {
+    expect(result.scenarios[name]).toBeDefined();
+    expect(findProblems(result, [name]).filter((problem) => problem.startsWith(name))).toEqual([]);
+  });
+
+  it('measures both systems in the fan-out and sets them side by side as a ratio', () => {
+    const fanout = result.scenarios.fanout!;
+    expect(fanout.chat.steps.length).toBeGreaterThan(0);
+    expect(fanout.socketio.steps.length).toBeGreaterThan(0);
+    expect(fanout.socketio.steps[0]!.delivered).toBe(fanout.socketio.steps[0]!.expectedDeliveries);
+    expect(Number.isFinite(fanout.ratio)).toBe(true);
+  });
+
+  it('reports every target with its goal', () => {
+    expect(result.targets.length).toBeGreaterThanOrEqual(11);
+    for (const target of result.targets) expect(target.goal.length).toBeGreaterThan(0);
+  });
+
+  it('writes the JSON result, the Markdown summary and the SVG chart', () => {
+    const json = JSON.parse(readFileSync(output.files.json, 'utf8')) as BenchResult;
+    expect(json.runId).toBe(result.runId);
+    expect(readFileSync(output.files.markdown, 'utf8')).toContain('### 2. Fan-out');
+    const svg = readFileSync(output.files.chart, 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('Socket.IO');
+    expect(existsSync(join(output.runDir, 'logs'))).toBe(true);
+  });
+});
