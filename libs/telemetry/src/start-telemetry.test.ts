@@ -6,7 +6,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { callDependency } from './dependency-call.ts';
 import { traceHttpRequest } from './http-tracing.ts';
 import { METRIC_CATALOGUE } from './metric-catalogue.ts';
-import { startTelemetry, tracesExportRequested, type Telemetry } from './start-telemetry.ts';
+import { startTelemetry, TelemetryAlreadyStartedError, tracesExportRequested, type Telemetry } from './start-telemetry.ts';
 import { injectTraceHeaders, linkFromHeaders, startSpanFromHeaders, withExtractedContext, withSpan } from './trace-context.ts';
 
 const exporter = new InMemorySpanExporter();
@@ -183,6 +183,6 @@ describe('tracesExportRequested', () => {
 
 describe('startTelemetry', () => {
   it('refuses a second start in the same process', () => {
-    expect(() => startTelemetry({ serviceName: 'again' })).toThrow(/already/);
+    expect(() => startTelemetry({ serviceName: 'again' })).toThrow(TelemetryAlreadyStartedError);
   });
 });

@@ -26,12 +26,12 @@ export interface Telemetry {
   readonly tracer: Tracer;
   /** Whether spans leave the process (an OTLP or console exporter was configured). */
   readonly exportingTraces: boolean;
-  /** A node:http handler answering the Prometheus text format; mount it at GET /metrics. */
-  handleMetrics(req: IncomingMessage, res: ServerResponse): void;
+  /** A node:http handler answering the Prometheus text format; mount it at GET /metrics (needs no binding). */
+  readonly handleMetrics: (req: IncomingMessage, res: ServerResponse) => void;
   /** The Prometheus text for frameworks that want a body rather than a handler. */
-  renderMetrics(): Promise<string>;
+  readonly renderMetrics: () => Promise<string>;
   /** Flushes pending spans and metrics, stops the SDK and unregisters the globals; never rejects. */
-  shutdown(): Promise<void>;
+  readonly shutdown: () => Promise<void>;
 }
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -54,6 +54,14 @@ function spanProcessors(options: TelemetryOptions, exporting: boolean): SpanProc
   return [new NoopSpanProcessor()];
 }
 
+/** startTelemetry registers process-wide providers, so a second call needs a shutdown first. */
+export class TelemetryAlreadyStartedError extends Error {
+  override readonly name = 'TelemetryAlreadyStartedError';
+  constructor(options?: { cause?: unknown }) {
+    super('startTelemetry was already called in this process; call shutdown() first', options);
+  }
+}
+
 let running: Telemetry | undefined;
 
 /**
@@ -62,7 +70,7 @@ let running: Telemetry | undefined;
  * Call it first thing in main, before creating clients. One per process.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
-  if (running !== undefined) throw new Error('startTelemetry was already called in this process; call shutdown() first');
+  if (running !== undefined) throw new TelemetryAlreadyStartedError();
   const env = options.env ?? process.env;
   const exporting = options.spanExporter === undefined && tracesExportRequested(env);
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -99,7 +107,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     tracer: getTracer(),
     exportingTraces: exporting,
     renderMetrics,
-    handleMetrics(_req, res) {
+    handleMetrics: (_req, res) => {
       renderMetrics().then(
         (body) => {
           res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
@@ -111,7 +119,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         },
       );
     },
-    async shutdown() {
+    shutdown: async () => {
       if (running !== telemetry) return;
       stopRuntimeMetrics();
       try {
