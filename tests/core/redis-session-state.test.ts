@@ -66,6 +66,36 @@ const target = new URL(TEST_REDIS_URL);
     expect(ttl).toBeLessThanOrEqual(2);
   });
 
+  it('keeps the recent list in seq order when commits arrive out of order, trimming the lowest seqs', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const small = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 4, now: () => clock });
+    try {
+      for (const seq of [2, 1, 5, 3, 4, 7, 6]) {
+        await small.commit({ type: 'message', id: randomUUID(), sessionId, seq, userId, body: `m${String(seq)}`, metadata: {}, timestamp: new Date(clock).toISOString() });
+      }
+    } finally {
+      await small.close();
+    }
+    const stored = (await raw.lrange(sessionKeys(sessionId).messages, 0, -1)).map((entry) => (JSON.parse(entry) as ChatMessage).seq);
+    expect(stored).toEqual([4, 5, 6, 7]);
+    expect((await replicaA.recent(sessionId, 5)).map((message) => message.seq)).toEqual([6, 7]);
+  });
+
+  it('finds every message after a seq deep in a long recent list', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const big = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 1_000, now: () => clock });
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, index) => big.commit({ type: 'message', id: randomUUID(), sessionId, seq: 300 - index, userId, body: 'x', metadata: {}, timestamp: new Date(clock).toISOString() })));
+      expect((await big.recent(sessionId, 0)).map((message) => message.seq)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
+      expect((await big.recent(sessionId, 170)).map((message) => message.seq)).toEqual(Array.from({ length: 130 }, (_, index) => index + 171));
+      expect(await big.recent(sessionId, 300)).toEqual([]);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('reads recent entries written without seq first, as an older writer would', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);

@@ -69,6 +69,11 @@ local function expire(presenceKey, connectionsKey, countsKey, namesKey, now)
 end
 `;
 
+// Recent-list entries are stored with seq as their first JSON field, so scripts can read it cheaply.
+const SEQ_OF = `
+local function seqOf(entry) return tonumber(string.match(entry, '^{"seq":(%d+)')) end
+`;
+
 const SCRIPTS = {
   // One script so the session never looks live (metadata present) before its members are in,
   // and so the head is raised, never lowered, with no reserve slipping in between read and write.
@@ -106,32 +111,48 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'reserved', seq}`,
   },
   // Atomic so concurrent commits of one message (a retry racing the first attempt) fan out once.
+  // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
+  // are lifted off the tail and put back after the new one, so the list stays sorted by seq and
+  // recent() can stop reading at the first older entry. Capping then drops the lowest seqs.
   // KEYS: metadata, current dedupe bucket, previous bucket, messages.
   // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds.
   chatCommit: {
     numberOfKeys: 4,
-    lua: `
+    lua: `${SEQ_OF}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen and string.sub(seen, -2) == '|1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
 redis.call('EXPIRE', KEYS[2], ARGV[7])
+local seq, later = tonumber(ARGV[3]), {}
+while true do
+  local last = redis.call('LINDEX', KEYS[4], -1)
+  if not last or (seqOf(last) or -1) <= seq then break end
+  later[#later + 1] = redis.call('RPOP', KEYS[4])
+end
 redis.call('RPUSH', KEYS[4], ARGV[5])
+for i = #later, 1, -1 do redis.call('RPUSH', KEYS[4], later[i]) end
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
 return 1`,
   },
-  // Filters by seq inside Redis so a reconnect that missed three messages does not move the whole
-  // list over the network. Entries are stored with seq as their first JSON field for this match;
-  // anything else passes through and is filtered by the caller.
+  // Reads from the newest end in pages and stops at the first entry at or below afterSeq, so a
+  // reconnect that missed three messages costs three entries, not the whole list. Entries not in
+  // the seq-first form are passed on for the caller to filter.
   // KEYS: messages. ARGV: afterSeq.
   chatRecent: {
     numberOfKeys: 1,
     readOnly: true,
-    lua: `
-local after, out = tonumber(ARGV[1]), {}
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local seq = tonumber(string.match(entry, '^{"seq":(%d+)'))
-  if seq == nil or seq > after then out[#out + 1] = entry end
+    lua: `${SEQ_OF}
+local after, out, page, stop = tonumber(ARGV[1]), {}, 64, 0
+while stop == 0 do
+  local from = -(#out + page)
+  local entries = redis.call('LRANGE', KEYS[1], from, -(#out + 1))
+  if #entries < page then stop = 1 end
+  for i = #entries, 1, -1 do
+    local seq = seqOf(entries[i])
+    if seq ~= nil and seq <= after then stop = 1 break end
+    out[#out + 1] = entries[i]
+  end
 end
 return out`,
   },
