@@ -2,7 +2,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import { METRIC_CATALOGUE } from './metric-catalogue.ts';
 
-const NS_PER_SECOND = 1e9;
+const RESOLUTION_MS = 10;
+/** The histogram records the whole sampling interval; the lag is what exceeds it. */
+const lagSeconds = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
 
 /**
  * Event-loop delay and memory as observable gauges. The delay histogram is reset at each
@@ -10,7 +12,7 @@ const NS_PER_SECOND = 1e9;
  */
 export function registerRuntimeMetrics(meter: Meter): () => void {
   const c = METRIC_CATALOGUE;
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
   const lag = meter.createObservableGauge(c.eventLoopLag.name, { unit: c.eventLoopLag.unit, description: c.eventLoopLag.description });
   const heapUsed = meter.createObservableGauge(c.heapUsed.name, { unit: c.heapUsed.unit, description: c.heapUsed.description });
@@ -21,9 +23,9 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
   const collect = (result: { observe: (observable: (typeof observables)[number], value: number, attributes?: Record<string, string>) => void }) => {
     // Before the first sample the histogram reports NaN percentiles and a huge min; skip them.
     if (delay.count > 0) {
-      result.observe(lag, delay.percentile(50) / NS_PER_SECOND, { stat: 'p50' });
-      result.observe(lag, delay.percentile(99) / NS_PER_SECOND, { stat: 'p99' });
-      result.observe(lag, delay.max / NS_PER_SECOND, { stat: 'max' });
+      result.observe(lag, lagSeconds(delay.percentile(50)), { stat: 'p50' });
+      result.observe(lag, lagSeconds(delay.percentile(99)), { stat: 'p99' });
+      result.observe(lag, lagSeconds(delay.max), { stat: 'max' });
       delay.reset();
     }
     const memory = process.memoryUsage();
