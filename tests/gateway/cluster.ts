@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { createTokenVerifier, signToken, type TokenClaims } from '@chat/auth';
+import { loadConfig } from '@chat/config';
+import { JetStreamQueue, JetStreamQueueConsumer, MessageIntake, RedisBus, RedisSessionState, SessionDirectory, type QueuedMessage } from '@chat/core';
+import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { Gateway, type GatewayTuning } from '@chat/gateway';
+import type { ChatMessage } from '@chat/protocol';
+import { connect } from '@nats-io/transport-node';
+import { deleteStream, randomStream } from '../queue/queue-harness.ts';
+import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
+
+export const SECRET = 'gateway-integration-secret-0123456789-abcdef';
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface Replica {
+  gateway: Gateway;
+  url(path: string): string;
+  /** Stops the gateway and closes its clients; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  env?: Record<string, string>;
+  tuning?: Partial<GatewayTuning>;
+}
+
+/**
+ * Gateway replicas over the real Redis, NATS JetStream (a stream of its own) and PostgreSQL,
+ * with an in-process persister draining the stream into PostgreSQL, as in production.
+ */
+export class Cluster {
+  readonly names = randomStream();
+  readonly store: KyselyChatStore;
+  readonly #options: ClusterOptions;
+  readonly #replicas: Replica[] = [];
+  readonly #persisting = new AbortController();
+  #persister: Promise<void> | undefined;
+  #persisterConnection: Awaited<ReturnType<typeof connect>> | undefined;
+
+  constructor(options: ClusterOptions = {}) {
+    this.#options = options;
+    this.store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
+  }
+
+  static async start(replicas: number, options: ClusterOptions = {}): Promise<Cluster> {
+    const cluster = new Cluster(options);
+    const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+    try {
+      await migrateToLatest(db);
+    } finally {
+      await db.destroy();
+    }
+    for (let i = 0; i < replicas; i++) await cluster.addReplica(`r${i}`);
+    await cluster.#startPersister();
+    return cluster;
+  }
+
+  replica(index: number): Replica {
+    const replica = this.#replicas[index];
+    if (!replica) throw new Error(`no replica ${index}`);
+    return replica;
+  }
+
+  async addReplica(instanceId: string): Promise<Replica> {
+    const config = loadConfig(
+      {
+        JWT_SECRET: SECRET,
+        HOST: '127.0.0.1',
+        REDIS_URL: TEST_REDIS_URL,
+        NATS_URL: TEST_NATS_URL,
+        DATABASE_URL: TEST_DATABASE_URL,
+        NATS_STREAM: this.names.stream,
+        NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
+        INSTANCE_ID: instanceId,
+        ...this.#options.env,
+      },
+      { requireAuth: true },
+    );
+    const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages });
+    const bus = new RedisBus({ url: config.redisUrl });
+    const queue = await JetStreamQueue.create(await connect({ servers: config.natsUrl }), { ...this.names, replicas: 1 });
+    const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
+    const directory = new SessionDirectory({ state, store, queue });
+    const intake = new MessageIntake({ state, queue, bus, directory });
+    const gateway = new Gateway({
+      config,
+      verifier: createTokenVerifier({ secret: SECRET }),
+      state,
+      bus,
+      intake,
+      directory,
+      store,
+      queue,
+      logger: quiet,
+      port: 0,
+      tuning: { closeTimeoutMs: 500, ...this.#options.tuning },
+    });
+    await gateway.start();
+    const port = gateway.address().port;
+    let stopped: Promise<void> | undefined;
+    const replica: Replica = {
+      gateway,
+      url: (path) => `ws://127.0.0.1:${port}${path}`,
+      stop: () =>
+        (stopped ??= (async () => {
+          await gateway.stop();
+          await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close()]);
+        })()),
+    };
+    this.#replicas.push(replica);
+    return replica;
+  }
+
+  async createSession(members: readonly string[]): Promise<string> {
+    const id = randomUUID();
+    await this.store.createSession({ id, title: 'integration', members, metadata: {}, createdAt: new Date().toISOString() });
+    return id;
+  }
+
+  token(claims: TokenClaims): Promise<string> {
+    return signToken(SECRET, claims);
+  }
+
+  /** The highest seq of the session that JetStream holds, read on a connection of its own. */
+  async queuedSeq(sessionId: string): Promise<number> {
+    const queue = await JetStreamQueue.create(await connect({ servers: TEST_NATS_URL }), { ...this.names, replicas: 1 });
+    try {
+      return await queue.lastSeq(sessionId);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  /** Waits until PostgreSQL holds the session's messages up to `seq`. */
+  async persistedUpTo(sessionId: string, seq: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.store.maxSeq(sessionId)) < seq) {
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not reach seq ${seq} of ${sessionId}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const replica of this.#replicas) await replica.stop();
+    this.#persisting.abort();
+    await this.#persister;
+    await this.#persisterConnection?.close();
+    await this.store.close();
+    await deleteStream(this.names.stream);
+  }
+
+  /** Stands in for the persister service: batch insert, ack after the insert. */
+  async #startPersister(): Promise<void> {
+    this.#persisterConnection = await connect({ servers: TEST_NATS_URL });
+    const consumer = await JetStreamQueueConsumer.create(this.#persisterConnection, { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 });
+    const decoder = new TextDecoder();
+    this.#persister = consumer.run(this.#persisting.signal, async (batch: readonly QueuedMessage[]) => {
+      await this.store.insertMessages(batch.map((item) => JSON.parse(decoder.decode(item.data)) as ChatMessage));
+      for (const item of batch) item.ack();
+    });
+  }
+}
