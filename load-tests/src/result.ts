@@ -8,6 +8,8 @@ export interface MachineInfo {
   node: string;
   kernel: string;
   openFilesLimit: number;
+  /** 1-minute load average when the run started and ended: other work on the machine shows here. */
+  loadAverage: { start: number; end: number };
 }
 
 export interface GatewayMemory {

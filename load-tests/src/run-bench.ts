@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './context.ts';
 import { ensureDatabase, migrate } from './infra.ts';
@@ -34,7 +34,7 @@ export interface RunOutput {
   files: { json: string; markdown: string; chart: string };
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(loadAtStart: number): MachineInfo {
   const cores = cpus();
   return {
     cpus: cores.length,
@@ -43,12 +43,14 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     kernel: release(),
     openFilesLimit: openFilesLimit('self'),
+    loadAverage: { start: loadAtStart, end: round2(loadavg()[0] ?? 0) },
   };
 }
 
 /** Runs the chosen scenarios one after another; a failing scenario is recorded and the rest still run. */
 export async function runBench(options: RunOptions): Promise<RunOutput> {
   const startedAt = new Date();
+  const loadAtStart = round2(loadavg()[0] ?? 0);
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}_${randomBytes(3).toString('hex')}`;
   const runDir = join(options.outDir, runId);
   const logDir = join(runDir, 'logs');
@@ -77,7 +79,7 @@ export async function runBench(options: RunOptions): Promise<RunOutput> {
     command: options.command,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    machine: machineInfo(loadAtStart),
     scenarios,
     failures,
     targets: evaluateTargets({ scenarios }),
@@ -107,4 +109,8 @@ async function runScenario(name: ScenarioName, ctx: BenchContext, into: Scenario
       into.history = await runHistory(ctx);
       return;
   }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }

@@ -38,7 +38,7 @@ function fixture(): BenchResult {
     command: 'pnpm bench',
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:10:00.000Z',
-    machine: { cpus: 2, cpuModel: 'cpu', memoryBytes: 2 ** 34, node: 'v24', kernel: '6', openFilesLimit: 20_000 },
+    machine: { cpus: 2, cpuModel: 'cpu', memoryBytes: 2 ** 34, node: 'v24', kernel: '6', openFilesLimit: 20_000, loadAverage: { start: 0.5, end: 1.5 } },
     scenarios: {
       idle: { requested: 50_000, opened: 50_000, failed: 0, durationMs: 20_000, connectsPerSec: 2500, loadGenerators: 3, gateways: [{ url: 'http://127.0.0.1:1', connections: 16_667, rssBeforeBytes: 80e6, rssAfterBytes: 180e6, rssPerConnectionBytes: 6000, openFilesLimit: 20_000 }], stopReason: 'reached', failures: {} },
       fanout: { sessions: 50, membersPerSession: 40, servers: 2, p99LimitMs: 100, chat, socketio, ratio: 6 },

@@ -31,7 +31,7 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
     '',
     `- Command: \`${result.command}\``,
     `- Started ${result.startedAt}, finished ${result.finishedAt}`,
-    `- Machine: ${m.cpus} × ${m.cpuModel}, ${mib(m.memoryBytes)} memory, Linux ${m.kernel}, Node ${m.node}, open-file limit ${m.openFilesLimit} per process`,
+    `- Machine: ${m.cpus} × ${m.cpuModel}, ${mib(m.memoryBytes)} memory, Linux ${m.kernel}, Node ${m.node}, open-file limit ${m.openFilesLimit} per process; load average ${m.loadAverage.start} at start, ${m.loadAverage.end} at end (${m.cpus} cores)`,
     '',
     '### Targets (reported, not asserted)',
     '',
