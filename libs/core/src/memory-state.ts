@@ -75,15 +75,17 @@ export class MemorySessionState implements SessionState {
     const entry = live.dedupe.get(key);
     if (entry?.committed) return Promise.resolve(false);
     live.dedupe.set(key, { id: message.id, seq: message.seq, timestamp: message.timestamp, committed: true });
-    live.recent.push(message);
+    // Kept in seq order, like the Redis list, so the cap always drops the lowest seqs.
+    let at = live.recent.length;
+    while (at > 0 && (live.recent[at - 1]?.seq ?? 0) > message.seq) at -= 1;
+    live.recent.splice(at, 0, message);
     if (live.recent.length > this.#recentCap) live.recent.splice(0, live.recent.length - this.#recentCap);
     return Promise.resolve(true);
   }
 
   recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]> {
     const live = this.#sessions.get(sessionId);
-    const found = (live?.recent ?? []).filter((message) => message.seq > afterSeq);
-    return Promise.resolve(found.sort((a, b) => a.seq - b.seq));
+    return Promise.resolve((live?.recent ?? []).filter((message) => message.seq > afterSeq));
   }
 
   presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
