@@ -1,8 +1,8 @@
 import { createDatabase, migrateToLatest, type Database } from '@chat/db';
 import type { Kysely } from 'kysely';
-import { requireService } from '../support/services.ts';
+import { POSTGRES, realServicesAvailable, TEST_DATABASE_URL } from '../support/services.ts';
 
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_DATABASE_URL };
 
 export interface Backend {
   name: string;
@@ -13,7 +13,7 @@ export interface Backend {
 
 /** Every store suite runs once per backend with the same assertions. */
 export async function backends(): Promise<Backend[]> {
-  const postgresUp = await requireService('PostgreSQL', '127.0.0.1', 5432);
+  const postgresUp = await realServicesAvailable(POSTGRES);
   return [
     { name: 'PostgreSQL', available: postgresUp, open: () => migrated(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL })) },
     { name: 'PGlite', available: true, open: () => migrated(createDatabase({ kind: 'pglite' })) },

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDatabase, migrateDown, migrateToLatest, migrations, type Database } from '@chat/db';
 import { sql, type Kysely } from 'kysely';
-import { requireService } from '../support/services.ts';
-import { TEST_DATABASE_URL } from './backends.ts';
+import { POSTGRES, realServicesAvailable, TEST_DATABASE_URL } from '../support/services.ts';
 
-const postgresUp = await requireService('PostgreSQL', '127.0.0.1', 5432);
+const postgresUp = await realServicesAvailable(POSTGRES);
 
 async function tables(db: Kysely<Database>): Promise<string[]> {
   const result = await sql<{ table_name: string }>`

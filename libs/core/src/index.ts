@@ -5,4 +5,9 @@ export { SessionDirectory, type Access, type Caller } from './session-directory.
 export { MessageIntake, type AcceptInput, type AcceptResult } from './message-intake.ts';
 export { RedisSessionState, sessionKeys, LiveStateCorruptError, type RedisSessionStateOptions } from './redis-session-state.ts';
 export { connectRedis, closeRedis, type RedisConnectionOptions } from './redis-connection.ts';
+export { QueueUnavailableError } from './queue-unavailable-error.ts';
+export { MemoryQueue, MemoryQueueConsumer, type MemoryQueueOptions, type MemoryConsumerOptions } from './memory-queue.ts';
+export { JetStreamQueue, type JetStreamQueueOptions } from './jetstream-queue.ts';
+export { JetStreamQueueConsumer, type JetStreamConsumerOptions } from './jetstream-consumer.ts';
+export { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 export { RedisBus, sessionChannel } from './redis-bus.ts';

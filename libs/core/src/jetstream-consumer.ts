@@ -1,0 +1,198 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import { ensureStream, type StreamOptions } from './jetstream-stream.ts';
+
+export interface JetStreamConsumerOptions extends StreamOptions {
+  /** Durable consumer name (NATS_CONSUMER); every replica of the persister shares it. */
+  consumer: string;
+  /** Most messages handed to one onBatch call (PERSIST_BATCH_SIZE). */
+  batchSize: number;
+  /** Redelivery after this long without an ack. */
+  ackWaitMs?: number;
+  /** Told when consuming fails and is about to be retried (NATS unreachable, consumer gone). */
+  onError?: (error: unknown) => void;
+}
+
+const DEFAULT_ACK_WAIT_MS = 30_000;
+const RETRY_DELAY_MS = 1_000;
+
+/**
+ * The persister's side of the queue: a durable pull consumer with explicit acks. Each batch is
+ * what has arrived, up to batchSize, so a quiet stream is written at once and a busy one in bulk.
+ */
+export class JetStreamQueueConsumer implements QueueConsumer {
+  readonly #nc: NatsConnection;
+  readonly #jsm: JetStreamManager;
+  readonly #options: JetStreamConsumerOptions;
+  #consumer: Consumer | undefined;
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: JetStreamConsumerOptions) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#options = options;
+  }
+
+  /** Ensures the stream and the durable consumer exist with our settings. */
+  static async create(nc: NatsConnection, options: JetStreamConsumerOptions): Promise<JetStreamQueueConsumer> {
+    const consumer = new JetStreamQueueConsumer(nc, await jetstreamManager(nc), options);
+    await consumer.#ensure();
+    return consumer;
+  }
+
+  async run(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void> {
+    const stopped = () => signal.aborted;
+    while (!stopped()) {
+      try {
+        await this.#consume(signal, onBatch);
+      } catch (error) {
+        if (stopped()) break;
+        this.#options.onError?.(error);
+        this.#consumer = undefined;
+        await sleep(RETRY_DELAY_MS, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async pending(): Promise<number> {
+    const info = await this.#jsm.consumers.info(this.#options.stream, this.#options.consumer);
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  async #consume(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void> {
+    this.#consumer ??= await this.#ensure();
+    const messages = await this.#consumer.consume({ max_messages: this.#options.batchSize });
+    const pump = new MessagePump(messages, this.#options.batchSize);
+    const stop = () => void pump.stop();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for (let batch = await pump.take(this.#options.batchSize); batch.length > 0 && !signal.aborted; batch = await pump.take(this.#options.batchSize)) {
+        await onBatch(batch.map(toQueuedMessage));
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      // What was fetched but not handled goes back at once, rather than to another replica after ack_wait.
+      for (const message of await pump.stop()) message.nak();
+    }
+  }
+
+  async #ensure(): Promise<Consumer> {
+    const { stream, consumer } = this.#options;
+    await ensureStream(this.#jsm, this.#options);
+    const wanted: Partial<ConsumerConfig> = {
+      ack_wait: nanos(this.#options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
+      max_ack_pending: Math.max(1_000, this.#options.batchSize * 20),
+      filter_subject: `${this.#options.subjectPrefix}.>`,
+    };
+    try {
+      const { config } = await this.#jsm.consumers.info(stream, consumer);
+      const differs = Object.entries(wanted).some(([key, value]) => config[key as keyof ConsumerConfig] !== value);
+      if (differs) await this.#jsm.consumers.update(stream, consumer, wanted);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
+      await this.#jsm.consumers.add(stream, { ...wanted, durable_name: consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+    }
+    return jetstream(this.#nc).consumers.get(stream, consumer);
+  }
+}
+
+/**
+ * Reads the consume iterator into a buffer of at most `highWater` messages. Pausing the reads
+ * is what holds back further pulls (the client issues them as the iterator advances), so a slow
+ * database keeps messages on the server, where other replicas can take them.
+ */
+class MessagePump {
+  readonly #buffer: JsMsg[] = [];
+  readonly #messages: ConsumerMessages;
+  readonly #highWater: number;
+  readonly #finished: Promise<void>;
+  #stopping = false;
+  #ended = false;
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(messages: ConsumerMessages, highWater: number) {
+    this.#messages = messages;
+    this.#highWater = highWater;
+    this.#finished = this.#run();
+  }
+
+  /** Waits for at least one message, then takes what has arrived, up to max; empty once the stream ended. */
+  async take(max: number): Promise<JsMsg[]> {
+    while (this.#buffer.length === 0 && !this.#ended) await this.#sleep();
+    // Let messages that arrived in the same read reach the buffer, so a burst becomes one batch.
+    if (this.#buffer.length < max && !this.#ended) await new Promise((resolve) => setImmediate(resolve));
+    if (this.#buffer.length === 0 && this.#error !== undefined) throw this.#error;
+    const batch = this.#buffer.splice(0, max);
+    this.#notify();
+    return batch;
+  }
+
+  /** Stops pulling and returns every message received but not taken. */
+  async stop(): Promise<JsMsg[]> {
+    this.#stopping = true;
+    // close() completes only once the iterator reaches the stop it queues, which the loop below drives.
+    const closed = this.#messages.close();
+    this.#notify();
+    await this.#finished;
+    await closed;
+    return this.#buffer.splice(0);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      for await (const message of this.#messages) {
+        this.#buffer.push(message);
+        this.#notify();
+        while (this.#buffer.length >= this.#highWater && !this.#stopping) await this.#sleep();
+      }
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.#ended = true;
+      this.#notify();
+    }
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+function toQueuedMessage(message: JsMsg): QueuedMessage {
+  return {
+    data: message.data,
+    headers: fromNatsHeaders(message),
+    deliveryCount: message.info.deliveryCount,
+    ack: () => message.ack(),
+    nak: (delayMs) => message.nak(delayMs),
+    // Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it.
+    term: () => message.term(),
+  };
+}
+
+function fromNatsHeaders(message: JsMsg): QueueHeaders {
+  const result: QueueHeaders = {};
+  if (message.headers === undefined) return result;
+  for (const key of message.headers.keys()) result[key] = message.headers.get(key);
+  return result;
+}

@@ -1,0 +1,70 @@
+import type { ChatMessage } from '@chat/protocol';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { MessageQueue, QueueHeaders } from './ports.ts';
+import { QueueUnavailableError } from './queue-unavailable-error.ts';
+import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
+
+export interface JetStreamQueueOptions extends StreamOptions {
+  /** How long to wait for a PubAck before the publish fails. */
+  publishTimeoutMs?: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The durable queue on JetStream: one subject per session, de-duplicated by message id within
+ * the stream's duplicate window. Takes ownership of the connection (close() drains it).
+ */
+export class JetStreamQueue implements MessageQueue {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #options: JetStreamQueueOptions;
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: JetStreamQueueOptions) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5_000 });
+    this.#options = options;
+  }
+
+  /** Ensures the stream exists with our settings, then returns the queue. */
+  static async create(nc: NatsConnection, options: JetStreamQueueOptions): Promise<JetStreamQueue> {
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, options);
+    return new JetStreamQueue(nc, jsm, options);
+  }
+
+  async publish(message: ChatMessage, headers?: QueueHeaders): Promise<void> {
+    const options = { msgID: message.id, ...(headers === undefined ? {} : { headers: toNatsHeaders(headers) }) };
+    try {
+      await this.#js.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), options);
+    } catch (error) {
+      throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error });
+    }
+  }
+
+  async lastSeq(sessionId: string): Promise<number> {
+    const stored = await this.#jsm.streams.getMessage(this.#options.stream, { last_by_subj: sessionSubject(this.#options.subjectPrefix, sessionId) });
+    if (stored === null) return 0;
+    const seq: unknown = (JSON.parse(decoder.decode(stored.data)) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : 0;
+  }
+
+  async ping(): Promise<void> {
+    if (this.#nc.isClosed()) throw new QueueUnavailableError('the NATS connection is closed');
+    await this.#jsm.streams.info(this.#options.stream);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#nc.isClosed()) await this.#nc.drain();
+  }
+}
+
+export function toNatsHeaders(values: QueueHeaders): ReturnType<typeof natsHeaders> {
+  const result = natsHeaders();
+  for (const [key, value] of Object.entries(values)) result.set(key, value);
+  return result;
+}

@@ -1,0 +1,184 @@
+import type { ChatMessage } from '@chat/protocol';
+import type { MessageQueue, QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import { QueueUnavailableError } from './queue-unavailable-error.ts';
+
+export interface MemoryQueueOptions {
+  /** A repeated message id within this window is dropped, like JetStream's duplicate window. */
+  duplicateWindowMs?: number;
+  now?: () => number;
+}
+
+export interface MemoryConsumerOptions {
+  batchSize: number;
+  /** Redelivery after this long without an ack. */
+  ackWaitMs?: number;
+}
+
+interface Entry {
+  readonly data: Uint8Array;
+  readonly headers: QueueHeaders;
+  deliveries: number;
+}
+
+const encoder = new TextEncoder();
+
+/** The stream and its one durable cursor, shared by the queue and every consumer made from it. */
+class MemoryStream {
+  readonly ready: Entry[] = [];
+  readonly timers = new Set<NodeJS.Timeout>();
+  unsettled = 0;
+  closed = false;
+  readonly #waiters = new Set<() => void>();
+
+  push(entry: Entry): void {
+    this.ready.push(entry);
+    this.notify();
+  }
+
+  notify(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves when there is something to take, the stream closes or the signal aborts. */
+  async waitForReady(signal: AbortSignal): Promise<void> {
+    while (this.ready.length === 0 && !this.closed && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal.removeEventListener('abort', wake);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        signal.addEventListener('abort', wake, { once: true });
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  later(ms: number, action: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+    return timer;
+  }
+
+  cancel(timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.notify();
+  }
+}
+
+/**
+ * The in-process queue of the embedded mode, with JetStream's semantics: de-duplication by
+ * message id, redelivery after a nak or a missed ack, term drops for good.
+ */
+export class MemoryQueue implements MessageQueue {
+  readonly #stream = new MemoryStream();
+  readonly #seen = new Map<string, number>();
+  readonly #lastSeq = new Map<string, number>();
+  readonly #duplicateWindowMs: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryQueueOptions = {}) {
+    this.#duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60 * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** A consumer on the queue's single durable cursor: consumers made here share the work. */
+  consumer(options: MemoryConsumerOptions): MemoryQueueConsumer {
+    return new MemoryQueueConsumer(this.#stream, options);
+  }
+
+  publish(message: ChatMessage, headers: QueueHeaders = {}): Promise<void> {
+    if (this.#stream.closed) return Promise.reject(new QueueUnavailableError('the queue is closed'));
+    this.#forgetOldIds();
+    if (this.#seen.has(message.id)) return Promise.resolve();
+    this.#seen.set(message.id, this.#now());
+    this.#lastSeq.set(message.sessionId, Math.max(message.seq, this.#lastSeq.get(message.sessionId) ?? 0));
+    this.#stream.push({ data: encoder.encode(JSON.stringify(message)), headers: { ...headers }, deliveries: 0 });
+    return Promise.resolve();
+  }
+
+  lastSeq(sessionId: string): Promise<number> {
+    return Promise.resolve(this.#lastSeq.get(sessionId) ?? 0);
+  }
+
+  ping(): Promise<void> {
+    return this.#stream.closed ? Promise.reject(new QueueUnavailableError('the queue is closed')) : Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#stream.close();
+    return Promise.resolve();
+  }
+
+  #forgetOldIds(): void {
+    const oldest = this.#now() - this.#duplicateWindowMs;
+    // Map iteration follows insertion order, which is publish order.
+    for (const [id, at] of this.#seen) {
+      if (at >= oldest) break;
+      this.#seen.delete(id);
+    }
+  }
+}
+
+export class MemoryQueueConsumer implements QueueConsumer {
+  readonly #stream: MemoryStream;
+  readonly #batchSize: number;
+  readonly #ackWaitMs: number;
+
+  constructor(stream: MemoryStream, options: MemoryConsumerOptions) {
+    this.#stream = stream;
+    this.#batchSize = options.batchSize;
+    this.#ackWaitMs = options.ackWaitMs ?? 30_000;
+  }
+
+  async run(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void> {
+    for (;;) {
+      await this.#stream.waitForReady(signal);
+      if (signal.aborted || this.#stream.closed) return;
+      const entries = this.#stream.ready.splice(0, this.#batchSize);
+      await onBatch(entries.map((entry) => this.#deliver(entry)));
+    }
+  }
+
+  pending(): Promise<number> {
+    return Promise.resolve(this.#stream.ready.length + this.#stream.unsettled);
+  }
+
+  #deliver(entry: Entry): QueuedMessage {
+    const stream = this.#stream;
+    entry.deliveries += 1;
+    stream.unsettled += 1;
+    let settled = false;
+    // Returns whether this call settled the delivery; later calls (or a late ack after the ack wait) do nothing.
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      stream.unsettled -= 1;
+      stream.cancel(ackWait);
+      return true;
+    };
+    const redeliver = (delayMs: number) => {
+      if (settle() && !stream.closed) stream.later(delayMs, () => stream.push(entry));
+    };
+    const ackWait = stream.later(this.#ackWaitMs, () => redeliver(0));
+    return {
+      data: entry.data,
+      headers: entry.headers,
+      deliveryCount: entry.deliveries,
+      ack: () => void settle(),
+      nak: (delayMs = 0) => redeliver(delayMs),
+      term: () => void settle(),
+    };
+  }
+}

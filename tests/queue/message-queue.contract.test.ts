@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { QueueUnavailableError, type QueueConsumer, type QueuedMessage } from '@chat/core';
+import type { ChatMessage } from '@chat/protocol';
+import { queueBackends, type QueueHarness } from './queue-harness.ts';
+
+const decoder = new TextDecoder();
+
+function message(sessionId: string, seq: number): ChatMessage {
+  return { type: 'message', id: randomUUID(), sessionId, seq, userId: randomUUID(), body: `m${seq}`, metadata: {}, timestamp: new Date().toISOString() };
+}
+
+function decode(item: QueuedMessage): ChatMessage {
+  return JSON.parse(decoder.decode(item.data)) as ChatMessage;
+}
+
+interface Delivery {
+  message: ChatMessage;
+  item: QueuedMessage;
+  at: number;
+}
+
+/**
+ * Runs the consumer, letting `handle` settle each delivery (ack by default), until `done` holds
+ * for everything delivered so far or the time runs out.
+ */
+async function consume(
+  consumer: QueueConsumer,
+  done: (deliveries: readonly Delivery[]) => boolean,
+  options: { handle?: (delivery: Delivery, all: readonly Delivery[]) => void | Promise<void>; timeoutMs?: number; batches?: number[]; signal?: AbortSignal } = {},
+): Promise<Delivery[]> {
+  const deliveries: Delivery[] = [];
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 10_000);
+  options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  await consumer.run(controller.signal, async (batch) => {
+    options.batches?.push(batch.length);
+    for (const item of batch) {
+      const delivery = { message: decode(item), item, at: Date.now() };
+      deliveries.push(delivery);
+      if (options.handle) await options.handle(delivery, deliveries);
+      else item.ack();
+    }
+    if (done(deliveries)) controller.abort();
+  });
+  clearTimeout(timer);
+  return deliveries;
+}
+
+const ids = (deliveries: readonly Delivery[]) => deliveries.map((delivery) => delivery.message.id);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const backend of await queueBackends()) {
+  (backend.available ? describe : describe.skip)(`MessageQueue and QueueConsumer on ${backend.name}`, () => {
+    let harness: QueueHarness | undefined;
+    const open = async (options?: { ackWaitMs?: number }) => (harness = await backend.open(options));
+
+    afterEach(async () => {
+      await harness?.dispose();
+      harness = undefined;
+    });
+
+    it('delivers a published message with its payload, headers and a first delivery count', async () => {
+      const { queue, consumer } = await open();
+      const sent = message(randomUUID(), 1);
+      await queue.publish(sent, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+      const [delivery] = await consume(await consumer(10), (all) => all.length >= 1);
+      expect(delivery?.message).toEqual(sent);
+      expect(delivery?.item.headers['traceparent']).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      expect(delivery?.item.deliveryCount).toBe(1);
+    });
+
+    it('delivers a message published twice with the same id only once', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const repeated = message(sessionId, 1);
+      const last = message(sessionId, 2);
+      await queue.publish(repeated);
+      await queue.publish({ ...repeated });
+      await queue.publish(last);
+      const deliveries = await consume(await consumer(10), (all) => ids(all).includes(last.id));
+      await sleep(200);
+      expect(ids(deliveries)).toEqual([repeated.id, last.id]);
+    });
+
+    it('reports the last seq published for a session, and 0 for a session it never saw', async () => {
+      const { queue } = await open();
+      const sessionId = randomUUID();
+      for (const seq of [1, 2, 3]) await queue.publish(message(sessionId, seq));
+      await queue.publish(message(randomUUID(), 9));
+      expect(await queue.lastSeq(sessionId)).toBe(3);
+      expect(await queue.lastSeq(randomUUID())).toBe(0);
+    });
+
+    it('redelivers a message that was nak-ed, counting the delivery', async () => {
+      const { queue, consumer } = await open();
+      const sent = message(randomUUID(), 1);
+      await queue.publish(sent);
+      const deliveries = await consume(await consumer(10), (all) => all.length >= 2, {
+        handle: ({ item }) => (item.deliveryCount === 1 ? item.nak() : item.ack()),
+      });
+      expect(ids(deliveries)).toEqual([sent.id, sent.id]);
+      expect(deliveries.map((delivery) => delivery.item.deliveryCount)).toEqual([1, 2]);
+    });
+
+    it('waits for the requested delay before redelivering a nak-ed message', async () => {
+      const { queue, consumer } = await open();
+      await queue.publish(message(randomUUID(), 1));
+      const deliveries = await consume(await consumer(10), (all) => all.length >= 2, {
+        handle: ({ item }) => (item.deliveryCount === 1 ? item.nak(600) : item.ack()),
+      });
+      expect(deliveries).toHaveLength(2);
+      expect(deliveries[1]!.at - deliveries[0]!.at).toBeGreaterThanOrEqual(500);
+    });
+
+    it('never redelivers a terminated message, and keeps delivering the ones after it', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const poison = message(sessionId, 1);
+      const next = message(sessionId, 2);
+      await queue.publish(poison);
+      await queue.publish(next);
+      const queueConsumer = await consumer(1);
+      const deliveries = await consume(queueConsumer, () => false, {
+        handle: ({ item, message: sent }) => (sent.id === poison.id ? item.term('cannot be stored') : item.ack()),
+        timeoutMs: 1_500,
+      });
+      expect(ids(deliveries)).toEqual([poison.id, next.id]);
+      expect(await queueConsumer.pending()).toBe(0);
+    });
+
+    it('does not redeliver an acknowledged message', async () => {
+      const { queue, consumer } = await open({ ackWaitMs: 1_000 });
+      const sent = message(randomUUID(), 1);
+      await queue.publish(sent);
+      const queueConsumer = await consumer(10);
+      const deliveries = await consume(queueConsumer, () => false, { timeoutMs: 2_000 });
+      expect(ids(deliveries)).toEqual([sent.id]);
+      expect(await queueConsumer.pending()).toBe(0);
+    });
+
+    it('redelivers a message left without an answer past the ack wait', async () => {
+      const { queue, consumer } = await open({ ackWaitMs: 1_000 });
+      const sent = message(randomUUID(), 1);
+      await queue.publish(sent);
+      const deliveries = await consume(await consumer(10), (all) => all.length >= 2, {
+        handle: ({ item }) => (item.deliveryCount === 1 ? undefined : item.ack()),
+      });
+      expect(ids(deliveries)).toEqual([sent.id, sent.id]);
+      expect(deliveries[1]!.at - deliveries[0]!.at).toBeGreaterThanOrEqual(900);
+    });
+
+    it('hands over batches of at most the batch size', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      for (let seq = 1; seq <= 25; seq += 1) await queue.publish(message(sessionId, seq));
+      const batches: number[] = [];
+      const deliveries = await consume(await consumer(10), (all) => all.length >= 25, { batches });
+      expect(deliveries.map((delivery) => delivery.message.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, index) => index + 1));
+      expect(Math.max(...batches)).toBeLessThanOrEqual(10);
+      expect(Math.max(...batches)).toBeGreaterThan(1);
+    });
+
+    it('counts the messages waiting for the consumer', async () => {
+      const { queue, consumer } = await open();
+      const queueConsumer = await consumer(10);
+      expect(await queueConsumer.pending()).toBe(0);
+      for (let seq = 1; seq <= 5; seq += 1) await queue.publish(message(randomUUID(), seq));
+      expect(await queueConsumer.pending()).toBe(5);
+    });
+
+    it('shares the work between consumers on the same durable cursor, each message once', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const sent = Array.from({ length: 200 }, (_, index) => message(sessionId, index + 1));
+      for (const item of sent) await queue.publish(item);
+      const seen = new Set<string>();
+      const everyone = new AbortController();
+      const allSeen = () => {
+        if (seen.size >= sent.length) everyone.abort();
+        return everyone.signal.aborted;
+      };
+      const slowAck = async ({ item, message: received }: Delivery) => {
+        seen.add(received.id);
+        await sleep(2);
+        item.ack();
+      };
+      const [first, second] = await Promise.all([
+        consume(await consumer(10), allSeen, { handle: slowAck, signal: everyone.signal }),
+        consume(await consumer(10), allSeen, { handle: slowAck, signal: everyone.signal }),
+      ]);
+      expect(first.length).toBeGreaterThan(0);
+      expect(second.length).toBeGreaterThan(0);
+      expect([...ids(first), ...ids(second)].sort()).toEqual(sent.map((item) => item.id).sort());
+    });
+
+    it('stops running when the signal aborts while nothing arrives', async () => {
+      const { consumer } = await open();
+      const controller = new AbortController();
+      const running = (await consumer(10)).run(controller.signal, () => Promise.resolve());
+      await sleep(100);
+      controller.abort();
+      await expect(running).resolves.toBeUndefined();
+    });
+
+    it('refuses to publish once closed', async () => {
+      const { queue } = await open();
+      await queue.close();
+      await expect(queue.publish(message(randomUUID(), 1))).rejects.toBeInstanceOf(QueueUnavailableError);
+      await expect(queue.ping()).rejects.toThrow();
+    });
+  });
+}
