@@ -24,8 +24,7 @@ describeReal('graceful shutdown of a gateway replica', () => {
     const leaving = new TestClient(cluster.replica(0).url(`/ws/chat/${sessionId}?token=${jwt}`));
     await leaving.nextOfType('welcome');
     const watcher = new TestClient(cluster.replica(1).url(`/ws/status/${sessionId}?token=${await cluster.token({ userId: watcherId })}`));
-    await watcher.nextOfType('presence');
-    await watcher.nextOfType('join');
+    await expect(watcher.nextOfType('presence')).resolves.toMatchObject({ online: [alice] });
     leaving.send({ type: 'send', clientMsgId: 'before', body: 'before restart' });
     const ack = await leaving.nextOfType('ack');
 

@@ -75,10 +75,13 @@ export class ChatConnection extends Connection implements SessionMember {
       this.#detach();
       return;
     }
+    // Joined before the welcome, so a client that holds a welcome is online for everyone.
+    this.#presenceJoined = this.#deps.presence.join(this.#presence);
+    await this.#presenceJoined;
+    if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }));
     this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
-    this.#presenceJoined = this.#deps.presence.join(this.#presence);
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
   }
