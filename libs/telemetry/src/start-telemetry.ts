@@ -16,8 +16,6 @@ export interface TelemetryOptions {
   instanceId?: string;
   /** Receives every ended span (tests pass an InMemorySpanExporter); replaces the OTEL_* exporter choice. */
   spanExporter?: SpanExporter;
-  /** Environment to read the OTEL_* switches from; defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface Telemetry {
@@ -71,7 +69,8 @@ let running: Telemetry | undefined;
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (running !== undefined) throw new TelemetryAlreadyStartedError();
-  const env = options.env ?? process.env;
+  // The SDK reads the OTEL_* variables from process.env itself, so the decisions here do too.
+  const env = process.env;
   const exporting = options.spanExporter === undefined && tracesExportRequested(env);
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const serializer = new PrometheusSerializer('', false, /^service\.(name|instance\.id)$/, false, true);
@@ -96,7 +95,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const meter = metricsApi.getMeter(METER_NAME);
   const stopRuntimeMetrics = registerRuntimeMetrics(meter);
 
+  const sdkDisabled = /^(true|1)$/i.test((env.OTEL_SDK_DISABLED ?? '').trim());
   const renderMetrics = async () => {
+    // With the SDK switched off the reader is never bound; answer an empty scrape, not an error.
+    if (sdkDisabled) return '# OpenTelemetry SDK disabled by OTEL_SDK_DISABLED\n';
     const { resourceMetrics } = await prometheus.collect();
     return serializer.serialize(resourceMetrics);
   };
