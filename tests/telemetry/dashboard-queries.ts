@@ -54,3 +54,13 @@ export function metricNames(expr: string): string[] {
   }
   return [...names];
 }
+
+/** The series names in a Prometheus text scrape, for checking a live /metrics against the dashboards. */
+export function exposedSeries(scrape: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of scrape.split('\n')) {
+    const name = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(line)?.[0];
+    if (name !== undefined) names.add(name);
+  }
+  return names;
+}
