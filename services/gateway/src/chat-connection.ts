@@ -6,6 +6,7 @@ import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
 import type { PresenceRegistry } from './presence-registry.ts';
+import { injectTraceHeaders, stopwatch, withSpan } from '@chat/telemetry';
 import { RateGuard } from './rate-guard.ts';
 import type { Socket } from './socket.ts';
 
@@ -47,7 +48,7 @@ export class ChatConnection extends Connection implements SessionMember {
   #presenceJoined: Promise<void> | undefined;
 
   constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
-    super(socket, deps);
+    super(socket, deps, 'chat');
     this.sessionId = sessionId;
     this.#principal = principal;
     this.#deps = deps;
@@ -80,7 +81,7 @@ export class ChatConnection extends Connection implements SessionMember {
     await this.#presenceJoined;
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
-    this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }));
+    this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }), 'welcome');
     this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
@@ -125,7 +126,9 @@ export class ChatConnection extends Connection implements SessionMember {
       ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
       : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
     const clientMsgId = parsed.ok ? (parsed.frame.type === 'send' ? parsed.frame.clientMsgId : undefined) : parsed.clientMsgId;
+    this.metrics.framesIn.add(1, { type: parsed.ok ? parsed.frame.type : 'invalid' });
     const verdict = this.#guard.take();
+    if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') {
       this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
       return;
@@ -146,23 +149,31 @@ export class ChatConnection extends Connection implements SessionMember {
         void this.#typing();
         return;
       case 'ping':
-        this.write(PONG);
+        this.write(PONG, 'pong');
         return;
     }
   }
 
   async #send(frame: SendFrame): Promise<void> {
-    const result = await this.#deps.intake.accept({
-      sessionId: this.sessionId,
-      userId: this.#principal.userId,
-      ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }),
-      clientMsgId: frame.clientMsgId,
-      body: frame.body,
-      ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+    const elapsed = stopwatch();
+    // The send span is the parent of what the message causes downstream (the persister's span).
+    const result = await withSpan('send', (span) => {
+      span.setAttribute('chat.session_id', this.sessionId);
+      return this.#deps.intake.accept({
+        sessionId: this.sessionId,
+        userId: this.#principal.userId,
+        ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }),
+        clientMsgId: frame.clientMsgId,
+        body: frame.body,
+        ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+        headers: injectTraceHeaders(),
+      });
     });
     if (result.ok) {
       const { id, seq, timestamp } = result.message;
-      this.write(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, id, seq, timestamp }));
+      this.metrics.sendAckLatency.record(elapsed(), { transport: 'ws' });
+      if (!result.duplicate) this.metrics.messagesAccepted.add(1, { transport: 'ws' });
+      this.write(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, id, seq, timestamp }), 'ack');
       return;
     }
     if (result.code === 'not_found') {
@@ -244,7 +255,7 @@ export class ChatConnection extends Connection implements SessionMember {
       if (message.seq <= this.#position) continue;
       if (message.seq !== this.#position + 1) return;
       this.#position = message.seq;
-      this.write(JSON.stringify(message));
+      this.write(JSON.stringify(message), 'message');
     }
   }
 
@@ -256,7 +267,7 @@ export class ChatConnection extends Connection implements SessionMember {
       if (seq <= this.#position) continue;
       if (seq !== this.#position + 1) return;
       this.#position = seq;
-      this.write(frame);
+      this.write(frame, 'message');
     }
   }
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
+import { chatMetrics } from '@chat/telemetry';
 import { Connection } from './connection.ts';
 import { FakeSocket } from './testing/index.ts';
 
 class PlainConnection extends Connection {
   cleanedUp = 0;
 
-  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30 }) {
-    super(socket, settings);
+  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30, metrics: chatMetrics() }) {
+    super(socket, settings, 'chat');
   }
 
   protected override cleanUp(): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
+import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
 export interface ConnectionSettings {
@@ -7,12 +8,15 @@ export interface ConnectionSettings {
   slowConsumerBytes: number;
   /** How long a closing handshake may take before the socket is dropped. */
   closeTimeoutMs: number;
+  metrics: ChatMetrics;
 }
 
 /** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
 export abstract class Connection {
   readonly id = randomUUID();
   protected readonly socket: Socket;
+  protected readonly metrics: ChatMetrics;
+  readonly route: WsRoute;
   readonly #settings: ConnectionSettings;
   #alive = true;
   #closing = false;
@@ -21,9 +25,13 @@ export abstract class Connection {
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
 
-  protected constructor(socket: Socket, settings: ConnectionSettings) {
+  protected constructor(socket: Socket, settings: ConnectionSettings, route: WsRoute) {
     this.socket = socket;
+    this.route = route;
     this.#settings = settings;
+    this.metrics = settings.metrics;
+    this.metrics.connects.add(1, { route });
+    this.metrics.connectionsOpen.add(1, { route });
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -47,21 +55,27 @@ export abstract class Connection {
     return this.#closing || this.#closed;
   }
 
-  /** Writes a frame, and cuts off a peer whose send buffer has grown past the limit. */
-  write(frame: OutgoingFrame): void {
+  /**
+   * Writes a frame, and cuts off a peer whose send buffer has grown past the limit. `type` counts
+   * the frame; fanned-out messages are counted once per batch of recipients instead.
+   */
+  write(frame: OutgoingFrame, type?: string): void {
     if (this.closing) return;
     this.socket.send(frame);
+    if (type !== undefined) this.metrics.framesOut.add(1, { type });
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
   }
 
   writeError(code: ErrorCode, message: string, clientMsgId?: string): void {
-    this.write(JSON.stringify({ type: 'error', code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) }));
+    this.metrics.errors.add(1, { code });
+    this.write(JSON.stringify({ type: 'error', code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) }), 'error');
   }
 
   /** Starts the closing handshake; a peer that does not finish it in time is dropped. */
   end(code: number, reason = ''): void {
     if (this.closing) return;
     this.#closing = true;
+    if (code === CLOSE_CODES.slowConsumer) this.metrics.slowConsumerCutoffs.add(1);
     this.socket.close(code, reason);
     this.#terminateTimer = setTimeout(() => this.socket.terminate(), this.#settings.closeTimeoutMs);
     this.#terminateTimer.unref();
@@ -80,7 +94,7 @@ export abstract class Connection {
 
   /** The session was closed: say so, then close with 4404. */
   sessionClosed(): void {
-    this.write('{"type":"session_closed"}');
+    this.write('{"type":"session_closed"}', 'session_closed');
     this.end(CLOSE_CODES.sessionNotFound, 'session closed');
   }
 
@@ -91,6 +105,8 @@ export abstract class Connection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#terminateTimer);
+    this.metrics.connectionsOpen.add(-1, { route: this.route });
+    this.metrics.disconnects.add(1, { route: this.route, code });
     try {
       await this.cleanUp(code);
     } catch {

@@ -5,6 +5,7 @@ import type { Config } from '@chat/config';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
 import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
+import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { admit } from './admission.ts';
 import { ChatConnection } from './chat-connection.ts';
 import type { Connection } from './connection.ts';
@@ -49,7 +50,9 @@ export interface GatewayDeps {
   /** Pinged by /readyz with live state and the bus. */
   queue?: MessageQueue;
   /** Serves /metrics; a placeholder answers until one is given. */
-  metrics?: MetricsHandler;
+  metricsHandler?: MetricsHandler;
+  /** Where counters and histograms go; the process-wide instruments by default. */
+  metrics?: ChatMetrics;
   /** Any other HTTP request (the embedded mode mounts the REST app and the static UI here). */
   fallback?: HttpHandler;
   /** Overrides config.ports.gateway (0 picks a free port). */
@@ -68,18 +71,20 @@ export class Gateway implements Part {
   readonly #presence: PresenceRegistry;
   readonly #connections = new Set<Connection>();
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #metrics: ChatMetrics;
   #stopping: Promise<void> | undefined;
 
   constructor(deps: GatewayDeps) {
     this.#deps = deps;
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+    this.#metrics = deps.metrics ?? chatMetrics();
     const { state, bus, logger, config } = deps;
     this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
     if (deps.queue) {
       const queue = deps.queue;
       this.readiness.add('nats', () => queue.ping());
     }
-    this.#sessions = new LocalSessions({ bus, state, logger, timing: { gapFillMs: this.#tuning.gapFillMs, gapSkipMs: this.#tuning.gapSkipMs } });
+    this.#sessions = new LocalSessions({ bus, state, logger, metrics: this.#metrics, timing: { gapFillMs: this.#tuning.gapFillMs, gapSkipMs: this.#tuning.gapSkipMs } });
     this.#presence = new PresenceRegistry({ state, bus, logger, ttlMs: config.presenceTtlMs });
     this.#server = new WsServer({
       host: config.host,
@@ -138,7 +143,7 @@ export class Gateway implements Part {
   }
 
   #http(req: IncomingMessage, res: ServerResponse): void {
-    if (handleHealthRoutes(req, res, this.readiness, this.#deps.metrics ?? metricsPlaceholder)) return;
+    if (handleHealthRoutes(req, res, this.readiness, this.#deps.metricsHandler ?? metricsPlaceholder)) return;
     if (this.#deps.fallback) return this.#deps.fallback(req, res);
     sendJson(res, 404, { error: { code: 'route_not_found', message: ERROR_CODES.route_not_found.message } });
   }
@@ -151,6 +156,7 @@ export class Gateway implements Part {
       const log = { route: route.kind, sessionId: route.sessionId.slice(0, 64), code: admission.code, remoteAddress: request.remoteAddress };
       if (admission.cause === undefined) this.#deps.logger.info(log, 'connection refused');
       else this.#deps.logger.warn({ ...log, err: admission.cause }, 'connection refused: dependency unavailable');
+      this.#metrics.disconnects.add(1, { route: route.kind, code: admission.code });
       return socket.close(admission.code, admission.reason);
     }
     if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
@@ -168,6 +174,7 @@ export class Gateway implements Part {
       logger,
       slowConsumerBytes: config.limits.slowConsumerBytes,
       closeTimeoutMs: this.#tuning.closeTimeoutMs,
+      metrics: this.#metrics,
       maxMessageChars: config.limits.maxMessageChars,
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,

@@ -1,4 +1,5 @@
 import type { Bus, SessionState } from '@chat/core';
+import { secondsSince, type ChatMetrics } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { SessionFeed, type FeedTiming } from './session-feed.ts';
 
@@ -15,6 +16,7 @@ export interface SessionMember {
 interface Routed {
   type?: unknown;
   seq?: unknown;
+  timestamp?: unknown;
 }
 
 /** One session with local sockets: one bus subscription and one reorder feed for all of them. */
@@ -23,14 +25,23 @@ class SessionHub {
   readonly feed: SessionFeed;
   ready: Promise<void> = Promise.resolve();
 
-  constructor(sessionId: string, state: SessionState, timing: FeedTiming, logger: GatewayLogger) {
+  readonly #metrics: ChatMetrics;
+
+  constructor(sessionId: string, state: SessionState, timing: FeedTiming, logger: GatewayLogger, metrics: ChatMetrics) {
+    this.#metrics = metrics;
     this.feed = new SessionFeed({
       sessionId,
       ...timing,
       logger,
       fetchRecent: (afterSeq) => state.recent(sessionId, afterSeq),
       release: (seq, frame) => {
-        for (const member of this.members) if (member.kind === 'chat') member.receiveMessage(seq, frame);
+        let recipients = 0;
+        for (const member of this.members) {
+          if (member.kind !== 'chat') continue;
+          member.receiveMessage(seq, frame);
+          recipients += 1;
+        }
+        this.#metrics.framesOut.add(recipients, { type: 'message' });
       },
     });
   }
@@ -46,13 +57,21 @@ class SessionHub {
     }
     switch (routed.type) {
       case 'message':
-        if (typeof routed.seq === 'number') this.feed.push(routed.seq, Buffer.from(payload));
+        if (typeof routed.seq !== 'number') return;
+        if (typeof routed.timestamp === 'string') this.#metrics.fanoutDeliveryLatency.record(secondsSince(routed.timestamp));
+        this.feed.push(routed.seq, Buffer.from(payload));
         return;
       case 'join':
       case 'leave':
       case 'typing': {
         const frame = Buffer.from(payload);
-        for (const member of this.members) if (member.kind === 'status') member.receiveEvent(frame);
+        let recipients = 0;
+        for (const member of this.members) {
+          if (member.kind !== 'status') continue;
+          member.receiveEvent(frame);
+          recipients += 1;
+        }
+        this.#metrics.framesOut.add(recipients, { type: routed.type });
         return;
       }
       case 'session_closed':
@@ -73,11 +92,13 @@ export class LocalSessions {
   readonly #state: SessionState;
   readonly #timing: FeedTiming;
   readonly #logger: GatewayLogger;
+  readonly #metrics: ChatMetrics;
   readonly #hubs = new Map<string, SessionHub>();
   /** Unsubscribes in flight, so a new subscription to the same session waits for them. */
   readonly #leaving = new Map<string, Promise<void>>();
 
-  constructor(deps: { bus: Bus; state: SessionState; timing: FeedTiming; logger: GatewayLogger }) {
+  constructor(deps: { bus: Bus; state: SessionState; timing: FeedTiming; logger: GatewayLogger; metrics: ChatMetrics }) {
+    this.#metrics = deps.metrics;
     this.#bus = deps.bus;
     this.#state = deps.state;
     this.#timing = deps.timing;
@@ -88,7 +109,7 @@ export class LocalSessions {
   async attach(sessionId: string, member: SessionMember): Promise<void> {
     let hub = this.#hubs.get(sessionId);
     if (!hub) {
-      hub = new SessionHub(sessionId, this.#state, this.#timing, this.#logger);
+      hub = new SessionHub(sessionId, this.#state, this.#timing, this.#logger, this.#metrics);
       this.#hubs.set(sessionId, hub);
       hub.ready = this.#open(sessionId, hub);
     }

@@ -26,7 +26,7 @@ const verifier = createTokenVerifier({
   ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
 });
 
-const gateway = new Gateway({ config, verifier, state, bus, intake, directory, store, queue, logger, metrics: (req, res) => telemetry.handleMetrics(req, res) });
+const gateway = new Gateway({ config, verifier, state, bus, intake, directory, store, queue, logger, metricsHandler: (req, res) => telemetry.handleMetrics(req, res), metrics: telemetry.metrics });
 
 // Stopped in reverse: the gateway drains first, then the clients it used, then telemetry flushes.
 const lifecycle = new Lifecycle(logger)

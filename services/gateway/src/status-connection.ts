@@ -30,7 +30,7 @@ export class StatusConnection extends Connection implements SessionMember {
   #attached = false;
 
   constructor(socket: Socket, _principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
-    super(socket, deps);
+    super(socket, deps, 'status');
     this.sessionId = sessionId;
     this.#deps = deps;
     this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
@@ -52,7 +52,7 @@ export class StatusConnection extends Connection implements SessionMember {
       return;
     }
     const names = Object.fromEntries(online.flatMap((user) => (user.userName === undefined ? [] : [[user.userId, user.userName]])));
-    this.write(JSON.stringify({ type: 'presence', online: online.map((user) => user.userId), names }));
+    this.write(JSON.stringify({ type: 'presence', online: online.map((user) => user.userId), names }), 'presence');
     this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
     const held = this.#held ?? [];
     this.#held = undefined;
@@ -82,10 +82,11 @@ export class StatusConnection extends Connection implements SessionMember {
   /** The status route only answers pings; anything else is an error frame. */
   #onFrame(text: string, binary: boolean): void {
     const verdict = this.#guard.take();
+    if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') return this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
     if (verdict === 'limited') return this.writeError('rate_limited', 'Too many frames; slow down.');
     const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
-    if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}');
+    if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}', 'pong');
     this.writeError('invalid_frame', 'The status route accepts only ping frames.');
   }
 }
