@@ -49,12 +49,29 @@ describe('POST /api/chat/sessions/{id}/messages', () => {
     const sessionId = await sessionOf(owner);
     const auth = await bearer(owner);
     const first = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'once', clientMsgId: 'dup' }).expect(201);
-    const again = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'once', clientMsgId: 'dup' }).expect(201);
+    const again = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'retry!', clientMsgId: 'dup', metadata: { x: 1 } }).expect(201);
     expect(again.body).toEqual(first.body);
     const plain = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'once' }).expect(201);
     const plainAgain = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'once' }).expect(201);
     expect([first.body.seq, plain.body.seq, plainAgain.body.seq]).toEqual([1, 2, 3]);
     expect(fx.queue.published.filter((m) => m.sessionId === sessionId)).toHaveLength(3);
+  });
+
+  it('gives the first message back from the store once it has left the live list', async () => {
+    const owner = randomUUID();
+    const sessionId = await sessionOf(owner);
+    const auth = await bearer(owner);
+    const first = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'original', clientMsgId: 'k' }).expect(201);
+    await fx.store.insertMessages([first.body]);
+    // The live list keeps the reservation but no longer the message, as after the cap pushed it out.
+    const recent = fx.state.recent.bind(fx.state);
+    fx.state.recent = () => Promise.resolve([]);
+    try {
+      const again = await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: 'retry', clientMsgId: 'k' }).expect(201);
+      expect(again.body).toEqual(first.body);
+    } finally {
+      fx.state.recent = recent;
+    }
   });
 
   it('counts the length in characters, so MAX_MESSAGE_CHARS emoji fit and one more is 413', async () => {

@@ -1,5 +1,5 @@
 import type { Express, RequestHandler } from 'express';
-import { ChatError, exceedsChars, postMessageBodySchema } from '@chat/protocol';
+import { ChatError, exceedsChars, postMessageBodySchema, type ChatMessage } from '@chat/protocol';
 import { chatMetrics, injectTraceHeaders, stopwatch } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
@@ -10,7 +10,19 @@ import { sessionIdOf } from './session-access.ts';
 
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
-  const { directory, intake, config } = deps;
+  const { directory, intake, config, state, store } = deps;
+
+  /**
+   * The intake rebuilds a repeated message from the retry's own body; the caller must get the
+   * first one back, as stored (live list first, then the store).
+   */
+  async function original(repeat: ChatMessage): Promise<ChatMessage> {
+    const live = await fromDependency('Live session state', state.recent(repeat.sessionId, repeat.seq - 1));
+    const found = live.find((message) => message.id === repeat.id);
+    if (found) return found;
+    const stored = await fromDependency('The store', store.history(repeat.sessionId, { after: repeat.seq - 1, limit: 1 }));
+    return stored.messages.find((message) => message.id === repeat.id) ?? repeat;
+  }
   const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
 
   app.post(ROUTES.messages, json, async (req, res) => {
@@ -46,6 +58,6 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
     if (!result.duplicate) chatMetrics().messagesAccepted.add(1, { transport: 'rest' });
     chatMetrics().sendAckLatency.record(elapsed(), { transport: 'rest' });
     // A repeated clientMsgId gives back the first message, with the same status, so a retry looks like the original.
-    res.status(201).json(result.message);
+    res.status(201).json(result.duplicate ? await original(result.message) : result.message);
   });
 }
