@@ -5,21 +5,27 @@ import pg from 'pg';
 import type { Database } from './database.ts';
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; maxConnections?: number }
+  | { kind: 'postgres'; url: string; maxConnections?: number; queryTimeoutMs?: number }
   /** Embedded PostgreSQL; in memory when no dataDir is given. */
   | { kind: 'pglite'; dataDir?: string };
 
 export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   switch (options.kind) {
     case 'postgres':
-      return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(options.url, options.maxConnections ?? 10) }) });
+      return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(options) }) });
     case 'pglite':
       return new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(options.dataDir)) });
   }
 }
 
-function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+function createPool(options: Extract<DatabaseOptions, { kind: 'postgres' }>): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+    // A server that stops answering mid-query fails the call instead of hanging it.
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+  });
   // An idle client lost its server (restart, network): the pool drops it and the next query reconnects.
   pool.on('error', () => undefined);
   return pool;

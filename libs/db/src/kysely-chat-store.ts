@@ -80,14 +80,14 @@ export class KyselyChatStore implements ChatStore {
   }
 
   async insertMessages(messages: readonly ChatMessage[]): Promise<number> {
-    let inserted = 0;
-    for (let start = 0; start < messages.length; start += MAX_ROWS_PER_INSERT) {
-      const rows = messages.slice(start, start + MAX_ROWS_PER_INSERT).map(toRow);
-      // No conflict target: a repeated id and a repeated (session_id, seq) are both skipped.
-      const result = await this.#db.insertInto('chat_messages').values(rows).onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
-    }
-    return inserted;
+    if (messages.length === 0) return 0;
+    if (messages.length <= MAX_ROWS_PER_INSERT) return insertRows(this.#db, messages);
+    // Too many rows for one statement: several, in one transaction, so the batch still lands whole.
+    return this.#db.transaction().execute(async (tx) => {
+      let inserted = 0;
+      for (let start = 0; start < messages.length; start += MAX_ROWS_PER_INSERT) inserted += await insertRows(tx, messages.slice(start, start + MAX_ROWS_PER_INSERT));
+      return inserted;
+    });
   }
 
   async ping(): Promise<void> {
@@ -97,6 +97,12 @@ export class KyselyChatStore implements ChatStore {
   async close(): Promise<void> {
     await this.#db.destroy();
   }
+}
+
+/** One multi-row INSERT; with no conflict target, a repeated id and a repeated (session_id, seq) are both skipped. */
+async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {
+  const result = await db.insertInto('chat_messages').values(messages.map(toRow)).onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n);
 }
 
 function toRow(message: ChatMessage): Insertable<ChatMessagesTable> {
