@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { ChatMessage } from '@chat/protocol';
+import type { GatewayTuning } from './gateway.ts';
 import { createSession, memoryBackends, startMemoryGateway, TEST_SECRET, TestClient, token, type StartedGateway } from './testing/index.ts';
 
 type Backends = ReturnType<typeof memoryBackends>;
@@ -31,6 +32,11 @@ async function status(sessionId: string, userId: string): Promise<TestClient> {
 
 function storedMessage(sessionId: string, seq: number): ChatMessage {
   return { type: 'message', id: randomUUID(), sessionId, seq, userId: randomUUID(), body: `old ${seq}`, metadata: {}, timestamp: new Date().toISOString() };
+}
+
+async function stopAndRestart(tuning: Partial<GatewayTuning>): Promise<void> {
+  await started.gateway.stop();
+  started = await startMemoryGateway(backends, { tuning });
 }
 
 beforeEach(async () => {
@@ -177,6 +183,41 @@ describe('chat frames', () => {
     a.send({ type: 'send', clientMsgId: 'lost', body: 'hello' });
     await expect(a.nextOfType('error')).resolves.toMatchObject({ code: 'unavailable', clientMsgId: 'lost' });
     expect(a.ofType('ack')).toHaveLength(0);
+  });
+});
+
+describe('ordering across replicas', () => {
+  function published(sessionId: string, seq: number): string {
+    return JSON.stringify({ ...storedMessage(sessionId, seq), body: `live ${seq}` });
+  }
+
+  it('delivers N before N+1 when another replica published them swapped', async () => {
+    const alice = randomUUID();
+    const sessionId = await createSession(backends.store, [alice]);
+    const a = await chat(sessionId, alice);
+    const otherReplica = backends.hub.bus();
+    await otherReplica.publish(sessionId, published(sessionId, 2));
+    await otherReplica.publish(sessionId, published(sessionId, 1));
+    await a.take('message', 2);
+    expect(a.ofType('message').map((m) => m['seq'])).toEqual([1, 2]);
+  });
+
+  it('fills a seq whose fan-out was lost from live state, keeping the order', async () => {
+    const alice = randomUUID();
+    const sessionId = await createSession(backends.store, [alice]);
+    const a = await chat(sessionId, alice);
+    await stopAndRestart({ gapFillMs: 30 });
+    const b = await chat(sessionId, alice);
+    // Seq 1 is committed to live state but its publish never reached the bus.
+    const reservation = await backends.state.reserve({ sessionId, userId: alice, clientMsgId: 'lost', id: randomUUID(), timestamp: new Date().toISOString() });
+    expect(reservation).toMatchObject({ status: 'reserved', seq: 1 });
+    const lost = { ...storedMessage(sessionId, 1), userId: alice, clientMsgId: 'lost' };
+    await backends.state.commit(lost);
+    await backends.hub.bus().publish(sessionId, published(sessionId, 2));
+    await b.take('message', 2);
+    expect(b.ofType('message').map((m) => m['seq'])).toEqual([1, 2]);
+    expect(b.ofType('message')[0]).toMatchObject({ id: lost.id });
+    expect((await a.closed).code).toBe(1001);
   });
 });
 
