@@ -41,7 +41,7 @@ export interface RealStack {
  * The session-api over the real Redis, NATS JetStream and PostgreSQL, with a stream and subject
  * prefix of its own (deleted on dispose) so parallel suites never see each other's messages.
  */
-export async function openRealStack(options: { recentMessages?: number; redisUrl?: string } = {}): Promise<RealStack> {
+export async function openRealStack(options: { recentMessages?: number; redisUrl?: string; natsUrl?: string } = {}): Promise<RealStack> {
   const suffix = randomUUID().replaceAll('-', '');
   const streamOptions = { stream: `TEST_API_${suffix}`, subjectPrefix: `test.api.${suffix}`, replicas: 1 };
   const config = loadConfig({
@@ -58,7 +58,8 @@ export async function openRealStack(options: { recentMessages?: number; redisUrl
   const state = new RedisSessionState({ url: redisUrl, recentMessages: options.recentMessages ?? config.recentMessages });
   const bus = new RedisBus({ url: redisUrl });
   const watcher = new RedisBus({ url: TEST_REDIS_URL });
-  const queue = await JetStreamQueue.create(await connect({ servers: TEST_NATS_URL }), streamOptions);
+  const queueConnection = await connect({ servers: options.natsUrl ?? TEST_NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  const queue = await JetStreamQueue.create(queueConnection, { ...streamOptions, publishTimeoutMs: 2_000 });
   const consumerConnection = await connect({ servers: TEST_NATS_URL });
   const consumer = await JetStreamQueueConsumer.create(consumerConnection, { ...streamOptions, consumer: 'persister', batchSize: 100 });
   const directory = new SessionDirectory({ state, store, queue });
