@@ -1,0 +1,44 @@
+import { loadConfigOrExit } from '@chat/config';
+import { createDatabase, KyselyChatStore } from '@chat/db';
+import { Lifecycle, Readiness } from '@chat/service-kit';
+import { createLogger, startTelemetry } from '@chat/telemetry';
+import { HealthServer } from './health-server.ts';
+import { PersisterWorker } from './persister-worker.ts';
+
+const config = loadConfigOrExit();
+const telemetry = startTelemetry({ serviceName: 'persister', instanceId: config.instanceId });
+const logger = createLogger('persister', config.logLevel);
+const { metrics } = telemetry;
+
+const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTimeoutMs: 15_000 }));
+const worker = new PersisterWorker({
+  natsUrl: config.natsUrl,
+  connectionName: `persister-${config.instanceId}`,
+  queue: config.queue,
+  store,
+  logger,
+  metrics: {
+    batchWritten: (size, inserted) => {
+      metrics.persisterBatchSize.record(size);
+      metrics.messagesPersisted.add(inserted);
+    },
+    lag: (seconds) => metrics.persistLag.record(seconds),
+    pending: (count) => metrics.persisterPending.record(count),
+  },
+});
+const readiness = new Readiness()
+  .add('postgres', () => store.ping())
+  .add('nats', () => worker.checkQueue())
+  .add('writes', () => worker.checkWrites());
+const health = new HealthServer({ host: config.host, port: config.ports.persister, readiness, metrics: telemetry.handleMetrics });
+
+// Started in order, stopped in reverse: readiness turns false first, the batch in hand finishes, then the clients close.
+const lifecycle = new Lifecycle(logger)
+  .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
+  .add({ name: 'database', start: () => Promise.resolve(), stop: () => store.close() })
+  .add(health)
+  .add(worker)
+  .add({ name: 'draining', start: () => Promise.resolve(), stop: () => Promise.resolve(readiness.drain()) });
+lifecycle.stopOnSignals();
+await lifecycle.start();
+logger.info({ port: health.port, stream: config.queue.stream, consumer: config.queue.consumer }, 'persister running');

@@ -1,0 +1,65 @@
+import { JetStreamQueueConsumer, type ChatStore } from '@chat/core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Persister, type PersisterLogger, type PersisterMetrics } from './persister.ts';
+
+export interface PersisterWorkerOptions {
+  natsUrl: string;
+  connectionName: string;
+  queue: { stream: string; subjectPrefix: string; consumer: string; replicas: number; batchSize: number };
+  store: Pick<ChatStore, 'insertMessages'>;
+  logger: PersisterLogger;
+  metrics?: PersisterMetrics & { pending?(count: number): void };
+}
+
+const PENDING_INTERVAL_MS = 5_000;
+
+/**
+ * The persister as a long-running part over NATS: start() connects (waiting for the server if it
+ * is not up yet) and runs the Persister; stop() finishes the batch in hand, then drains the connection.
+ */
+export class PersisterWorker {
+  readonly name = 'persister';
+  readonly #options: PersisterWorkerOptions;
+  readonly #controller = new AbortController();
+  #nats: NatsConnection | undefined;
+  #consumer: JetStreamQueueConsumer | undefined;
+  #persister: Persister | undefined;
+  #running: Promise<void> | undefined;
+  #pendingTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: PersisterWorkerOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const { natsUrl, connectionName, queue, store, logger, metrics } = this.#options;
+    this.#nats = await connect({ servers: natsUrl, name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+    this.#consumer = await JetStreamQueueConsumer.create(this.#nats, {
+      ...queue,
+      onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
+    });
+    this.#persister = new Persister({ consumer: this.#consumer, store, logger, ...(metrics === undefined ? {} : { metrics }) });
+    this.#running = this.#persister.run(this.#controller.signal);
+    this.#pendingTimer = setInterval(() => void this.checkQueue().catch(() => undefined), PENDING_INTERVAL_MS);
+    this.#pendingTimer.unref();
+  }
+
+  /** For readiness: JetStream answers for our consumer (and the lag gauge gets a fresh value). */
+  async checkQueue(): Promise<void> {
+    if (this.#consumer === undefined || this.#nats === undefined || this.#nats.isClosed()) throw new Error('not connected to NATS');
+    const pending = await this.#consumer.pending();
+    this.#options.metrics?.pending?.(pending);
+  }
+
+  /** For readiness: the latest write to the database succeeded. */
+  checkWrites(): Promise<void> {
+    return this.#persister?.check() ?? Promise.reject(new Error('not started'));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#pendingTimer);
+    this.#controller.abort();
+    await this.#running;
+    if (this.#nats !== undefined && !this.#nats.isClosed()) await this.#nats.drain();
+  }
+}
