@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from '@jest/globals';
 import { RedisBus, RedisSessionState } from '@chat/core';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
-import { closedPort, TcpProxy } from './tcp-proxy.ts';
+import { closedPort, TcpProxy } from '../support/tcp-proxy.ts';
 
 const target = new URL(TEST_REDIS_URL);
 const closers: (() => Promise<void>)[] = [];

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { TestClient, type Frame } from '@chat/gateway/testing';
+import type { ChatMessage } from '@chat/protocol';
+import type { Stack } from '../support/stack.ts';
+
+export interface ApiAnswer<T> {
+  status: number;
+  body: T;
+}
+
+/** What a test does with a running stack, in the words of the contract: sessions, sockets, REST, the store. */
+export class Harness {
+  readonly stack: Stack;
+  readonly #clients: TestClient[] = [];
+
+  constructor(stack: Stack) {
+    this.stack = stack;
+  }
+
+  /** A WebSocket URL on replica 0 or 1. */
+  wsUrl(replica: number, path: string): string {
+    const base = this.stack.gatewayUrls[replica];
+    if (base === undefined) throw new Error(`no replica ${replica}`);
+    return `${base.replace(/^http/, 'ws')}${path}`;
+  }
+
+  /** Opens a socket without waiting for anything; closed by closeAll(). */
+  open(replica: number, path: string): TestClient {
+    const client = new TestClient(this.wsUrl(replica, path));
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** A member's chat socket, once welcomed. */
+  async chat(replica: number, sessionId: string, userId: string, options: { lastSeq?: number } = {}): Promise<TestClient> {
+    const query = options.lastSeq === undefined ? '' : `&lastSeq=${options.lastSeq}`;
+    const client = this.open(replica, `/ws/chat/${sessionId}?token=${await this.stack.token(userId)}${query}`);
+    await client.nextOfType('welcome');
+    return client;
+  }
+
+  async api<T = { error: { code: string; message: string } }>(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<ApiAnswer<T>> {
+    const headers: Record<string, string> = {};
+    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.stack.apiUrl}${path}`, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+  }
+
+  /** Creates a session through the REST API, as the finance backend (an admin) would. */
+  async createSession(members: readonly string[]): Promise<string> {
+    const answer = await this.api<{ id: string }>('POST', '/api/chat/sessions', { token: await this.stack.token(adminId, { admin: true }), body: { title: 'contract', members } });
+    if (answer.status !== 201) throw new Error(`creating a session answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body.id;
+  }
+
+  async adminToken(): Promise<string> {
+    return this.stack.token(adminId, { admin: true });
+  }
+
+  /** Waits until the store holds at least `count` messages of the session; returns them all, in seq order. */
+  async persisted(sessionId: string, count: number, timeoutMs = 10_000): Promise<ChatMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const page = await this.stack.store.history(sessionId, { limit: 500, after: 0 });
+      if (page.messages.length >= count) return page.messages;
+      if (Date.now() > deadline) throw new Error(`the store holds ${page.messages.length} of ${count} messages of ${sessionId} after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  closeAll(): void {
+    for (const client of this.#clients.splice(0)) client.close();
+  }
+}
+
+/** Fixed per run: admins need no membership, so one id serves every test. */
+const adminId = randomUUID();
+
+export function seqs(frames: readonly Frame[]): unknown[] {
+  return frames.map((frame) => frame['seq']);
+}
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signToken } from '@chat/auth';
+import { createEmbeddedBackend, createServicesBackend, createVerifier, type Backend } from '@chat/backend';
+import { loadConfig, type Config } from '@chat/config';
+import type { ChatStore } from '@chat/core';
+import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { Gateway, type GatewayTuning } from '@chat/gateway';
+import { Persister } from '@chat/persister';
+import { createApiApp } from '@chat/session-api';
+import { createLogger } from '@chat/telemetry';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { NATS, REDIS, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from './services.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+
+export type StackKind = 'embedded' | 'services';
+
+export interface StackOptions {
+  /** Route every part's Redis and NATS traffic through proxies the test can cut (services only). */
+  proxies?: boolean;
+  /** Extra environment for every part (limits, timings). */
+  env?: Record<string, string>;
+  tuning?: Partial<GatewayTuning>;
+}
+
+export interface Stack {
+  readonly kind: StackKind;
+  /** Two gateway replicas, as `http://host:port` (use `ws` URLs via `wsUrl`). */
+  readonly gatewayUrls: readonly [string, string];
+  readonly apiUrl: string;
+  readonly secret: string;
+  readonly config: Config;
+  /** The system of record, read directly (not through a proxy) to check what is persisted. */
+  readonly store: ChatStore;
+  /** Present when the stack was started with `proxies: true`. */
+  readonly proxies?: { redis: TcpProxy; nats: TcpProxy };
+  token(userId: string, options?: { admin?: boolean; name?: string; ttlSeconds?: number }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const logger = createLogger('contract', 'silent');
+
+/**
+ * Two gateway replicas, a session-api and a persister. `embedded` puts them in one process on
+ * the in-process ports and PGlite, with the REST API on the gateways' port as the one-process
+ * mode serves it; `services` gives each part its own Redis, NATS and PostgreSQL clients, as
+ * separate processes would have, on a JetStream stream of its own.
+ */
+export async function startStack(kind: StackKind, options: StackOptions = {}): Promise<Stack> {
+  const secret = randomBytes(32).toString('hex');
+  const run = randomBytes(6).toString('hex');
+  const proxies = kind === 'services' && options.proxies ? await startProxies() : undefined;
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    CHAT_BACKEND: kind,
+    JWT_SECRET: secret,
+    HOST: '127.0.0.1',
+    REDIS_URL: proxies ? `redis://127.0.0.1:${proxies.redis.port}` : TEST_REDIS_URL,
+    NATS_URL: proxies ? `nats://127.0.0.1:${proxies.nats.port}` : TEST_NATS_URL,
+    DATABASE_URL: TEST_DATABASE_URL,
+    NATS_STREAM: `CONTRACT_${run}`,
+    NATS_SUBJECT_PREFIX: `contract.${run}`,
+    NATS_CONSUMER: `contract_${run}`,
+    SHUTDOWN_GRACE_MS: '1000',
+    PERSIST_BATCH_SIZE: '100',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const configFor = (instanceId: string) => loadConfig({ ...env, INSTANCE_ID: `${instanceId}-${run}` }, { requireAuth: true });
+  const parts = kind === 'embedded' ? await embeddedParts(configFor, options) : await servicesParts(configFor, options);
+  const config = configFor('test');
+  const token: Stack['token'] = (userId, claims = {}) => signToken(secret, { userId, ...claims });
+  return {
+    kind,
+    ...parts,
+    secret,
+    config,
+    token,
+    ...(proxies ? { proxies } : {}),
+    stop: async () => {
+      await parts.stop();
+      await proxies?.redis.stop();
+      await proxies?.nats.stop();
+      if (kind === 'services') await deleteStream(config.queue.stream);
+    },
+  };
+}
+
+interface Parts {
+  gatewayUrls: readonly [string, string];
+  apiUrl: string;
+  store: ChatStore;
+  stop(): Promise<void>;
+}
+
+type ConfigFor = (instanceId: string) => Config;
+
+async function embeddedParts(configFor: ConfigFor, options: StackOptions): Promise<Parts> {
+  const config = configFor('embedded');
+  const backend = await createEmbeddedBackend(config, { persistent: false });
+  const verifier = createVerifier(config);
+  const { state, store, queue, directory, intake } = backend;
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, logger });
+  const persister = runPersister(new Persister({ consumer: await backend.consumer(), store, logger }));
+  const gateways = [backend.bus, backend.newBus()].map(
+    (bus) =>
+      new Gateway({
+        config,
+        verifier,
+        state,
+        bus,
+        intake,
+        directory,
+        store,
+        queue,
+        logger,
+        fallback: (req: IncomingMessage, res: ServerResponse) => void api(req, res),
+        port: 0,
+        tuning: { closeTimeoutMs: 500, ...options.tuning },
+      }),
+  );
+  for (const gateway of gateways) await gateway.start();
+  const gatewayUrls = urlsOf(gateways);
+  return {
+    gatewayUrls,
+    apiUrl: gatewayUrls[0],
+    store,
+    stop: async () => {
+      await Promise.all(gateways.map((gateway) => gateway.stop()));
+      await persister.stop();
+      await backend.close();
+    },
+  };
+}
+
+async function servicesParts(configFor: ConfigFor, options: StackOptions): Promise<Parts> {
+  const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+  const backends: Backend[] = [];
+  const backendFor = async (role: string) => {
+    const config = configFor(role);
+    const backend = await createServicesBackend(config, { role, maxDbConnections: 4 });
+    backends.push(backend);
+    return { config, backend };
+  };
+
+  const gateways: Gateway[] = [];
+  for (const role of ['gateway-a', 'gateway-b']) {
+    const { config, backend } = await backendFor(role);
+    const { state, bus, intake, directory, store, queue } = backend;
+    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, logger, port: 0, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
+  }
+  const apiSide = await backendFor('session-api');
+  const { state, bus, intake, directory, store } = apiSide.backend;
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, logger });
+  const apiServer = createServer(api);
+  const persisterSide = await backendFor('persister');
+  const persister = runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
+  const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 2 }));
+
+  for (const gateway of gateways) await gateway.start();
+  await listen(apiServer);
+  return {
+    gatewayUrls: urlsOf(gateways),
+    apiUrl: `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`,
+    store: checker,
+    stop: async () => {
+      await Promise.all(gateways.map((gateway) => gateway.stop()));
+      apiServer.closeAllConnections();
+      await new Promise((resolve) => apiServer.close(resolve));
+      await persister.stop();
+      await Promise.allSettled(backends.map((backend) => backend.close()));
+      await checker.close();
+    },
+  };
+}
+
+/** Runs the persister until stop(), which lets it finish the batch in hand. */
+function runPersister(persister: Persister): { stop(): Promise<void> } {
+  const controller = new AbortController();
+  const running = persister.run(controller.signal);
+  return {
+    stop: async () => {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
+function urlsOf(gateways: readonly Gateway[]): readonly [string, string] {
+  const [a, b] = gateways.map((gateway) => `http://127.0.0.1:${gateway.address().port}`);
+  if (a === undefined || b === undefined) throw new Error('two gateways expected');
+  return [a, b];
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+}
+
+async function startProxies(): Promise<{ redis: TcpProxy; nats: TcpProxy }> {
+  const redis = new TcpProxy(hostAndPort(TEST_REDIS_URL, REDIS.port));
+  const nats = new TcpProxy(hostAndPort(TEST_NATS_URL, NATS.port));
+  await redis.start();
+  await nats.start();
+  return { redis, nats };
+}
+
+function hostAndPort(url: string, defaultPort: number): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: parsed.port === '' ? defaultPort : Number(parsed.port) };
+}
+
+async function deleteStream(stream: string): Promise<void> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
