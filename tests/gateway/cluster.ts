@@ -16,6 +16,7 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 export interface Replica {
   gateway: Gateway;
   url(path: string): string;
+  http(path: string): string;
   /** Stops the gateway and closes its clients; idempotent. */
   stop(): Promise<void>;
 }
@@ -62,7 +63,8 @@ export class Cluster {
     return replica;
   }
 
-  async addReplica(instanceId: string): Promise<Replica> {
+  /** `env` overrides this replica's configuration, e.g. a REDIS_URL through a proxy that a test can cut. */
+  async addReplica(instanceId: string, env: Record<string, string> = {}): Promise<Replica> {
     const config = loadConfig(
       {
         JWT_SECRET: SECRET,
@@ -74,6 +76,7 @@ export class Cluster {
         NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
         INSTANCE_ID: instanceId,
         ...this.#options.env,
+        ...env,
       },
       { requireAuth: true },
     );
@@ -102,6 +105,7 @@ export class Cluster {
     const replica: Replica = {
       gateway,
       url: (path) => `ws://127.0.0.1:${port}${path}`,
+      http: (path) => `http://127.0.0.1:${port}${path}`,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.stop();

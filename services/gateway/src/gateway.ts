@@ -27,6 +27,8 @@ export interface GatewayTuning {
   backlogWaitMs: number;
   historyPageSize: number;
   presenceSweepMs: number;
+  /** How often the heads of local sessions are compared with what was delivered (lost fan-out). */
+  tailCheckMs: number;
 }
 
 export const DEFAULT_TUNING: GatewayTuning = {
@@ -36,6 +38,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   backlogWaitMs: 2_000,
   historyPageSize: 500,
   presenceSweepMs: 10_000,
+  tailCheckMs: 2_000,
 };
 
 export interface GatewayDeps {
@@ -104,6 +107,7 @@ export class Gateway implements Part {
     });
     this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => void this.#presence.refresh());
     this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
+    this.#every(this.#tuning.tailCheckMs, () => void this.#sessions.checkTails());
     this.#deps.logger.info({ port: this.address().port }, 'gateway listening');
   }
 

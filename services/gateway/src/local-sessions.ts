@@ -147,6 +147,23 @@ export class LocalSessions {
     return this.#hubs.get(sessionId)?.feed.released;
   }
 
+  /**
+   * Compares each local session's head in live state with what its feed has released, so a
+   * message whose fan-out never arrived (lost while the bus reconnected) is read from live state.
+   */
+  async checkTails(): Promise<void> {
+    await Promise.all(
+      [...this.#hubs].map(async ([sessionId, hub]) => {
+        try {
+          const head = await this.#state.head(sessionId);
+          if (head !== null) hub.feed.expect(head);
+        } catch (error) {
+          this.#logger.debug({ err: error, sessionId }, 'could not read the head of a session');
+        }
+      }),
+    );
+  }
+
   /** Waits for every unsubscribe to finish; for shutdown, once the sockets are gone. */
   async settle(): Promise<void> {
     await Promise.all([...this.#leaving.values()]);

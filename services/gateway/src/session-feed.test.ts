@@ -89,3 +89,24 @@ describe('SessionFeed', () => {
     made.stop();
   });
 });
+
+describe('SessionFeed at the tail', () => {
+  it('reads messages whose fan-out was lost with nothing after them, once told the head', async () => {
+    const { made, released } = feed({ recent: [message(1), message(2)] });
+    made.start(0);
+    made.expect(2);
+    await sleep(60);
+    expect(released).toEqual([1, 2]);
+    made.stop();
+  });
+
+  it('gives up on a tail seq that never becomes readable (a send that failed), then goes on', async () => {
+    const { made, released } = feed({ gapFillMs: 10, gapSkipMs: 50 });
+    made.start(0);
+    made.expect(1);
+    await sleep(100);
+    made.push(2, frame(2));
+    expect(released).toEqual([2]);
+    made.stop();
+  });
+});

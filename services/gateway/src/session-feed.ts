@@ -27,6 +27,8 @@ export class SessionFeed {
   /** The highest seq released; undefined until the starting point is known. */
   #released: number | undefined;
   readonly #waiting = new Map<number, Buffer>();
+  /** A head seen in live state: seqs up to it exist even if none of them reached the bus. */
+  #expected = 0;
   #gapSince: number | undefined;
   #fillTimer: NodeJS.Timeout | undefined;
   #skipTimer: NodeJS.Timeout | undefined;
@@ -60,6 +62,16 @@ export class SessionFeed {
     if (released !== undefined) this.#drain();
   }
 
+  /**
+   * Tells the feed that live state has allocated up to `head`. Messages whose fan-out was lost
+   * with nothing after them (the bus was reconnecting) open a gap too, filled like any other.
+   */
+  expect(head: number): void {
+    if (this.#stopped || this.#released === undefined || head <= this.#released) return;
+    this.#expected = Math.max(this.#expected, head);
+    this.#gapOpen();
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#clearTimers();
@@ -81,7 +93,7 @@ export class SessionFeed {
       this.#released = released;
       this.#options.release(released, frame);
     }
-    if (this.#waiting.size === 0) this.#gapClosed();
+    if (this.#waiting.size === 0 && released >= this.#expected) this.#gapClosed();
     else this.#gapOpen();
   }
 
@@ -129,8 +141,10 @@ export class SessionFeed {
     this.#fillTimer = undefined;
     this.#gapSince = undefined;
     const released = this.#released;
-    if (released === undefined || this.#waiting.size === 0 || this.#stopped) return;
-    const next = Math.min(...this.#waiting.keys());
+    if (released === undefined || this.#stopped) return;
+    // With nothing held, the gap is at the tail: give up on everything up to the expected head.
+    const next = this.#waiting.size === 0 ? this.#expected + 1 : Math.min(...this.#waiting.keys());
+    if (next <= released + 1) return;
     this.#options.logger.warn({ sessionId: this.#options.sessionId, missing: { from: released + 1, to: next - 1 } }, 'gave up waiting for missing messages');
     this.#released = next - 1;
     this.#drain();
