@@ -48,7 +48,11 @@ describe('createLogger', () => {
     log.info({ request: { message: { body: BODY } } }, 'nested two deep');
     log.info({ req: { method: 'GET', url: `/ws/chat/abc?token=${TOKEN}&lastSeq=4`, headers: { authorization: TOKEN } } }, 'request');
     log.info({ url: `/ws/status/abc?token=${TOKEN}` }, 'url');
-    expect(out.lines).toHaveLength(10);
+    log.info({ batch: { messages: [{ id: 'm1', body: BODY }, { id: 'm2', body: BODY }] } }, 'batch of messages');
+    log.info({ err: Object.assign(new Error('insert failed'), { body: BODY }) }, 'error with a body');
+    log.child({ token: TOKEN, sessionId: 's1' }).child({ authorization: TOKEN }).info({ body: BODY }, 'child loggers');
+    log.error(Object.assign(new Error('write failed', { cause: new Error('pool') }), { body: BODY }));
+    expect(out.lines).toHaveLength(14);
     for (const line of out.lines) {
       expect(line).not.toContain(TOKEN);
       expect(line).not.toContain(BODY);
@@ -56,6 +60,9 @@ describe('createLogger', () => {
     const parsed = out.parsed();
     expect(parsed[6]).toMatchObject({ message: { body: '[redacted]', id: 'm1' } });
     expect(parsed[8]).toMatchObject({ req: { method: 'GET', url: '/ws/chat/abc?token=%5Bredacted%5D&lastSeq=4' } });
+    expect(parsed[11]).toMatchObject({ err: { type: 'Error', message: 'insert failed', body: '[redacted]' } });
+    expect(parsed[12]).toMatchObject({ sessionId: 's1', token: '[redacted]', authorization: '[redacted]', body: '[redacted]' });
+    expect(parsed[13]).toMatchObject({ msg: 'write failed', err: { type: 'Error', message: 'write failed: pool' } });
   });
 
   it('puts the active trace id and span id on every line written inside a span', () => {

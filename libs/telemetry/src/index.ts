@@ -1,4 +1,5 @@
-export { createLogger, redactUrl, REDACTED, REDACTED_PATHS, type Logger } from './create-logger.ts';
+export { createLogger, redactUrl, type Logger } from './create-logger.ts';
+export { redactSensitive, REDACTED, SENSITIVE_KEYS } from './redact-sensitive.ts';
 export { startTelemetry, tracesExportRequested, TelemetryAlreadyStartedError, METRICS_CONTENT_TYPE, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
 export { METRIC_CATALOGUE, prometheusSeries, catalogueSeriesNames, type MetricSpec, type MetricKind, type MetricKey } from './metric-catalogue.ts';
 export {

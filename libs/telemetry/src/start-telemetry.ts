@@ -135,6 +135,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         metricsApi.disable();
         propagation.disable();
         context.disable();
+        diag.disable();
         resetChatMetrics();
         running = undefined;
       }
