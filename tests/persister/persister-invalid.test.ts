@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, expect, it } from '@jest/globals';
+import { PersisterWorker } from '@chat/persister';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { describeWithServices, NATS, POSTGRES } from '../support/services.ts';
+import { eventually, message, PersisterFixture, TEST_NATS_URL } from './persister-fixture.ts';
+import { silentLogger } from './silent-logger.ts';
+
+const describeReal = await describeWithServices(POSTGRES, NATS);
+const encoder = new TextEncoder();
+
+describeReal('a persister meeting messages that can never be stored', () => {
+  let fixture: PersisterFixture | undefined;
+  let worker: PersisterWorker | undefined;
+
+  afterEach(async () => {
+    await worker?.stop();
+    await fixture?.dispose();
+  });
+
+  it('terminates them and keeps writing the valid messages around them', async () => {
+    fixture = await new PersisterFixture().open();
+    const current = fixture;
+    const sessionId = randomUUID();
+    const subject = `${fixture.names.subjectPrefix}.${sessionId}`;
+    const nc = await connect({ servers: TEST_NATS_URL });
+    const js = jetstream(nc);
+
+    const before = message(sessionId, 1);
+    // Passes the schema, but PostgreSQL refuses a NUL character in text.
+    const refused = message(sessionId, 2, { body: 'nul \u0000 here' });
+    const after = message(sessionId, 3);
+    await js.publish(subject, encoder.encode('{not json'));
+    await fixture.queue.publish(before);
+    await fixture.queue.publish(refused);
+    await js.publish(subject, encoder.encode(JSON.stringify({ ...message(sessionId, 4), seq: 'four' })));
+    await fixture.queue.publish(after);
+
+    worker = new PersisterWorker({
+      natsUrl: TEST_NATS_URL,
+      connectionName: 'invalid-test',
+      queue: { ...fixture.queueOptions, batchSize: 10 },
+      store: fixture.store,
+      logger: silentLogger,
+    });
+    await worker.start();
+
+    const jsm = await jetstreamManager(nc);
+    const outstanding = async () => {
+      const info = await jsm.consumers.info(current.names.stream, current.names.consumer);
+      return info.num_pending + info.num_ack_pending;
+    };
+    await eventually(async () => (await outstanding()) === 0, 20_000, 'the consumer to have nothing outstanding');
+    // Still nothing after a while: terminated messages are not redelivered.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await outstanding()).toBe(0);
+    const stored = await fixture.storedMessages([before]);
+    expect(stored).toEqual([before, after]);
+    await nc.close();
+  }, 40_000);
+});
