@@ -68,6 +68,14 @@ describe('ChatStore', () => {
     expect(store.getState()).toMatchObject({ online: [alice], typing: {} });
   });
 
+  it('stops showing someone as typing once their message arrives', () => {
+    const store = new ChatStore();
+    store.typing(bob, Date.now() + 10_000);
+    store.typing(alice, Date.now() + 10_000);
+    store.addMessages([message(1, bob)]);
+    expect(Object.keys(store.getState().typing)).toEqual([alice]);
+  });
+
   it('notifies subscribers with each new state until they unsubscribe', () => {
     const store = new ChatStore();
     const seen: number[] = [];

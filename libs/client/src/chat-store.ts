@@ -93,8 +93,12 @@ export class ChatStore {
     if (unique.length === 0) return [];
     const mine = new Set(unique.filter((m) => m.userId === this.#state.userId).map((m) => m.clientMsgId));
     const messages = [...this.#state.messages, ...unique].sort((a, b) => a.seq - b.seq);
+    // Someone whose message just arrived has stopped typing it.
+    const authors = new Set(unique.map((m) => m.userId));
+    const typing = Object.fromEntries(Object.entries(this.#state.typing).filter(([userId]) => !authors.has(userId)));
     this.#update({
       messages,
+      typing,
       outgoing: this.#state.outgoing.filter((o) => !mine.has(o.clientMsgId)),
       names: this.#withNames(unique.map((m) => [m.userId, m.userName])),
     });

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signToken } from '@chat/auth';
+import type { Browser, Page } from 'playwright-core';
+import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
+import { chromiumAvailable, launchChromium } from './browser.ts';
+import { freePort, ROOT, startStack, type ServiceProcess, type Stack } from './stack.ts';
+import { buildWeb, WebServer } from './web-server.ts';
+
+/**
+ * The web app in Chromium against the real services: one session-api and two gateway
+ * replicas on this machine's Redis, NATS JetStream and PostgreSQL.
+ * Set E2E_SCREENSHOT=docs/screenshot.png to save a picture of the conversation.
+ */
+const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
+const { describe } = await import('@jest/globals');
+const describeE2e = chromiumAvailable() ? describeReal : describe.skip;
+
+interface Person {
+  userId: string;
+  name: string;
+  token: string;
+}
+
+describeE2e('chat in the browser', () => {
+  let stack: Stack;
+  let web: WebServer;
+  let webUrl: string;
+  let webRoot: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    webRoot = await buildWeb();
+    const webPort = await freePort();
+    stack = await startStack(`http://127.0.0.1:${webPort}`);
+    web = new WebServer(webRoot, stack.api.port);
+    webUrl = await web.listen(webPort);
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    // Each step may be missing when beforeAll failed part way.
+    const steps: (() => Promise<unknown>)[] = [() => browser.close(), () => web.close(), () => stack.stop(), () => rm(webRoot, { recursive: true, force: true })];
+    for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
+  }, 60_000);
+
+  async function person(name: string): Promise<Person> {
+    const userId = randomUUID();
+    return { userId, name, token: await signToken(stack.secret, { userId, name }) };
+  }
+
+  async function newSession(owner: Person, others: Person[]): Promise<string> {
+    const response = await fetch(`${webUrl}/api/chat/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'e2e', members: others.map((p) => p.userId) }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  async function openChat(who: Person, sessionId: string, gateway: ServiceProcess): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
+    const page = await context.newPage();
+    const params = new URLSearchParams({ session: sessionId, token: who.token, ws: `ws://127.0.0.1:${gateway.port}` });
+    const console: string[] = [];
+    page.on('console', (m) => console.push(m.text()));
+    await page.goto(`${webUrl}/chat/?${params.toString()}`);
+    try {
+      await page.getByTestId('connection-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+    } catch (error) {
+      const shown = await page.locator('main').innerText().catch(() => '(no page)');
+      throw new Error(`${who.name} did not connect to ${gateway.name}. Page:\n${shown}\nConsole:\n${console.join('\n')}\nGateway output:\n${gateway.output}`, { cause: error });
+    }
+    return page;
+  }
+
+  async function send(page: Page, text: string): Promise<void> {
+    await page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  }
+
+  const message = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+
+  async function seqsOn(page: Page): Promise<number[]> {
+    const values = await page.locator('[data-testid=message][data-seq]').evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-seq'))));
+    return values;
+  }
+
+  it('lets two people in two browsers chat through two gateway replicas', async () => {
+    const [alice, bob] = [await person('Alice'), await person('Bob')];
+    const sessionId = await newSession(alice, [bob]);
+    const [a, b] = stack.gateways;
+    const alicePage = await openChat(alice, sessionId, a);
+    const bobPage = await openChat(bob, sessionId, b);
+
+    await alicePage.getByTestId('online').filter({ hasText: 'Bob' }).waitFor();
+    await send(alicePage, 'Hi Bob, the quarterly numbers are in.');
+    await message(bobPage, 'the quarterly numbers are in').filter({ hasText: 'Alice' }).waitFor();
+    await message(alicePage, 'the quarterly numbers are in').getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+
+    await bobPage.getByRole('textbox', { name: 'Message' }).pressSequentially('Great');
+    await alicePage.getByTestId('typing').filter({ hasText: 'Bob is typing' }).waitFor();
+    await bobPage.getByRole('textbox', { name: 'Message' }).fill('Great, thanks!\nI will look at them this afternoon.');
+    await bobPage.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await message(alicePage, 'I will look at them this afternoon').filter({ hasText: 'Bob' }).waitFor();
+    await send(alicePage, 'Perfect, talk to you later.');
+    await message(bobPage, 'Perfect').waitFor();
+    await alicePage.getByTestId('typing').filter({ hasText: /^$/ }).waitFor();
+
+    expect(await seqsOn(alicePage)).toEqual([1, 2, 3]);
+    expect(await seqsOn(bobPage)).toEqual([1, 2, 3]);
+    const shot = process.env['E2E_SCREENSHOT'];
+    if (shot) await alicePage.screenshot({ path: join(ROOT, shot) });
+    await Promise.all([alicePage.context().close(), bobPage.context().close()]);
+  }, 60_000);
+
+  it('shows a message as pending while its gateway is away, then sent when it returns, with nothing missing', async () => {
+    const [alice, bob] = [await person('Alice'), await person('Bob')];
+    const sessionId = await newSession(alice, [bob]);
+    const [a, b] = stack.gateways;
+    const alicePage = await openChat(alice, sessionId, a);
+    const bobPage = await openChat(bob, sessionId, b);
+    await send(alicePage, 'before the restart');
+    await message(bobPage, 'before the restart').waitFor();
+
+    await a.stop();
+    await alicePage.getByTestId('reconnecting-banner').waitFor();
+    await send(alicePage, 'written while away');
+    await message(alicePage, 'written while away').getByTestId('delivery').filter({ hasText: 'Sending' }).waitFor();
+    await send(bobPage, 'sent while Alice was cut off');
+    await message(bobPage, 'sent while Alice was cut off').getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+
+    await a.start();
+    await alicePage.getByTestId('reconnecting-banner').waitFor({ state: 'detached', timeout: 45_000 });
+    await message(alicePage, 'written while away').getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await message(alicePage, 'sent while Alice was cut off').waitFor();
+    await message(bobPage, 'written while away').waitFor();
+    expect(await seqsOn(alicePage)).toEqual([1, 2, 3]);
+    expect(await seqsOn(bobPage)).toEqual([1, 2, 3]);
+    await Promise.all([alicePage.context().close(), bobPage.context().close()]);
+  }, 90_000);
+
+  it('explains why an over-long message was not sent and lets it be edited', async () => {
+    const alice = await person('Alice');
+    const sessionId = await newSession(alice, []);
+    const page = await openChat(alice, sessionId, stack.gateways[1]);
+    await send(page, 'x'.repeat(4001));
+    await page.getByTestId('send-error').filter({ hasText: 'This message is too long' }).waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByRole('textbox', { name: 'Message' }).inputValue()).toHaveLength(4001);
+    expect(await page.getByTestId('send-error').count()).toBe(0);
+    await page.context().close();
+  }, 60_000);
+});

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** One service process of the real system, started with `node services/<name>/src/main.ts`. */
+export class ServiceProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly #env: Record<string, string>;
+  readonly #entry: string;
+  #child: ChildProcess | undefined;
+  #output = '';
+
+  constructor(name: string, entry: string, port: number, env: Record<string, string>) {
+    this.name = name;
+    this.#entry = entry;
+    this.port = port;
+    this.#env = env;
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [this.#entry], { cwd: ROOT, env: { ...process.env, ...this.#env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    const keep = (chunk: Buffer) => {
+      this.#output = (this.#output + chunk.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    await this.#waitReady(child);
+  }
+
+  /** SIGTERM: the service drains and closes its sockets with 1001, as in a rolling restart. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(force);
+  }
+
+  async #waitReady(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.#output}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} was not ready within 60 s:\n${this.#output}`);
+  }
+}
+
+export interface Stack {
+  secret: string;
+  api: ServiceProcess;
+  gateways: [ServiceProcess, ServiceProcess];
+  stop(): Promise<void>;
+}
+
+/**
+ * The real services against the machine's Redis, NATS and PostgreSQL: one session-api and two
+ * gateway replicas. A fresh stream and subject prefix keep this run apart from other suites.
+ */
+export async function startStack(allowedOrigin: string): Promise<Stack> {
+  const secret = randomBytes(32).toString('hex');
+  const run = randomBytes(4).toString('hex');
+  const env = {
+    NODE_ENV: 'test',
+    JWT_SECRET: secret,
+    REDIS_URL: TEST_REDIS_URL,
+    NATS_URL: TEST_NATS_URL,
+    DATABASE_URL: TEST_DATABASE_URL,
+    NATS_STREAM: `E2E_${run}`,
+    NATS_SUBJECT_PREFIX: `e2e.${run}`,
+    NATS_CONSUMER: `e2e_${run}`,
+    ALLOWED_ORIGINS: allowedOrigin,
+    MAX_MESSAGE_CHARS: '4000',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  const apiPort = await freePort();
+  const api = new ServiceProcess('session-api', 'services/session-api/src/main.ts', apiPort, { ...env, API_PORT: String(apiPort), INSTANCE_ID: `api-${run}` });
+  const gateways: [ServiceProcess, ServiceProcess] = [
+    await gatewayProcess('gateway-a', env, `gw-a-${run}`),
+    await gatewayProcess('gateway-b', env, `gw-b-${run}`),
+  ];
+  await migrate(env);
+  await Promise.all([api.start(), ...gateways.map((g) => g.start())]);
+  return {
+    secret,
+    api,
+    gateways,
+    stop: async () => {
+      await Promise.all([api.stop(), ...gateways.map((g) => g.stop())]);
+    },
+  };
+}
+
+async function gatewayProcess(name: string, env: Record<string, string>, instanceId: string): Promise<ServiceProcess> {
+  const port = await freePort();
+  return new ServiceProcess(name, 'services/gateway/src/main.ts', port, { ...env, GATEWAY_PORT: String(port), INSTANCE_ID: instanceId });
+}
+
+async function migrate(env: Record<string, string>): Promise<void> {
+  const child = spawn(process.execPath, ['libs/db/src/cli.ts', 'up'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`migrations failed:\n${output}`);
+}
