@@ -1,11 +1,12 @@
 /**
  * pnpm bench [--smoke] [--only=idle,fanout,ack,persist,history] [--out=dir] [--no-docs]
+ *             [--idle-target=N] [--persist-backlog=N] [--history-rows=N]
  * pnpm bench --render=<result.json>   (rewrite docs/benchmarks.md from a run)
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FULL, SCENARIOS, SMOKE, type ScenarioName } from './profile.ts';
+import { FULL, SCENARIOS, SMOKE, withOverrides, type ScenarioName } from './profile.ts';
 import { renderDocsPage, DOCS_CHART } from './report/docs-page.ts';
 import { renderFanoutChart } from './report/fanout-chart.ts';
 import type { BenchResult } from './result.ts';
@@ -16,6 +17,14 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+function numberFlag(name: string): number | undefined {
+  const value = flag(name);
+  if (value === undefined) return undefined;
+  const parsed = Number(value.replace(/_/g, ''));
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive integer`);
+  return parsed;
 }
 
 function writeDocs(result: BenchResult): void {
@@ -31,12 +40,13 @@ async function main(): Promise<void> {
     return;
   }
   const smoke = process.argv.includes('--smoke');
+  const resized = ['idle-target', 'persist-backlog', 'history-rows'].some((name) => flag(name) !== undefined);
   const only = flag('only')?.split(',').filter((name) => name.length > 0);
   const unknown = only?.filter((name) => !(SCENARIOS as readonly string[]).includes(name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   const scenarios = (only ?? SCENARIOS) as ScenarioName[];
   const { result, files, runDir } = await runBench({
-    profile: smoke ? SMOKE : FULL,
+    profile: withOverrides(smoke ? SMOKE : FULL, { idleTarget: numberFlag('idle-target'), persistBacklog: numberFlag('persist-backlog'), historyRows: numberFlag('history-rows') }),
     scenarios,
     repoRoot: REPO_ROOT,
     outDir: resolve(REPO_ROOT, flag('out') ?? 'bench-results'),
@@ -45,13 +55,13 @@ async function main(): Promise<void> {
       natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
       databaseUrl: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench',
     },
-    command: `pnpm ${smoke ? 'bench:smoke' : 'bench'}${only ? ` --only=${only.join(',')}` : ''}`,
+    command: ['pnpm', smoke ? 'bench:smoke' : 'bench', ...process.argv.slice(2).filter((arg) => arg !== '--smoke')].join(' '),
   });
   copyFileSync(files.markdown, join(runDir, '..', 'latest.md'));
   process.stdout.write(readFileSync(files.markdown, 'utf8'));
   process.stderr.write(`[bench] result: ${files.json}\n`);
   // A full run of every scenario is the page's source; partial and smoke runs stay in bench-results/.
-  if (!smoke && !only && !process.argv.includes('--no-docs')) writeDocs(result);
+  if (!smoke && !only && !resized && !process.argv.includes('--no-docs')) writeDocs(result);
   if (result.failures.length > 0) process.exitCode = 1;
 }
 

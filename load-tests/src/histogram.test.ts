@@ -12,6 +12,14 @@ describe('LatencyRecorder', () => {
     expect(summary.max).toBeCloseTo(10, 1);
   });
 
+  it('never reports a percentile above the maximum', () => {
+    const recorder = new LatencyRecorder();
+    for (const value of [57.433, 20, 10, 5]) recorder.recordMs(value);
+    const summary = recorder.summary();
+    expect(summary.p99).toBeLessThanOrEqual(summary.max);
+    expect(summary.max).toBeCloseTo(57.433, 1);
+  });
+
   it('reports zeros, not NaN, when nothing was recorded', () => {
     expect(new LatencyRecorder().summary()).toEqual({ count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 });
   });

@@ -10,7 +10,7 @@ export interface Profile {
 
 export const FULL: Profile = {
   name: 'full',
-  idle: { target: 50_000, gateways: 3, membersPerSession: 100, perWorker: 17_000, concurrency: 256, deadlineMs: 240_000, settleMs: 3000 },
+  idle: { target: 50_000, gateways: 3, membersPerSession: 100, perWorker: 17_000, concurrency: 64, deadlineMs: 240_000, settleMs: 3000 },
   fanout: {
     sessions: 50,
     members: 40,
@@ -37,3 +37,13 @@ export const SMOKE: Profile = {
 
 export const SCENARIOS = ['idle', 'fanout', 'ack', 'persist', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Sizes a command line may change: --idle-target, --persist-backlog, --history-rows. */
+export function withOverrides(profile: Profile, overrides: { idleTarget?: number; persistBacklog?: number; historyRows?: number }): Profile {
+  return {
+    ...profile,
+    idle: { ...profile.idle, target: overrides.idleTarget ?? profile.idle.target },
+    persist: { ...profile.persist, backlog: overrides.persistBacklog ?? profile.persist.backlog },
+    history: { ...profile.history, rows: overrides.historyRows ?? profile.history.rows },
+  };
+}

@@ -83,7 +83,7 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
     lines.push(
       '### 4. Persist',
       '',
-      `Backlog of ${n(persist.backlog)} messages (published at ${n(persist.publishPerSec)}/s) drained by one persister into PostgreSQL in ${(persist.drainMs / 1000).toFixed(1)} s: **${n(persist.rowsPerSec)} rows/s** (persister CPU ${persist.persisterCpuPercent} %). Lag of ${n(persist.liveMessages)} messages published after the drain: p50 ${persist.lag.p50} ms, p99 ${persist.lag.p99} ms, max ${persist.lag.max} ms.`,
+      `Backlog of ${n(persist.backlog)} messages (published at ${n(persist.publishPerSec)}/s) drained by one persister into PostgreSQL in ${(persist.drainMs / 1000).toFixed(1)} s from its start: **${n(persist.rowsPerSec)} rows/s** from readiness to the last row (persister CPU ${persist.persisterCpuPercent} %). Lag of ${n(persist.liveMessages)} messages published after the drain: p50 ${persist.lag.p50} ms, p99 ${persist.lag.p99} ms, max ${persist.lag.max} ms.`,
       '',
     );
   }

@@ -25,7 +25,7 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
         secret: ctx.secret,
         members: members[worker.index] ?? [],
         concurrency: p.concurrency,
-        connectTimeoutMs: 10_000,
+        connectTimeoutMs: 15_000,
         maxConsecutiveFailures: 200,
         deadlineMs: p.deadlineMs,
       }),
