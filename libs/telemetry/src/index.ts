@@ -28,6 +28,7 @@ export {
   type Context,
 } from './trace-context.ts';
 export { callDependency } from './dependency-call.ts';
+export { traceBatch } from './trace-batch.ts';
 export { traceHttpRequest, type TracedRequest } from './http-tracing.ts';
 export { stopwatch, secondsSince } from './stopwatch.ts';
 /** For tests: pass `spanExporter: new InMemorySpanExporter()` to startTelemetry and read the ended spans. */
