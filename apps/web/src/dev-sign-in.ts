@@ -1,10 +1,12 @@
 /**
- * The development sign-in of the single-process mode: `POST /dev/token {name}` → `{token, userId}`.
+ * The development sign-in of the single-process mode: `POST /dev/token {name}` → `{token, userId, sessionId?}`.
  * Production deployments do not serve it; there the page must be opened with `?token=`.
  */
 export interface DevIdentity {
   token: string;
   userId: string;
+  /** A shared session the sign-in made this person a member of, when it offers one. */
+  sessionId?: string;
 }
 
 export async function devSignInAvailable(apiUrl: string): Promise<boolean> {
@@ -25,5 +27,5 @@ export async function devSignIn(apiUrl: string, name: string): Promise<DevIdenti
   if (!response.ok) throw new Error(`Sign-in failed (${response.status}).`);
   const body = (await response.json()) as Partial<DevIdentity>;
   if (typeof body.token !== 'string' || typeof body.userId !== 'string') throw new Error('Sign-in answered without a token.');
-  return { token: body.token, userId: body.userId };
+  return { token: body.token, userId: body.userId, ...(typeof body.sessionId === 'string' ? { sessionId: body.sessionId } : {}) };
 }

@@ -17,7 +17,9 @@ function ChatPage({ config, sessionId, token }: { config: AppConfig; sessionId: 
 
 /** Without a session in the address: sign in (development only) and pick or create a session. */
 function Lobby({ config }: { config: AppConfig }) {
-  const [identity, setIdentity] = useState(() => (config.token ? { token: config.token, userId: tokenClaims(config.token).sub } : undefined));
+  const [identity, setIdentity] = useState<{ token: string; userId?: string | undefined; sessionId?: string } | undefined>(() =>
+    config.token ? { token: config.token, userId: tokenClaims(config.token).sub } : undefined,
+  );
   const [canSignIn, setCanSignIn] = useState<boolean | undefined>(undefined);
   useEffect(() => {
     if (!identity) void devSignInAvailable(config.apiUrl).then(setCanSignIn);
@@ -25,7 +27,7 @@ function Lobby({ config }: { config: AppConfig }) {
 
   if (identity) {
     const open = (sessionId: string) => location.assign(chatUrl(location, sessionId, identity.token));
-    return <SessionPicker apiUrl={config.apiUrl} token={identity.token} userId={identity.userId} onOpen={open} />;
+    return <SessionPicker apiUrl={config.apiUrl} token={identity.token} userId={identity.userId} lobbyId={identity.sessionId} onOpen={open} />;
   }
   if (canSignIn === undefined) return <p class="card">Loading…</p>;
   if (canSignIn) return <SignIn apiUrl={config.apiUrl} onSignedIn={setIdentity} />;

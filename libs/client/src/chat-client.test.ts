@@ -284,6 +284,15 @@ describe('ChatClient', () => {
     expect(client.state.status).toBe('closed');
   });
 
+  it('fails a send at once after a final close instead of keeping it pending', async () => {
+    const peer = await startPeer();
+    const client = clientOf(peer, { token: 'bad' });
+    client.connect();
+    await until(() => client.state.status === 'closed', 'closed');
+    await expect(client.send('into the void')).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(client.store.getState().outgoing).toMatchObject([{ status: 'failed', error: { code: 'unauthorized' } }]);
+  });
+
   it('stops for good when the session is closed and fails what was pending', async () => {
     const peer = await startPeer();
     const client = clientOf(peer);

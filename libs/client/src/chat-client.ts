@@ -205,6 +205,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   #enqueue(frame: SendFrame): Promise<AckFrame> {
+    const state = this.#chat.state;
+    // After a final close nothing will carry the send: fail it now rather than keep it pending forever.
+    const refusal = this.store.getState().sessionClosed
+      ? new ChatClientError('not_found', 'The session is closed.')
+      : state.status === 'closed'
+        ? state.code === 1000
+          ? new ChatClientError('closed', 'The connection was closed.')
+          : errorOfClose(state.code)
+        : undefined;
     this.store.addOutgoing({
       clientMsgId: frame.clientMsgId,
       body: frame.body,
@@ -212,6 +221,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       createdAt: new Date().toISOString(),
       status: 'pending',
     });
+    if (refusal) {
+      this.store.fail(frame.clientMsgId, { code: refusal.code, message: refusal.message });
+      return Promise.reject(refusal);
+    }
     const acked = this.#outbox.add(frame);
     if (this.#welcomed) this.#chat.send(JSON.stringify(frame));
     return acked;

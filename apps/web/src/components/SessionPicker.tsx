@@ -6,13 +6,15 @@ export interface SessionPickerProps {
   apiUrl: string;
   token: string;
   userId: string | undefined;
+  /** A shared session to offer first, e.g. the development lobby. */
+  lobbyId?: string | undefined;
   onOpen: (sessionId: string) => void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Creates a session (with members by user id) or opens one by id. */
-export function SessionPicker({ apiUrl, token, userId, onOpen }: SessionPickerProps) {
+export function SessionPicker({ apiUrl, token, userId, lobbyId, onOpen }: SessionPickerProps) {
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState('');
   const [joinId, setJoinId] = useState('');
@@ -39,6 +41,11 @@ export function SessionPicker({ apiUrl, token, userId, onOpen }: SessionPickerPr
         <p>
           Your user id: <code data-testid="my-user-id">{userId}</code> (others add you with it)
         </p>
+      )}
+      {lobbyId && (
+        <button type="button" onClick={() => onOpen(lobbyId)}>
+          Go to the lobby
+        </button>
       )}
       <form
         onSubmit={(event) => {
