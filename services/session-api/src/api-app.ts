@@ -43,6 +43,8 @@ export function createApiApp(deps: ApiDeps): Express {
   return app;
 }
 
+const PROBES = new Set<string>([ROUTES.healthz, ROUTES.readyz, ROUTES.metrics]);
+
 /**
  * Traces and counts every request (labelled by route template, so labels stay bounded) and logs
  * one line for it, with neither headers (tokens) nor bodies (message text).
@@ -56,7 +58,10 @@ function requestLog(deps: ApiDeps): RequestHandler {
       const route = routeTemplate(req);
       if (route !== undefined) traced?.setRoute(route);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.info({ method: req.method, route: route ?? 'unmatched', path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const line = { method: req.method, route: route ?? 'unmatched', path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      // Probes and scrapes arrive every few seconds: keep them out of the info log.
+      if (route !== undefined && PROBES.has(route)) deps.logger.debug(line, 'request');
+      else deps.logger.info(line, 'request');
     });
     traceHttpRequest(
       req,

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, MessageIntake, SessionDirectory, SessionState } from '@chat/core';
+import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 
@@ -15,7 +15,9 @@ export interface ApiDeps {
   directory: SessionDirectory;
   store: ChatStore;
   logger: Logger;
-  /** Checks behind /readyz; by default the store, the live state and the bus. */
+  /** Only pinged, for readiness: messages reach it through the intake. */
+  queue?: MessageQueue;
+  /** Checks behind /readyz; by default the store, the live state, the bus and the queue. */
   readiness?: Readiness;
   /** Serves /metrics; a placeholder answers until one is given. */
   metrics?: RequestHandler;

@@ -18,15 +18,16 @@ export class ApiServer implements Part {
   readonly name = 'http';
   readonly #options: ApiServerOptions;
   readonly #server: Server;
+  #port = 0;
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
     this.#server = createServer({ keepAliveTimeout: 5_000 }, options.handler);
   }
 
-  /** The bound port (useful with port 0). */
+  /** The bound port (useful with port 0), once started. */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#port;
   }
 
   start(): Promise<void> {
@@ -34,6 +35,7 @@ export class ApiServer implements Part {
       this.#server.once('error', reject);
       this.#server.listen(this.#options.port, this.#options.host, () => {
         this.#server.off('error', reject);
+        this.#port = (this.#server.address() as AddressInfo).port;
         this.#options.logger.info({ host: this.#options.host, port: this.port }, 'listening');
         resolve();
       });

@@ -8,8 +8,12 @@ const placeholderMetrics: RequestHandler = (_req, res) => {
   res.type('text/plain; version=0.0.4').send('# session-api metrics are not wired in this process\n');
 };
 
-export function defaultReadiness(deps: Pick<ApiDeps, 'store' | 'state' | 'bus'>): Readiness {
-  return new Readiness().add('postgres', () => deps.store.ping()).add('redis', () => deps.state.ping()).add('bus', () => deps.bus.ping());
+/** Ready when PostgreSQL, Redis (live state and bus) and NATS (when given) answer. */
+export function defaultReadiness(deps: Pick<ApiDeps, 'store' | 'state' | 'bus' | 'queue'>): Readiness {
+  const readiness = new Readiness().add('postgres', () => deps.store.ping()).add('redis', () => deps.state.ping()).add('bus', () => deps.bus.ping());
+  const queue = deps.queue;
+  if (queue) readiness.add('nats', () => queue.ping());
+  return readiness;
 }
 
 /** Liveness, readiness (false while draining or when a dependency does not answer) and metrics. */

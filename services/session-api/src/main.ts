@@ -1,49 +1,40 @@
-import { createTokenVerifier } from '@chat/auth';
+import { createBackend, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
-import { JetStreamQueue, MessageIntake, RedisBus, RedisSessionState, SessionDirectory } from '@chat/core';
-import { createDatabase, KyselyChatStore } from '@chat/db';
-import { Lifecycle, Readiness } from '@chat/service-kit';
+import { Lifecycle } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
-import { connect } from '@nats-io/transport-node';
 import { createApiApp } from './api-app.ts';
 import { ApiServer } from './api-server.ts';
+import { defaultReadiness } from './health-routes.ts';
 
 const config = loadConfigOrExit({ requireAuth: true });
 const telemetry = startTelemetry({ serviceName: 'session-api', instanceId: config.instanceId });
 const logger = createLogger('session-api', config.logLevel);
-const onRedisError = (error: Error) => logger.debug({ err: error }, 'redis connection error');
 
-const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages, connectionName: `session-api-state-${config.instanceId}`, onError: onRedisError });
-const bus = new RedisBus({ url: config.redisUrl, connectionName: `session-api-bus-${config.instanceId}`, onError: onRedisError });
-const nats = await connect({ servers: config.natsUrl, name: `session-api-${config.instanceId}`, maxReconnectAttempts: -1 });
-const queue = await JetStreamQueue.create(nats, { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas });
-const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl }));
-const directory = new SessionDirectory({ state, store, queue });
-const intake = new MessageIntake({ state, queue, bus, directory });
-const verifier = createTokenVerifier({
-  ...(config.jwt.secret === undefined ? {} : { secret: config.jwt.secret }),
-  ...(config.jwt.jwksUrl === undefined ? {} : { jwksUrl: config.jwt.jwksUrl }),
-  ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
-  ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
+const backend = await createBackend(config, {
+  role: 'session-api',
+  onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
-const readiness = new Readiness()
-  .add('postgres', () => store.ping())
-  .add('redis', () => state.ping())
-  .add('nats', () => queue.ping());
-
-const app = createApiApp({ config, verifier, state, bus, intake, directory, store, logger, readiness, metrics: (req, res) => telemetry.handleMetrics(req, res) });
+const { state, bus, queue, store, intake, directory } = backend;
+const readiness = defaultReadiness({ store, state, bus, queue });
+const app = createApiApp({
+  config,
+  verifier: createVerifier(config),
+  state,
+  bus,
+  queue,
+  intake,
+  directory,
+  store,
+  logger,
+  readiness,
+  metrics: (req, res) => telemetry.handleMetrics(req, res),
+});
 const server = new ApiServer({ handler: app, host: config.host, port: config.ports.api, readiness, graceMs: config.shutdownGraceMs, logger });
 
 // Stopped in reverse: the server drains first, then the clients it used, then telemetry flushes.
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
-  .add({
-    name: 'dependencies',
-    start: () => Promise.resolve(),
-    stop: async () => {
-      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close()]);
-    },
-  })
+  .add({ name: 'backend', start: () => Promise.resolve(), stop: () => backend.close() })
   .add(server);
 lifecycle.stopOnSignals();
 await lifecycle.start();
