@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken, type TokenClaims } from '@chat/auth';
 import { loadConfig } from '@chat/config';
-import { JetStreamQueue, JetStreamQueueConsumer, MessageIntake, RedisBus, RedisSessionState, SessionDirectory, type QueuedMessage } from '@chat/core';
+import { JetStreamQueue, MessageIntake, RedisBus, RedisSessionState, SessionDirectory } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
-import type { ChatMessage } from '@chat/protocol';
+import { PersisterWorker } from '@chat/persister';
 import { connect } from '@nats-io/transport-node';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
 import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
@@ -35,9 +35,7 @@ export class Cluster {
   readonly store: KyselyChatStore;
   readonly #options: ClusterOptions;
   readonly #replicas: Replica[] = [];
-  readonly #persisting = new AbortController();
-  #persister: Promise<void> | undefined;
-  #persisterConnection: Awaited<ReturnType<typeof connect>> | undefined;
+  #persister: PersisterWorker | undefined;
 
   constructor(options: ClusterOptions = {}) {
     this.#options = options;
@@ -147,21 +145,20 @@ export class Cluster {
 
   async dispose(): Promise<void> {
     for (const replica of this.#replicas) await replica.stop();
-    this.#persisting.abort();
-    await this.#persister;
-    await this.#persisterConnection?.close();
+    await this.#persister?.stop();
     await this.store.close();
     await deleteStream(this.names.stream);
   }
 
-  /** Stands in for the persister service: batch insert, ack after the insert. */
+  /** The persister service, in-process, on the cluster's stream. */
   async #startPersister(): Promise<void> {
-    this.#persisterConnection = await connect({ servers: TEST_NATS_URL });
-    const consumer = await JetStreamQueueConsumer.create(this.#persisterConnection, { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 });
-    const decoder = new TextDecoder();
-    this.#persister = consumer.run(this.#persisting.signal, async (batch: readonly QueuedMessage[]) => {
-      await this.store.insertMessages(batch.map((item) => JSON.parse(decoder.decode(item.data)) as ChatMessage));
-      for (const item of batch) item.ack();
+    this.#persister = new PersisterWorker({
+      natsUrl: TEST_NATS_URL,
+      connectionName: 'gateway-test-persister',
+      queue: { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 },
+      store: this.store,
+      logger: quiet,
     });
+    await this.#persister.start();
   }
 }
