@@ -76,6 +76,21 @@ describe('routing and errors', () => {
   });
 });
 
+describe('cross-origin calls', () => {
+  it('answers a preflight from an allowed origin, and leaves other origins without CORS headers', async () => {
+    const allowed = await request(fx.app)
+      .options(`/api/chat/history/${randomUUID()}`)
+      .set('Origin', 'http://localhost:5173')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'authorization')
+      .expect(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    expect(allowed.headers['access-control-allow-headers']).toMatch(/Authorization/);
+    const refused = await request(fx.app).get('/healthz').set('Origin', 'https://evil.example').expect(200);
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('health', () => {
   it('is live on /healthz and ready on /readyz while its dependencies answer', async () => {
     await request(fx.app).get('/healthz').expect(200, { status: 'ok' });

@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
@@ -24,6 +25,16 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(deps));
+  // Pages embedding the chat from an allowed origin call the API directly; the token travels in a header, never a cookie.
+  app.use(
+    cors({
+      origin: [...deps.config.allowedOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'traceparent', 'tracestate'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600,
+    }),
+  );
 
   registerHealthRoutes(app, deps);
   const openapi = JSON.stringify(buildOpenApiDocument());
