@@ -31,9 +31,18 @@ const ERROR_DESCRIPTIONS = {
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
+const retryAfter = z.object({ 'Retry-After': z.string().meta({ description: 'Seconds until a message would be accepted again.' }) });
+
 function errors(...statuses: ErrorStatus[]): ZodOpenApiResponsesObject {
   return Object.fromEntries(
-    statuses.map((status) => [String(status), { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: errorBodySchema } } }]),
+    statuses.map((status) => [
+      String(status),
+      {
+        description: ERROR_DESCRIPTIONS[status],
+        ...(status === 429 ? { headers: retryAfter } : {}),
+        content: { 'application/json': { schema: errorBodySchema } },
+      },
+    ]),
   );
 }
 
