@@ -48,6 +48,9 @@ describeReal('the persister process health endpoints', () => {
     const port = await freePort();
     fixture.spawnPersister({ PERSISTER_PORT: String(port), DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` });
     await eventually(async () => (await probe(port, '/healthz'))?.status === 200, 15_000, 'liveness');
+    // The consumer connects after the endpoints are up; wait for NATS so the report isolates PostgreSQL.
+    const natsOk = async () => ((await probe(port, '/readyz'))?.body['checks'] as { nats?: { ok: boolean } } | undefined)?.nats?.ok === true;
+    await eventually(natsOk, 15_000, 'the NATS check to pass');
     const ready = await probe(port, '/readyz');
     expect(ready?.status).toBe(503);
     expect(ready?.body['checks']).toMatchObject({ postgres: { ok: false }, nats: { ok: true } });
