@@ -3,6 +3,7 @@ import { JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState } f
 import { createDatabase, KyselyChatStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
+import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore } from './timed-ports.ts';
 
 export interface ServicesBackendOptions {
   /** Names the connections in Redis CLIENT LIST and NATS monitoring. */
@@ -12,7 +13,11 @@ export interface ServicesBackendOptions {
   maxDbConnections?: number;
 }
 
-/** Redis, NATS JetStream and PostgreSQL, as named by REDIS_URL, NATS_URL and DATABASE_URL. */
+/**
+ * Redis, NATS JetStream and PostgreSQL, as named by REDIS_URL, NATS_URL and DATABASE_URL. Every
+ * call through a port is timed (chat_dependency_call_duration_seconds, chat_dependency_failures_total)
+ * inside a client span, so the services get dependency metrics without knowing of them.
+ */
 export async function createServicesBackend(config: Config, options: ServicesBackendOptions): Promise<Backend> {
   const name = `${options.role}-${config.instanceId}`;
   const onRedisError = (error: Error) => options.onError?.(error, 'redis');
@@ -25,16 +30,18 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) }));
   return assembleBackend({
     kind: 'services',
-    state,
-    bus,
-    queue,
-    store,
-    makeConsumer: () =>
-      JetStreamQueueConsumer.create(nats, {
-        ...stream,
-        consumer: config.queue.consumer,
-        batchSize: config.queue.batchSize,
-        onError: (error) => options.onError?.(error, 'nats'),
-      }),
+    state: timedSessionState(state),
+    bus: timedBus(bus),
+    queue: timedQueue(queue),
+    store: timedStore(store),
+    makeConsumer: async () =>
+      timedConsumer(
+        await JetStreamQueueConsumer.create(nats, {
+          ...stream,
+          consumer: config.queue.consumer,
+          batchSize: config.queue.batchSize,
+          onError: (error) => options.onError?.(error, 'nats'),
+        }),
+      ),
   });
 }

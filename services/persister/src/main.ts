@@ -1,3 +1,4 @@
+import { timedStore } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
 import { createDatabase, KyselyChatStore } from '@chat/db';
 import { Lifecycle, Readiness } from '@chat/service-kit';
@@ -15,7 +16,8 @@ const worker = new PersisterWorker({
   natsUrl: config.natsUrl,
   connectionName: `persister-${config.instanceId}`,
   queue: config.queue,
-  store,
+  // Each insert is timed as a PostgreSQL dependency call.
+  store: timedStore(store),
   logger,
   metrics: {
     batchWritten: (size, inserted) => {

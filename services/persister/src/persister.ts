@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatStore, QueueConsumer, QueuedMessage } from '@chat/core';
 import { chatMessageSchema, type ChatMessage } from '@chat/protocol';
+import { traceBatch } from '@chat/telemetry';
 
 /** The subset of a pino logger the persister uses. */
 export interface PersisterLogger {
@@ -85,7 +86,7 @@ export class Persister {
       this.#lastFailure = error;
       const delayMs = this.#retryDelay(valid);
       for (const { item } of valid) item.nak(delayMs);
-      this.#logger.error({ err: error, messages: valid.length, retryInMs: delayMs }, 'writing a batch failed; it will be redelivered');
+      this.#logger.error({ error: summarize(error), messages: valid.length, retryInMs: delayMs }, 'writing a batch failed; it will be redelivered');
       // Pause before taking more, or the next batches would fail and bounce at once.
       await sleep(delayMs, undefined, { signal }).catch(() => undefined);
     }
@@ -94,7 +95,11 @@ export class Persister {
   async #write(valid: readonly Valid[]): Promise<void> {
     let inserted: number;
     try {
-      inserted = await this.#store.insertMessages(valid.map(({ message }) => message));
+      // One `persist` span per message, a child of the send span carried in its queue headers;
+      // the store's own client span (timed by the backend's port wrapper) sits under the batch span.
+      inserted = await traceBatch('persist', valid.map(({ item }) => item.headers), () => this.#store.insertMessages(valid.map(({ message }) => message)), {
+        'messaging.system': 'nats',
+      });
     } catch (error) {
       if (!isDataError(error)) throw error;
       const [only] = valid;
@@ -127,7 +132,7 @@ export class Persister {
   }
 
   #reject({ item, message }: Valid, error: unknown): void {
-    this.#drop(item, message, `the database refused it: ${error instanceof Error ? error.message : String(error)}`);
+    this.#drop(item, message, `the database refused it: ${summarize(error).message}`);
   }
 
   #drop(item: QueuedMessage, raw: unknown, reason: string): void {
@@ -139,6 +144,16 @@ export class Persister {
     const deliveries = Math.max(...valid.map(({ item }) => item.deliveryCount));
     return Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** Math.min(deliveries - 1, 16));
   }
+}
+
+/**
+ * Message and code only: a database error's detail can quote the failing row ("Failing row
+ * contains ..."), and rows carry message bodies, which are never logged.
+ */
+function summarize(error: unknown): { message: string; code?: string } {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? { message, code } : { message };
 }
 
 /** The ids of a payload, never its body or metadata. */
