@@ -80,7 +80,9 @@ export class Cluster {
     );
     const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages });
     const bus = new RedisBus({ url: config.redisUrl });
-    const queue = await JetStreamQueue.create(await connect({ servers: config.natsUrl }), { ...this.names, replicas: 1 });
+    // Reconnects forever, and soon, as in production: outage tests cut NATS and bring it back.
+    const nats = await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const queue = await JetStreamQueue.create(nats, { ...this.names, replicas: 1 });
     const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
     const directory = new SessionDirectory({ state, store, queue });
     const intake = new MessageIntake({ state, queue, bus, directory });
