@@ -34,8 +34,11 @@ class FakeStore {
       this.failures -= 1;
       return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
     }
-    if (messages.some((item) => this.refuse?.(item))) {
-      return Promise.reject(Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' }));
+    const refused = messages.find((item) => this.refuse?.(item));
+    if (refused !== undefined) {
+      // Like PostgreSQL, the error's detail quotes the failing row.
+      const detail = `Failing row contains (${refused.id}, ${refused.body}).`;
+      return Promise.reject(Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021', detail }));
     }
     const fresh = messages.filter((item) => !this.rows.has(item.id));
     for (const item of fresh) this.rows.set(item.id, item);
