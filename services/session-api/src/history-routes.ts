@@ -5,7 +5,7 @@ import { ChatError, historyQuerySchema, type HistoryResponse } from '@chat/proto
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, parseInput } from './http-errors.ts';
-import { mergeHistory } from './merge-history.ts';
+import { liveFloor, mergeHistory } from './merge-history.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
 
@@ -32,10 +32,8 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const query = parseInput(historyQuerySchema, req.query, 'query');
     const open = await authorizeRead(sessionId, caller);
     const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
-    const [stored, recent] = await Promise.all([
-      fromDependency('The store', store.history(sessionId, range)),
-      open ? fromDependency('Live session state', state.recent(sessionId, range.after ?? 0)) : Promise.resolve([]),
-    ]);
+    const stored = await fromDependency('The store', store.history(sessionId, range));
+    const recent = open ? await fromDependency('Live session state', state.recent(sessionId, liveFloor(stored, range))) : [];
     const page: HistoryResponse = mergeHistory(stored, recent, range);
     res.status(200).json(page);
   });

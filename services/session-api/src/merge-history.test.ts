@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { HistoryPage, HistoryRange } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
-import { mergeHistory } from './merge-history.ts';
+import { liveFloor, mergeHistory } from './merge-history.ts';
 
 const sessionId = randomUUID();
 const message = (seq: number, origin = 'store'): ChatMessage => ({
@@ -24,8 +24,10 @@ function storePage(persisted: ChatMessage[], query: HistoryRange): HistoryPage {
   return { messages: page, hasMore: inRange.length > query.limit };
 }
 
+/** As the route does it: the store's page first, then the live list above the floor it allows. */
 function merged(persisted: ChatMessage[], live: ChatMessage[], query: HistoryRange) {
-  const page = mergeHistory(storePage(persisted, query), live.filter((m) => m.seq > (query.after ?? 0)), query);
+  const stored = storePage(persisted, query);
+  const page = mergeHistory(stored, live.filter((m) => m.seq > liveFloor(stored, query)), query);
   return { seqs: page.messages.map((m) => m.seq), hasMore: page.hasMore };
 }
 
@@ -61,6 +63,22 @@ describe('mergeHistory', () => {
   it('trusts the store for more in that direction when the live list adds nothing', () => {
     expect(merged(range(1, 10), [], { limit: 4 })).toEqual({ seqs: [7, 8, 9, 10], hasMore: true });
     expect(merged(range(1, 10), [], { limit: 4, after: 2 })).toEqual({ seqs: [3, 4, 5, 6], hasMore: true });
+  });
+
+  it('reads only the live messages newer than a full store page that has more behind it', () => {
+    expect(liveFloor(storePage(range(1, 10), { limit: 4 }), { limit: 4 })).toBe(6);
+    expect(liveFloor(storePage(range(1, 10), { limit: 4, before: 8 }), { limit: 4, before: 8 })).toBe(3);
+    // Not full, or nothing behind it: older live messages may still belong in the page or in hasMore.
+    expect(liveFloor(storePage(range(1, 4), { limit: 4 }), { limit: 4 })).toBe(0);
+    expect(liveFloor(storePage(range(1, 3), { limit: 4 }), { limit: 4 })).toBe(0);
+    expect(liveFloor(storePage(range(1, 10), { limit: 4, after: 2 }), { limit: 4, after: 2 })).toBe(2);
+  });
+
+  it('counts an unpersisted message older than the stored ones in hasMore', () => {
+    // 2 is acknowledged but not written, while 3..6 are.
+    const persisted = [message(1), ...range(3, 6)];
+    expect(merged(persisted, [message(2, 'live')], { limit: 4 })).toEqual({ seqs: [3, 4, 5, 6], hasMore: true });
+    expect(merged(persisted, [message(2, 'live')], { limit: 5 })).toEqual({ seqs: [2, 3, 4, 5, 6], hasMore: true });
   });
 
   it('pages a session that has only live messages', () => {

@@ -24,3 +24,15 @@ function inRange(seq: number, range: HistoryRange): boolean {
   if (range.before !== undefined && seq >= range.before) return false;
   return true;
 }
+
+/**
+ * The seq above which the live list must be read for this page. Scrolling back, when the store
+ * already filled the page and has more beyond it, nothing older than its page can be in the
+ * result, so only the newer live messages are read instead of the whole capped list.
+ */
+export function liveFloor(stored: HistoryPage, range: HistoryRange): number {
+  const after = range.after ?? 0;
+  if (range.after !== undefined || !stored.hasMore || stored.messages.length < range.limit) return after;
+  const oldest = stored.messages[0];
+  return oldest === undefined ? after : Math.max(after, oldest.seq - 1);
+}
