@@ -38,7 +38,7 @@ describeE2e('chat in the browser', () => {
     web = new WebServer(webRoot, stack.api.port);
     webUrl = await web.listen(webPort);
     browser = await launchChromium();
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     // Each step may be missing when beforeAll failed part way.
@@ -142,6 +142,46 @@ describeE2e('chat in the browser', () => {
     expect(await seqsOn(bobPage)).toEqual([1, 2, 3]);
     await Promise.all([alicePage.context().close(), bobPage.context().close()]);
   }, 90_000);
+
+  it('loads older history when scrolled to the top', async () => {
+    const [alice, bot] = [await person('Alice'), await person('Analyst')];
+    const sessionId = await newSession(alice, [bot]);
+    for (let i = 1; i <= 70; i++) {
+      const response = await fetch(`${webUrl}/api/chat/sessions/${sessionId}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bot.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ body: `Result ${i}` }),
+      });
+      expect(response.status).toBe(201);
+    }
+    const page = await openChat(alice, sessionId, stack.gateways[0]);
+    await message(page, 'Result 70').waitFor();
+    expect(await seqsOn(page)).toEqual(Array.from({ length: 50 }, (_, i) => i + 21));
+    // Slow the older page down a little so its loading state can be seen.
+    await page.route(/\/api\/chat\/history\/.*before=/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await route.continue();
+    });
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo({ top: 0 }));
+    await page.getByTestId('loading-older').waitFor();
+    await message(page, 'Result 1').filter({ hasText: /Result 1$/ }).waitFor();
+    await page.getByTestId('loading-older').waitFor({ state: 'detached' });
+    expect(await seqsOn(page)).toEqual(Array.from({ length: 70 }, (_, i) => i + 1));
+    await page.getByText('This is the start of the conversation.').waitFor();
+    await page.context().close();
+  }, 60_000);
+
+  it('says so in plain words when the person is not a member of the session', async () => {
+    const [alice, mallory] = [await person('Alice'), await person('Mallory')];
+    const sessionId = await newSession(alice, []);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const params = new URLSearchParams({ session: sessionId, token: mallory.token, ws: `ws://127.0.0.1:${stack.gateways[0].port}` });
+    await page.goto(`${webUrl}/chat/?${params.toString()}`);
+    await page.getByTestId('closed-banner').filter({ hasText: 'You are not a member of this chat session.' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
+    await context.close();
+  }, 60_000);
 
   it('explains why an over-long message was not sent and lets it be edited', async () => {
     const alice = await person('Alice');

@@ -60,18 +60,18 @@ export class ServiceProcess {
   }
 
   async #waitReady(child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.#output}`);
       try {
-        const response = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+        const response = await fetch(`http://127.0.0.1:${this.port}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
       } catch {
         // not listening yet
       }
       await sleep(100);
     }
-    throw new Error(`${this.name} was not ready within 60 s:\n${this.#output}`);
+    throw new Error(`${this.name} was not ready within 90 s:\n${this.#output}`);
   }
 }
 
@@ -100,6 +100,8 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
     NATS_CONSUMER: `e2e_${run}`,
     ALLOWED_ORIGINS: allowedOrigin,
     MAX_MESSAGE_CHARS: '4000',
+    // The history test posts 70 messages in a row through REST.
+    RATE_LIMIT_BURST: '100',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   };
@@ -131,6 +133,21 @@ async function migrate(env: Record<string, string>): Promise<void> {
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`migrations failed:\n${output}`);
+  const code = await exitOf(child, 60_000);
+  if (code !== 0) throw new Error(`migrations failed (${code}):\n${output}`);
+}
+
+/** The exit code, or "timeout" after killing a child that ran past `ms`. */
+export async function exitOf(child: ChildProcess, ms: number): Promise<number | string | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('timeout');
+    }, ms);
+  });
+  const result = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  return result;
 }

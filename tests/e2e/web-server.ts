@@ -4,7 +4,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { ROOT } from './stack.ts';
+import { exitOf, ROOT } from './stack.ts';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
@@ -16,8 +16,8 @@ export async function buildWeb(): Promise<string> {
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`web build failed:\n${output}`);
+  const code = await exitOf(child, 90_000);
+  if (code !== 0) throw new Error(`web build failed (${code}):\n${output}`);
   return outDir;
 }
 
