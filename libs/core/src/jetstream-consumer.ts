@@ -78,6 +78,8 @@ export class JetStreamQueueConsumer implements QueueConsumer {
     const pump = new MessagePump(messages, this.#options.batchSize);
     const stop = () => void pump.stop();
     signal.addEventListener('abort', stop, { once: true });
+    // Aborted while the consumer was being set up: the listener above will never fire.
+    if (signal.aborted) stop();
     try {
       for (let batch = await pump.take(this.#options.batchSize); batch.length > 0 && !signal.aborted; batch = await pump.take(this.#options.batchSize)) {
         await onBatch(batch.map(toQueuedMessage));
