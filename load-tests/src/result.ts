@@ -35,6 +35,8 @@ export interface IdleResult {
 
 export interface FanoutStep {
   sendsPerSec: number;
+  /** 2 when the first try failed and the step was repeated; the repeat is what is reported. */
+  attempts: number;
   sent: number;
   acked: number;
   expectedDeliveries: number;
@@ -51,6 +53,9 @@ export interface FanoutStep {
 export interface FanoutSeries {
   system: 'chat' | 'socketio';
   label: string;
+  connected: number;
+  /** Connections opened per second while seating the members (32 in flight per load generator). */
+  connectsPerSec: number;
   steps: FanoutStep[];
   /** Highest delivered/s among steps with p99 under the limit and nothing lost. */
   bestDeliveriesPerSec: number;
@@ -71,6 +76,7 @@ export interface FanoutResult {
 
 export interface AckStep {
   sendsPerSec: number;
+  attempts: number;
   sent: number;
   acked: number;
   ackedPerSec: number;

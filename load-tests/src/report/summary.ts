@@ -10,13 +10,13 @@ const errors = (record: Record<string, number>) => {
 
 function fanoutTable(series: FanoutSeries): string[] {
   const lines = [
-    `**${series.label}**: best ${n(series.bestDeliveriesPerSec)} deliveries/s (${n(series.bestDeliveriesPerSecPerServer)} per server); stopped: ${series.stopReason}.`,
+    `**${series.label}**: ${n(series.connected)} members connected at ${n(series.connectsPerSec)}/s; best ${n(series.bestDeliveriesPerSec)} deliveries/s (${n(series.bestDeliveriesPerSecPerServer)} per server); stopped: ${series.stopReason}.`,
     '',
     '| sends/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | lost | ack p99 ms | errors | server CPU % |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const s of series.steps) {
-    lines.push(`| ${n(s.sendsPerSec)} | ${n(s.deliveriesPerSec)} | ${s.latency.p50} | ${s.latency.p95} | ${s.latency.p99} | ${s.latency.max} | ${n(s.lost)} | ${s.ackLatency.p99} | ${errors(s.errors)} | ${s.serverCpuPercent.join(' / ')} |`);
+    lines.push(`| ${n(s.sendsPerSec)}${s.attempts > 1 ? ' (2nd try)' : ''} | ${n(s.deliveriesPerSec)} | ${s.latency.p50} | ${s.latency.p95} | ${s.latency.p99} | ${s.latency.max} | ${n(s.lost)} | ${s.ackLatency.p99} | ${errors(s.errors)} | ${s.serverCpuPercent.join(' / ')} |`);
   }
   lines.push('');
   return lines;
@@ -75,7 +75,7 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
       '',
       '| offered sends/s | acked/s | p50 ms | p95 ms | p99 ms | max ms | errors | gateway CPU % |',
       '|---:|---:|---:|---:|---:|---:|---|---:|',
-      ...ack.steps.map((s) => `| ${n(s.sendsPerSec)} | ${n(s.ackedPerSec)} | ${s.latency.p50} | ${s.latency.p95} | ${s.latency.p99} | ${s.latency.max} | ${errors(s.errors)} | ${s.gatewayCpuPercent} |`),
+      ...ack.steps.map((s) => `| ${n(s.sendsPerSec)}${s.attempts > 1 ? ' (2nd try)' : ''} | ${n(s.ackedPerSec)} | ${s.latency.p50} | ${s.latency.p95} | ${s.latency.p99} | ${s.latency.max} | ${errors(s.errors)} | ${s.gatewayCpuPercent} |`),
       '',
     );
   }

@@ -79,14 +79,16 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
     );
     const connected = sumRecords(opened.map((reply) => reply.openedPerSession));
     const openedCount = opened.reduce((sum, reply) => sum + reply.opened, 0);
-    ctx.log(`fanout ${kind}: ${openedCount} of ${p.sessions * p.members} members connected`);
+    const openSeconds = Math.max(...opened.map((reply) => reply.durationMs)) / 1000;
+    const connectsPerSec = Math.round(openedCount / openSeconds);
+    ctx.log(`fanout ${kind}: ${openedCount} of ${p.sessions * p.members} members connected in ${openSeconds.toFixed(1)} s`);
     // Warm-up (JIT, connection pools, the stream's first writes), not recorded.
     await pool.all(() => ({ kind: 'rate', stepId: 0, sendsPerSec: (p.rates[0] ?? 10) / p.workers, durationMs: Math.min(2000, p.stepMs), drainMs: p.drainMs, bodyBytes: p.bodyBytes }), 60_000);
     await pool.all(() => ({ kind: 'collect', stepId: 0 }), 30_000);
     const steps: FanoutStep[] = [];
     let stopReason = `ran every step up to ${p.rates.at(-1) ?? 0} sends/s`;
     let stepId = 0;
-    for (const rate of p.rates) {
+    const measure = async (rate: number, attempts: number): Promise<FanoutStep> => {
       stepId++;
       const meter = new CpuMeter(system.pids);
       meter.start();
@@ -102,6 +104,7 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
       const sendSeconds = Math.max(...sent.map((reply) => reply.sendDurationMs)) / 1000;
       const step: FanoutStep = {
         sendsPerSec: rate,
+        attempts,
         sent: sent.reduce((sum, reply) => sum + reply.sent, 0),
         acked: sent.reduce((sum, reply) => sum + reply.acked, 0),
         expectedDeliveries,
@@ -114,14 +117,25 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
         errors: sumRecords(sent.map((reply) => reply.errors)),
         serverCpuPercent,
       };
-      steps.push(step);
       ctx.log(`fanout ${kind} ${rate} sends/s: ${step.deliveriesPerSec} deliveries/s p99 ${step.latency.p99} ms lost ${step.lost} cpu ${serverCpuPercent.join('/')}%`);
-      if (step.latency.p99 > p.p99LimitMs) {
-        stopReason = `p99 ${step.latency.p99} ms passed ${p.p99LimitMs} ms at ${rate} sends/s`;
-        break;
+      return step;
+    };
+    const failure = (step: FanoutStep): string | null => {
+      if (step.latency.p99 > p.p99LimitMs) return `p99 ${step.latency.p99} ms passed ${p.p99LimitMs} ms at ${step.sendsPerSec} sends/s`;
+      if (step.lost > 0 || step.acked < step.sent) return `${step.lost} deliveries lost, ${step.sent - step.acked} sends unacknowledged at ${step.sendsPerSec} sends/s`;
+      return null;
+    };
+    for (const rate of p.rates) {
+      let step = await measure(rate, 1);
+      // One repeat of a failed step, so a burst of other work on the machine does not end the search.
+      if (failure(step) !== null) {
+        await sleep(1000);
+        step = await measure(rate, 2);
       }
-      if (step.lost > 0 || step.acked < step.sent) {
-        stopReason = `${step.lost} deliveries lost, ${step.sent - step.acked} sends unacknowledged at ${rate} sends/s`;
+      steps.push(step);
+      const failed = failure(step);
+      if (failed !== null) {
+        stopReason = `${failed} (twice)`;
         break;
       }
       await sleep(300);
@@ -129,7 +143,7 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
     const good = steps.filter((step) => step.latency.p99 <= p.p99LimitMs && step.lost === 0 && step.acked === step.sent);
     const best = Math.max(0, ...good.map((step) => step.deliveriesPerSec));
     await pool.all(() => ({ kind: 'close' }), 30_000);
-    return { system: kind, label: system.label, steps, bestDeliveriesPerSec: best, bestDeliveriesPerSecPerServer: Math.round(best / SERVERS), stopReason };
+    return { system: kind, label: system.label, connected: openedCount, connectsPerSec, steps, bestDeliveriesPerSec: best, bestDeliveriesPerSecPerServer: Math.round(best / SERVERS), stopReason };
   } finally {
     await pool.stop();
     await system.stop();
