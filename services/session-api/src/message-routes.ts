@@ -11,6 +11,7 @@ import { sessionIdOf } from './session-access.ts';
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
   const { directory, intake, config, state, store } = deps;
+  const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
 
   /**
    * The intake rebuilds a repeated message from the retry's own body; the caller must get the
@@ -23,7 +24,6 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
     const stored = await fromDependency('The store', store.history(repeat.sessionId, { after: repeat.seq - 1, limit: 1 }));
     return stored.messages.find((message) => message.id === repeat.id) ?? repeat;
   }
-  const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
 
   app.post(ROUTES.messages, json, async (req, res) => {
     const elapsed = stopwatch();
