@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -119,6 +121,7 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
     gateways,
     stop: async () => {
       await Promise.all([api.stop(), ...gateways.map((g) => g.stop())]);
+      await deleteStream(env.NATS_STREAM);
     },
   };
 }
@@ -126,6 +129,16 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
 async function gatewayProcess(name: string, env: Record<string, string>, instanceId: string): Promise<ServiceProcess> {
   const port = await freePort();
   return new ServiceProcess(name, 'services/gateway/src/main.ts', port, { ...env, GATEWAY_PORT: String(port), INSTANCE_ID: instanceId });
+}
+
+/** The run's own stream goes with it, so repeated runs leave no streams behind. */
+async function deleteStream(stream: string): Promise<void> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
 }
 
 async function migrate(env: Record<string, string>): Promise<void> {
