@@ -21,6 +21,7 @@ export abstract class Connection {
   #alive = true;
   #closing = false;
   #closed = false;
+  #closeCode: number | undefined;
   #terminateTimer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
@@ -44,6 +45,11 @@ export abstract class Connection {
   /** Settles once the socket is closed and the connection has cleaned up after itself. */
   get done(): Promise<void> {
     return this.#done;
+  }
+
+  /** The code the socket closed with, once closed. */
+  get closeCode(): number | undefined {
+    return this.#closeCode;
   }
 
   get closed(): boolean {
@@ -104,6 +110,7 @@ export abstract class Connection {
   async #onClose(code: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeCode = code;
     clearTimeout(this.#terminateTimer);
     this.metrics.connectionsOpen.add(-1, { route: this.route });
     this.metrics.disconnects.add(1, { route: this.route, code });

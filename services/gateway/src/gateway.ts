@@ -166,7 +166,12 @@ export class Gateway implements Part {
     if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
     const connection = this.#open(socket, route, admission.principal);
     this.#connections.add(connection);
-    void connection.done.then(() => this.#connections.delete(connection));
+    const about = { connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId };
+    this.#deps.logger.debug(about, 'connection opened');
+    void connection.done.then(() => {
+      this.#connections.delete(connection);
+      this.#deps.logger.debug({ ...about, code: connection.closeCode }, 'connection closed');
+    });
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
