@@ -99,6 +99,7 @@ describeE2e('chat in the browser', () => {
     await alicePage.getByTestId('online').filter({ hasText: 'Bob' }).waitFor();
     await send(alicePage, 'Hi Bob, the quarterly numbers are in.');
     await message(bobPage, 'the quarterly numbers are in').filter({ hasText: 'Alice' }).waitFor();
+    await bobPage.getByTestId('announcer').filter({ hasText: 'New message from Alice: Hi Bob' }).waitFor();
     await message(alicePage, 'the quarterly numbers are in').getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
 
     await bobPage.getByRole('textbox', { name: 'Message' }).pressSequentially('Great');
