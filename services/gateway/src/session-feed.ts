@@ -46,6 +46,12 @@ export class SessionFeed {
   start(head: number): void {
     if (this.#released !== undefined) return;
     this.#released = head;
+    // Held before the start was known, yet not newer than it: pass them on, in order.
+    for (const seq of [...this.#waiting.keys()].filter((s) => s <= head).sort((a, b) => a - b)) {
+      const frame = this.#waiting.get(seq);
+      this.#waiting.delete(seq);
+      if (frame) this.#options.release(seq, frame);
+    }
     this.#drain();
   }
 
@@ -81,12 +87,6 @@ export class SessionFeed {
   #drain(): void {
     let released = this.#released;
     if (released === undefined) return;
-    // Before the start was known, messages at or below it may have been held: pass them on in order.
-    for (const seq of [...this.#waiting.keys()].filter((s) => s <= (released ?? 0)).sort((a, b) => a - b)) {
-      const frame = this.#waiting.get(seq);
-      this.#waiting.delete(seq);
-      if (frame) this.#options.release(seq, frame);
-    }
     for (let frame = this.#waiting.get(released + 1); frame !== undefined; frame = this.#waiting.get(released + 1)) {
       released += 1;
       this.#waiting.delete(released);
