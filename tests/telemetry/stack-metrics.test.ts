@@ -19,9 +19,10 @@ type Service = 'gateway' | 'session-api' | 'persister';
 
 /**
  * Which catalogue metrics each service records. `traffic` ones must move under ordinary chat
- * traffic; `onEvent` ones count something this test does not cause (a slow reader, a failing
- * dependency) and are proven elsewhere. Every catalogue entry is placed for every service, so a
- * new metric cannot go unchecked.
+ * traffic; `onEvent` ones count something this test does not cause: a failing dependency
+ * (stack-dependency-failures.test.ts) or a reader too slow for its buffer (the gateway's
+ * slow-consumer test). Every catalogue entry is placed for every service, so a new metric
+ * cannot go unchecked.
  */
 const RUNTIME: MetricKey[] = ['eventLoopLag', 'heapUsed', 'heapTotal', 'residentMemory'];
 const DEPENDENCY: MetricKey[] = ['dependencyCallDuration'];
