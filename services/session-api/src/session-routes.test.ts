@@ -38,6 +38,12 @@ describe('POST /api/chat/sessions', () => {
     expect(res.body).toMatchObject({ title: null, members: [member], metadata: {} });
   });
 
+  it('creates an untitled session from a POST without a body', async () => {
+    const owner = randomUUID();
+    const res = await request(fx.app).post('/api/chat/sessions').set('Authorization', await bearer(owner)).expect(201);
+    expect(res.body).toMatchObject({ title: null, members: [owner], metadata: {} });
+  });
+
   it('refuses members that are not UUIDs, unknown fields and metadata that is not an object with 400', async () => {
     const auth = await bearer(randomUUID());
     for (const body of [{ members: ['bob'] }, { colour: 'red' }, { metadata: [1, 2] }, { title: 42 }]) {

@@ -16,7 +16,9 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
 
   app.post(ROUTES.sessions, json, async (req, res) => {
     const caller = principalOf(res);
-    const body = parseInput(createSessionBodySchema, req.body, 'body');
+    // Every field is optional, so a POST without any body creates an untitled session.
+    const raw: unknown = req.body === undefined && req.headers['content-type'] === undefined ? {} : req.body;
+    const body = parseInput(createSessionBodySchema, raw, 'body');
     const members = new Set((body.members ?? []).map((id) => id.toLowerCase()));
     if (!caller.admin) members.add(caller.userId);
     const session = await fromDependency(
