@@ -10,11 +10,12 @@ const redisTarget = new URL(TEST_REDIS_URL);
 const natsTarget = new URL(TEST_NATS_URL);
 
 const dependencies = [
-  { name: 'Redis', target: redisTarget, defaultPort: 6379, variable: 'REDIS_URL', scheme: 'redis' },
-  { name: 'NATS', target: natsTarget, defaultPort: 4222, variable: 'NATS_URL', scheme: 'nats' },
+  // Without Redis membership cannot be checked, so new connections are told to come back later (1013).
+  { name: 'Redis', target: redisTarget, defaultPort: 6379, variable: 'REDIS_URL', scheme: 'redis', newConnectionClose: 1013 },
+  { name: 'NATS', target: natsTarget, defaultPort: 4222, variable: 'NATS_URL', scheme: 'nats', newConnectionClose: undefined },
 ] as const;
 
-describeReal.each(dependencies)('a gateway whose $name goes away', ({ target, defaultPort, variable, scheme }) => {
+describeReal.each(dependencies)('a gateway whose $name goes away', ({ target, defaultPort, variable, scheme, newConnectionClose }) => {
   let cluster: Cluster;
   let proxy: TcpProxy;
   let replica: Replica;
@@ -58,6 +59,10 @@ describeReal.each(dependencies)('a gateway whose $name goes away', ({ target, de
     client.send({ type: 'send', clientMsgId: 'during', body: 'during the outage' });
     await expect(client.next((frame) => frame['clientMsgId'] === 'during', 10_000)).resolves.toMatchObject({ type: 'error', code: 'unavailable' });
     expect(await readyStatus()).toBe(503);
+    if (newConnectionClose !== undefined) {
+      const refused = new TestClient(replica.url(`/ws/chat/${sessionId}?token=${await cluster.token({ userId: alice })}`));
+      expect((await refused.closed).code).toBe(newConnectionClose);
+    }
 
     await proxy.start();
     // The client sends the refused message again, with the same clientMsgId, until it is acked.

@@ -91,6 +91,22 @@ describeReal('two gateway replicas over Redis, JetStream and PostgreSQL', () => 
     expect(seqs(resumed.ofType('message'))).toEqual(range(4, 24));
   });
 
+  it('acks a send repeated on the other replica after a reconnect with the first id and seq', async () => {
+    const alice = randomUUID();
+    const sessionId = await cluster.createSession([alice]);
+    const first = await chat(cluster.replica(0), sessionId, alice);
+    first.send({ type: 'send', clientMsgId: 'retry-me', body: 'once only' });
+    const ack = await first.nextOfType('ack');
+    first.close();
+    const again = await chat(cluster.replica(1), sessionId, alice);
+    again.send({ type: 'send', clientMsgId: 'retry-me', body: 'once only' });
+    await expect(again.nextOfType('ack')).resolves.toEqual(ack);
+    again.send({ type: 'send', clientMsgId: 'next', body: 'a new one' });
+    await expect(again.nextOfType('ack')).resolves.toMatchObject({ seq: 2 });
+    await cluster.persistedUpTo(sessionId, 2);
+    expect((await cluster.store.history(sessionId, { limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it('shows presence across replicas: join when the first connection opens anywhere, leave when the last closes', async () => {
     const [alice, watcherId] = [randomUUID(), randomUUID()];
     const sessionId = await cluster.createSession([alice, watcherId]);
