@@ -34,6 +34,8 @@ export interface OpenReply {
   /** Failure reasons with how often each was seen. */
   failures: Record<string, number>;
   stoppedEarly: boolean;
+  /** Why the ramp stopped before its last member, when it did. */
+  stopCause: 'deadline' | 'consecutive_failures' | null;
 }
 
 export interface RateCommand {

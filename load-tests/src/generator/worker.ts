@@ -57,11 +57,14 @@ class LoadGenerator {
   async open(command: OpenCommand): Promise<OpenReply> {
     const signer = new TokenSigner(command.secret);
     const started = performance.now();
-    const reply: OpenReply = { opened: 0, failed: 0, durationMs: 0, openedPerTarget: {}, openedPerSession: {}, failures: {}, stoppedEarly: false };
+    const reply: OpenReply = { opened: 0, failed: 0, durationMs: 0, openedPerTarget: {}, openedPerSession: {}, failures: {}, stoppedEarly: false, stopCause: null };
     let next = 0;
     let consecutiveFailures = 0;
-    const shouldStop = () =>
-      consecutiveFailures >= command.maxConsecutiveFailures || performance.now() - started > command.deadlineMs;
+    const shouldStop = () => {
+      if (consecutiveFailures >= command.maxConsecutiveFailures) reply.stopCause = 'consecutive_failures';
+      else if (performance.now() - started > command.deadlineMs) reply.stopCause = 'deadline';
+      return reply.stopCause !== null;
+    };
     const lane = async () => {
       while (next < command.members.length) {
         if (shouldStop()) {

@@ -16,8 +16,9 @@ Targets are reported, never asserted: a slower run still produces a page.
 
 | command | what it does | time |
 |---|---|---|
-| \`pnpm bench\` | every scenario at full size, then writes this page and its chart | ~10 min |
-| \`pnpm bench --only=fanout,ack\` | some scenarios only (\`idle\`, \`fanout\`, \`ack\`, \`persist\`, \`history\`) | |
+| \`pnpm bench\` | every scenario at full size, then writes this page and its chart | ~15 min |
+| \`pnpm bench --only=fanout,ack\` | some scenarios only (\`idle\`, \`fanout\`, \`ack\`, \`persist\`, \`history\`); leaves this page alone | |
+| \`pnpm bench --idle-target=20000 --persist-backlog=100000 --history-rows=200000\` | other sizes; leaves this page alone | |
 | \`pnpm bench:smoke\` | every scenario at toy size (what the test suite runs) | ~1 min |
 | \`pnpm test:unit load-tests\` | the smoke run as a test, plus the k6 type-check | |
 
@@ -49,7 +50,9 @@ Each run writes \`result.json\`, \`summary.md\`, \`fanout.svg\` and the servers'
 - **Fan-out.** S sessions × M members; each session has members on both replicas and on
   every load generator; the aggregate send rate steps up until p99 send-to-delivery passes
   100 ms or a message is lost (expected deliveries = acked sends × connected members).
-  Gateway CPU is read from /proc. The persister is not running during this scenario (it is
+  Each series starts with an unrecorded warm-up; a step that fails is repeated once
+  before the search ends, so a burst of unrelated work does not decide the figure.
+  "Per gateway" is the best rate ÷ 2. Gateway CPU (% of one core) is read from /proc. The persister is not running during this scenario (it is
   measured on its own in *persist*); acks still wait for JetStream.
 - **Baseline.** The same scenario, same clients, counts and message shape against two
   Socket.IO 4.8 nodes with \`@socket.io/redis-adapter\` (its documented multi-node setup,
@@ -60,15 +63,19 @@ Each run writes \`result.json\`, \`summary.md\`, \`fanout.svg\` and the servers'
   (validate, reserve seq in Redis, JetStream PubAck, ack); stepped until fewer than 99 % of
   sends are acked or p99 passes 100 ms.
 - **Persist.** ≥ 500,000 messages published with the project's \`JetStreamQueue\` into the
-  run's stream, then one persister is started and timed until every row is in
-  \`chat_messages\`; the lag is publish-to-row-visible for messages sent at a steady rate
-  afterwards.
+  run's stream, then one persister is started and timed until its durable consumer's
+  ack floor reaches the last message (it acknowledges after the insert commits; the rows
+  are counted afterwards, so the watcher adds no load to PostgreSQL while it drains).
+  Rows/s counts from the persister's readiness. The lag is publish-to-row-visible for
+  messages published at a steady rate after the drain.
 - **History.** One session of 1,000,000 rows seeded with one
   \`INSERT … SELECT generate_series\`, read through \`GET /api/chat/history\` with random
   \`before\` cursors (one in ten the latest page), closed loop.
 - **Everything shares two cores**: gateways, session-api, persister, Redis, NATS,
   PostgreSQL and the load generators. Figures are a floor for what one gateway does on
-  its own cores.
+  its own cores. Each run records the 1-minute load average at its start and end: when it
+  is well above the core count, other work was competing for the CPU and the figures
+  (above all the tail latencies) say more about the machine than about the system.
 
 ## k6
 

@@ -60,7 +60,7 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
       connectsPerSec: Math.round(opened / (durationMs / 1000)),
       loadGenerators: workers,
       gateways,
-      stopReason: describeStop(opened, p.target, failures, replies.some((reply) => reply.stoppedEarly), gateways),
+      stopReason: describeStop(opened, p, failures, replies.map((reply) => reply.stopCause), gateways),
       failures,
     };
   } finally {
@@ -69,10 +69,19 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
   }
 }
 
-function describeStop(opened: number, target: number, failures: Record<string, number>, stoppedEarly: boolean, gateways: IdleResult['gateways']): string {
-  if (opened >= target) return `reached the target of ${target} connections`;
+function describeStop(
+  opened: number,
+  p: BenchContext['profile']['idle'],
+  failures: Record<string, number>,
+  causes: readonly (string | null)[],
+  gateways: IdleResult['gateways'],
+): string {
+  if (opened >= p.target) return `reached the target of ${p.target} connections`;
   const top = Object.entries(failures).sort((a, b) => b[1] - a[1])[0];
+  const failed = top ? `most frequent failure ${top[0]} ×${top[1]}` : 'no failure recorded';
   const fdLimits = [...new Set(gateways.map((gateway) => gateway.openFilesLimit))].join('/');
-  const why = top ? `${top[0]} ×${top[1]}` : 'no failure recorded';
-  return `${stoppedEarly ? 'stopped' : 'ended'} at ${opened} of ${target} (${why}); gateway open-file limit ${fdLimits}, load generator limit ${openFilesLimit('self')}`;
+  const limits = `open-file limit ${fdLimits} per gateway and ${openFilesLimit('self')} per load generator`;
+  if (causes.includes('consecutive_failures')) return `stopped at ${opened} of ${p.target}: connections kept failing (${failed}); ${limits}`;
+  if (causes.includes('deadline')) return `stopped at ${opened} of ${p.target}: the ramp's deadline of ${p.deadlineMs / 1000} s passed (${failed}); ${limits}`;
+  return `ended at ${opened} of ${p.target} (${failed}); ${limits}`;
 }
