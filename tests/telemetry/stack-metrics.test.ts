@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { signToken } from '@chat/auth';
+import { RedisBus } from '@chat/core';
 import { createDatabase, migrateToLatest } from '@chat/db';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import { METRIC_CATALOGUE, type MetricKey } from '@chat/telemetry';
@@ -19,10 +20,9 @@ type Service = 'gateway' | 'session-api' | 'persister';
 
 /**
  * Which catalogue metrics each service records. `traffic` ones must move under ordinary chat
- * traffic; `onEvent` ones count something this test does not cause: a failing dependency
- * (stack-dependency-failures.test.ts) or a reader too slow for its buffer (the gateway's
- * slow-consumer test). Every catalogue entry is placed for every service, so a new metric
- * cannot go unchecked.
+ * traffic (a reader too slow for its buffer included); `onEvent` ones count something this
+ * test does not cause, a failing dependency, which stack-dependency-failures.test.ts covers.
+ * Every catalogue entry is placed for every service, so a new metric cannot go unchecked.
  */
 const RUNTIME: MetricKey[] = ['eventLoopLag', 'heapUsed', 'heapTotal', 'residentMemory'];
 const DEPENDENCY: MetricKey[] = ['dependencyCallDuration'];
@@ -30,9 +30,9 @@ const EXPECTED: Record<Service, { traffic: MetricKey[]; onEvent: MetricKey[] }> 
   gateway: {
     traffic: [
       'connectionsOpen', 'connects', 'disconnects', 'framesIn', 'framesOut', 'messagesAccepted', 'errors',
-      'sendAckLatency', 'fanoutDeliveryLatency', 'rateLimitHits', ...DEPENDENCY, ...RUNTIME,
+      'sendAckLatency', 'fanoutDeliveryLatency', 'rateLimitHits', 'slowConsumerCutoffs', ...DEPENDENCY, ...RUNTIME,
     ],
-    onEvent: ['slowConsumerCutoffs', 'dependencyFailures'],
+    onEvent: ['dependencyFailures'],
   },
   'session-api': {
     traffic: ['httpRequests', 'httpRequestDuration', 'messagesAccepted', 'sendAckLatency', 'errors', 'rateLimitHits', ...DEPENDENCY, ...RUNTIME],
@@ -47,6 +47,30 @@ const EXPECTED: Record<Service, { traffic: MetricKey[]; onEvent: MetricKey[] }> 
 const WS_SENDS = 6;
 const REST_POSTS = 3;
 const BURST = 10;
+const SLOW_CONSUMER_BYTES = 256 * 1024;
+
+/** A WebSocket client that completes the upgrade, then stops reading; resolves with its welcome seq. */
+async function stalledClient(port: number, path: string): Promise<{ socket: Socket; seq: number }> {
+  const socket = connectTcp(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const seq = await new Promise<number>((resolve) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      const welcome = /"type":"welcome"[^}]*"seq":(\d+)/.exec(seen);
+      if (welcome === null) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve(Number(welcome[1]));
+    };
+    socket.on('data', onData);
+  });
+  return { socket, seq };
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -168,7 +192,7 @@ describe('metrics of the three services after real traffic', () => {
     ports.gateway = await freePort();
     ports['session-api'] = await freePort();
     ports.persister = await freePort();
-    start('gateway', 'services/gateway/src/main.ts', { GATEWAY_PORT: String(ports.gateway) });
+    start('gateway', 'services/gateway/src/main.ts', { GATEWAY_PORT: String(ports.gateway), SLOW_CONSUMER_BYTES: String(SLOW_CONSUMER_BYTES) });
     start('session-api', 'services/session-api/src/main.ts', { API_PORT: String(ports['session-api']) });
     start('persister', 'services/persister/src/main.ts', { PERSISTER_PORT: String(ports.persister) });
     for (const service of ['gateway', 'session-api', 'persister'] as const) {
@@ -215,7 +239,32 @@ describe('metrics of the three services after real traffic', () => {
       20_000,
     );
     sender.close();
-    await until('the disconnects to be counted', async () => total(await scrape('gateway'), METRIC_CATALOGUE.disconnects.name) >= 2, 10_000);
+
+    // A member that stops reading while large messages fan out to it is cut off. The messages go
+    // straight onto the session's bus channel, as another replica's fan-out would put them.
+    const stalled = await stalledClient(ports.gateway, `/ws/chat/${sessionId}?token=${await signToken(secret, { userId: alice })}`);
+    const bus = new RedisBus({ url: TEST_REDIS_URL, connectionName: `telemetry-test-${run}` });
+    try {
+      const body = 'x'.repeat(4000);
+      const cutOff = async () => total(await scrape('gateway'), METRIC_CATALOGUE.slowConsumerCutoffs.name) >= 1;
+      for (let sent = 1; sent <= 4000; sent++) {
+        const message = { type: 'message', id: randomUUID(), sessionId, seq: stalled.seq + sent, userId: alice, body, metadata: {}, timestamp: new Date().toISOString() };
+        await bus.publish(sessionId, JSON.stringify(message));
+        if (sent % 200 === 0 && (await cutOff())) break;
+      }
+      await until('the slow reader to be cut off', cutOff, 10_000);
+    } finally {
+      stalled.socket.destroy();
+      await bus.close();
+    }
+    await until(
+      'the disconnects to be counted',
+      async () => {
+        const samples = await scrape('gateway');
+        return total(samples, METRIC_CATALOGUE.disconnects.name) >= 3 && total(samples, METRIC_CATALOGUE.connectionsOpen.name) === 0;
+      },
+      10_000,
+    );
     // The pending gauge is refreshed every few seconds; the event-loop gauge after its first interval.
     await until('the pending gauge', async () => (await scrape('persister')).some((s) => s.name === METRIC_CATALOGUE.persisterPending.name), 15_000);
     for (const service of ['gateway', 'session-api', 'persister'] as const) scraped.set(service, await scrape(service));
@@ -257,8 +306,8 @@ describe('metrics of the three services after real traffic', () => {
   it('counts the WebSocket traffic on the gateway', () => {
     const samples = scraped.get('gateway') ?? [];
     const c = METRIC_CATALOGUE;
-    expect(total(samples, c.connects.name, { route: 'chat' })).toBeGreaterThanOrEqual(2);
-    expect(total(samples, c.disconnects.name, { route: 'chat' })).toBeGreaterThanOrEqual(2);
+    expect(total(samples, c.connects.name, { route: 'chat' })).toBeGreaterThanOrEqual(3);
+    expect(total(samples, c.disconnects.name, { route: 'chat' })).toBeGreaterThanOrEqual(3);
     expect(total(samples, c.connectionsOpen.name, { route: 'chat' })).toBe(0);
     expect(total(samples, c.framesIn.name, { type: 'send' })).toBeGreaterThanOrEqual(WS_SENDS);
     expect(total(samples, c.framesIn.name, { type: 'invalid' })).toBe(1);
@@ -269,6 +318,7 @@ describe('metrics of the three services after real traffic', () => {
     expect(total(samples, `${c.fanoutDeliveryLatency.name}_count`)).toBeGreaterThanOrEqual(WS_SENDS);
     expect(total(samples, c.rateLimitHits.name, { transport: 'ws' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, c.errors.name)).toBeGreaterThanOrEqual(2);
+    expect(total(samples, c.slowConsumerCutoffs.name)).toBe(1);
   });
 
   it('counts the REST traffic on the session-api', () => {
