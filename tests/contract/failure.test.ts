@@ -94,18 +94,16 @@ describeReal('a dependency cut during traffic (services backend)', () => {
       expect(senders.flatMap((sender) => [...sender.answers.values()]).every((answer) => answer.kind === 'ack')).toBe(true);
 
       await proxy(dependency).cut({ stopListening: true });
-      // Keep sending until each sender has been told `unavailable`; every send gets an answer.
+      // Keep sending until each sender has been told `unavailable`. Everything sent from now on
+      // reaches a gateway after the cut, so an ack for any of it would be a false one.
       const during: Promise<Answer>[] = [];
       const refused = new Set<Sender>();
-      const firstRefusal = new Map<Sender, number>();
       await until(
         'an unavailable error on both replicas',
         async () => {
           for (const sender of senders) {
-            const index = sender.sent.length;
             during.push(
               sender.send().then((answer) => {
-                if (answer.kind === 'error' && !firstRefusal.has(sender)) firstRefusal.set(sender, index);
                 if (answer.kind === 'error') refused.add(sender);
                 return answer;
               }),
@@ -117,12 +115,8 @@ describeReal('a dependency cut during traffic (services backend)', () => {
         15_000,
       );
       const answered = await Promise.all(during);
-      expect(answered.filter((answer) => answer.kind === 'error').every((answer) => answer.kind === 'error' && answer.code === 'unavailable')).toBe(true);
-      // Sent after the sender's first refusal, while the dependency is still gone: an ack would be false.
-      for (const sender of senders) {
-        const after = sender.sent.slice((firstRefusal.get(sender) ?? 0) + 1);
-        for (const clientMsgId of after) expect({ clientMsgId, answer: sender.answers.get(clientMsgId) }).toEqual({ clientMsgId, answer: { kind: 'error', code: 'unavailable' } });
-      }
+      expect(answered.filter((answer) => answer.kind === 'ack')).toEqual([]);
+      expect(new Set(answered.map((answer) => (answer.kind === 'error' ? answer.code : 'ack')))).toEqual(new Set(['unavailable']));
       expect(await readyz(0)).toBe(503);
       expect(await readyz(1)).toBe(503);
 
