@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signToken } from '@chat/auth';
+import { createDatabase } from '@chat/db';
+import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
-import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
+import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL } from '../support/services.ts';
 import { chromiumAvailable, launchChromium } from './browser.ts';
 import { freePort, ROOT, startStack, type ServiceProcess, type Stack } from './stack.ts';
 import { buildWeb, WebServer } from './web-server.ts';
@@ -82,6 +84,21 @@ describeE2e('chat in the browser', () => {
     await page.getByRole('textbox', { name: 'Message' }).press('Enter');
   }
 
+  /** The session's rows in chat_messages by seq, once the persister has written `count` of them. */
+  async function persistedBodies(sessionId: string, count: number): Promise<string[]> {
+    const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
+    try {
+      for (let tries = 0; tries < 100; tries++) {
+        const { rows } = await sql<{ message: string }>`select message from chat_messages where session_id = ${sessionId} order by seq`.execute(db);
+        if (rows.length >= count) return rows.map((r) => r.message);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`fewer than ${count} messages of ${sessionId} reached PostgreSQL`);
+    } finally {
+      await db.destroy();
+    }
+  }
+
   const message = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
 
   async function seqsOn(page: Page): Promise<number[]> {
@@ -142,6 +159,7 @@ describeE2e('chat in the browser', () => {
     expect(await seqsOn(alicePage)).toEqual([1, 2, 3]);
     expect(await seqsOn(bobPage)).toEqual([1, 2, 3]);
     await Promise.all([alicePage.context().close(), bobPage.context().close()]);
+    expect(await persistedBodies(sessionId, 3)).toEqual(['before the restart', 'sent while Alice was cut off', 'written while away']);
   }, 90_000);
 
   it('loads older history when scrolled to the top', async () => {

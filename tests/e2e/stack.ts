@@ -80,13 +80,14 @@ export class ServiceProcess {
 export interface Stack {
   secret: string;
   api: ServiceProcess;
+  persister: ServiceProcess;
   gateways: [ServiceProcess, ServiceProcess];
   stop(): Promise<void>;
 }
 
 /**
- * The real services against the machine's Redis, NATS and PostgreSQL: one session-api and two
- * gateway replicas. A fresh stream and subject prefix keep this run apart from other suites.
+ * The real services against the machine's Redis, NATS and PostgreSQL: one session-api, two
+ * gateway replicas and a persister. A fresh stream and subject prefix keep this run apart from other suites.
  */
 export async function startStack(allowedOrigin: string): Promise<Stack> {
   const secret = randomBytes(32).toString('hex');
@@ -113,14 +114,23 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
     await gatewayProcess('gateway-a', env, `gw-a-${run}`),
     await gatewayProcess('gateway-b', env, `gw-b-${run}`),
   ];
+  const persisterPort = await freePort();
+  const persister = new ServiceProcess('persister', 'services/persister/src/main.ts', persisterPort, {
+    ...env,
+    PERSISTER_PORT: String(persisterPort),
+    INSTANCE_ID: `persister-${run}`,
+  });
   await migrate(env);
+  // The session-api and gateways create the stream; the persister's consumer attaches to it after.
   await Promise.all([api.start(), ...gateways.map((g) => g.start())]);
+  await persister.start();
   return {
     secret,
     api,
+    persister,
     gateways,
     stop: async () => {
-      await Promise.all([api.stop(), ...gateways.map((g) => g.stop())]);
+      await Promise.all([api.stop(), persister.stop(), ...gateways.map((g) => g.stop())]);
       await deleteStream(env.NATS_STREAM);
     },
   };
