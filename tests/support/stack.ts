@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@chat/auth';
-import { createEmbeddedBackend, createServicesBackend, createVerifier, type Backend } from '@chat/backend';
+import { createServicesBackend, createVerifier, type Backend } from '@chat/backend';
 import { loadConfig, type Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
+import { startEmbeddedChat } from '@chat/standalone';
 import { createLogger } from '@chat/telemetry';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -97,42 +98,19 @@ interface Parts {
 
 type ConfigFor = (instanceId: string) => Config;
 
+/** The one-process mode itself, with two gateways; the REST API answers on the gateways' port. */
 async function embeddedParts(configFor: ConfigFor, options: StackOptions): Promise<Parts> {
-  const config = configFor('embedded');
-  const backend = await createEmbeddedBackend(config, { persistent: false });
-  const verifier = createVerifier(config);
-  const { state, store, queue, directory, intake } = backend;
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, logger });
-  const persister = runPersister(new Persister({ consumer: await backend.consumer(), store, logger }));
-  const gateways = [backend.bus, backend.newBus()].map(
-    (bus) =>
-      new Gateway({
-        config,
-        verifier,
-        state,
-        bus,
-        intake,
-        directory,
-        store,
-        queue,
-        logger,
-        fallback: (req: IncomingMessage, res: ServerResponse) => void api(req, res),
-        port: 0,
-        tuning: { closeTimeoutMs: 500, ...options.tuning },
-      }),
-  );
-  for (const gateway of gateways) await gateway.start();
-  const gatewayUrls = urlsOf(gateways);
-  return {
-    gatewayUrls,
-    apiUrl: gatewayUrls[0],
-    store,
-    stop: async () => {
-      await Promise.all(gateways.map((gateway) => gateway.stop()));
-      await persister.stop();
-      await backend.close();
-    },
-  };
+  const chat = await startEmbeddedChat({
+    config: configFor('embedded'),
+    logger,
+    persistent: false,
+    gateways: 2,
+    port: 0,
+    tuning: { closeTimeoutMs: 500, ...options.tuning },
+  });
+  const [a, b] = chat.gatewayUrls;
+  if (a === undefined || b === undefined) throw new Error('two gateways expected');
+  return { gatewayUrls: [a, b], apiUrl: chat.url, store: chat.store, stop: () => chat.stop() };
 }
 
 async function servicesParts(configFor: ConfigFor, options: StackOptions): Promise<Parts> {

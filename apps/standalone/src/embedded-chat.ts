@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
+import type { ChatStore } from '@chat/core';
 import { createEmbeddedBackend, createVerifier } from '@chat/backend';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister } from '@chat/persister';
@@ -26,6 +27,8 @@ export interface EmbeddedChat {
   /** Where the first gateway answers: the UI, the REST API and the WebSockets. */
   readonly url: string;
   readonly gatewayUrls: readonly string[];
+  /** The embedded database, for tests and tools that check what was persisted. */
+  readonly store: ChatStore;
   stop(): Promise<void>;
 }
 
@@ -78,6 +81,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   return {
     url: gatewayUrls[0] ?? '',
     gatewayUrls,
+    store,
     stop: async () => {
       await Promise.all(gateways.map((gateway) => gateway.stop()));
       // Nothing new arrives once the gateways are down; the persister finishes its batch, then the store closes.
