@@ -57,7 +57,7 @@ describeE2e('chat in the browser', () => {
     const response = await fetch(`${webUrl}/api/chat/sessions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'e2e', members: others.map((p) => p.userId) }),
+      body: JSON.stringify({ title: 'Quarterly numbers', members: others.map((p) => p.userId) }),
     });
     expect(response.status).toBe(201);
     return ((await response.json()) as { id: string }).id;

@@ -12,7 +12,15 @@ import './styles.css';
 function ChatPage({ config, sessionId, token }: { config: AppConfig; sessionId: string; token: string }) {
   const { apiUrl, wsUrl } = config;
   const client = useMemo(() => new ChatClient({ sessionId, token, apiUrl, wsUrl }), [apiUrl, wsUrl, sessionId, token]);
-  return <ChatContainer client={client} />;
+  const [title, setTitle] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    // The title is a nicety: a failure here shows up through the chat connection anyway.
+    client.api.getSession(sessionId).then(
+      (session) => setTitle(session.title ?? undefined),
+      () => undefined,
+    );
+  }, [client, sessionId]);
+  return <ChatContainer client={client} title={title} />;
 }
 
 /** Without a session in the address: sign in (development only) and pick or create a session. */

@@ -33,6 +33,7 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const lastError = state.lastError !== dismissedError ? state.lastError : undefined;
   return (
     <main class="chat" aria-label={title ?? 'Chat'}>
+      {title && <h1 class="chat-title">{title}</h1>}
       <StatusBar state={state} onReconnectNow={() => client.reconnectNow()} />
       {state.sessionClosed && (
         <div class="banner banner-error" role="alert" data-testid="session-closed">
