@@ -96,6 +96,26 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
     });
   });
 
+  describe('status socket', () => {
+    it('shows presence and typing across replicas: one join per user, a leave when the last connection goes', async () => {
+      const [alice, watcher] = [randomUUID(), randomUUID()];
+      const sessionId = await h.createSession([alice, watcher]);
+      const status = h.open(1, `/ws/status/${sessionId}?token=${await h.stack.token(watcher)}`);
+      await expect(status.nextOfType('presence')).resolves.toMatchObject({ type: 'presence', online: [] });
+      const first = await h.chat(0, sessionId, alice);
+      await expect(status.nextOfType('join')).resolves.toMatchObject({ userId: alice });
+      const second = await h.chat(1, sessionId, alice);
+      second.send({ type: 'typing' });
+      await expect(status.nextOfType('typing')).resolves.toMatchObject({ userId: alice });
+      first.close();
+      await first.closed;
+      second.close();
+      await expect(status.nextOfType('leave')).resolves.toEqual({ type: 'leave', userId: alice });
+      expect(status.ofType('join')).toHaveLength(1);
+      expect(status.ofType('leave')).toHaveLength(1);
+    });
+  });
+
   describe('idempotence', () => {
     it('acks a repeated clientMsgId with the first id and seq, on the same socket, after a reconnect and over REST, and stores one row', async () => {
       const [alice, bob] = [randomUUID(), randomUUID()];
@@ -247,6 +267,26 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
         await expect(client.closed).resolves.toMatchObject({ code });
         expect(client.ofType('welcome')).toHaveLength(0);
       }
+    });
+  });
+
+  describe('admission', () => {
+    it('takes the token from the Authorization header as well as from the query', async () => {
+      const alice = randomUUID();
+      const sessionId = await h.createSession([alice]);
+      const client = h.open(1, `/ws/chat/${sessionId}`, { authorization: `Bearer ${await h.stack.token(alice)}` });
+      await expect(client.nextOfType('welcome')).resolves.toMatchObject({ userId: alice });
+    });
+
+    it('admits a browser Origin listed in ALLOWED_ORIGINS and refuses any other with 4403', async () => {
+      const alice = randomUUID();
+      const sessionId = await h.createSession([alice]);
+      const path = `/ws/chat/${sessionId}?token=${await h.stack.token(alice)}`;
+      const allowed = h.open(0, path, { origin: h.stack.config.allowedOrigins[0] ?? '' });
+      await expect(allowed.nextOfType('welcome')).resolves.toMatchObject({ userId: alice });
+      const foreign = h.open(0, path, { origin: 'https://evil.example' });
+      await foreign.opened();
+      await expect(foreign.closed).resolves.toMatchObject({ code: 4403 });
     });
   });
 

@@ -25,8 +25,8 @@ export class Harness {
   }
 
   /** Opens a socket without waiting for anything; closed by closeAll(). */
-  open(replica: number, path: string): TestClient {
-    const client = new TestClient(this.wsUrl(replica, path));
+  open(replica: number, path: string, headers?: Record<string, string>): TestClient {
+    const client = new TestClient(this.wsUrl(replica, path), headers === undefined ? {} : { headers });
     this.#clients.push(client);
     return client;
   }
