@@ -162,6 +162,19 @@ describeE2e('chat in the browser', () => {
     expect(await persistedBodies(sessionId, 3)).toEqual(['before the restart', 'sent while Alice was cut off', 'written while away']);
   }, 90_000);
 
+  it('waits while the browser is offline and reconnects as soon as it is back online', async () => {
+    const alice = await person('Alice');
+    const sessionId = await newSession(alice, []);
+    const page = await openChat(alice, sessionId, stack.gateways[0]);
+    await page.context().setOffline(true);
+    await page.getByTestId('reconnecting-banner').filter({ hasText: 'You are offline' }).waitFor();
+    await page.context().setOffline(false);
+    await page.getByTestId('connection-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 5_000 });
+    await send(page, 'back online');
+    await message(page, 'back online').getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await page.context().close();
+  }, 60_000);
+
   it('loads older history when scrolled to the top', async () => {
     const [alice, bot] = [await person('Alice'), await person('Analyst')];
     const sessionId = await newSession(alice, [bot]);
