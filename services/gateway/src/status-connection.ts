@@ -52,7 +52,9 @@ export class StatusConnection extends Connection implements SessionMember {
       return;
     }
     const names = Object.fromEntries(online.flatMap((user) => (user.userName === undefined ? [] : [[user.userId, user.userName]])));
-    this.write(JSON.stringify({ type: 'presence', online: online.map((user) => user.userId), names }), 'presence');
+    // `names` is an addition to the contract's frame; it is left out when nobody online has one.
+    const frame = { type: 'presence', online: online.map((user) => user.userId), ...(Object.keys(names).length === 0 ? {} : { names }) };
+    this.write(JSON.stringify(frame), 'presence');
     this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
     const held = this.#held ?? [];
     this.#held = undefined;
