@@ -19,7 +19,12 @@ export class PersisterFixture {
   readonly db: Kysely<Database> = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
   readonly store = new KyselyChatStore(this.db);
   readonly children = new Set<ChildProcess>();
+  readonly natsUrl: string;
   #queue: JetStreamQueue | undefined;
+
+  constructor(options: { natsUrl?: string } = {}) {
+    this.natsUrl = options.natsUrl ?? TEST_NATS_URL;
+  }
 
   get queueOptions() {
     return { stream: this.names.stream, subjectPrefix: this.names.subjectPrefix, consumer: this.names.consumer, replicas: 1 };
@@ -27,7 +32,7 @@ export class PersisterFixture {
 
   async open(): Promise<this> {
     await migrateToLatest(this.db);
-    this.#queue = await JetStreamQueue.create(await connect({ servers: TEST_NATS_URL }), this.queueOptions);
+    this.#queue = await JetStreamQueue.create(await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 }), this.queueOptions);
     return this;
   }
 
@@ -67,7 +72,7 @@ export class PersisterFixture {
       cwd: ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
-        NATS_URL: TEST_NATS_URL,
+        NATS_URL: this.natsUrl,
         DATABASE_URL: TEST_DATABASE_URL,
         NATS_STREAM: this.names.stream,
         NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
@@ -92,7 +97,7 @@ export class PersisterFixture {
     for (const child of this.children) child.kill('SIGKILL');
     await this.#queue?.close();
     await this.db.destroy();
-    await deleteStream(this.names.stream);
+    await deleteStream(this.names.stream, this.natsUrl);
   }
 }
 

@@ -25,8 +25,8 @@ export function randomStream(): { stream: string; subjectPrefix: string } {
   return { stream: `TEST_${suffix}`, subjectPrefix: `test.${suffix}` };
 }
 
-export async function deleteStream(stream: string): Promise<void> {
-  const nc = await connect({ servers: NATS_URL });
+export async function deleteStream(stream: string, natsUrl = NATS_URL): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(stream).catch(() => false);
