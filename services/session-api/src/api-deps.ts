@@ -4,6 +4,7 @@ import type { Config } from '@chat/config';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
+import type { RedisClient } from './message-rate-limiter.ts';
 
 /** Everything the API needs, built by main.ts (or by the embedded one-process mode). */
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   queue?: MessageQueue;
   /** Checks behind /readyz; by default the store, the live state, the bus and the queue. */
   readiness?: Readiness;
+  /** An ioredis client for the rate limit, shared by every replica; without it each process counts alone. */
+  rateLimitRedis?: RedisClient;
   /** Serves /metrics; a placeholder answers until one is given. */
   metrics?: RequestHandler;
   now?: () => number;

@@ -1,5 +1,6 @@
 import { createBackend, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
+import { closeRedis, connectRedis } from '@chat/core';
 import { Lifecycle } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { createApiApp } from './api-app.ts';
@@ -16,6 +17,11 @@ const backend = await createBackend(config, {
 });
 const { state, bus, queue, store, intake, directory } = backend;
 const readiness = defaultReadiness({ store, state, bus, queue });
+// With Redis, every replica counts against the same per-caller limit.
+const rateLimitRedis =
+  backend.kind === 'services'
+    ? connectRedis({ url: config.redisUrl, connectionName: `session-api-ratelimit-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
+    : undefined;
 const app = createApiApp({
   config,
   verifier: createVerifier(config),
@@ -27,6 +33,7 @@ const app = createApiApp({
   store,
   logger,
   readiness,
+  ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),
   metrics: (req, res) => telemetry.handleMetrics(req, res),
 });
 const server = new ApiServer({ handler: app, host: config.host, port: config.ports.api, readiness, graceMs: config.shutdownGraceMs, logger });
@@ -34,7 +41,13 @@ const server = new ApiServer({ handler: app, host: config.host, port: config.por
 // Stopped in reverse: the server drains first, then the clients it used, then telemetry flushes.
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
-  .add({ name: 'backend', start: () => Promise.resolve(), stop: () => backend.close() })
+  .add({
+    name: 'backend',
+    start: () => Promise.resolve(),
+    stop: async () => {
+      await Promise.allSettled([backend.close(), rateLimitRedis === undefined ? Promise.resolve() : closeRedis(rateLimitRedis)]);
+    },
+  })
   .add(server);
 lifecycle.stopOnSignals();
 await lifecycle.start();

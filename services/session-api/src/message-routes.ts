@@ -11,7 +11,11 @@ import { sessionIdOf } from './session-access.ts';
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
   const { directory, intake, config, state, store } = deps;
-  const limiter = new MessageRateLimiter({ perSec: config.limits.ratePerSec, burst: config.limits.rateBurst });
+  const limiter = new MessageRateLimiter({
+    perSec: config.limits.ratePerSec,
+    burst: config.limits.rateBurst,
+    ...(deps.rateLimitRedis === undefined ? {} : { redis: deps.rateLimitRedis }),
+  });
 
   /**
    * The intake rebuilds a repeated message from the retry's own body; the caller must get the
