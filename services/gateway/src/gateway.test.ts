@@ -300,6 +300,19 @@ describe('session closed and shutdown', () => {
     }
   });
 
+  it('answers a send to a session closed meanwhile with not_found, then closes with 4404', async () => {
+    const alice = randomUUID();
+    const sessionId = await createSession(backends.store, [alice]);
+    const a = await chat(sessionId, alice);
+    // As the session-api does on DELETE, before its session_closed event reaches this replica.
+    await backends.store.closeSession(sessionId, new Date().toISOString());
+    await backends.state.remove(sessionId);
+    a.send({ type: 'send', clientMsgId: 'late', body: 'too late' });
+    await expect(a.nextOfType('error')).resolves.toMatchObject({ code: 'not_found', clientMsgId: 'late' });
+    expect((await a.closed).code).toBe(4404);
+    expect(a.ofType('ack')).toHaveLength(0);
+  });
+
   it('closes every socket with 1001 on stop and reports not ready', async () => {
     const alice = randomUUID();
     const sessionId = await createSession(backends.store, [alice]);
