@@ -23,6 +23,8 @@ class FakePeer {
   readonly skipFanout = new Set<number>();
   /** While set, sends are stored but neither acked nor fanned out. */
   swallowAcks = false;
+  /** The next send is refused with this code, as the rate limiter would. */
+  failNext: string | undefined;
   /** While set, every client frame goes unanswered, pings included. */
   mute = false;
   closed = false;
@@ -139,6 +141,11 @@ class FakePeer {
     if (frame['type'] !== 'send') return conn.ws.send(JSON.stringify({ type: 'error', code: 'invalid_frame', message: 'unknown frame' }));
     const clientMsgId = String(frame['clientMsgId']);
     const body = String(frame['body']);
+    if (this.failNext !== undefined) {
+      const code = this.failNext;
+      this.failNext = undefined;
+      return conn.ws.send(JSON.stringify({ type: 'error', code, message: 'refused', clientMsgId }));
+    }
     if (body.length > 4000) {
       return conn.ws.send(JSON.stringify({ type: 'error', code: 'too_large', message: 'body is longer than 4000 characters', clientMsgId }));
     }
@@ -258,6 +265,20 @@ describe('ChatClient', () => {
     await expect(failure).rejects.toBeInstanceOf(ChatClientError);
     await expect(failure).rejects.toMatchObject({ code: 'too_large' });
     expect(client.store.getState().outgoing).toMatchObject([{ status: 'failed', error: { code: 'too_large' } }]);
+  });
+
+  it('retries a failed send with its original clientMsgId and settles it with the ack', async () => {
+    const peer = await startPeer();
+    const client = clientOf(peer);
+    client.connect();
+    await opened(client);
+    peer.failNext = 'rate_limited';
+    await expect(client.send('again')).rejects.toMatchObject({ code: 'rate_limited' });
+    const [failed] = client.store.getState().outgoing;
+    const ack = await client.retry(failed!.clientMsgId);
+    expect(ack).toMatchObject({ clientMsgId: failed!.clientMsgId, seq: 1 });
+    expect(client.store.getState().outgoing).toEqual([]);
+    expect(client.store.getState().messages.map((m) => m.body)).toEqual(['again']);
   });
 
   it('keeps a send made before the connection opens and sends it once welcomed', async () => {

@@ -167,8 +167,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Sends a failed message again with its original clientMsgId, so it cannot be stored twice. */
   retry(clientMsgId: string): Promise<AckFrame> {
-    const failed = this.store.getState().outgoing.find((o) => o.clientMsgId === clientMsgId);
-    if (!failed) return Promise.reject(new ChatClientError('invalid_input', 'No such unsent message.'));
+    const failed = this.store.getState().outgoing.find((o) => o.clientMsgId === clientMsgId && o.status === 'failed');
+    // A pending send is already in the outbox and goes out again by itself after a reconnect.
+    if (!failed) return Promise.reject(new ChatClientError('invalid_input', 'No such failed message.'));
     const frame: SendFrame = { type: 'send', clientMsgId, body: failed.body, ...(failed.metadata === undefined ? {} : { metadata: failed.metadata }) };
     return this.#enqueue(frame);
   }
