@@ -138,7 +138,7 @@ export class ChatConnection extends Connection implements SessionMember {
       return;
     }
     if (!parsed.ok) {
-      this.writeError(parsed.code, parsed.message, parsed.clientMsgId);
+      this.refuseFrame(parsed.code, parsed.message, parsed.clientMsgId);
       return;
     }
     switch (parsed.frame.type) {

@@ -6,7 +6,7 @@ import { FakeSocket } from './testing/index.ts';
 class PlainConnection extends Connection {
   cleanedUp = 0;
 
-  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30, metrics: chatMetrics() }) {
+  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics() }) {
     super(socket, settings, 'chat');
   }
 
@@ -51,6 +51,20 @@ describe('Connection', () => {
     expect(socket.terminated).toBe(false);
     connection.heartbeat();
     expect(socket.terminated).toBe(true);
+  });
+
+  it('answers malformed frames with an error, and closes with 1008 when they keep coming', () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    connection.refuseFrame('invalid_frame', 'bad');
+    connection.refuseFrame('invalid_frame', 'bad');
+    expect(socket.frames()).toEqual([
+      { type: 'error', code: 'invalid_frame', message: 'bad' },
+      { type: 'error', code: 'invalid_frame', message: 'bad' },
+    ]);
+    expect(socket.closedWith).toBeUndefined();
+    connection.refuseFrame('invalid_frame', 'bad');
+    expect(socket.closedWith?.code).toBe(1008);
   });
 
   it('sends session_closed before closing with 4404', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
+import { InvalidFrameBudget, POLICY_VIOLATION } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
 export interface ConnectionSettings {
@@ -9,6 +10,8 @@ export interface ConnectionSettings {
   /** How long a closing handshake may take before the socket is dropped. */
   closeTimeoutMs: number;
   metrics: ChatMetrics;
+  /** Malformed frames tolerated in a burst (refilled at one a second) before closing with 1008. */
+  invalidFrameBurst: number;
 }
 
 /** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
@@ -18,6 +21,7 @@ export abstract class Connection {
   protected readonly metrics: ChatMetrics;
   readonly route: WsRoute;
   readonly #settings: ConnectionSettings;
+  readonly #invalidFrames: InvalidFrameBudget;
   #alive = true;
   #closing = false;
   #closed = false;
@@ -31,6 +35,7 @@ export abstract class Connection {
     this.route = route;
     this.#settings = settings;
     this.metrics = settings.metrics;
+    this.#invalidFrames = new InvalidFrameBudget(settings.invalidFrameBurst);
     this.metrics.connects.add(1, { route });
     this.metrics.connectionsOpen.add(1, { route });
     this.#done = new Promise((resolve) => {
@@ -70,6 +75,12 @@ export abstract class Connection {
     this.socket.send(frame);
     if (type !== undefined) this.metrics.framesOut.add(1, { type });
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
+  }
+
+  /** Answers a malformed frame, or closes with 1008 when they keep coming. */
+  refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {
+    if (this.#invalidFrames.spend()) this.writeError(code, message, clientMsgId);
+    else this.end(POLICY_VIOLATION, 'too many invalid frames');
   }
 
   writeError(code: ErrorCode, message: string, clientMsgId?: string): void {

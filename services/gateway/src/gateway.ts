@@ -29,6 +29,8 @@ export interface GatewayTuning {
   presenceSweepMs: number;
   /** How often the heads of local sessions are compared with what was delivered (lost fan-out). */
   tailCheckMs: number;
+  /** Malformed frames tolerated in a burst, refilled at one a second, before closing with 1008. */
+  invalidFrameBurst: number;
 }
 
 export const DEFAULT_TUNING: GatewayTuning = {
@@ -39,6 +41,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   historyPageSize: 500,
   presenceSweepMs: 10_000,
   tailCheckMs: 2_000,
+  invalidFrameBurst: 20,
 };
 
 export interface GatewayDeps {
@@ -183,6 +186,7 @@ export class Gateway implements Part {
       logger,
       slowConsumerBytes: config.limits.slowConsumerBytes,
       closeTimeoutMs: this.#tuning.closeTimeoutMs,
+      invalidFrameBurst: this.#tuning.invalidFrameBurst,
       metrics: this.#metrics,
       maxMessageChars: config.limits.maxMessageChars,
       ratePerSec: config.limits.ratePerSec,

@@ -22,6 +22,26 @@ export class RateGuard {
   }
 }
 
+/**
+ * Malformed frames a connection may send: a burst, refilled at one a second. A client with a
+ * bug now and then keeps its socket; one that keeps sending garbage is closed.
+ */
+export class InvalidFrameBudget {
+  readonly #bucket: TokenBucket;
+
+  constructor(burst: number) {
+    this.#bucket = fullBucket(burst, 1);
+  }
+
+  /** False once the budget is spent. */
+  spend(): boolean {
+    return this.#bucket.tryRemoveTokens(1);
+  }
+}
+
+/** The standard close code for a peer that breaks the protocol's rules. */
+export const POLICY_VIOLATION = 1008;
+
 function fullBucket(size: number, perSecond: number): TokenBucket {
   const bucket = new TokenBucket({ bucketSize: size, tokensPerInterval: perSecond, interval: 'second' });
   // The library starts a bucket empty; a new connection gets its whole burst.

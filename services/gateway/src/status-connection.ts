@@ -89,6 +89,6 @@ export class StatusConnection extends Connection implements SessionMember {
     if (verdict === 'limited') return this.writeError('rate_limited', 'Too many frames; slow down.');
     const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
     if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}', 'pong');
-    this.writeError('invalid_frame', 'The status route accepts only ping frames.');
+    this.refuseFrame('invalid_frame', 'The status route accepts only ping frames.');
   }
 }
