@@ -366,7 +366,8 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
       const sessionId = await h.createSession([alice]);
       const client = await h.chat(0, sessionId, alice);
       const { rateBurst } = h.stack.config.limits;
-      const sent = rateBurst + 10;
+      // Twenty past the burst, so a slow machine refilling a few tokens meanwhile still shows refusals.
+      const sent = rateBurst + 20;
       for (let i = 0; i < sent; i++) client.send({ type: 'ping' });
       const answers = await Promise.all(Array.from({ length: sent }, () => client.next((frame) => frame.type === 'pong' || frame.type === 'error')));
       const refused = answers.filter((frame) => frame.type === 'error');
@@ -389,9 +390,9 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
       const alice = randomUUID();
       const sessionId = await h.createSession([alice]);
       const token = await h.stack.token(alice);
-      const answers = await Promise.all(Array.from({ length: h.stack.config.limits.rateBurst + 10 }, (_, i) => h.api('POST', `/api/chat/sessions/${sessionId}/messages`, { token, body: { body: `burst ${i}` } })));
+      const answers = await Promise.all(Array.from({ length: h.stack.config.limits.rateBurst * 2 + 20 }, (_, i) => h.api('POST', `/api/chat/sessions/${sessionId}/messages`, { token, body: { body: `burst ${i}` } })));
       const limited = answers.filter((answer) => answer.status === 429);
-      expect(limited.length).toBeGreaterThanOrEqual(5);
+      expect(limited.length).toBeGreaterThanOrEqual(10);
       for (const answer of limited) expect(answer.body.error.code).toBe('rate_limited');
       expect(answers.every((answer) => answer.status === 201 || answer.status === 429)).toBe(true);
     });
