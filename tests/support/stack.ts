@@ -28,7 +28,7 @@ export interface StackOptions {
 
 export interface Stack {
   readonly kind: StackKind;
-  /** Two gateway replicas, as `http://host:port` (use `ws` URLs via `wsUrl`). */
+  /** Two gateway replicas, as `http://127.0.0.1:port`; their WebSockets are at the same address with `ws:`. */
   readonly gatewayUrls: readonly [string, string];
   readonly apiUrl: string;
   readonly secret: string;
@@ -70,7 +70,14 @@ export async function startStack(kind: StackKind, options: StackOptions = {}): P
     ...options.env,
   };
   const configFor = (instanceId: string) => loadConfig({ ...env, INSTANCE_ID: `${instanceId}-${run}` }, { requireAuth: true });
-  const parts = kind === 'embedded' ? await embeddedParts(configFor, options) : await servicesParts(configFor, options);
+  let parts: Parts;
+  try {
+    parts = kind === 'embedded' ? await embeddedParts(configFor, options) : await servicesParts(configFor, options);
+  } catch (error) {
+    await proxies?.redis.stop();
+    await proxies?.nats.stop();
+    throw error;
+  }
   const config = configFor('test');
   const token: Stack['token'] = (userId, claims = {}) => signToken(secret, { userId, ...claims });
   return {
