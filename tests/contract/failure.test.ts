@@ -76,6 +76,12 @@ describeReal('a dependency cut during traffic (services backend)', () => {
     }
   }
 
+  async function apiReadyz(): Promise<number> {
+    const response = await fetch(`${h.stack.apiUrl}/readyz`);
+    await response.arrayBuffer();
+    return response.status;
+  }
+
   function proxy(dependency: 'redis' | 'nats'): TcpProxy {
     const proxies = h.stack.proxies;
     if (!proxies) throw new Error('the stack runs without proxies');
@@ -83,7 +89,7 @@ describeReal('a dependency cut during traffic (services backend)', () => {
   }
 
   it.each(['redis', 'nats'] as const)(
-    'when %s goes away, sends get unavailable and never an ack, readiness fails, and both come back by themselves with every acked message stored once',
+    'when %s goes away, sends over WebSocket and REST get unavailable and never an ack, readiness fails, and service comes back by itself with every acked message stored once',
     async (dependency) => {
       const [alice, carol, bob] = [randomUUID(), randomUUID(), randomUUID()];
       const sessionId = await h.createSession([alice, carol, bob]);
@@ -119,15 +125,23 @@ describeReal('a dependency cut during traffic (services backend)', () => {
       expect(new Set(answered.map((answer) => (answer.kind === 'error' ? answer.code : 'ack')))).toEqual(new Set(['unavailable']));
       expect(await readyz(0)).toBe(503);
       expect(await readyz(1)).toBe(503);
+      expect(await apiReadyz()).toBe(503);
+      const restToken = await h.stack.token(alice);
+      const restPath = `/api/chat/sessions/${sessionId}/messages`;
+      const restDuring = await h.api('POST', restPath, { token: restToken, body: { body: 'posted during the outage', clientMsgId: 'rest-1' } });
+      expect(restDuring).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
 
       await proxy(dependency).start();
-      await until('readiness on both replicas', async () => (await readyz(0)) === 200 && (await readyz(1)) === 200, 20_000);
+      await until('readiness on both replicas and the session-api', async () => (await readyz(0)) === 200 && (await readyz(1)) === 200 && (await apiReadyz()) === 200, 20_000);
       for (const sender of senders) await expect(sender.send(`${sender.name}-after`)).resolves.toMatchObject({ kind: 'ack' });
       // As a client would: send again whatever was not acknowledged, with the same clientMsgId.
       for (const sender of senders) for (const clientMsgId of sender.unacked()) await expect(sender.send(clientMsgId)).resolves.toMatchObject({ kind: 'ack' });
 
-      const acked = senders.flatMap((sender) => sender.acked());
-      const total = senders.reduce((sum, sender) => sum + sender.sent.length, 0);
+      const restAfter = await h.api<{ id: string; seq: number }>('POST', restPath, { token: restToken, body: { body: 'posted during the outage', clientMsgId: 'rest-1' } });
+      expect(restAfter.status).toBe(201);
+
+      const acked = [...senders.flatMap((sender) => sender.acked()), { clientMsgId: 'rest-1', id: restAfter.body.id, seq: restAfter.body.seq }];
+      const total = senders.reduce((sum, sender) => sum + sender.sent.length, 1);
       expect(acked).toHaveLength(total);
       expect(acked.map((entry) => entry.seq).sort((x, y) => x - y)).toEqual(range(1, total));
       const rows = await h.persisted(sessionId, total, 15_000);

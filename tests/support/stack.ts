@@ -142,8 +142,8 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
     gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, logger, port: 0, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
   }
   const apiSide = await backendFor('session-api');
-  const { state, bus, intake, directory, store } = apiSide.backend;
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, logger });
+  const { state, bus, intake, directory, store, queue } = apiSide.backend;
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, queue, logger });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
