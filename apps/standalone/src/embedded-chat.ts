@@ -8,7 +8,7 @@ import { Persister } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
 import type { Logger } from '@chat/telemetry';
 import { createDevSignIn } from './dev-sign-in.ts';
-import { createStaticSite } from './static-site.ts';
+import { createStaticSite } from '@chat/service-kit';
 
 export interface EmbeddedChatOptions {
   config: Config;

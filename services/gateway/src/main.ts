@@ -1,6 +1,7 @@
 import { createServicesBackend, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
-import { Lifecycle } from '@chat/service-kit';
+import { join } from 'node:path';
+import { createStaticSite, Lifecycle } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { Gateway } from './gateway.ts';
 
@@ -25,6 +26,8 @@ const gateway = new Gateway({
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,
+  // The built chat UI, so a browser needs only the gateway's address (REST goes to the session-api).
+  fallback: createStaticSite(config.webRoot ?? join(import.meta.dirname, '..', '..', '..', 'apps', 'web', 'dist')),
 });
 
 // Stopped in reverse: the gateway drains first, then the clients it used, then telemetry flushes.
