@@ -13,13 +13,11 @@ const ms = (v: number) => `${v} ms`;
 /** The issue's and the seed's targets, set against this run's figures; reported, never asserted. */
 export function evaluateTargets(result: Pick<BenchResult, 'scenarios'>): TargetCheck[] {
   const { idle, fanout, ack, persist, history } = result.scenarios;
-  const best = fanout?.chat.steps.filter((step) => step.lost === 0 && step.latency.p99 <= fanout.p99LimitMs).at(-1);
   const busiestGateway = idle ? Math.max(0, ...idle.gateways.map((g) => g.connections)) : undefined;
   const rssPerConn = idle ? Math.max(0, ...idle.gateways.map((g) => g.rssPerConnectionBytes)) : undefined;
-  // Errors over the steps the system sustained: the step that broke the limit is the search's end, not an error rate.
-  const sustained = fanout && best ? fanout.chat.steps.slice(0, fanout.chat.steps.indexOf(best) + 1) : undefined;
-  const fanoutErrors = sustained?.reduce((sum, s) => sum + s.sent - s.acked + s.lost, 0);
-  const fanoutTotal = sustained?.reduce((sum, s) => sum + s.sent + s.expectedDeliveries, 0);
+  // The seed's targets are read at the search's first (lightest) step: a modest, steady load.
+  const first = fanout?.chat.steps[0];
+  const seedErrors = first ? (100 * (first.sent - first.acked + first.lost)) / Math.max(1, first.sent + first.expectedDeliveries) : undefined;
   return [
     check('fan-out vs Socket.IO', '≥ 3× deliveries/s at p99 < 100 ms', fanout?.ratio, (v) => v >= 3, (v) => `${v}×`),
     check('fan-out per gateway', '≥ 100,000 deliveries/s', fanout?.chat.bestDeliveriesPerSecPerServer, (v) => v >= 100_000, int),
@@ -30,7 +28,7 @@ export function evaluateTargets(result: Pick<BenchResult, 'scenarios'>): TargetC
     check('persist rows/s (one persister)', '≥ 50,000', persist?.rowsPerSec, (v) => v >= 50_000, int),
     check('persist lag after drain (max)', '< 1 s', persist?.lag.max, (v) => v < 1000, ms),
     check('history p99, page of 50 on 1,000,000 rows', '< 20 ms', history && history.rows >= 1_000_000 ? history.latency.p99 : undefined, (v) => v < 20, ms),
-    check('seed: message latency p95', '< 100 ms', best?.latency.p95, (v) => v < 100, ms),
-    check('seed: errors', '< 1 %', fanoutErrors !== undefined && fanoutTotal ? (100 * fanoutErrors) / fanoutTotal : undefined, (v) => v < 1, (v) => `${v.toFixed(3)} %`),
+    check('seed: message latency p95 (first fan-out step)', '< 100 ms', first?.latency.p95, (v) => v < 100, ms),
+    check('seed: errors (first fan-out step)', '< 1 %', seedErrors, (v) => v < 1, (v) => `${v.toFixed(3)} %`),
   ];
 }
