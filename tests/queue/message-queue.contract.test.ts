@@ -70,6 +70,22 @@ for (const backend of await queueBackends()) {
       expect(delivery?.item.deliveryCount).toBe(1);
     });
 
+    it('reads back a session\'s messages in a seq range, ascending and bounded, whether or not the consumer has acked them', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const other = randomUUID();
+      // Published out of seq order, as concurrent senders and retries do.
+      for (const seq of [1, 2, 4, 3, 5, 6, 7, 8]) await queue.publish(message(sessionId, seq));
+      await queue.publish(message(other, 5));
+      await consume(await consumer(3), (all) => all.length >= 4);
+
+      expect((await queue.range(sessionId, 2, 7, 100)).map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+      expect((await queue.range(sessionId, 0, 100, 3)).map((m) => m.seq)).toEqual([1, 2, 3]);
+      expect((await queue.range(sessionId, 0, 100, 100)).every((m) => m.sessionId === sessionId)).toBe(true);
+      expect(await queue.range(sessionId, 8, 100, 10)).toEqual([]);
+      expect(await queue.range(randomUUID(), 0, 100, 10)).toEqual([]);
+    });
+
     it('delivers a message published twice with the same id only once', async () => {
       const { queue, consumer } = await open();
       const sessionId = randomUUID();

@@ -76,6 +76,7 @@ export async function openRealStack(options: { recentMessages?: number; redisUrl
     intake,
     directory,
     store,
+    queue,
     logger: createLogger('session-api', 'silent'),
     readiness,
   });

@@ -24,6 +24,8 @@ export interface StackOptions {
   /** Extra environment for every part (limits, timings). */
   env?: Record<string, string>;
   tuning?: Partial<GatewayTuning>;
+  /** Run without a persister, as if it had fallen behind (services only). */
+  withoutPersister?: boolean;
 }
 
 export interface Stack {
@@ -146,7 +148,9 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, queue, logger });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
-  const persister = runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
+  const persister = options.withoutPersister
+    ? { stop: () => Promise.resolve() }
+    : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
   const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 2 }));
 
   for (const gateway of gateways) await gateway.start();

@@ -56,7 +56,7 @@ const SESSION_STATE_CALLS = [
   'presenceSweep',
 ] as const satisfies readonly (keyof SessionState)[];
 const BUS_CALLS = ['publish', 'subscribe', 'unsubscribe'] as const satisfies readonly (keyof Bus)[];
-const QUEUE_CALLS = ['publish', 'lastSeq'] as const satisfies readonly (keyof MessageQueue)[];
+const QUEUE_CALLS = ['publish', 'lastSeq', 'range'] as const satisfies readonly (keyof MessageQueue)[];
 const CONSUMER_CALLS = ['pending'] as const satisfies readonly (keyof QueueConsumer)[];
 const STORE_CALLS = [
   'createSession',

@@ -4,11 +4,16 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import type { MessageQueue, QueueHeaders } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
+import { readSessionRange, type RangeBounds } from './jetstream-session-range.ts';
 
 export interface JetStreamQueueOptions extends StreamOptions {
   /** How long to wait for a PubAck before the publish fails. */
   publishTimeoutMs?: number;
+  /** Bounds of a range read, which scans the session's subject from its start. */
+  rangeBounds?: RangeBounds;
 }
+
+const DEFAULT_RANGE_BOUNDS: RangeBounds = { maxScanned: 20_000, timeoutMs: 2_000 };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -51,6 +56,15 @@ export class JetStreamQueue implements MessageQueue {
     if (stored === null) return 0;
     const seq: unknown = (JSON.parse(decoder.decode(stored.data)) as { seq?: unknown }).seq;
     return typeof seq === 'number' ? seq : 0;
+  }
+
+  async range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
+    const query = { stream: this.#options.stream, subject: sessionSubject(this.#options.subjectPrefix, sessionId), afterSeq, beforeSeq, limit };
+    try {
+      return await readSessionRange(this.#js, this.#jsm, query, this.#options.rangeBounds ?? DEFAULT_RANGE_BOUNDS);
+    } catch (error) {
+      throw new QueueUnavailableError(`JetStream could not read session ${sessionId}`, { cause: error });
+    }
   }
 
   async ping(): Promise<void> {

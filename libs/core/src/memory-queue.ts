@@ -5,6 +5,8 @@ import { QueueUnavailableError } from './queue-unavailable-error.ts';
 export interface MemoryQueueOptions {
   /** A repeated message id within this window is dropped, like JetStream's duplicate window. */
   duplicateWindowMs?: number;
+  /** How long a message stays readable by range() once the consumer settled it. */
+  settledRetentionMs?: number;
   now?: () => number;
 }
 
@@ -15,9 +17,12 @@ export interface MemoryConsumerOptions {
 }
 
 interface Entry {
+  readonly message: ChatMessage;
   readonly data: Uint8Array;
   readonly headers: QueueHeaders;
   deliveries: number;
+  /** When it was acked or termed; undefined while it may still be delivered. */
+  settledAt: number | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -25,10 +30,17 @@ const encoder = new TextEncoder();
 /** The stream and its one durable cursor, shared by the queue and every consumer made from it. */
 class MemoryStream {
   readonly ready: Entry[] = [];
+  /** Every entry in publish order, until it is settled and past the retention, for range(). */
+  readonly log: Entry[] = [];
+  readonly now: () => number;
   readonly timers = new Set<NodeJS.Timeout>();
   unsettled = 0;
   closed = false;
   readonly #waiters = new Set<() => void>();
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
 
   push(entry: Entry): void {
     this.ready.push(entry);
@@ -82,15 +94,20 @@ class MemoryStream {
  * message id, redelivery after a nak or a missed ack, term drops for good.
  */
 export class MemoryQueue implements MessageQueue {
-  readonly #stream = new MemoryStream();
+  readonly #stream: MemoryStream;
   readonly #seen = new Map<string, number>();
   readonly #lastSeq = new Map<string, number>();
   readonly #duplicateWindowMs: number;
+  readonly #settledRetentionMs: number;
   readonly #now: () => number;
 
   constructor(options: MemoryQueueOptions = {}) {
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60 * 1000;
+    // Long enough that a reader who missed a message in the store (written just after its read)
+    // still finds it here.
+    this.#settledRetentionMs = options.settledRetentionMs ?? 60_000;
     this.#now = options.now ?? Date.now;
+    this.#stream = new MemoryStream(this.#now);
   }
 
   /** A consumer on the queue's single durable cursor: consumers made here share the work. */
@@ -104,8 +121,16 @@ export class MemoryQueue implements MessageQueue {
     if (this.#seen.has(message.id)) return Promise.resolve();
     this.#seen.set(message.id, this.#now());
     this.#lastSeq.set(message.sessionId, Math.max(message.seq, this.#lastSeq.get(message.sessionId) ?? 0));
-    this.#stream.push({ data: encoder.encode(JSON.stringify(message)), headers: { ...headers }, deliveries: 0 });
+    const entry: Entry = { message, data: encoder.encode(JSON.stringify(message)), headers: { ...headers }, deliveries: 0, settledAt: undefined };
+    this.#forgetSettled();
+    this.#stream.log.push(entry);
+    this.#stream.push(entry);
     return Promise.resolve();
+  }
+
+  range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
+    const found = this.#stream.log.filter(({ message }) => message.sessionId === sessionId && message.seq > afterSeq && message.seq < beforeSeq);
+    return Promise.resolve(found.map((entry) => entry.message).sort((a, b) => a.seq - b.seq).slice(0, limit));
   }
 
   lastSeq(sessionId: string): Promise<number> {
@@ -119,6 +144,15 @@ export class MemoryQueue implements MessageQueue {
   close(): Promise<void> {
     this.#stream.close();
     return Promise.resolve();
+  }
+
+  /** Drops settled entries past the retention from the front; an unsettled one keeps those after it. */
+  #forgetSettled(): void {
+    const log = this.#stream.log;
+    const oldest = this.#now() - this.#settledRetentionMs;
+    let drop = 0;
+    while (drop < log.length && (log[drop]?.settledAt ?? Infinity) < oldest) drop += 1;
+    if (drop > 0) log.splice(0, drop);
   }
 
   #forgetOldIds(): void {
@@ -171,14 +205,17 @@ export class MemoryQueueConsumer implements QueueConsumer {
     const redeliver = (delayMs: number) => {
       if (settle() && !stream.closed) stream.later(delayMs, () => stream.push(entry));
     };
+    const finish = () => {
+      if (settle()) entry.settledAt = stream.now();
+    };
     const ackWait = stream.later(this.#ackWaitMs, () => redeliver(0));
     return {
       data: entry.data,
       headers: entry.headers,
       deliveryCount: entry.deliveries,
-      ack: () => void settle(),
+      ack: () => finish(),
       nak: (delayMs = 0) => redeliver(delayMs),
-      term: () => void settle(),
+      term: () => finish(),
     };
   }
 }

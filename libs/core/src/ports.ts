@@ -87,6 +87,12 @@ export interface MessageQueue {
   publish(message: ChatMessage, headers?: QueueHeaders): Promise<void>;
   /** The highest seq of the session still held by the queue, or 0. */
   lastSeq(sessionId: string): Promise<number>;
+  /**
+   * The session's messages held by the queue with afterSeq < seq < beforeSeq, ascending, at most
+   * `limit`. Only for a hole between the store and the recent list (the persister is behind):
+   * the read is bounded in work and time, so it may return fewer than exist.
+   */
+  range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

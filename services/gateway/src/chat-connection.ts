@@ -1,5 +1,5 @@
 import type { Principal } from '@chat/auth';
-import type { Bus, ChatStore, MessageIntake, PresenceEntry, SessionState } from '@chat/core';
+import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
 import { CLOSE_CODES, parseClientFrame, type ChatMessage, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
@@ -15,6 +15,8 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   bus: Bus;
   intake: MessageIntake;
   store: ChatStore;
+  /** Read only for a hole between the store and the recent list (the persister is behind). */
+  queue?: MessageQueue;
   sessions: LocalSessions;
   presence: PresenceRegistry;
   logger: GatewayLogger;
@@ -203,7 +205,7 @@ export class ChatConnection extends Connection implements SessionMember {
     let deadline = Date.now() + this.#deps.backlogWaitMs;
     while (this.#position < target && !this.closing) {
       const before = this.#position;
-      const nextKnown = await this.#catchUpRound();
+      const nextKnown = await this.#catchUpRound(target);
       if (this.#position > before) {
         deadline = Date.now() + this.#deps.backlogWaitMs;
         continue;
@@ -219,7 +221,7 @@ export class ChatConnection extends Connection implements SessionMember {
   }
 
   /** One pass over the sources; returns the lowest seq seen beyond a gap, if any. */
-  async #catchUpRound(): Promise<number | undefined> {
+  async #catchUpRound(target: number): Promise<number | undefined> {
     let recent: ChatMessage[] = [];
     try {
       recent = await this.#deps.state.recent(this.sessionId, this.#position);
@@ -228,6 +230,8 @@ export class ChatConnection extends Connection implements SessionMember {
     }
     const firstRecent = recent[0]?.seq;
     if (firstRecent === undefined || firstRecent > this.#position + 1) await this.#catchUpFromStore(firstRecent);
+    const holeEnd = firstRecent ?? target + 1;
+    if (holeEnd > this.#position + 1) await this.#catchUpFromQueue(holeEnd);
     this.#sendInOrder(recent);
     this.#sendHeldInOrder();
     const beyond = [...recent.map((m) => m.seq), ...(this.#held ?? []).map((h) => h.seq)].filter((seq) => seq > this.#position);
@@ -247,6 +251,17 @@ export class ChatConnection extends Connection implements SessionMember {
       }
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read the store');
+    }
+  }
+
+  /** Acknowledged messages neither written by the persister yet nor still in the capped recent list. */
+  async #catchUpFromQueue(beforeSeq: number): Promise<void> {
+    const queue = this.#deps.queue;
+    if (!queue || this.closing) return;
+    try {
+      this.#sendInOrder(await queue.range(this.sessionId, this.#position, beforeSeq, this.#deps.historyPageSize));
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read the queue');
     }
   }
 

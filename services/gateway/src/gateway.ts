@@ -202,6 +202,7 @@ export class Gateway implements Part {
       bus,
       intake,
       store,
+      ...(this.#deps.queue === undefined ? {} : { queue: this.#deps.queue }),
       presence: this.#presence,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,

@@ -26,6 +26,11 @@ export class RecordingQueue implements MessageQueue {
     return Promise.resolve(Math.max(0, ...this.published.filter((m) => m.sessionId === sessionId).map((m) => m.seq)));
   }
 
+  range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
+    const found = this.published.filter((m) => m.sessionId === sessionId && m.seq > afterSeq && m.seq < beforeSeq);
+    return Promise.resolve(found.sort((a, b) => a.seq - b.seq).slice(0, limit));
+  }
+
   ping(): Promise<void> {
     return this.failing ? Promise.reject(new Error('queue down')) : Promise.resolve();
   }

@@ -5,13 +5,14 @@ import { ChatError, historyQuerySchema, type HistoryResponse } from '@chat/proto
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, parseInput } from './http-errors.ts';
+import { findHole } from './history-hole.ts';
 import { liveFloor, mergeHistory } from './merge-history.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
 
 /** Paged history, merged with live state so there is no gap between history and the live stream. */
 export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
-  const { store, state, directory } = deps;
+  const { store, state, directory, queue } = deps;
 
   /** Whether the session is still live (open); throws 404/403 when the caller may not read it. */
   async function authorizeRead(sessionId: string, caller: Principal): Promise<boolean> {
@@ -34,7 +35,14 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
     const stored = await fromDependency('The store', store.history(sessionId, range));
     const recent = open ? await fromDependency('Live session state', state.recent(sessionId, liveFloor(stored, range))) : [];
-    const page: HistoryResponse = mergeHistory(stored, recent, range);
+    let page: HistoryResponse = mergeHistory(stored, recent, range);
+    const newestKnown = Math.max(0, ...recent.map((m) => m.seq), ...stored.messages.map((m) => m.seq));
+    const hole = open && queue ? findHole(page.messages.map((m) => m.seq), range, newestKnown) : undefined;
+    if (hole && queue) {
+      // The persister is behind by more than the recent list holds: the queue still has the rest.
+      const queued = await fromDependency('The queue', queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
+      page = mergeHistory(stored, [...recent, ...queued], range);
+    }
     res.status(200).json(page);
   });
 }
