@@ -67,6 +67,8 @@ export function renderFanoutChart(result: Pick<BenchResult, 'scenarios' | 'runId
       const path = s.steps.map((step) => `${x(step.deliveriesPerSec).toFixed(1)},${y(step.latency[percentile]).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
       for (const step of s.steps) {
+        // A point above the axis is drawn on its edge, with its value written beside it.
+        if (step.latency[percentile] > yMax) parts.push(`<text x="${(x(step.deliveriesPerSec) - 6).toFixed(1)}" y="${(y(yMax) + 14).toFixed(1)}" text-anchor="end" fill="${color}">${percentile} ${Math.round(step.latency[percentile])} ms ↑</text>`);
         parts.push(`<circle cx="${x(step.deliveriesPerSec).toFixed(1)}" cy="${y(step.latency[percentile]).toFixed(1)}" r="3" fill="${color}"><title>${escapeXml(`${s.label} ${percentile}: ${step.latency[percentile]} ms at ${step.deliveriesPerSec} deliveries/s (${step.sendsPerSec} sends/s)`)}</title></circle>`);
       }
     }

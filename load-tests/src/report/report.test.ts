@@ -84,6 +84,12 @@ describe('the report', () => {
     expect(svg).toContain('Socket.IO + redis-adapter ×2');
   });
 
+  it('writes the value of a point beyond the latency axis beside it', () => {
+    const result = fixture();
+    result.scenarios.fanout!.chat.steps[2]!.latency = latency(1500);
+    expect(renderFanoutChart(result)).toContain('p99 1500 ms ↑');
+  });
+
   it('writes a summary and a docs page with the machine, the command and the chart', () => {
     const result = fixture();
     expect(renderSummary(result)).toContain('**Ours ÷ Socket.IO: 6×**');
