@@ -24,7 +24,9 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
   const bus = new RedisBus({ url: config.redisUrl, connectionName: `${name}-bus`, onError: onRedisError });
   // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
-  const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+  // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
+  // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
+  const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
   const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
   const queue = await JetStreamQueue.create(nats, stream);
   const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) }));
