@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { ChatMetrics, Dependency } from './chat-metrics.ts';
 import { stopwatch } from './stopwatch.ts';
 import { withSpan } from './trace-context.ts';
@@ -17,10 +17,16 @@ export async function callDependency<T>(
 ): Promise<T> {
   const elapsed = stopwatch();
   try {
-    const result = await withSpan(`${dependency} ${operation}`, fn, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'db.system.name': SYSTEM[dependency], 'db.operation.name': operation },
-    });
+    // Under a span that is not recorded (its trace was not sampled) the client span would not be
+    // either, and nothing starts spans inside a client call: skipping it saves its cost per call.
+    const parent = trace.getActiveSpan();
+    const result =
+      parent !== undefined && !parent.isRecording()
+        ? await fn()
+        : await withSpan(`${dependency} ${operation}`, fn, {
+            kind: SpanKind.CLIENT,
+            attributes: { 'db.system.name': SYSTEM[dependency], 'db.operation.name': operation },
+          });
     metrics.dependencyCallDuration.record(elapsed(), { dependency, operation, outcome: 'ok' });
     return result;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { isValidTraceId } from '@opentelemetry/api';
+import { isValidTraceId, trace } from '@opentelemetry/api';
+import { callDependency } from './dependency-call.ts';
 import { startTelemetry } from './start-telemetry.ts';
 import { injectTraceHeaders, withExtractedContext, withSpan } from './trace-context.ts';
 
@@ -19,5 +20,27 @@ describe('spans when no trace exporter is configured', () => {
     expect(headers['traceparent']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
     const downstream = withExtractedContext(headers, () => withSpan('persist', (span) => span.spanContext().traceId));
     expect(downstream).toBe(traceId);
+  });
+});
+
+describe('dependency calls under an unsampled span', () => {
+  it('run the call and still record its duration without starting a client span', async () => {
+    const activeInside = await withSpan('send', async (send) => {
+      let seen: string | undefined;
+      await callDependency(telemetry.metrics, 'redis', 'reserve', () => {
+        seen = trace.getActiveSpan()?.spanContext().spanId;
+        return Promise.resolve(1);
+      });
+      return { seen, send: send.spanContext().spanId };
+    });
+    // The call ran in the send span's context: no child span was made for it.
+    expect(activeInside.seen).toBe(activeInside.send);
+    const body = await telemetry.renderMetrics();
+    expect(body).toMatch(/chat_dependency_call_duration_seconds_count\{dependency="redis",operation="reserve",outcome="ok",[^}]*\} 1/);
+  });
+
+  it('still pass a failure on and count it', async () => {
+    await expect(withSpan('send', () => callDependency(telemetry.metrics, 'nats', 'publish', () => Promise.reject(new Error('no responders'))))).rejects.toThrow('no responders');
+    expect(await telemetry.renderMetrics()).toMatch(/chat_dependency_failures_total\{dependency="nats",operation="publish",[^}]*\} 1/);
   });
 });
