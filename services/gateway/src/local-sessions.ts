@@ -3,6 +3,9 @@ import { secondsSince, type ChatMetrics } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { SessionFeed, type FeedTiming } from './session-feed.ts';
 
+/** Sessions whose heads are read at once by a tail check. */
+const TAIL_CHECK_SLICE = 200;
+
 /** A local socket's view of its session's traffic. */
 export interface SessionMember {
   readonly kind: 'chat' | 'status';
@@ -152,16 +155,21 @@ export class LocalSessions {
    * message whose fan-out never arrived (lost while the bus reconnected) is read from live state.
    */
   async checkTails(): Promise<void> {
-    await Promise.all(
-      [...this.#hubs].map(async ([sessionId, hub]) => {
-        try {
-          const head = await this.#state.head(sessionId);
-          if (head !== null) hub.feed.expect(head);
-        } catch (error) {
-          this.#logger.debug({ err: error, sessionId }, 'could not read the head of a session');
-        }
-      }),
-    );
+    // In slices: one burst of a read per local session (thousands) would hold the event loop and
+    // the Redis connection at once every tick, a stall every message in flight would wait behind.
+    const hubs = [...this.#hubs];
+    for (let start = 0; start < hubs.length; start += TAIL_CHECK_SLICE) {
+      await Promise.all(
+        hubs.slice(start, start + TAIL_CHECK_SLICE).map(async ([sessionId, hub]) => {
+          try {
+            const head = await this.#state.head(sessionId);
+            if (head !== null) hub.feed.expect(head);
+          } catch (error) {
+            this.#logger.debug({ err: error, sessionId }, 'could not read the head of a session');
+          }
+        }),
+      );
+    }
   }
 
   /** Waits for every unsubscribe to finish; for shutdown, once the sockets are gone. */
