@@ -36,7 +36,9 @@ export class ServiceProcess {
 
   static async start(spec: ServiceSpec): Promise<ServiceProcess> {
     const log = createWriteStream(spec.logFile);
-    const child = spawn(process.execPath, [spec.script], {
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes flags to every server started.
+    const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+    const child = spawn(process.execPath, [...nodeArgs, spec.script], {
       cwd: spec.cwd,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
