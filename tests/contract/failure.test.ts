@@ -164,4 +164,39 @@ describeReal('a dependency cut during traffic (services backend)', () => {
     },
     60_000,
   );
+
+  it('a send cut off with NATS leaves no hole in the seqs when the client never sends it again, and live delivery does not stall', async () => {
+    const [alice, bob] = [randomUUID(), randomUUID()];
+    const sessionId = await h.createSession([alice, bob]);
+    const sender = new Sender(await h.chat(0, sessionId, alice), 'alice');
+    const observer = await h.chat(1, sessionId, bob);
+    for (let seq = 1; seq <= 3; seq++) await expect(sender.send()).resolves.toMatchObject({ kind: 'ack', seq });
+
+    // The publish is on the wire when the link goes quiet, and the connection drops before its PubAck.
+    proxy('nats').hold();
+    const lost = sender.send('lost');
+    await sleep(300);
+    await proxy('nats').cut({ stopListening: true });
+    // Time for the replica's NATS client to see its socket close, well before the PubAck timeout.
+    await sleep(1_000);
+    // Known to be disconnected: refused at once, without waiting for a PubAck that cannot come.
+    const started = Date.now();
+    await expect(sender.send('refused')).resolves.toEqual({ kind: 'error', code: 'unavailable' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect(lost).resolves.toEqual({ kind: 'error', code: 'unavailable' });
+
+    await proxy('nats').start();
+    await until('readiness on both replicas', async () => (await readyz(0)) === 200 && (await readyz(1)) === 200, 20_000);
+    await expect(sender.send('after')).resolves.toMatchObject({ kind: 'ack', seq: 4 });
+    // Well inside the gateways' gap-skip wait: nothing holds the live feed back.
+    await observer.next((frame) => frame.type === 'message' && frame['seq'] === 4, 3_000);
+    expect(observer.ofType('message').map((frame) => frame['seq'])).toEqual(range(1, 4));
+    const history = await h.api<{ messages: { seq: number; clientMsgId?: string }[] }>('GET', `/api/chat/history/${sessionId}?after=0`, { token: await h.stack.token(alice) });
+    expect(history.body.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+      [1, 'alice-1'],
+      [2, 'alice-2'],
+      [3, 'alice-3'],
+      [4, 'after'],
+    ]);
+  }, 60_000);
 });

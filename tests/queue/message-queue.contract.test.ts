@@ -70,6 +70,13 @@ for (const backend of await queueBackends()) {
       expect(delivery?.item.deliveryCount).toBe(1);
     });
 
+    it('is ready to publish while open and not once closed', async () => {
+      const { queue } = await open();
+      expect(queue.ready()).toBe(true);
+      await queue.close();
+      expect(queue.ready()).toBe(false);
+    });
+
     it('reads back a session\'s messages in a seq range, ascending and bounded, whether or not the consumer has acked them', async () => {
       const { queue, consumer } = await open();
       const sessionId = randomUUID();

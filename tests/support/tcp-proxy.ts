@@ -7,6 +7,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 export class TcpProxy {
   readonly #target: { host: string; port: number };
   readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Set<readonly [Socket, Socket]>();
   #server: Server | undefined;
   #port = 0;
 
@@ -30,6 +31,9 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
+      const pair = [client, upstream] as const;
+      this.#pairs.add(pair);
+      client.on('close', () => this.#pairs.delete(pair));
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -40,10 +44,24 @@ export class TcpProxy {
     this.#server = server;
   }
 
+  /**
+   * Stops forwarding on the open connections but keeps them open, as a network that silently
+   * loses packets does: requests already sent go unanswered and neither side sees a close.
+   */
+  hold(): void {
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
   /** Drops every open connection; with `stopListening` new ones are refused as well. */
   async cut(options: { stopListening: boolean }): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
+    this.#pairs.clear();
     if (!options.stopListening || !this.#server) return;
     const server = this.#server;
     this.#server = undefined;

@@ -27,12 +27,26 @@ export class JetStreamQueue implements MessageQueue {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #options: JetStreamQueueOptions;
+  /** Follows the connection's status events; a publish while disconnected could only time out. */
+  #connected = true;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: JetStreamQueueOptions) {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5_000 });
     this.#options = options;
+    void this.#followStatus();
+  }
+
+  async #followStatus(): Promise<void> {
+    try {
+      for await (const status of this.#nc.status()) {
+        if (status.type === 'disconnect') this.#connected = false;
+        else if (status.type === 'reconnect') this.#connected = true;
+      }
+    } catch {
+      // The iterator ends with the connection; ready() reads isClosed() for that.
+    }
   }
 
   /** Ensures the stream exists with our settings, then returns the queue. */
@@ -49,6 +63,10 @@ export class JetStreamQueue implements MessageQueue {
     } catch (error) {
       throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error });
     }
+  }
+
+  ready(): boolean {
+    return this.#connected && !this.#nc.isClosed();
   }
 
   async lastSeq(sessionId: string): Promise<number> {

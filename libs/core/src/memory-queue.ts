@@ -133,6 +133,10 @@ export class MemoryQueue implements MessageQueue {
     return Promise.resolve(found.map((entry) => entry.message).sort((a, b) => a.seq - b.seq).slice(0, limit));
   }
 
+  ready(): boolean {
+    return !this.#stream.closed;
+  }
+
   lastSeq(sessionId: string): Promise<number> {
     return Promise.resolve(this.#lastSeq.get(sessionId) ?? 0);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '@chat/protocol';
 import type { Bus, MessageQueue, QueueHeaders, SessionState } from './ports.ts';
+import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
 
 export interface AcceptInput {
@@ -43,6 +44,8 @@ export class MessageIntake {
     const candidate = { id: randomUUID(), timestamp: new Date(this.#now()).toISOString() };
     // Without a clientMsgId the message's own id is its de-duplication key, which never repeats.
     const clientMsgId = input.clientMsgId ?? candidate.id;
+    // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
+    if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
     try {
       let reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
       if (reservation.status === 'unknown_session') {
@@ -55,11 +58,32 @@ export class MessageIntake {
       if (reservation.status === 'duplicate' && reservation.committed) return { ok: true, message, duplicate: true };
       // A duplicate that is not committed yet is a retry of a send whose first attempt failed or is
       // still in flight: publishing again is safe (the queue de-duplicates by id), and it fills the seq.
-      await this.#queue.publish(message, input.headers);
+      try {
+        await this.#queue.publish(message, input.headers);
+      } catch (cause) {
+        if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+        throw cause;
+      }
       if (await this.#state.commit(message)) await this.#fanOut(message);
       return { ok: true, message, duplicate: reservation.status === 'duplicate' };
     } catch (cause) {
       return { ok: false, code: 'unavailable', cause };
+    }
+  }
+
+  /**
+   * A publish that failed while the queue saw its connection drop was almost always never stored
+   * (the NATS client drops what it buffered when it dials again; only one already on the wire in
+   * the instant of the cut may have been), so its seq is given back if nothing came after it. A
+   * publish that timed out on a live connection may well land later, and reusing its seq would
+   * collide with it, so that one keeps its seq.
+   */
+  async #releaseAfterOutage(message: ChatMessage, clientMsgId: string): Promise<void> {
+    if (this.#queue.ready()) return;
+    try {
+      await this.#state.release({ sessionId: message.sessionId, userId: message.userId, clientMsgId, id: message.id, seq: message.seq });
+    } catch {
+      // Live state is unreachable too: the seq stays a hole, which readers skip after a while.
     }
   }
 

@@ -26,6 +26,14 @@ export interface ReserveInput {
   timestamp: string;
 }
 
+export interface ReleaseInput {
+  sessionId: string;
+  userId: string;
+  clientMsgId: string;
+  id: string;
+  seq: number;
+}
+
 export interface PresenceEntry {
   sessionId: string;
   userId: string;
@@ -47,6 +55,11 @@ export interface SessionState {
   head(sessionId: string): Promise<number | null>;
   /** Atomically allocates the next seq, or returns the earlier allocation for a repeated clientMsgId. */
   reserve(input: ReserveInput): Promise<Reservation>;
+  /**
+   * Takes back a fresh reservation whose message could not be made durable, so its seq is not left
+   * as a hole: only while it is still the session's head and uncommitted (else false, nothing changes).
+   */
+  release(reservation: ReleaseInput): Promise<boolean>;
   /**
    * Records a durable message in the recent list and marks its reservation (userId, clientMsgId ?? id)
    * committed; true only the first time, so fan-out happens once.
@@ -85,6 +98,8 @@ export type QueueHeaders = Record<string, string>;
 export interface MessageQueue {
   /** Resolves only once the message is durable (JetStream PubAck); de-duplicated by message id. */
   publish(message: ChatMessage, headers?: QueueHeaders): Promise<void>;
+  /** Cheap and synchronous: false while the queue knows it cannot publish (connection down), to fail fast. */
+  ready(): boolean;
   /** The highest seq of the session still held by the queue, or 0. */
   lastSeq(sessionId: string): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ChatMessage } from '@chat/protocol';
-import type { MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
@@ -109,6 +109,26 @@ local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. '|0')
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'reserved', seq}`,
+  },
+  // Atomic so a reservation is taken back only while nothing came after it: head still its seq, its
+  // de-duplication entry still its own message and uncommitted.
+  // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, seq.
+  chatRelease: {
+    numberOfKeys: 3,
+    lua: `
+local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
+if head ~= tonumber(ARGV[3]) then return 0 end
+for i = 2, 3 do
+  local seen = redis.call('HGET', KEYS[i], ARGV[1])
+  if seen then
+    local id, seq, committed = string.match(seen, '^([^|]*)|([^|]*)|.*|([01])$')
+    if id ~= ARGV[2] or tonumber(seq) ~= head or committed ~= '0' then return 0 end
+    redis.call('HDEL', KEYS[i], ARGV[1])
+    redis.call('HSET', KEYS[1], 'seq', head - 1)
+    return 1
+  end
+end
+return 0`,
   },
   // Atomic so concurrent commits of one message (a retry racing the first attempt) fan out once.
   // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
@@ -280,6 +300,12 @@ export class RedisSessionState implements SessionState {
     if (status === 'reserved' && typeof value === 'number') return { status: 'reserved', seq: value };
     if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
     throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
+  }
+
+  async release(reservation: ReleaseInput): Promise<boolean> {
+    const keys = sessionKeys(reservation.sessionId);
+    const field = `${reservation.userId}:${reservation.clientMsgId}`;
+    return (await this.#redis.chatRelease(keys.metadata, ...this.#dedupeKeys(reservation.sessionId), field, reservation.id, reservation.seq)) === 1;
   }
 
   async commit(message: ChatMessage): Promise<boolean> {

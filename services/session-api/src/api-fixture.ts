@@ -22,6 +22,10 @@ export class RecordingQueue implements MessageQueue {
     return Promise.resolve();
   }
 
+  ready(): boolean {
+    return true;
+  }
+
   lastSeq(sessionId: string): Promise<number> {
     return Promise.resolve(Math.max(0, ...this.published.filter((m) => m.sessionId === sessionId).map((m) => m.seq)));
   }
