@@ -1,4 +1,4 @@
-import { createServicesBackend, createVerifier } from '@chat/backend';
+import { createBackend, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';
 import { createStaticSite, Lifecycle } from '@chat/service-kit';
@@ -9,7 +9,7 @@ const config = loadConfigOrExit({ requireAuth: true });
 const telemetry = startTelemetry({ serviceName: 'gateway', instanceId: config.instanceId });
 const logger = createLogger('gateway', config.logLevel);
 
-const backend = await createServicesBackend(config, {
+const backend = await createBackend(config, {
   role: 'gateway',
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
