@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { randomUUID } from 'node:crypto';
 import { signToken } from '@chat/auth';
 import type { Frame, TestClient } from '@chat/gateway/testing';
-import type { ChatMessage } from '@chat/protocol';
+import { ERROR_CODES, type ChatMessage } from '@chat/protocol';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
 import { startStack, type StackKind } from '../support/stack.ts';
 import { Harness, range, seqs, sleep } from './harness.ts';
@@ -287,6 +287,21 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
       const foreign = h.open(0, path, { origin: 'https://evil.example' });
       await foreign.opened();
       await expect(foreign.closed).resolves.toMatchObject({ code: 4403 });
+    });
+
+    it('admits the page a gateway served itself on whatever port, and says an origin refusal is about the origin', async () => {
+      const alice = randomUUID();
+      const sessionId = await h.createSession([alice]);
+      const path = `/ws/chat/${sessionId}?token=${await h.stack.token(alice)}`;
+      const [ownOrigin, otherOrigin] = h.stack.gatewayUrls;
+      expect(h.stack.config.allowedOrigins).not.toContain(ownOrigin);
+      const own = h.open(0, path, { origin: ownOrigin });
+      await expect(own.nextOfType('welcome')).resolves.toMatchObject({ userId: alice });
+      // The other replica's page is another origin: not listed, not this gateway's own.
+      const other = h.open(0, path, { origin: otherOrigin });
+      await expect(other.closed).resolves.toEqual({ code: 4403, reason: ERROR_CODES.origin_refused.message });
+      const stranger = h.open(0, `/ws/chat/${sessionId}?token=${await h.stack.token(randomUUID())}`, { origin: ownOrigin });
+      await expect(stranger.closed).resolves.toEqual({ code: 4403, reason: ERROR_CODES.forbidden.message });
     });
   });
 

@@ -24,7 +24,7 @@ export interface AdmissionDeps {
  */
 export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<Admission> {
   // No Origin header means a non-browser client, which the origin rule does not concern.
-  if (route.origin !== undefined && !deps.allowedOrigins.includes(route.origin)) {
+  if (route.origin !== undefined && !originAllowed(route.origin, route.host, deps.allowedOrigins)) {
     return refuse(CLOSE_CODES.forbidden, ERROR_CODES.origin_refused.message);
   }
   let principal: Principal;
@@ -42,6 +42,22 @@ export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<A
     return { ok: false, code: TRY_AGAIN_LATER, reason: ERROR_CODES.unavailable.message, cause };
   }
   return { ok: true, principal };
+}
+
+/**
+ * A listed origin, or the gateway's own: a page it served itself comes back with an Origin whose
+ * host is the Host it asked for, whatever port the process was started on. A page of another
+ * site cannot make its Origin match the Host, so this admits no one else.
+ */
+function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes(origin)) return true;
+  if (host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 function refuse(code: number, reason: string): Admission {

@@ -4,7 +4,7 @@ import { parseUpgradeRoute } from './upgrade-route.ts';
 describe('parseUpgradeRoute', () => {
   it('reads the route, session, token, lastSeq and headers', () => {
     const route = parseUpgradeRoute({ url: '/ws/chat/abc?token=t.k.n&lastSeq=42', headers: { origin: 'https://a.example', authorization: 'Bearer x' } });
-    expect(route).toEqual({ kind: 'chat', sessionId: 'abc', token: 't.k.n', lastSeq: 42, origin: 'https://a.example', authorization: 'Bearer x' });
+    expect(route).toEqual({ kind: 'chat', sessionId: 'abc', token: 't.k.n', lastSeq: 42, origin: 'https://a.example', host: undefined, authorization: 'Bearer x' });
   });
 
   it('ignores a lastSeq that is not a non-negative integer', () => {

@@ -10,6 +10,8 @@ export interface UpgradeRoute {
   /** Present only when the query carried a non-negative integer. */
   lastSeq: number | undefined;
   origin: string | undefined;
+  /** The Host header: an Origin with this host is the page this gateway served itself. */
+  host: string | undefined;
   authorization: string | undefined;
 }
 
@@ -27,6 +29,7 @@ export function parseUpgradeRoute(request: UpgradeRequest): UpgradeRoute | undef
     token: url.searchParams.get('token') ?? undefined,
     lastSeq: lastSeq !== null && /^\d{1,15}$/.test(lastSeq) ? Number(lastSeq) : undefined,
     origin: header(request, 'origin'),
+    host: header(request, 'host'),
     authorization: header(request, 'authorization'),
   };
 }
