@@ -10,8 +10,9 @@ export function errorText(code: string, serverMessage?: string): string {
     case 'not_found':
       return 'This chat session has been closed or does not exist.';
     case 'forbidden':
-    case 'origin_refused':
       return 'You are not a member of this chat session.';
+    case 'origin_refused':
+      return "This page's address is not allowed to connect to the chat server. An operator can add it to ALLOWED_ORIGINS.";
     case 'unauthorized':
       return 'Your sign-in has expired or is not valid. Sign in again.';
     case 'unavailable':

@@ -213,7 +213,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       : state.status === 'closed'
         ? state.code === 1000
           ? new ChatClientError('closed', 'The connection was closed.')
-          : errorOfClose(state.code)
+          : errorOfClose(state.code, state.reason)
         : undefined;
     this.store.addOutgoing({
       clientMsgId: frame.clientMsgId,
@@ -247,7 +247,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.store.setConnection(state);
     if (state.status === 'closed' && state.code !== 1000) {
       this.#status?.stop(state.code);
-      this.#failAll(() => errorOfClose(state.code));
+      this.#failAll(() => errorOfClose(state.code, state.reason));
     }
     this.emit('state', state);
   }

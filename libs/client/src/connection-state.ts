@@ -6,6 +6,7 @@ export type ConnectionState =
   | { status: 'open' }
   | { status: 'reconnecting'; attempt: number; nextAttemptAt: number; lastCloseCode: number; lastCloseMeaning: string }
   | { status: 'offline' }
-  | { status: 'closed'; code: number; meaning: string };
+  /** `reason`: the server's close reason, which tells apart refusals that share a code. */
+  | { status: 'closed'; code: number; reason: string; meaning: string };
 
 export type ConnectionStatus = ConnectionState['status'];

@@ -11,15 +11,18 @@ export class ChatClientError extends Error {
   }
 }
 
-/** The error code of the registry whose close code this is, so a close reads like a server error. */
-export function errorCodeOfClose(code: number): string {
+/**
+ * The error code of the registry whose close code this is, so a close reads like a server error.
+ * Where codes share a close code (4403), the close reason, which is the registry message, decides.
+ */
+export function errorCodeOfClose(code: number, reason = ''): string {
+  const matching = Object.entries(ERROR_CODES).filter(([, entry]) => 'close' in entry && entry.close === code);
+  const named = matching.find(([, entry]) => entry.message === reason);
+  if (named) return named[0];
   if (code === CLOSE_CODES.forbidden) return 'forbidden';
-  for (const [name, entry] of Object.entries(ERROR_CODES)) {
-    if ('close' in entry && entry.close === code) return name;
-  }
-  return 'closed';
+  return matching[0]?.[0] ?? 'closed';
 }
 
-export function errorOfClose(code: number): ChatClientError {
-  return new ChatClientError(errorCodeOfClose(code), closeCodeMeaning(code));
+export function errorOfClose(code: number, reason = ''): ChatClientError {
+  return new ChatClientError(errorCodeOfClose(code, reason), closeCodeMeaning(code, reason));
 }

@@ -56,7 +56,7 @@ export class ManagedSocket {
     this.#stopped = true;
     this.#clearTimer();
     this.#detach()?.close(CLIENT_CLOSE);
-    this.#setState({ status: 'closed', code, meaning: closeCodeMeaning(code) });
+    this.#setState({ status: 'closed', code, reason: '', meaning: closeCodeMeaning(code) });
   }
 
   send(text: string): boolean {
@@ -115,20 +115,20 @@ export class ManagedSocket {
     ws.onclose = (event) => {
       if (ws !== this.#ws) return;
       this.#ws = undefined;
-      this.#closed(event.code);
+      this.#closed(event.code, event.reason);
     };
     ws.onerror = () => {
       // A close event always follows; it carries the code that decides what to do.
     };
   }
 
-  #closed(code: number): void {
+  #closed(code: number, reason = ''): void {
     this.#stopHeartbeat();
     if (this.#stopped) return;
     if (this.#offline) return this.#setState({ status: 'offline' });
     if (!shouldReconnect(code)) {
       this.#stopped = true;
-      return this.#setState({ status: 'closed', code, meaning: closeCodeMeaning(code) });
+      return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });
     }
     const wasStable = this.#openedAt > 0 && this.#now() - this.#openedAt >= (this.#options.stableAfterMs ?? 5_000);
     if (wasStable) this.#options.policy.reset();

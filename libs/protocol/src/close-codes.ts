@@ -1,3 +1,5 @@
+import { ERROR_CODES } from './errors.ts';
+
 /** WebSocket close codes of the contract, and whether a client should reconnect after each. */
 export const CLOSE_CODES = {
   normal: 1000,
@@ -25,7 +27,12 @@ const MEANINGS: Record<number, string> = {
   4429: 'rate limit exceeded',
 };
 
-export function closeCodeMeaning(code: number): string {
+/**
+ * The words for a close. 4403 covers two refusals that need different fixes, told apart by the
+ * close reason: the registry message of `origin_refused` means the page's address is not allowed.
+ */
+export function closeCodeMeaning(code: number, reason = ''): string {
+  if (code === CLOSE_CODES.forbidden && reason === ERROR_CODES.origin_refused.message) return "this page's address may not connect to the chat";
   return MEANINGS[code] ?? `closed (${code})`;
 }
 

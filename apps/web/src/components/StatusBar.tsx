@@ -50,7 +50,7 @@ export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
       )}
       {connection.status === 'closed' && connection.code !== 1000 && (
         <div class="banner banner-error" role="alert" data-testid="closed-banner">
-          {errorText(errorCodeOfClose(connection.code))}
+          {errorText(errorCodeOfClose(connection.code, connection.reason))}
         </div>
       )}
       <p class="typing" aria-live="polite" data-testid="typing">
