@@ -4,9 +4,9 @@ import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createEmbeddedBackend, createVerifier } from '@chat/backend';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
-import { Persister } from '@chat/persister';
+import { Persister, persisterMetrics } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
-import type { Logger } from '@chat/telemetry';
+import type { Logger, Telemetry } from '@chat/telemetry';
 import { createDevSignIn } from './dev-sign-in.ts';
 import { createStaticSite } from '@chat/service-kit';
 
@@ -21,6 +21,8 @@ export interface EmbeddedChatOptions {
   port?: number;
   webRoot?: string;
   tuning?: Partial<GatewayTuning>;
+  /** Serves /metrics like the services do; only one per process, so tests running several chats leave it out. */
+  telemetry?: Pick<Telemetry, 'metrics' | 'handleMetrics'>;
 }
 
 export interface EmbeddedChat {
@@ -42,7 +44,9 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   const verifier = createVerifier(config);
   const { state, store, queue, directory, intake } = backend;
 
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger });
+  const telemetry = options.telemetry;
+  const gatewayMetrics = telemetry === undefined ? {} : { metricsHandler: telemetry.handleMetrics, metrics: telemetry.metrics };
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'));
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -55,7 +59,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
     return site(req, res);
   };
 
-  const persister = new Persister({ consumer: await backend.consumer(), store, logger });
+  const persister = new Persister({ consumer: await backend.consumer(), store, logger, ...(telemetry === undefined ? {} : { metrics: persisterMetrics(telemetry.metrics) }) });
   const persisting = new AbortController();
   const gateways = Array.from({ length: options.gateways ?? 1 }, (_, index) => {
     const bus = index === 0 ? backend.bus : backend.newBus();
@@ -70,6 +74,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       queue,
       logger,
       fallback,
+      ...gatewayMetrics,
       port: index === 0 ? (options.port ?? config.ports.gateway) : 0,
       ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
     });

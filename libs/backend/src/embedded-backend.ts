@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
 import { MemoryHub, MemoryQueue, MemorySessionState, type Bus } from '@chat/core';
@@ -9,13 +10,19 @@ export interface EmbeddedBackendOptions {
   persistent: boolean;
 }
 
+/** PGlite creates its own folder but not the ones above it, so a new DATA_DIR is made here. */
+function databaseDir(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  return join(dataDir, 'pg');
+}
+
 /**
  * Everything in one process: in-process live state, fan-out and queue, and PGlite as the store,
  * which runs the same migrations and queries as PostgreSQL. Parts that share the process share
  * this one backend (several gateways get their own bus from `hub`).
  */
 export async function createEmbeddedBackend(config: Config, options: EmbeddedBackendOptions): Promise<Backend & { hub: MemoryHub; newBus(): Bus }> {
-  const db = createDatabase({ kind: 'pglite', ...(options.persistent ? { dataDir: join(config.dataDir, 'pg') } : {}) });
+  const db = createDatabase({ kind: 'pglite', ...(options.persistent ? { dataDir: databaseDir(config.dataDir) } : {}) });
   await migrateToLatest(db);
   const hub = new MemoryHub();
   const queue = new MemoryQueue();

@@ -102,9 +102,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 }
 
 /** For a service's main: prints one line naming the variable and exits on a bad config. */
-export function loadConfigOrExit(options: LoadOptions = {}): Config {
+export function loadConfigOrExit(options: LoadOptions = {}, source: Record<string, string | undefined> = process.env): Config {
   try {
-    return loadConfig(process.env, options);
+    return loadConfig(source, options);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);

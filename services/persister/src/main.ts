@@ -5,11 +5,11 @@ import { Lifecycle, Readiness } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { HealthServer } from './health-server.ts';
 import { PersisterWorker } from './persister-worker.ts';
+import { persisterMetrics } from './persister-metrics.ts';
 
 const config = loadConfigOrExit();
 const telemetry = startTelemetry({ serviceName: 'persister', instanceId: config.instanceId });
 const logger = createLogger('persister', config.logLevel);
-const { metrics } = telemetry;
 
 const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTimeoutMs: 15_000 }));
 const worker = new PersisterWorker({
@@ -19,14 +19,7 @@ const worker = new PersisterWorker({
   // Each insert is timed as a PostgreSQL dependency call.
   store: timedStore(store),
   logger,
-  metrics: {
-    batchWritten: (size, inserted) => {
-      metrics.persisterBatchSize.record(size);
-      metrics.messagesPersisted.add(inserted);
-    },
-    lag: (seconds) => metrics.persistLag.record(seconds),
-    pending: (count) => metrics.persisterPending.record(count),
-  },
+  metrics: persisterMetrics(telemetry.metrics),
 });
 const readiness = new Readiness()
   .add('postgres', () => store.ping())
