@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { JetStreamQueue } from '@chat/core';
-import { createDatabase, KyselyChatStore, migrateToLatest, type Database } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest, type Database } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
@@ -18,6 +18,7 @@ export class PersisterFixture {
   readonly names = { ...randomStream(), consumer: `persister_${randomUUID().slice(0, 8)}` };
   readonly db: Kysely<Database> = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
   readonly store = new KyselyChatStore(this.db);
+  readonly deadLetters = new KyselyDeadLetterStore(this.db);
   readonly children = new Set<ChildProcess>();
   readonly natsUrl: string;
   #queue: JetStreamQueue | undefined;

@@ -150,7 +150,7 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister
     ? { stop: () => Promise.resolve() }
-    : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
+    : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, deadLetters: persisterSide.backend.deadLetters, logger }));
   const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 2 }));
 
   for (const gateway of gateways) await gateway.start();

@@ -55,7 +55,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
     return site(req, res);
   };
 
-  const persister = new Persister({ consumer: await backend.consumer(), store, logger });
+  const persister = new Persister({ consumer: await backend.consumer(), store, deadLetters: backend.deadLetters, logger });
   const persisting = new AbortController();
   const gateways = Array.from({ length: options.gateways ?? 1 }, (_, index) => {
     const bus = index === 0 ? backend.bus : backend.newBus();
