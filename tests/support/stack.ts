@@ -145,7 +145,7 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   }
   const apiSide = await backendFor('session-api');
   const { state, bus, intake, directory, store, queue } = apiSide.backend;
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, queue, logger });
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, queue, logger });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister

@@ -42,7 +42,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   const verifier = createVerifier(config);
   const { state, store, queue, directory, intake } = backend;
 
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger });
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, queue, logger });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'));
   const fallback = (req: IncomingMessage, res: ServerResponse) => {

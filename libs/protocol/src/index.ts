@@ -4,3 +4,4 @@ export * from './limits.ts';
 export * from './frames.ts';
 export * from './rest.ts';
 export * from './queued-message.ts';
+export * from './dead-letters.ts';
