@@ -37,11 +37,12 @@ describeReal('pnpm migrate', () => {
   });
 
   it('applies pending migrations with up, reverts the latest with down, and says when there is nothing to do', async () => {
-    expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables\n' });
+    expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 20-dead-letters\n' });
     expect(await migrate(url.toString())).toMatchObject({ code: 0, stdout: 'nothing to migrate up\n' });
+    expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 001-chat-tables\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'nothing to migrate down\n' });
-  }, 30_000);
+  }, 60_000);
 
   it('refuses an unknown direction and a bad DATABASE_URL with one clear line', async () => {
     expect(await migrate(url.toString(), 'sideways')).toMatchObject({ code: 64, stderr: 'usage: pnpm migrate [up|down] (got "sideways")\n' });

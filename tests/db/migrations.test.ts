@@ -69,15 +69,31 @@ for (const backend of backends) {
       await dispose();
     });
 
-    it('creates the contract tables, then drops them going down, then creates them again', async () => {
+    it('creates the contract tables and the dead letters, then drops them going down, then creates them again', async () => {
       expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+      expect(await tables(db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
 
+      expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
+      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
       expect(await migrateDown(db)).toEqual({ applied: ['001-chat-tables'] });
       expect(await tables(db)).toEqual([]);
 
       expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+      expect(await tables(db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+    });
+
+    it('refuses to go down while a dead letter is kept, losing nothing, and goes down once it is gone', async () => {
+      const id = randomUUID();
+      await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
+        values (${id}, ${new Uint8Array([0x7b, 0x00, 0xff])}, 'invalid_payload', 'payload is not JSON', 1, now(), now())`.execute(db);
+      await expect(migrateDown(db)).rejects.toThrow(/20-dead-letters/);
+      await expect(migrateDown(db).catch((error: Error) => Promise.reject(error.cause as Error))).rejects.toThrow(/holds 1 dead letter.*export them first/);
+      const kept = await db.selectFrom('chat_dead_letters').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
+      expect([...new Uint8Array(kept.payload)]).toEqual([0x7b, 0x00, 0xff]);
+
+      await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
+      expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
+      expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters'] });
     });
 
     it('does nothing when already at the latest migration', async () => {

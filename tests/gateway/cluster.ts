@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken, type TokenClaims } from '@chat/auth';
 import { loadConfig } from '@chat/config';
 import { JetStreamQueue, MessageIntake, RedisBus, RedisSessionState, SessionDirectory } from '@chat/core';
-import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { PersisterWorker } from '@chat/persister';
 import { connect } from '@nats-io/transport-node';
@@ -33,13 +33,16 @@ export interface ClusterOptions {
 export class Cluster {
   readonly names = randomStream();
   readonly store: KyselyChatStore;
+  readonly deadLetters: KyselyDeadLetterStore;
   readonly #options: ClusterOptions;
   readonly #replicas: Replica[] = [];
   #persister: PersisterWorker | undefined;
 
   constructor(options: ClusterOptions = {}) {
     this.#options = options;
-    this.store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
+    const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 });
+    this.store = new KyselyChatStore(db);
+    this.deadLetters = new KyselyDeadLetterStore(db);
   }
 
   static async start(replicas: number, options: ClusterOptions = {}): Promise<Cluster> {
@@ -159,6 +162,7 @@ export class Cluster {
       connectionName: 'gateway-test-persister',
       queue: { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 },
       store: this.store,
+      deadLetters: this.deadLetters,
       logger: quiet,
     });
     await this.#persister.start();

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { JetStreamQueue } from '@chat/core';
-import { createDatabase, KyselyChatStore, migrateToLatest, type Database } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest, type Database } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
@@ -16,14 +16,20 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** A stream, subject prefix and durable consumer of the test's own, on the shared NATS and PostgreSQL. */
 export class PersisterFixture {
   readonly names = { ...randomStream(), consumer: `persister_${randomUUID().slice(0, 8)}` };
-  readonly db: Kysely<Database> = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
-  readonly store = new KyselyChatStore(this.db);
+  readonly db: Kysely<Database>;
+  readonly store: KyselyChatStore;
+  readonly deadLetters: KyselyDeadLetterStore;
   readonly children = new Set<ChildProcess>();
   readonly natsUrl: string;
+  readonly databaseUrl: string;
   #queue: JetStreamQueue | undefined;
 
-  constructor(options: { natsUrl?: string } = {}) {
+  constructor(options: { natsUrl?: string; databaseUrl?: string } = {}) {
     this.natsUrl = options.natsUrl ?? TEST_NATS_URL;
+    this.databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+    this.db = createDatabase({ kind: 'postgres', url: this.databaseUrl });
+    this.store = new KyselyChatStore(this.db);
+    this.deadLetters = new KyselyDeadLetterStore(this.db);
   }
 
   get queueOptions() {
@@ -73,7 +79,7 @@ export class PersisterFixture {
       env: {
         PATH: process.env['PATH'] ?? '',
         NATS_URL: this.natsUrl,
-        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_URL: this.databaseUrl,
         NATS_STREAM: this.names.stream,
         NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
         NATS_CONSUMER: this.names.consumer,

@@ -42,6 +42,7 @@ describeReal('a persister meeting messages that can never be stored', () => {
       connectionName: 'invalid-test',
       queue: { ...fixture.queueOptions, batchSize: 10 },
       store: fixture.store,
+      deadLetters: fixture.deadLetters,
       logger: silentLogger,
     });
     await worker.start();

@@ -99,6 +99,7 @@ describeReal('a persister whose NATS server goes away', () => {
       connectionName: 'nats-restart-test',
       queue: { ...fixture.queueOptions, batchSize: 50 },
       store: fixture.store,
+      deadLetters: fixture.deadLetters,
       logger: silentLogger,
     });
     await worker.start();

@@ -27,6 +27,7 @@ describeReal('persister replicas on one durable consumer', () => {
           natsUrl: TEST_NATS_URL,
           connectionName: `replica-${index}`,
           queue: { ...fixture.queueOptions, batchSize: 25 },
+          deadLetters: fixture.deadLetters,
           store: {
             insertMessages: async (messages: readonly ChatMessage[]) => {
               const inserted = await store.insertMessages(messages);

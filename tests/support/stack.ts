@@ -145,12 +145,12 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   }
   const apiSide = await backendFor('session-api');
   const { state, bus, intake, directory, store, queue } = apiSide.backend;
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, queue, logger });
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, queue, logger });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister
     ? { stop: () => Promise.resolve() }
-    : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, logger }));
+    : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, deadLetters: persisterSide.backend.deadLetters, logger }));
   const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 2 }));
 
   for (const gateway of gateways) await gateway.start();

@@ -40,7 +40,8 @@ const EXPECTED: Record<Service, { traffic: MetricKey[]; onEvent: MetricKey[] }> 
   },
   persister: {
     traffic: ['persisterBatchSize', 'messagesPersisted', 'persistLag', 'persisterPending', ...DEPENDENCY, ...RUNTIME],
-    onEvent: ['dependencyFailures'],
+    // Dead letters need a message the store refuses: tests/persister/dead-letters.test.ts makes one.
+    onEvent: ['dependencyFailures', 'deadLetters', 'deadLettersOpen'],
   },
 };
 

@@ -1,4 +1,4 @@
-import type { Bus, ChatStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
+import type { Bus, ChatStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
 import { MessageIntake, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
@@ -8,6 +8,8 @@ export interface Backend {
   readonly bus: Bus;
   readonly queue: MessageQueue;
   readonly store: ChatStore;
+  /** Messages the persister could not write, in the same database as the store. */
+  readonly deadLetters: DeadLetterStore;
   readonly directory: SessionDirectory;
   readonly intake: MessageIntake;
   /** The queue's consuming side, for the persister; made on first use. */
@@ -21,6 +23,7 @@ export interface BackendParts {
   bus: Bus;
   queue: MessageQueue;
   store: ChatStore;
+  deadLetters: DeadLetterStore;
   makeConsumer: () => Promise<QueueConsumer>;
   /** Releases everything, after the ports' own close(). */
   release?: () => Promise<void>;
@@ -37,6 +40,7 @@ export function assembleBackend(parts: BackendParts): Backend {
     bus,
     queue,
     store,
+    deadLetters: parts.deadLetters,
     directory,
     intake,
     consumer: () => (consumer ??= parts.makeConsumer()),

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
 import { MemoryHub, MemoryQueue, MemorySessionState, type Bus } from '@chat/core';
-import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
 export interface EmbeddedBackendOptions {
@@ -32,6 +32,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     bus: hub.bus(),
     queue,
     store: new KyselyChatStore(db),
+    deadLetters: new KyselyDeadLetterStore(db),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
   });
   return { ...backend, hub, newBus: () => hub.bus() };

@@ -1,6 +1,6 @@
 import type { Config } from '@chat/config';
 import { JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState } from '@chat/core';
-import { createDatabase, KyselyChatStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
 import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore } from './timed-ports.ts';
@@ -29,13 +29,16 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
   const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
   const queue = await JetStreamQueue.create(nats, stream);
-  const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) }));
+  const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) });
+  const store = new KyselyChatStore(db);
   return assembleBackend({
     kind: 'services',
     state: timedSessionState(state),
     bus: timedBus(bus),
     queue: timedQueue(queue),
     store: timedStore(store),
+    // Shares the store's pool; closing the store closes it.
+    deadLetters: new KyselyDeadLetterStore(db),
     makeConsumer: async () =>
       timedConsumer(
         await JetStreamQueueConsumer.create(nats, {

@@ -27,8 +27,24 @@ export interface ChatSessionsTable {
   closed_at: ColumnType<Date | null, string | null | undefined, string | null>;
 }
 
+export interface ChatDeadLettersTable {
+  id: string;
+  message_id: string | null;
+  session_id: string | null;
+  seq: ColumnType<string | number | null, number | null, number | null>;
+  payload: ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+  reason: 'invalid_payload' | 'refused';
+  error: string;
+  error_code: string | null;
+  attempts: number;
+  first_failed_at: ColumnType<Date, string, string>;
+  last_failed_at: ColumnType<Date, string, string>;
+  replayed_at: ColumnType<Date | null, string | null | undefined, string | null>;
+}
+
 export interface Database {
   chat_messages: ChatMessagesTable;
   chat_sessions: ChatSessionsTable;
+  chat_dead_letters: ChatDeadLettersTable;
 }
 

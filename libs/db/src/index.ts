@@ -1,5 +1,8 @@
-export type { Database, ChatMessagesTable, ChatSessionsTable } from './database.ts';
+export type { Database, ChatMessagesTable, ChatSessionsTable, ChatDeadLettersTable } from './database.ts';
 export { createDatabase, type DatabaseOptions } from './create-database.ts';
 export { migrateToLatest, migrateDown, MigrationError, type MigrationOutcome } from './migrate.ts';
 export { migrations, staticMigrationProvider } from './migrations/index.ts';
 export { KyselyChatStore } from './kysely-chat-store.ts';
+export { KyselyDeadLetterStore } from './kysely-dead-letter-store.ts';
+export { deadLetterId, UNKNOWN_USER_ID } from './dead-letter-rows.ts';
+export { isRowRefusal, sqlState } from './row-refusal.ts';

@@ -2,6 +2,7 @@ import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionRecord } 
 import type { ChatMessage } from '@chat/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ChatMessagesTable, ChatSessionsTable, Database } from './database.ts';
+import { deadLetterAsMessage } from './dead-letter-rows.ts';
 
 /** Bounds the size of one statement; larger batches are split inside one transaction. */
 const MAX_ROWS_PER_INSERT = 5_000;
@@ -58,25 +59,53 @@ export class KyselyChatStore implements ChatStore {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * The page from chat_messages joined with the session's open dead letters (marked
+   * `state: "dead_letter"`), so a refused message is no unexplained hole; a row wins over a dead
+   * letter with the same seq. Each side reads one row past the page, so their union still tells
+   * whether more exist in that direction.
+   */
   async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
-    // One row past the page tells whether more exist in that direction.
-    let query = this.#db.selectFrom('chat_messages').selectAll().where('session_id', '=', sessionId).limit(range.limit + 1);
-    if (range.after !== undefined) query = query.where('seq', '>', range.after);
-    if (range.before !== undefined) query = query.where('seq', '<', range.before);
     // `after` catches up from a point, so it reads forwards; otherwise read backwards from the head or `before`.
     const forwards = range.after !== undefined;
-    const rows = await query.orderBy('seq', forwards ? 'asc' : 'desc').execute();
-    const page = rows.slice(0, range.limit).map(toMessage);
-    return { messages: forwards ? page : page.reverse(), hasMore: rows.length > range.limit };
+    const direction = forwards ? 'asc' : 'desc';
+    let query = this.#db.selectFrom('chat_messages').selectAll().where('session_id', '=', sessionId).limit(range.limit + 1);
+    let deadQuery = this.#db.selectFrom('chat_dead_letters').selectAll().where('session_id', '=', sessionId).where('replayed_at', 'is', null).where('seq', 'is not', null).limit(range.limit + 1);
+    if (range.after !== undefined) {
+      query = query.where('seq', '>', range.after);
+      deadQuery = deadQuery.where('seq', '>', range.after);
+    }
+    if (range.before !== undefined) {
+      query = query.where('seq', '<', range.before);
+      deadQuery = deadQuery.where('seq', '<', range.before);
+    }
+    const [rows, deadRows] = await Promise.all([query.orderBy('seq', direction).execute(), deadQuery.orderBy('seq', direction).execute()]);
+    const bySeq = new Map<number, ChatMessage>();
+    for (const row of deadRows) {
+      const message = deadLetterAsMessage(row);
+      if (message !== undefined) bySeq.set(message.seq, message);
+    }
+    for (const row of rows) bySeq.set(Number(row.seq), toMessage(row));
+    const all = [...bySeq.values()].sort((a, b) => (forwards ? a.seq - b.seq : b.seq - a.seq));
+    const page = all.slice(0, range.limit);
+    return { messages: forwards ? page : page.reverse(), hasMore: all.length > range.limit };
   }
 
+  /** The highest seq the store knows, dead letters included: a reloaded session must never reuse a dead letter's seq. */
   async maxSeq(sessionId: string): Promise<number> {
-    const row = await this.#db
-      .selectFrom('chat_messages')
-      .select((eb) => eb.fn.max('seq').as('max'))
-      .where('session_id', '=', sessionId)
-      .executeTakeFirst();
-    return row?.max == null ? 0 : Number(row.max);
+    const [row, dead] = await Promise.all([
+      this.#db
+        .selectFrom('chat_messages')
+        .select((eb) => eb.fn.max('seq').as('max'))
+        .where('session_id', '=', sessionId)
+        .executeTakeFirst(),
+      this.#db
+        .selectFrom('chat_dead_letters')
+        .select((eb) => eb.fn.max('seq').as('max'))
+        .where('session_id', '=', sessionId)
+        .executeTakeFirst(),
+    ]);
+    return Math.max(row?.max == null ? 0 : Number(row.max), dead?.max == null ? 0 : Number(dead.max));
   }
 
   async insertMessages(messages: readonly ChatMessage[]): Promise<number> {
@@ -104,7 +133,7 @@ export class KyselyChatStore implements ChatStore {
  * are both skipped. The rows travel as one array per column (9 parameters whatever the batch
  * size), which PostgreSQL parses and plans much faster than a VALUES list of thousands.
  */
-async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {
+export async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {
   const column = <T>(pick: (message: ChatMessage) => T): T[] => messages.map(pick);
   const result = await sql`
     insert into chat_messages (id, session_id, seq, user_id, message, timestamp, metadata, client_msg_id, user_name)

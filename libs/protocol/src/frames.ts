@@ -25,6 +25,11 @@ export const chatMessageSchema = z
     metadata: z.record(z.string(), z.unknown()),
     timestamp: z.iso.datetime({ offset: true }),
     clientMsgId: z.string().optional(),
+    /**
+     * Only in history and catch-up: `dead_letter` marks an acknowledged message the store refused,
+     * kept in the dead-letter store instead of chat_messages (see the persister's README).
+     */
+    state: z.literal('dead_letter').optional().meta({ description: 'Present only on a message the store refused: `dead_letter` (kept, not in chat_messages).' }),
   })
   .meta({ id: 'ChatMessage' });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;

@@ -12,6 +12,7 @@ export type TransportLabels = { transport: Transport };
 export type ErrorLabels = { code: string };
 export type DependencyCallLabels = { dependency: Dependency; operation: string; outcome: 'ok' | 'error' };
 export type DependencyLabels = { dependency: Dependency; operation: string };
+export type DeadLetterLabels = { reason: 'invalid_payload' | 'refused' };
 export type HttpLabels = { method: string; route: string; status: number };
 type NoLabels = Record<string, never>;
 
@@ -34,6 +35,8 @@ export interface ChatMetrics {
   readonly messagesPersisted: Counter<NoLabels>;
   readonly persistLag: Histogram<NoLabels>;
   readonly persisterPending: Gauge<NoLabels>;
+  readonly deadLetters: Counter<DeadLetterLabels>;
+  readonly deadLettersOpen: Gauge<NoLabels>;
   readonly httpRequests: Counter<HttpLabels>;
   readonly httpRequestDuration: Histogram<HttpLabels>;
 }
@@ -65,6 +68,8 @@ export function createChatMetrics(meter: Meter): ChatMetrics {
     messagesPersisted: meter.createCounter(c.messagesPersisted.name, options(c.messagesPersisted)),
     persistLag: meter.createHistogram(c.persistLag.name, options(c.persistLag)),
     persisterPending: meter.createGauge(c.persisterPending.name, options(c.persisterPending)),
+    deadLetters: meter.createCounter(c.deadLetters.name, options(c.deadLetters)),
+    deadLettersOpen: meter.createGauge(c.deadLettersOpen.name, options(c.deadLettersOpen)),
     httpRequests: meter.createCounter(c.httpRequests.name, options(c.httpRequests)),
     httpRequestDuration: meter.createHistogram(c.httpRequestDuration.name, options(c.httpRequestDuration)),
   };

@@ -149,6 +149,20 @@ export const METRIC_CATALOGUE = {
     description: 'Messages waiting in the JetStream consumer.',
     labels: [],
   },
+  deadLetters: {
+    name: 'chat_dead_letters_total',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Acknowledged messages the persister could not write and kept in the dead-letter store, by reason (invalid_payload or refused). Any is an incident.',
+    labels: ['reason'],
+  },
+  deadLettersOpen: {
+    name: 'chat_dead_letters_open',
+    kind: 'gauge',
+    unit: '{message}',
+    description: 'Dead letters not replayed yet (read from PostgreSQL by each persister).',
+    labels: [],
+  },
   httpRequests: {
     name: 'chat_http_requests_total',
     kind: 'counter',

@@ -1,6 +1,6 @@
 import { timedStore } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
-import { createDatabase, KyselyChatStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { Lifecycle, Readiness } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { HealthServer } from './health-server.ts';
@@ -11,13 +11,16 @@ const config = loadConfigOrExit();
 const telemetry = startTelemetry({ serviceName: 'persister', instanceId: config.instanceId });
 const logger = createLogger('persister', config.logLevel);
 
-const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTimeoutMs: 15_000 }));
+const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTimeoutMs: 15_000 });
+const store = new KyselyChatStore(db);
+const deadLetters = new KyselyDeadLetterStore(db);
 const worker = new PersisterWorker({
   natsUrl: config.natsUrl,
   connectionName: `persister-${config.instanceId}`,
   queue: config.queue,
   // Each insert is timed as a PostgreSQL dependency call.
   store: timedStore(store),
+  deadLetters,
   logger,
   metrics: persisterMetrics(telemetry.metrics),
 });

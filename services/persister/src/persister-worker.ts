@@ -1,4 +1,4 @@
-import { JetStreamQueueConsumer, type ChatStore } from '@chat/core';
+import { JetStreamQueueConsumer, type ChatStore, type DeadLetterSink } from '@chat/core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Persister, type PersisterLogger, type PersisterMetrics } from './persister.ts';
 
@@ -7,8 +7,12 @@ export interface PersisterWorkerOptions {
   connectionName: string;
   queue: { stream: string; subjectPrefix: string; consumer: string; replicas: number; batchSize: number };
   store: Pick<ChatStore, 'insertMessages'>;
+  /** With countOpen, the open dead letters are reported with the pending count. */
+  deadLetters: DeadLetterSink & { countOpen?(): Promise<number> };
   logger: PersisterLogger;
-  metrics?: PersisterMetrics & { pending?(count: number): void };
+  metrics?: PersisterMetrics & { pending?(count: number): void; deadLettersOpen?(count: number): void };
+  /** Passed to the Persister (tests shorten them). */
+  retry?: { delayMs?: number; maxDelayMs?: number; maxAttempts?: number };
 }
 
 const PENDING_INTERVAL_MS = 5_000;
@@ -32,15 +36,27 @@ export class PersisterWorker {
   }
 
   async start(): Promise<void> {
-    const { natsUrl, connectionName, queue, store, logger, metrics } = this.#options;
+    const { natsUrl, connectionName, queue, store, deadLetters, logger, metrics, retry } = this.#options;
     this.#nats = await connect({ servers: natsUrl, name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
     this.#consumer = await JetStreamQueueConsumer.create(this.#nats, {
       ...queue,
       onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
     });
-    this.#persister = new Persister({ consumer: this.#consumer, store, logger, ...(metrics === undefined ? {} : { metrics }) });
+    this.#persister = new Persister({
+      consumer: this.#consumer,
+      store,
+      deadLetters,
+      logger,
+      ...(metrics === undefined ? {} : { metrics }),
+      ...(retry?.delayMs === undefined ? {} : { retryDelayMs: retry.delayMs }),
+      ...(retry?.maxDelayMs === undefined ? {} : { maxRetryDelayMs: retry.maxDelayMs }),
+      ...(retry?.maxAttempts === undefined ? {} : { maxAttempts: retry.maxAttempts }),
+    });
     this.#running = this.#persister.run(this.#controller.signal);
-    this.#pendingTimer = setInterval(() => void this.checkQueue().catch(() => undefined), PENDING_INTERVAL_MS);
+    this.#pendingTimer = setInterval(() => {
+      void this.checkQueue().catch(() => undefined);
+      void this.#reportDeadLetters();
+    }, PENDING_INTERVAL_MS);
     this.#pendingTimer.unref();
   }
 
@@ -49,6 +65,17 @@ export class PersisterWorker {
     if (this.#consumer === undefined || this.#nats === undefined || this.#nats.isClosed()) throw new Error('not connected to NATS');
     const pending = await this.#consumer.pending();
     this.#options.metrics?.pending?.(pending);
+  }
+
+  /** Refreshes the open dead letters gauge; a failed count leaves the last value (readiness reports the database). */
+  async #reportDeadLetters(): Promise<void> {
+    const { deadLetters, metrics } = this.#options;
+    if (deadLetters.countOpen === undefined || metrics?.deadLettersOpen === undefined) return;
+    try {
+      metrics.deadLettersOpen(await deadLetters.countOpen());
+    } catch {
+      // Reported by the postgres readiness check.
+    }
   }
 
   /** For readiness: the latest write to the database succeeded. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { MemoryQueue, type QueuedMessage } from '@chat/core';
+import { MemoryQueue, type NewDeadLetter, type QueuedMessage } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import { Persister, type PersisterLogger } from './persister.ts';
 
@@ -46,12 +46,28 @@ class FakeStore {
   }
 }
 
+/** A dead-letter store that keeps entries by message id and can be told to fail. */
+class FakeDeadLetters {
+  readonly entries: NewDeadLetter[] = [];
+  failures = 0;
+
+  add(entry: NewDeadLetter): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    }
+    this.entries.push(entry);
+    return Promise.resolve();
+  }
+}
+
 function setup(options: { batchSize?: number; retryDelayMs?: number } = {}) {
   const queue = new MemoryQueue();
   const consumer = queue.consumer({ batchSize: options.batchSize ?? 100 });
   const store = new FakeStore();
   const logger = new RecordingLogger();
-  const persister = new Persister({ consumer, store, logger, retryDelayMs: options.retryDelayMs ?? 20 });
+  const deadLetters = new FakeDeadLetters();
+  const persister = new Persister({ consumer, store, deadLetters, logger, retryDelayMs: options.retryDelayMs ?? 20, maxAttempts: 2 });
   const controller = new AbortController();
   const running = persister.run(controller.signal);
   const stop = async () => {
@@ -59,7 +75,7 @@ function setup(options: { batchSize?: number; retryDelayMs?: number } = {}) {
     await running;
     await queue.close();
   };
-  return { queue, consumer, store, logger, persister, stop };
+  return { queue, consumer, store, deadLetters, logger, persister, stop };
 }
 
 async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
@@ -79,12 +95,12 @@ class RawBatch {
   readonly outcomes: Outcome[];
   readonly items: QueuedMessage[];
 
-  constructor(payloads: readonly string[]) {
+  constructor(payloads: readonly string[], deliveryCount = 1) {
     this.outcomes = payloads.map(() => undefined);
     this.items = payloads.map((payload, index) => ({
       data: encoder.encode(payload),
       headers: {},
-      deliveryCount: 1,
+      deliveryCount,
       ack: () => (this.outcomes[index] ??= 'ack'),
       nak: () => (this.outcomes[index] ??= 'nak'),
       term: () => (this.outcomes[index] ??= 'term'),
@@ -137,30 +153,105 @@ describe('Persister', () => {
     await stop();
   });
 
-  it('terminates payloads that are not chat messages, logging their ids, and writes the valid ones', async () => {
+  it('keeps payloads that are not chat messages as dead letters, acknowledged once recorded, and writes the valid ones', async () => {
     const valid = message(2);
     const broken = { ...message(3), seq: -1 };
-    const batch = new RawBatch(['not json', JSON.stringify(broken), JSON.stringify(valid), JSON.stringify({ hello: 'world' })]);
+    const payloads = ['not json', JSON.stringify(broken), JSON.stringify(valid), JSON.stringify({ hello: 'world' })];
+    const batch = new RawBatch(payloads);
     const store = new FakeStore();
+    const deadLetters = new FakeDeadLetters();
     const logger = new RecordingLogger();
-    await new Persister({ consumer: batch.consumer(), store, logger }).run(new AbortController().signal);
-    expect(batch.outcomes).toEqual(['term', 'term', 'ack', 'term']);
+    await new Persister({ consumer: batch.consumer(), store, deadLetters, logger }).run(new AbortController().signal);
+    expect(batch.outcomes).toEqual(['ack', 'ack', 'ack', 'ack']);
     expect([...store.rows.values()]).toEqual([valid]);
-    const warnings = logger.lines.filter((line) => line.level === 'warn');
-    expect(warnings).toHaveLength(3);
-    expect(warnings[1]?.object).toMatchObject({ id: broken.id, sessionId: broken.sessionId, reason: expect.stringContaining('seq') });
+    expect(deadLetters.entries.map((entry) => new TextDecoder().decode(entry.payload))).toEqual([payloads[0], payloads[1], payloads[3]]);
+    expect(deadLetters.entries.map((entry) => entry.reason)).toEqual(['invalid_payload', 'invalid_payload', 'invalid_payload']);
+    // The ids the payload names are kept where they are well-formed; the bad seq is not.
+    expect(deadLetters.entries[1]).toMatchObject({ messageId: broken.id, sessionId: broken.sessionId, attempts: 1, error: expect.stringContaining('seq') });
+    expect(deadLetters.entries[1]?.seq).toBeUndefined();
     expect(JSON.stringify(logger.lines)).not.toContain('secret body');
   });
 
-  it('terminates a message the database refuses as data and still writes the rest of its batch', async () => {
+  it('hands a message the database refuses back with a delay while it has deliveries left, and writes the rest of its batch', async () => {
     const refused = message(2, { body: 'bad\u0000byte' });
     const sent = [message(1), refused, message(3)];
     const batch = new RawBatch(sent.map((item) => JSON.stringify(item)));
     const store = new FakeStore();
     store.refuse = (item) => item.id === refused.id;
-    await new Persister({ consumer: batch.consumer(), store, logger: new RecordingLogger() }).run(new AbortController().signal);
-    expect(batch.outcomes).toEqual(['ack', 'term', 'ack']);
+    const deadLetters = new FakeDeadLetters();
+    await new Persister({ consumer: batch.consumer(), store, deadLetters, logger: new RecordingLogger(), maxAttempts: 3 }).run(new AbortController().signal);
+    expect(batch.outcomes).toEqual(['ack', 'nak', 'ack']);
     expect([...store.rows.keys()].sort()).toEqual([sent[0]!.id, sent[2]!.id].sort());
+    expect(deadLetters.entries).toEqual([]);
+  });
+
+  it('keeps a message the database still refuses on its last delivery as a dead letter with the error, and acknowledges it', async () => {
+    const refused = message(2, { body: 'bad\u0000byte' });
+    const sent = [message(1), refused, message(3)];
+    const batch = new RawBatch(sent.map((item) => JSON.stringify(item)), 3);
+    const store = new FakeStore();
+    store.refuse = (item) => item.id === refused.id;
+    const deadLetters = new FakeDeadLetters();
+    const counted: string[] = [];
+    const metrics = { batchWritten: () => undefined, lag: () => undefined, deadLettered: (reason: string) => counted.push(reason) };
+    const logger = new RecordingLogger();
+    await new Persister({ consumer: batch.consumer(), store, deadLetters, logger, metrics, maxAttempts: 3 }).run(new AbortController().signal);
+    expect(batch.outcomes).toEqual(['ack', 'ack', 'ack']);
+    expect([...store.rows.keys()].sort()).toEqual([sent[0]!.id, sent[2]!.id].sort());
+    expect(deadLetters.entries).toHaveLength(1);
+    expect(deadLetters.entries[0]).toMatchObject({ messageId: refused.id, sessionId: refused.sessionId, seq: 2, reason: 'refused', errorCode: '22021', attempts: 3 });
+    expect(deadLetters.entries[0]?.error).toContain('invalid byte sequence');
+    // The detail quoting the row is not kept: only the message and the code.
+    expect(deadLetters.entries[0]?.error).not.toContain('Failing row');
+    expect(new TextDecoder().decode(deadLetters.entries[0]?.payload)).toBe(JSON.stringify(refused));
+    expect(counted).toEqual(['refused']);
+    expect(JSON.stringify(logger.lines)).not.toContain('bad\\u0000byte');
+  });
+
+  it('finds the refused rows of a large batch by splitting it, in far fewer inserts than one per row', async () => {
+    const sent = Array.from({ length: 64 }, (_, index) => message(index + 1));
+    const refusedSeqs = new Set([7, 40]);
+    const batch = new RawBatch(sent.map((item) => JSON.stringify(item)), 5);
+    const store = new FakeStore();
+    store.refuse = (item) => refusedSeqs.has(item.seq);
+    const deadLetters = new FakeDeadLetters();
+    await new Persister({ consumer: batch.consumer(), store, deadLetters, logger: new RecordingLogger(), maxAttempts: 5 }).run(new AbortController().signal);
+    expect(batch.outcomes.every((outcome) => outcome === 'ack')).toBe(true);
+    expect(store.rows.size).toBe(62);
+    expect(deadLetters.entries.map((entry) => entry.seq).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([7, 40]);
+    expect(store.calls.length).toBeLessThan(30);
+  });
+
+  it('does not acknowledge a message whose dead letter cannot be recorded: it stays in the queue', async () => {
+    const batch = new RawBatch(['not json', JSON.stringify(message(1))]);
+    const store = new FakeStore();
+    const deadLetters = new FakeDeadLetters();
+    deadLetters.failures = 1;
+    const persister = new Persister({ consumer: batch.consumer(), store, deadLetters, logger: new RecordingLogger() });
+    await persister.run(new AbortController().signal);
+    expect(batch.outcomes).toEqual(['nak', 'ack']);
+    expect(deadLetters.entries).toEqual([]);
+    await expect(persister.check()).rejects.toThrow(/latest write/);
+  });
+
+  it('hands back every message not yet written when the database fails during the search for a refused row', async () => {
+    const sent = Array.from({ length: 8 }, (_, index) => message(index + 1));
+    const batch = new RawBatch(sent.map((item) => JSON.stringify(item)), 5);
+    const store = new FakeStore();
+    store.refuse = (item) => item.seq === 8;
+    const deadLetters = new FakeDeadLetters();
+    let calls = 0;
+    const flaky = {
+      insertMessages: (messages: readonly ChatMessage[]) => {
+        calls += 1;
+        // The whole batch is refused, its first half is written, then the database goes away.
+        if (calls === 3) return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), {}));
+        return store.insertMessages(messages);
+      },
+    };
+    await new Persister({ consumer: batch.consumer(), store: flaky, deadLetters, logger: new RecordingLogger(), retryDelayMs: 1 }).run(new AbortController().signal);
+    expect(batch.outcomes).toEqual(['ack', 'ack', 'ack', 'ack', 'nak', 'nak', 'nak', 'nak']);
+    expect(deadLetters.entries).toEqual([]);
   });
 
   it('stops when the signal aborts while waiting for messages', async () => {

@@ -3,6 +3,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate } from './authenticate.ts';
+import { registerDeadLetterRoutes } from './dead-letter-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerHistoryRoutes } from './history-routes.ts';
 import { errorHandler, routeNotFound } from './http-errors.ts';
@@ -48,6 +49,7 @@ export function createApiApp(deps: ApiDeps): Express {
   registerSessionRoutes(app, deps, json);
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);
+  registerDeadLetterRoutes(app, deps, json);
 
   app.use(routeNotFound);
   app.use(errorHandler(deps.logger));

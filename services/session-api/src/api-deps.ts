@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import type { Bus, ChatStore, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 import type { RedisClient } from './message-rate-limiter.ts';
@@ -15,6 +15,8 @@ export interface ApiDeps {
   intake: MessageIntake;
   directory: SessionDirectory;
   store: ChatStore;
+  /** For the admin dead-letter endpoints; without it they answer 503. */
+  deadLetters?: DeadLetterStore;
   logger: Logger;
   /** Only pinged, for readiness: messages reach it through the intake. */
   queue?: MessageQueue;

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createTokenVerifier, signToken } from '@chat/auth';
 import { loadConfig } from '@chat/config';
 import { MemoryHub, MemorySessionState, MessageIntake, SessionDirectory, type Bus, type MessageQueue } from '@chat/core';
-import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import type { Readiness } from '@chat/service-kit';
 import { createLogger } from '@chat/telemetry';
@@ -47,6 +47,7 @@ export class RecordingQueue implements MessageQueue {
 export interface Fixture {
   app: Express;
   store: KyselyChatStore;
+  deadLetters: KyselyDeadLetterStore;
   state: MemorySessionState;
   queue: RecordingQueue;
   /** A second process's bus on the same hub, to watch what the API fans out. */
@@ -61,6 +62,7 @@ export async function createFixture(options: { env?: Record<string, string>; rec
   const db = createDatabase({ kind: 'pglite' });
   await migrateToLatest(db);
   const store = new KyselyChatStore(db);
+  const deadLetters = new KyselyDeadLetterStore(db);
   const state = new MemorySessionState({ recentMessages: options.recentMessages ?? config.recentMessages });
   const hub = new MemoryHub();
   const bus = hub.bus();
@@ -84,10 +86,11 @@ export async function createFixture(options: { env?: Record<string, string>; rec
     intake,
     directory,
     store,
+    deadLetters,
     logger,
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
   });
-  return { app, store, state, queue, watcher, logLines, close: () => store.close() };
+  return { app, store, deadLetters, state, queue, watcher, logLines, close: () => store.close() };
 }
 
 export function bearer(userId: string, extra: { admin?: boolean; ttlSeconds?: number; name?: string; secret?: string } = {}): Promise<string> {

@@ -15,7 +15,7 @@ const backend = await createBackend(config, {
   role: 'session-api',
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
-const { state, bus, queue, store, intake, directory } = backend;
+const { state, bus, queue, store, intake, directory, deadLetters } = backend;
 const readiness = defaultReadiness({ store, state, bus, queue });
 // With Redis, every replica counts against the same per-caller limit.
 const rateLimitRedis =
@@ -31,6 +31,7 @@ const app = createApiApp({
   intake,
   directory,
   store,
+  deadLetters,
   logger,
   readiness,
   ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),

@@ -2,6 +2,11 @@ import {
   addMembersBodySchema,
   chatMessageSchema,
   createSessionBodySchema,
+  deadLetterDetailSchema,
+  deadLetterIdParamSchema,
+  deadLetterListQuerySchema,
+  deadLetterListSchema,
+  replayResultSchema,
   errorBodySchema,
   historyQuerySchema,
   historyResponseSchema,
@@ -23,7 +28,8 @@ const ERROR_DESCRIPTIONS = {
   400: 'Invalid input: malformed JSON, a bad UUID, or a value outside its schema (`invalid_input`).',
   401: 'No token, or a bad or expired one (`unauthorized`).',
   403: 'The caller is not a member of the session, or not an admin where one is needed (`forbidden`).',
-  404: 'Unknown or closed session (`not_found`).',
+  404: 'Unknown or closed session, or no such dead letter (`not_found`).',
+  409: 'Conflict (`conflict`): for a replay, the payload is not a chat message, or the store still refuses it.',
   413: 'The message body is longer than MAX_MESSAGE_CHARS, the metadata over 4 KiB, or the request body over the size limit (`too_large`).',
   429: 'Too many messages from this caller (`rate_limited`); see Retry-After.',
   503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later.',
@@ -51,6 +57,7 @@ function json<S extends z.ZodType>(description: string, schema: S) {
 }
 
 const sessionPath = { path: sessionIdParamSchema };
+const deadLetterPath = { path: deadLetterIdParamSchema };
 const withAuth = { security: [{ bearerAuth: [] }] };
 
 function op(operation: ZodOpenApiOperationObject): ZodOpenApiOperationObject {
@@ -116,6 +123,32 @@ export function buildOpenApiDocument(): OpenApiDocument {
           summary: 'A page of messages in ascending seq: the latest, before a seq, or after a seq.',
           requestParams: { ...sessionPath, query: historyQuerySchema },
           responses: { '200': json('The page, and whether more exist beyond it in that direction.', historyResponseSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.deadLetters)]: {
+        get: op({
+          operationId: 'listDeadLetters',
+          summary: 'Admins only: messages the persister could not write, newest first; open ones unless includeReplayed=true.',
+          requestParams: { query: deadLetterListQuerySchema },
+          responses: { '200': json('The dead letters (without their payloads).', deadLetterListSchema), ...errors(400, 401, 403, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.deadLetter)]: {
+        get: op({
+          operationId: 'getDeadLetter',
+          summary: 'Admins only: one dead letter with its raw payload and the message it holds.',
+          requestParams: deadLetterPath,
+          responses: { '200': json('The dead letter.', deadLetterDetailSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.deadLetterReplay)]: {
+        post: op({
+          operationId: 'replayDeadLetter',
+          summary:
+            'Admins only: writes the message to chat_messages once (ON CONFLICT DO NOTHING) and marks the dead letter replayed, in one transaction. Repeating it writes nothing more. No body.',
+          requestParams: deadLetterPath,
+          requestBody: { required: false, content: { 'application/json': { schema: z.object({}).meta({ description: 'Empty; nothing is read.' }) } } },
+          responses: { '200': json('The message is in chat_messages.', replayResultSchema), ...errors(400, 401, 403, 404, 409, 503) },
         }),
       },
       [ROUTES.healthz]: {
