@@ -11,3 +11,4 @@ export { JetStreamQueue, type JetStreamQueueOptions } from './jetstream-queue.ts
 export { JetStreamQueueConsumer, type JetStreamConsumerOptions } from './jetstream-consumer.ts';
 export { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 export { RedisBus, sessionChannel } from './redis-bus.ts';
+export { purgeChatKeys, keyHolders, CHAT_KEY_PATTERNS, type PurgeOptions, type PurgeResult, type PurgeProgress } from './redis-purge.ts';
