@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe as jestDescribe, expect, it } from '@jest/globals';
 import { signToken } from '@chat/auth';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { parse, stringify } from 'yaml';
 import { OwnRedis } from '../support/own-redis.ts';
 import { prometheusBinaryAvailable } from '../support/prometheus-tools.ts';
-import { describeWithServices, NATS, POSTGRES, TEST_DATABASE_URL, TEST_NATS_URL } from '../support/services.ts';
+import { createOwnDatabase } from '../support/own-database.ts';
+import { describeWithServices, NATS, POSTGRES, TEST_NATS_URL } from '../support/services.ts';
 
 // Ports of this suite's own processes (27000-27999 are this suite's range).
 const PROMETHEUS_PORT = 27090;
@@ -21,7 +22,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 const describeServices = await describeWithServices(POSTGRES, NATS);
 const prometheus = prometheusBinaryAvailable('prometheus');
-const describe = prometheus === undefined ? describeServices.skip : describeServices;
+const describe = prometheus === undefined ? jestDescribe.skip : describeServices;
 
 interface AlertsAnswer {
   data: { alerts: { labels: Record<string, string>; state: string }[] };
@@ -59,8 +60,11 @@ describe('a real Prometheus scraping a running session-api', () => {
     throw new Error(`timed out waiting for ${what}`);
   };
 
+  let database: Awaited<ReturnType<typeof createOwnDatabase>> | undefined;
+
   beforeAll(async () => {
     await redis.start();
+    database = await createOwnDatabase('prometheus_alert', { migrate: true });
     writeFileSync(join(dir, 'alerts.yml'), rulesWithShortWaits());
     writeFileSync(
       join(dir, 'prometheus.yml'),
@@ -76,7 +80,7 @@ describe('a real Prometheus scraping a running session-api', () => {
       JWT_SECRET: secret,
       REDIS_URL: redis.url,
       NATS_URL: TEST_NATS_URL,
-      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_URL: database.url,
       NATS_STREAM: `ALERTS_${run}`,
       NATS_SUBJECT_PREFIX: `alerts.${run}`,
       NATS_CONSUMER: `alerts_${run}`,
@@ -104,6 +108,7 @@ describe('a real Prometheus scraping a running session-api', () => {
     const nc = await connect({ servers: TEST_NATS_URL });
     await (await jetstreamManager(nc)).streams.delete(`ALERTS_${run}`).catch(() => false);
     await nc.close();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import { Redis } from 'ioredis';
 import { OwnRedis } from '../support/own-redis.ts';
-import { describeWithServices, NATS, POSTGRES, TEST_DATABASE_URL } from '../support/services.ts';
+import { createOwnDatabase } from '../support/own-database.ts';
+import { describeWithServices, NATS, POSTGRES } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { runCli } from './cli.ts';
 
@@ -16,18 +17,21 @@ describe('pnpm chat:purge-redis on a running stack', () => {
   const redis = new OwnRedis(REDIS_PORT);
   let stack: Stack;
   let inspect: Redis;
-  const purge = (...args: string[]) => runCli('apps/ops/src/purge-redis-cli.ts', args, { REDIS_URL: redis.url, DATABASE_URL: TEST_DATABASE_URL });
+  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
+  const purge = (...args: string[]) => runCli('apps/ops/src/purge-redis-cli.ts', args, { REDIS_URL: redis.url });
 
   beforeAll(async () => {
     await redis.start();
+    database = await createOwnDatabase('purge_redis');
     inspect = new Redis(redis.url);
-    stack = await startStack('services', { env: { REDIS_URL: redis.url } });
-  }, 60_000);
+    stack = await startStack('services', { env: { REDIS_URL: redis.url, DATABASE_URL: database.url } });
+  }, 90_000);
 
   afterAll(async () => {
     await stack.stop();
     inspect.disconnect();
     await redis.stop();
+    await database.drop();
   }, 30_000);
 
   it('counts first, deletes only with --yes and only its own keys; then sends continue with the next seq and history is whole', async () => {
