@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -104,9 +104,12 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
   }, 60_000);
 
   it('refuses to drop the tables when the export cannot be written', async () => {
-    const answer = await migrate('down', '--export-dir', '/proc/no-such-place/export');
+    // A folder under a plain file cannot be created.
+    const blocker = join(work, 'a-file');
+    writeFileSync(blocker, '');
+    const answer = await migrate('down', '--export-dir', join(blocker, 'export'));
     expect(answer.code).toBe(1);
-    expect(answer.stderr).toMatch(/refusing to drop chat_messages and chat_sessions: the export to \/proc\/no-such-place\/export failed/);
+    expect(answer.stderr).toContain(`refusing to drop chat_messages and chat_sessions: the export to ${join(blocker, 'export')} failed (ENOTDIR`);
     expect(await tables()).toEqual(['chat_messages', 'chat_sessions']);
   }, 60_000);
 
