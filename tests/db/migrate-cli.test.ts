@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -40,12 +43,16 @@ describeReal('pnpm migrate', () => {
     expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 20-dead-letters\n' });
     expect(await migrate(url.toString())).toMatchObject({ code: 0, stdout: 'nothing to migrate up\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
-    expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 001-chat-tables\n' });
+    const exportDir = mkdtempSync(join(tmpdir(), 'migrate-cli-'));
+    const down = await migrate(url.toString(), 'down', '--export-dir', exportDir);
+    expect(down).toMatchObject({ code: 0 });
+    expect(down.stdout).toBe(`exported 0 messages and 0 sessions to ${exportDir} (checksums in SHA256SUMS)\nreverted: 001-chat-tables\n`);
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'nothing to migrate down\n' });
-  }, 60_000);
+    rmSync(exportDir, { recursive: true, force: true });
+  }, 90_000);
 
   it('refuses an unknown direction and a bad DATABASE_URL with one clear line', async () => {
-    expect(await migrate(url.toString(), 'sideways')).toMatchObject({ code: 64, stderr: 'usage: pnpm migrate [up|down] (got "sideways")\n' });
+    expect(await migrate(url.toString(), 'sideways')).toMatchObject({ code: 64, stderr: 'usage: pnpm migrate [up|down] [--export-dir <dir>] [--skip-export] (got "sideways")\n' });
     const bad = await migrate('mysql://nope');
     expect(bad.code).toBe(78);
     expect(bad.stderr).toMatch(/^configuration error: DATABASE_URL: /);

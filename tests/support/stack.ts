@@ -123,7 +123,9 @@ async function embeddedParts(configFor: ConfigFor, options: StackOptions): Promi
 }
 
 async function servicesParts(configFor: ConfigFor, options: StackOptions): Promise<Parts> {
-  const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+  // The database the parts use: a suite may give its own in env.DATABASE_URL.
+  const databaseUrl = options.env?.['DATABASE_URL'] ?? TEST_DATABASE_URL;
+  const db = createDatabase({ kind: 'postgres', url: databaseUrl, maxConnections: 1 });
   try {
     await migrateToLatest(db);
   } finally {
@@ -151,7 +153,7 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   const persister = options.withoutPersister
     ? { stop: () => Promise.resolve() }
     : runPersister(new Persister({ consumer: await persisterSide.backend.consumer(), store: persisterSide.backend.store, deadLetters: persisterSide.backend.deadLetters, logger }));
-  const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 2 }));
+  const checker = new KyselyChatStore(createDatabase({ kind: 'postgres', url: databaseUrl, maxConnections: 2 }));
 
   for (const gateway of gateways) await gateway.start();
   await listen(apiServer);

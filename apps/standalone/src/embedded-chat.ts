@@ -44,13 +44,9 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   const verifier = createVerifier(config);
   const { state, store, queue, directory, intake } = backend;
 
-<<<<<<< HEAD
   const telemetry = options.telemetry;
   const gatewayMetrics = telemetry === undefined ? {} : { metricsHandler: telemetry.handleMetrics, metrics: telemetry.metrics };
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
-=======
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, queue, logger });
->>>>>>> issue-20
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, queue, logger, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'));
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -63,11 +59,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
     return site(req, res);
   };
 
-<<<<<<< HEAD
-  const persister = new Persister({ consumer: await backend.consumer(), store, logger, ...(telemetry === undefined ? {} : { metrics: persisterMetrics(telemetry.metrics) }) });
-=======
-  const persister = new Persister({ consumer: await backend.consumer(), store, deadLetters: backend.deadLetters, logger });
->>>>>>> issue-20
+  const persister = new Persister({ consumer: await backend.consumer(), store, deadLetters: backend.deadLetters, logger, ...(telemetry === undefined ? {} : { metrics: persisterMetrics(telemetry.metrics) }) });
   const persisting = new AbortController();
   const gateways = Array.from({ length: options.gateways ?? 1 }, (_, index) => {
     const bus = index === 0 ? backend.bus : backend.newBus();

@@ -12,3 +12,4 @@ export { JetStreamQueueConsumer, type JetStreamConsumerOptions } from './jetstre
 export { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 export { RedisBus, sessionChannel } from './redis-bus.ts';
 export type * from './dead-letter-store.ts';
+export { purgeChatKeys, keyHolders, CHAT_KEY_PATTERNS, type PurgeOptions, type PurgeResult, type PurgeProgress } from './redis-purge.ts';

@@ -38,3 +38,12 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutc
 export async function migrateDown<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
   return outcome(await migrator(db as Kysely<unknown>).migrateDown());
 }
+
+/** The latest applied migration's name, or undefined on an empty database. */
+export async function latestApplied<DB>(db: Kysely<DB>): Promise<string | undefined> {
+  const migrations = await migrator(db as Kysely<unknown>).getMigrations();
+  return migrations.filter((migration) => migration.executedAt !== undefined).at(-1)?.name;
+}
+
+/** Migrations whose down drops the audit record; `pnpm migrate down` exports before running them. */
+export const DROPS_AUDIT_RECORD: ReadonlySet<string> = new Set(['001-chat-tables']);

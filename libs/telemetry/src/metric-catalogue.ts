@@ -4,7 +4,7 @@
  * in seconds. The dashboards may only query names listed here (a test checks it).
  */
 
-export type MetricKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableGauge';
+export type MetricKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableGauge' | 'observableCounter';
 
 export interface MetricSpec {
   readonly name: string;
@@ -205,6 +205,20 @@ export const METRIC_CATALOGUE = {
     unit: 'By',
     description: 'Resident set size of the process.',
     labels: [],
+  },
+  memoryLimit: {
+    name: 'chat_process_memory_limit_bytes',
+    kind: 'observableGauge',
+    unit: 'By',
+    description: 'Memory the process may use: its cgroup (container) limit when it has one, else the machine total.',
+    labels: [],
+  },
+  processCpu: {
+    name: 'chat_process_cpu_seconds_total',
+    kind: 'observableCounter',
+    unit: 's',
+    description: 'CPU time the process has used, by mode (user or system); its rate is the share of one core.',
+    labels: ['cpu_mode'],
   },
 } as const satisfies Record<string, MetricSpec>;
 

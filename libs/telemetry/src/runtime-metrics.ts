@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import { METRIC_CATALOGUE } from './metric-catalogue.ts';
@@ -5,6 +6,14 @@ import { METRIC_CATALOGUE } from './metric-catalogue.ts';
 const RESOLUTION_MS = 10;
 /** The histogram records the whole sampling interval; the lag is what exceeds it. */
 const lagSeconds = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
+
+/**
+ * What the process may use: the cgroup limit in a container (Node reports 0, or a huge number
+ * for "max", when there is none), else the machine's memory. The memory alert divides by it.
+ */
+export function memoryLimitBytes(constrained = process.constrainedMemory(), total = totalmem()): number {
+  return constrained > 0 && constrained < total ? constrained : total;
+}
 
 /**
  * Event-loop delay and memory as observable gauges. The delay histogram is reset at each
@@ -18,7 +27,8 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
   const heapUsed = meter.createObservableGauge(c.heapUsed.name, { unit: c.heapUsed.unit, description: c.heapUsed.description });
   const heapTotal = meter.createObservableGauge(c.heapTotal.name, { unit: c.heapTotal.unit, description: c.heapTotal.description });
   const rss = meter.createObservableGauge(c.residentMemory.name, { unit: c.residentMemory.unit, description: c.residentMemory.description });
-  const observables = [lag, heapUsed, heapTotal, rss];
+  const limit = meter.createObservableGauge(c.memoryLimit.name, { unit: c.memoryLimit.unit, description: c.memoryLimit.description });
+  const observables = [lag, heapUsed, heapTotal, rss, limit];
 
   const collect = (result: { observe: (observable: (typeof observables)[number], value: number, attributes?: Record<string, string>) => void }) => {
     // Before the first sample the histogram reports NaN percentiles and a huge min; skip them.
@@ -32,6 +42,7 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
     result.observe(heapUsed, memory.heapUsed);
     result.observe(heapTotal, memory.heapTotal);
     result.observe(rss, memory.rss);
+    result.observe(limit, memoryLimitBytes());
   };
   meter.addBatchObservableCallback(collect, observables);
   return () => {

@@ -140,6 +140,21 @@ describe('the /metrics handler', () => {
     expect(scrape.body).toMatch(/chat_heap_used_bytes\{[^}]*\} \d+/);
   });
 
+  it('exposes the process CPU time by mode, growing with work, and the memory limit the alerts divide by', async () => {
+    const cpuSeconds = (body: string) =>
+      [...body.matchAll(/^chat_process_cpu_seconds_total\{cpu_mode="(user|system)",[^}]*\} ([0-9.e+-]+)$/gm)].reduce((sum, match) => sum + Number(match[2]), 0);
+    const before = cpuSeconds(await telemetry.renderMetrics());
+    // Burn 100 ms of this process's CPU (not wall time: the machine may be busy).
+    const start = process.cpuUsage();
+    while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1e6 < 0.1) Math.sqrt(Math.random());
+    const body = await telemetry.renderMetrics();
+    expect(body).toMatch(/^chat_process_cpu_seconds_total\{cpu_mode="user",[^}]*service_instance_id="gateway-test-1"[^}]*\} /m);
+    expect(cpuSeconds(body) - before).toBeGreaterThanOrEqual(0.1);
+    expect(body).not.toContain('process_cpu_utilization');
+    const limit = /^chat_process_memory_limit_bytes\{[^}]*\} (\d+)$/m.exec(body);
+    expect(Number(limit?.[1])).toBeGreaterThan(0);
+  });
+
   it('records failed dependency calls as failures with a failed client span', async () => {
     await expect(callDependency(telemetry.metrics, 'postgres', 'insert_messages', () => Promise.reject(new Error('connection refused')))).rejects.toThrow();
     const body = await telemetry.renderMetrics();

@@ -6,6 +6,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { startNodeSdk } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { chatMetrics, METER_NAME, resetChatMetrics, type ChatMetrics } from './chat-metrics.ts';
+import { PROCESS_CPU_VIEWS, processCpuInstrumentation } from './process-cpu-metrics.ts';
 import { registerRuntimeMetrics } from './runtime-metrics.ts';
 import { getTracer } from './trace-context.ts';
 
@@ -91,6 +92,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // unsampled spans still carry trace ids, so logs and propagated context keep them.
     ...(exporting || options.spanExporter !== undefined || (env.OTEL_TRACES_SAMPLER ?? '') !== '' ? {} : { sampler: new AlwaysOffSampler() }),
     metricReaders: [prometheus],
+    views: PROCESS_CPU_VIEWS,
+    instrumentations: [processCpuInstrumentation()],
     logRecordProcessors: [],
   });
 

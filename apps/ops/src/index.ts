@@ -1,0 +1,1 @@
+export { connectTarget, ready } from './redis-target.ts';
