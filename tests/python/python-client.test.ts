@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
+import { ERROR_CODES } from '@chat/protocol';
+import { NATS, POSTGRES, realServicesAvailable, REDIS } from '../support/services.ts';
+import { startStack, type Stack, type StackKind } from '../support/stack.ts';
+import { PYTHON, pythonAvailable, run } from './python-runtime.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PYTEST_TIMEOUT_MS = 240_000;
+
+const python = await pythonAvailable();
+const kinds: StackKind[] = ['embedded', ...((await realServicesAvailable(POSTGRES, REDIS, NATS)) ? (['services'] as const) : [])];
+const describePython = python ? describe : describe.skip;
+
+/** Runs clients/python's pytest suite against a stack; pytest's own output is the failure message. */
+export async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promise<{ code: number; output: string }> {
+  return run(PYTHON, ['-m', 'pytest', 'clients/python/tests', '-q', '-p', 'no:cacheprovider', ...extraArgs], {
+    cwd: ROOT,
+    timeoutMs: PYTEST_TIMEOUT_MS,
+    env: {
+      ...process.env,
+      PYTHONDONTWRITEBYTECODE: '1',
+      CHAT_STACK: stack.kind,
+      CHAT_API_URL: stack.apiUrl,
+      CHAT_GATEWAY_URLS: stack.gatewayUrls.join(','),
+      CHAT_JWT_SECRET: stack.secret,
+      CHAT_ERROR_CODES: JSON.stringify(ERROR_CODES),
+    },
+  });
+}
+
+describePython.each(kinds)("the Python client's tests against the %s stack", (kind) => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    // A low per-user limit so the rate-limit test reaches it quickly; admins are never limited.
+    stack = await startStack(kind, { env: { RATE_LIMIT_PER_SEC: '2', RATE_LIMIT_BURST: '5' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack.stop();
+  }, 30_000);
+
+  it(
+    'pass',
+    async () => {
+      const result = await runPytest(stack);
+      if (result.code !== 0) throw new Error(`pytest failed (exit ${result.code}) against the ${kind} stack:\n${result.output}`);
+      expect(result.output).toMatch(/\d+ passed/);
+      expect(result.output).not.toMatch(/\d+ (skipped|xfailed|deselected)/);
+    },
+    PYTEST_TIMEOUT_MS,
+  );
+});
