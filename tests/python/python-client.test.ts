@@ -13,7 +13,7 @@ const kinds: StackKind[] = ['embedded', ...((await realServicesAvailable(POSTGRE
 const describePython = python ? describe : describe.skip;
 
 /** Runs clients/python's pytest suite against a stack; pytest's own output is the failure message. */
-export async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promise<{ code: number; output: string }> {
+async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promise<{ code: number; output: string }> {
   return run(PYTHON, ['-m', 'pytest', 'clients/python/tests', '-q', '-p', 'no:cacheprovider', ...extraArgs], {
     cwd: ROOT,
     timeoutMs: PYTEST_TIMEOUT_MS,
