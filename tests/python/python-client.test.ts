@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES } from '@chat/protocol';
+import { signedHeaders } from '@chat/webhooks';
 import { NATS, POSTGRES, realServicesAvailable, REDIS } from '../support/services.ts';
 import { startStack, type Stack, type StackKind } from '../support/stack.ts';
 import { PYTHON, pythonAvailable, run } from './python-runtime.ts';
@@ -25,8 +26,19 @@ async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promi
       CHAT_GATEWAY_URLS: stack.gatewayUrls.join(','),
       CHAT_JWT_SECRET: stack.secret,
       CHAT_ERROR_CODES: JSON.stringify(ERROR_CODES),
+      CHAT_WEBHOOK_VECTOR: JSON.stringify(webhookVector()),
     },
   });
+}
+
+/** A delivery signed by the webhooks service's code, for the Python verifier to check. */
+function webhookVector(): { secret: string; timestamp: number; headers: Record<string, string>; body: string } {
+  const secret = 'whsec-vector-secret-0123456789';
+  const timestamp = Math.floor(Date.now() / 1000);
+  const id = 'message.created:8f0c2b1e-5b7a-4d8e-9c1f-2a3b4c5d6e7f';
+  // Non-ASCII text: the signature covers the UTF-8 bytes.
+  const body = JSON.stringify({ id, type: 'message.created', createdAt: new Date().toISOString(), data: { body: 'VaR 1,2 M€ — ok' } });
+  return { secret, timestamp, headers: signedHeaders([secret], id, timestamp, body), body };
 }
 
 describePython.each(kinds)("the Python client's tests against the %s stack", (kind) => {

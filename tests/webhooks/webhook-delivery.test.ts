@@ -20,7 +20,8 @@ const RECEIVERS: Record<string, Behaviour> = {
   steady: () => ({ status: 204 }),
   // Fails twice per event, then takes it.
   failing: (attempt) => ({ status: attempt <= 2 ? 500 : 200 }),
-  // Answers the first attempt after the sender's timeout (having done the work), the next at once.
+  // Answers the first attempt after the sender's timeout (500 ms; having done the work), the next at once.
+  // The others get 5 s, so a loaded machine does not turn their answers into timeouts.
   late: (attempt) => ({ status: 200, delayMs: attempt === 1 ? 1_500 : 0 }),
   // Never takes anything: every event ends as a dead letter.
   broken: () => ({ status: 503 }),
@@ -38,6 +39,8 @@ describeReal('webhook delivery from the message stream', () => {
   let stack: Stack;
   let nc: NatsConnection;
   let dispatcher: WebhookDispatcher;
+  let startDispatcher: () => Promise<WebhookDispatcher>;
+  let admin: string;
   let server: WebhooksServer;
   const metrics = new WebhookMetrics();
   const receivers = new Map<string, Receiver>();
@@ -53,7 +56,7 @@ describeReal('webhook delivery from the message stream', () => {
     }
     const settings = loadWebhookSettings({
       WEBHOOK_ENDPOINTS: JSON.stringify(
-        [...receivers].map(([id, receiver]): Partial<WebhookEndpoint> => ({ id, url: receiver.url, secrets: [SECRET], timeoutMs: 500, maxAttempts: id === 'broken' ? 3 : 6, retryBaseMs: 50, retryMaxMs: 200 })),
+        [...receivers].map(([id, receiver]): Partial<WebhookEndpoint> => ({ id, url: receiver.url, secrets: [SECRET], timeoutMs: id === 'late' ? 500 : 5_000, maxAttempts: id === 'broken' ? 3 : 6, retryBaseMs: 50, retryMaxMs: 200 })),
       ),
       WEBHOOK_DEAD_LETTER_STREAM: deadLetterStream,
       WEBHOOK_CONSUMER_PREFIX: `wh_${randomBytes(4).toString('hex')}`,
@@ -61,12 +64,16 @@ describeReal('webhook delivery from the message stream', () => {
     });
     nc = await connect({ servers: TEST_NATS_URL });
     const deadLetters = await JetStreamDeadLetters.create(nc, deadLetterStream);
-    dispatcher = new WebhookDispatcher({ nc, queue: stack.config.queue, endpoints: settings.endpoints, consumerPrefix: settings.consumerPrefix, deadLetters, metrics, logger });
-    await dispatcher.start();
+    startDispatcher = async () => {
+      const started = new WebhookDispatcher({ nc, queue: stack.config.queue, endpoints: settings.endpoints, consumerPrefix: settings.consumerPrefix, deadLetters, metrics, logger });
+      await started.start();
+      return started;
+    };
+    dispatcher = await startDispatcher();
     server = new WebhooksServer({ host: '127.0.0.1', port: 0, readiness: new Readiness(), metrics, deadLetters, verifier: createVerifier(stack.config) });
     await server.start();
 
-    const admin = await stack.token(randomUUID(), { admin: true });
+    admin = await stack.token(randomUUID(), { admin: true });
     const sessions = await Promise.all([0, 1].map(() => api<{ id: string }>('POST', '/api/chat/sessions', admin, {})));
     for (let i = 0; i < MESSAGES; i++) {
       const session = sessions[i % 2]!;
@@ -133,7 +140,7 @@ describeReal('webhook delivery from the message stream', () => {
     expect((await fetch(listUrl)).status).toBe(401);
     const user = await stack.token(randomUUID());
     expect((await fetch(listUrl, { headers: { authorization: `Bearer ${user}` } })).status).toBe(403);
-    expect((await fetch(`${listUrl.replace('limit=100', 'limit=0')}`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(400);
+    expect((await fetch(listUrl.replace('limit=100', 'limit=0'), { headers: { authorization: `Bearer ${admin}` } })).status).toBe(400);
     // Other endpoints have none.
     const steadyList = (await (await fetch(listUrl.replace('endpoint=broken', 'endpoint=steady'), { headers: { authorization: `Bearer ${admin}` } })).json()) as { deadLetters: unknown[] };
     expect(steadyList.deadLetters).toEqual([]);
@@ -148,5 +155,16 @@ describeReal('webhook delivery from the message stream', () => {
     const sentAt = Number(delivery.headers[WEBHOOK_HEADERS.timestamp]);
     expect(verifyWebhook(SECRET, delivery.headers, delivery.body, sentAt + 301)).toEqual({ ok: false, reason: 'stale' });
     expect(verifyWebhook(SECRET, delivery.headers, delivery.body.replace('result', 'resulT'), sentAt)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('delivers what was posted while the service was stopped once it runs again', async () => {
+    await dispatcher.stop();
+    const session = await api<{ id: string }>('POST', '/api/chat/sessions', admin, {});
+    const whileDown = await api<{ id: string }>('POST', `/api/chat/sessions/${session.id}/messages`, admin, { body: 'posted while down' });
+    const steady = receivers.get('steady')!;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(steady.processed.has(`message.created:${whileDown.id}`)).toBe(false);
+    dispatcher = await startDispatcher();
+    await waitFor('the event posted while down', () => steady.processed.has(`message.created:${whileDown.id}`));
   });
 });
