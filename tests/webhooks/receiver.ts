@@ -29,7 +29,7 @@ export class Receiver {
     this.behaviour = behaviour;
     this.#server = createServer((req, res) => {
       void this.#handle(req).then(({ status, delayMs }) =>
-        sleep(delayMs ?? 0).then(() => {
+        sleep(delayMs ?? 0, undefined, { ref: false }).then(() => {
           if (!res.destroyed) res.writeHead(status).end();
         }),
       );
