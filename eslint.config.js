@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const services = ['@chat/gateway', '@chat/session-api', '@chat/persister'];
+const services = ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/webhooks'];
 const noDeepImports = { group: ['@chat/*/src', '@chat/*/src/*', '**/libs/*/src/*', '**/services/*/src/*', '**/apps/*/src/*'], message: 'Import a package through its entry point.' };
 
 /** Layers: libraries never import services or apps; a service never imports another service. */
@@ -31,10 +31,11 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
     },
   },
-  layer(['libs/**'], ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/web', '@chat/standalone', '**/services/**', '**/apps/**']),
+  layer(['libs/**'], ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/webhooks', '@chat/web', '@chat/standalone', '**/services/**', '**/apps/**']),
   layer(['services/gateway/**'], [...services.filter((s) => s !== '@chat/gateway'), '**/services/**', '**/apps/**']),
   layer(['services/session-api/**'], [...services.filter((s) => s !== '@chat/session-api'), '**/services/**', '**/apps/**']),
   layer(['services/persister/**'], [...services.filter((s) => s !== '@chat/persister'), '**/services/**', '**/apps/**']),
+  layer(['services/webhooks/**'], [...services.filter((s) => s !== '@chat/webhooks'), '**/services/**', '**/apps/**']),
   {
     files: ['**/*.test.ts', 'tests/**'],
     rules: {

@@ -25,6 +25,8 @@ export interface JetStreamConsumerOptions extends StreamOptions {
   ackWaitMs?: number;
   /** Told when consuming fails and is about to be retried (NATS unreachable, consumer gone). */
   onError?: (error: unknown) => void;
+  /** Where a consumer created now starts: the whole stream (default, the persister) or only what arrives next. */
+  startAt?: 'all' | 'new';
 }
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -105,7 +107,7 @@ export class JetStreamQueueConsumer implements QueueConsumer {
       if (differs) await this.#jsm.consumers.update(stream, consumer, wanted);
     } catch (error) {
       if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
-      await this.#jsm.consumers.add(stream, { ...wanted, durable_name: consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+      await this.#jsm.consumers.add(stream, { ...wanted, durable_name: consumer, ack_policy: AckPolicy.Explicit, deliver_policy: this.#options.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All });
     }
     return jetstream(this.#nc).consumers.get(stream, consumer);
   }

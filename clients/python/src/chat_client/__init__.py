@@ -1,0 +1,21 @@
+"""Python client for the chat system: REST (sync and async), service tokens, a WebSocket listener."""
+
+from .client import AsyncChatClient, ChatClient
+from .errors import (ERROR_CLASSES, ChatError, Conflict, Forbidden, Internal, InvalidFrame, InvalidInput, NotFound,
+                     OriginRefused, ProtocolError, RateLimited, RouteNotFound, SlowConsumer, TooLarge, TransportError,
+                     Unauthorized, Unavailable)
+from .listener import Listener
+from .models import (Ack, AddMembersBody, ChatMessage, CreateSessionBody, ErrorFrame, Frame, HistoryPage, Pong,
+                     PostMessageBody, Session, SessionClosed, UnknownFrame, Welcome, parse_frame)
+from .retry import NO_RETRY, RetryPolicy
+from .tokens import ADMIN_SCOPE, ServiceTokens, mint_token
+from .webhooks import WebhookVerificationError, verify_webhook, webhook_signature
+
+__all__ = [
+    "ADMIN_SCOPE", "ERROR_CLASSES", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatError",
+    "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
+    "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
+    "RateLimited", "RetryPolicy", "RouteNotFound", "ServiceTokens", "Session", "SessionClosed", "SlowConsumer",
+    "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
+    "webhook_signature",
+]

@@ -1,0 +1,233 @@
+"""The REST clients: ``ChatClient`` (blocking) and ``AsyncChatClient`` (asyncio), one method per endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, TypeVar, Union
+
+import httpx
+
+from . import endpoints
+from .endpoints import Call
+from .errors import ChatError, ProtocolError, TransportError, error_for
+from .models import ChatMessage, HistoryPage, JsonObject, Session
+from .retry import RetryPolicy, retry_after_seconds, should_retry
+from .tokens import ServiceTokens, mint_token
+
+T = TypeVar("T")
+TokenSource = Union[str, Callable[[], str]]
+
+#: The largest history page the server gives; walking history uses it.
+HISTORY_MAX_LIMIT = 500
+
+
+class _Base:
+    """Authentication and answer handling shared by both clients."""
+
+    def __init__(self, api_url: str, *, secret: Optional[str], service_user_id: Optional[str], token: Optional[TokenSource],
+                 gateway_url: Optional[str], retry: RetryPolicy, service_name: Optional[str]) -> None:
+        if (secret is None) == (token is None):
+            raise ValueError("give either secret (with service_user_id) or token")
+        if secret is not None and service_user_id is None:
+            raise ValueError("service_user_id is required with secret: it is the sender of the backend's messages")
+        self.api_url = api_url.rstrip("/")
+        #: Where the WebSockets are; the API's own host unless the gateways sit elsewhere.
+        self.gateway_url = (gateway_url or api_url).rstrip("/")
+        self.retry = retry
+        self._secret = secret
+        self._token = self._token_source(secret, service_user_id, token, service_name)
+
+    @staticmethod
+    def _token_source(secret: Optional[str], service_user_id: Optional[str], token: Optional[TokenSource],
+                      service_name: Optional[str]) -> Callable[[], str]:
+        if secret is not None and service_user_id is not None:
+            return ServiceTokens(secret, service_user_id, name=service_name)
+        if callable(token):
+            return token
+        fixed = str(token)
+        return lambda: fixed
+
+    def user_token(self, user_id: str, *, name: Optional[str] = None, ttl_seconds: int = 900) -> str:
+        """A short-lived token for one user, to hand to that user's browser (needs ``secret``)."""
+        if self._secret is None:
+            raise ValueError("minting user tokens needs the client to be built with secret")
+        return mint_token(self._secret, user_id, name=name, ttl_seconds=ttl_seconds)
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+
+    @staticmethod
+    def _answer(call: Call[T], response: httpx.Response) -> T:
+        if response.is_success:
+            if call.empty:
+                return call.parse(None)
+            try:
+                return call.parse(response.json())
+            except json.JSONDecodeError as cause:
+                raise ProtocolError(f"{call.method} {call.path}: the answer is not JSON", status=response.status_code) from cause
+        raise _error_of(response)
+
+    @staticmethod
+    def _transport(call: Call[Any], cause: httpx.HTTPError) -> TransportError:
+        error = TransportError(f"{call.method} {call.path}: {type(cause).__name__}: {cause}")
+        error.__cause__ = cause
+        return error
+
+
+def _error_of(response: httpx.Response) -> ChatError:
+    code: Optional[str] = None
+    message = response.reason_phrase or f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = body["error"].get("code") if isinstance(body["error"].get("code"), str) else None
+            message = body["error"].get("message") if isinstance(body["error"].get("message"), str) else message
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    return error_for(response.status_code, code, message, retry_after_seconds(response.headers.get("Retry-After")))
+
+
+class ChatClient(_Base):
+    """Blocking client. Build it with the signing key (it mints and renews its own admin token)::
+
+        chat = ChatClient("http://chat-api:8081", secret=KEY, service_user_id=BACKEND_ID)
+    """
+
+    def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
+                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
+                 timeout: float = 10.0, service_name: Optional[str] = None, transport: Optional[httpx.BaseTransport] = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
+                         retry=retry, service_name=service_name)
+        self._http = httpx.Client(base_url=self.api_url, timeout=timeout, transport=transport)
+        self._sleep = sleep
+
+    def __enter__(self) -> "ChatClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _run(self, call: Call[T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                try:
+                    response = self._http.request(call.method, call.path, json=call.json, params=call.params, headers=self._headers())
+                except httpx.HTTPError as cause:
+                    raise self._transport(call, cause) from cause
+                return self._answer(call, response)
+            except ChatError as error:
+                if attempt >= self.retry.attempts or not should_retry(error, call.idempotent):
+                    raise
+                self._sleep(self.retry.delay(attempt, error))
+                attempt += 1
+
+    def create_session(self, *, title: Optional[str] = None, members: Optional[List[str]] = None,
+                       metadata: Optional[JsonObject] = None) -> Session:
+        return self._run(endpoints.create_session(title, members, metadata))
+
+    def get_session(self, session_id: str) -> Session:
+        return self._run(endpoints.get_session(session_id))
+
+    def add_members(self, session_id: str, user_ids: List[str]) -> Session:
+        return self._run(endpoints.add_members(session_id, user_ids))
+
+    def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
+                     client_msg_id: Optional[str] = None) -> ChatMessage:
+        return self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
+
+    def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
+                after: Optional[int] = None) -> HistoryPage:
+        return self._run(endpoints.history(session_id, limit, before, after))
+
+    def iter_history(self, session_id: str, *, after: int = 0, page_size: int = HISTORY_MAX_LIMIT) -> Iterator[ChatMessage]:
+        """Every message with ``seq > after``, oldest first, page by page."""
+        while True:
+            page = self.history(session_id, limit=page_size, after=after)
+            yield from page.messages
+            if not page.has_more or not page.messages:
+                return
+            after = page.messages[-1].seq
+
+    def close_session(self, session_id: str) -> None:
+        self._run(endpoints.close_session(session_id))
+
+
+class AsyncChatClient(_Base):
+    """The same as ``ChatClient`` for asyncio, plus ``listen`` (a WebSocket listener)."""
+
+    def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
+                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
+                 timeout: float = 10.0, service_name: Optional[str] = None,
+                 transport: Optional[httpx.AsyncBaseTransport] = None) -> None:
+        super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
+                         retry=retry, service_name=service_name)
+        self._http = httpx.AsyncClient(base_url=self.api_url, timeout=timeout, transport=transport)
+
+    async def __aenter__(self) -> "AsyncChatClient":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _run(self, call: Call[T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                try:
+                    response = await self._http.request(call.method, call.path, json=call.json, params=call.params,
+                                                        headers=self._headers())
+                except httpx.HTTPError as cause:
+                    raise self._transport(call, cause) from cause
+                return self._answer(call, response)
+            except ChatError as error:
+                if attempt >= self.retry.attempts or not should_retry(error, call.idempotent):
+                    raise
+                await asyncio.sleep(self.retry.delay(attempt, error))
+                attempt += 1
+
+    async def create_session(self, *, title: Optional[str] = None, members: Optional[List[str]] = None,
+                             metadata: Optional[JsonObject] = None) -> Session:
+        return await self._run(endpoints.create_session(title, members, metadata))
+
+    async def get_session(self, session_id: str) -> Session:
+        return await self._run(endpoints.get_session(session_id))
+
+    async def add_members(self, session_id: str, user_ids: List[str]) -> Session:
+        return await self._run(endpoints.add_members(session_id, user_ids))
+
+    async def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
+                           client_msg_id: Optional[str] = None) -> ChatMessage:
+        return await self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
+
+    async def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
+                      after: Optional[int] = None) -> HistoryPage:
+        return await self._run(endpoints.history(session_id, limit, before, after))
+
+    async def iter_history(self, session_id: str, *, after: int = 0,
+                           page_size: int = HISTORY_MAX_LIMIT) -> AsyncIterator[ChatMessage]:
+        while True:
+            page = await self.history(session_id, limit=page_size, after=after)
+            for message in page.messages:
+                yield message
+            if not page.has_more or not page.messages:
+                return
+            after = page.messages[-1].seq
+
+    async def close_session(self, session_id: str) -> None:
+        await self._run(endpoints.close_session(session_id))
+
+    def listen(self, session_id: str, *, last_seq: Optional[int] = None, **options: Any) -> "AsyncIterator[Any]":
+        """Typed frames of one session, resumed with ``lastSeq`` across reconnects; see ``Listener``."""
+        from .listener import Listener
+
+        return Listener(self.gateway_url, session_id, self._token, last_seq=last_seq, **options).frames()

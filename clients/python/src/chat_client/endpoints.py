@@ -1,0 +1,72 @@
+"""Every session-api endpoint as a plain description of one HTTP call, shared by both clients.
+
+The sync and async clients differ only in how they send; what to send, whether a retry is safe and
+how to read the answer are written once here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
+from urllib.parse import quote
+
+from .models import AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject, PostMessageBody, Session
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    json: Optional[JsonObject] = None
+    params: Optional[Dict[str, int]] = None
+    #: Safe to send twice: the second has no further effect on the server.
+    idempotent: bool = True
+    #: The call answers 204 with no body.
+    empty: bool = False
+
+
+def _segment(session_id: str) -> str:
+    return quote(str(session_id), safe="")
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+def create_session(title: Optional[str], members: Optional[List[str]], metadata: Optional[JsonObject]) -> Call[Session]:
+    body = CreateSessionBody(title=title, members=list(members) if members is not None else None, metadata=metadata)
+    # Each try would create another session, so only failures that surely did nothing are retried.
+    return Call("POST", "/api/chat/sessions", Session.from_json, json=body.to_json(), idempotent=False)
+
+
+def get_session(session_id: str) -> Call[Session]:
+    return Call("GET", f"/api/chat/sessions/{_segment(session_id)}", Session.from_json)
+
+
+def add_members(session_id: str, user_ids: List[str]) -> Call[Session]:
+    # Membership is a set: adding the same users twice leaves the same session.
+    return Call("POST", f"/api/chat/sessions/{_segment(session_id)}/members", Session.from_json,
+                json=AddMembersBody(user_ids=list(user_ids)).to_json())
+
+
+def post_message(session_id: str, body: str, metadata: Optional[JsonObject], client_msg_id: Optional[str]) -> Call[ChatMessage]:
+    # A clientMsgId makes the post idempotent (the server answers a repeat with the first message),
+    # so one is always sent: a retry after a lost answer never posts twice.
+    payload = PostMessageBody(body=body, client_msg_id=client_msg_id or str(uuid.uuid4()), metadata=metadata)
+    return Call("POST", f"/api/chat/sessions/{_segment(session_id)}/messages", ChatMessage.from_json, json=payload.to_json())
+
+
+def history(session_id: str, limit: Optional[int], before: Optional[int], after: Optional[int]) -> Call[HistoryPage]:
+    if before is not None and after is not None:
+        raise ValueError("use either before or after, not both")
+    params = {k: v for k, v in {"limit": limit, "before": before, "after": after}.items() if v is not None}
+    return Call("GET", f"/api/chat/history/{_segment(session_id)}", HistoryPage.from_json, params=params)
+
+
+def close_session(session_id: str) -> Call[None]:
+    # Closing a closed session answers 204 again (and finishes a half-done close).
+    return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}", _none, empty=True)

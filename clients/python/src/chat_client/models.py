@@ -1,0 +1,202 @@
+"""Typed models of the REST bodies and WebSocket frames (libs/protocol, ``/openapi.json``).
+
+Field names are the Python spelling of the wire's camelCase; ``from_json`` checks the fields the
+protocol requires and raises ``ProtocolError`` when the server answers something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
+
+from .errors import ProtocolError
+
+JsonObject = Dict[str, Any]
+T = TypeVar("T")
+
+
+def _get(raw: Mapping[str, Any], key: str, kind: Union[Type[Any], Tuple[Type[Any], ...]], what: str) -> Any:
+    if key not in raw:
+        raise ProtocolError(f"{what}: missing field {key!r}")
+    value = raw[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(f"{what}: field {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _opt(raw: Mapping[str, Any], key: str, kind: Union[Type[Any], Tuple[Type[Any], ...]], what: str) -> Any:
+    return None if raw.get(key) is None else _get(raw, key, kind, what)
+
+
+def _object(raw: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise ProtocolError(f"{what}: expected a JSON object, got {type(raw).__name__}")
+    return raw
+
+
+@dataclass(frozen=True)
+class Session:
+    """``Session``: a chat session; ``closed_at`` is set only on a closed one (admins see those)."""
+
+    id: str
+    title: Optional[str]
+    members: List[str]
+    metadata: JsonObject
+    created_at: str
+    closed_at: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "Session":
+        o = _object(raw, "Session")
+        return cls(id=_get(o, "id", str, "Session"), title=_opt(o, "title", str, "Session"),
+                   members=list(_get(o, "members", list, "Session")), metadata=dict(_get(o, "metadata", dict, "Session")),
+                   created_at=_get(o, "createdAt", str, "Session"), closed_at=_opt(o, "closedAt", str, "Session"))
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """``ChatMessage``: a stored message, the same shape in REST answers, history and live frames."""
+
+    id: str
+    session_id: str
+    seq: int
+    user_id: str
+    body: str
+    metadata: JsonObject
+    timestamp: str
+    user_name: Optional[str] = None
+    client_msg_id: Optional[str] = None
+    type: str = field(default="message", repr=False)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ChatMessage":
+        o = _object(raw, "ChatMessage")
+        return cls(id=_get(o, "id", str, "ChatMessage"), session_id=_get(o, "sessionId", str, "ChatMessage"),
+                   seq=_get(o, "seq", int, "ChatMessage"), user_id=_get(o, "userId", str, "ChatMessage"),
+                   body=_get(o, "body", str, "ChatMessage"), metadata=dict(_get(o, "metadata", dict, "ChatMessage")),
+                   timestamp=_get(o, "timestamp", str, "ChatMessage"), user_name=_opt(o, "userName", str, "ChatMessage"),
+                   client_msg_id=_opt(o, "clientMsgId", str, "ChatMessage"))
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """``HistoryResponse``: messages in ascending ``seq``; ``has_more`` beyond the page in its direction."""
+
+    messages: List[ChatMessage]
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "HistoryPage":
+        o = _object(raw, "HistoryResponse")
+        return cls(messages=[ChatMessage.from_json(m) for m in _get(o, "messages", list, "HistoryResponse")],
+                   has_more=_get(o, "hasMore", bool, "HistoryResponse"))
+
+
+# Request bodies, as the server's strict schemas accept them (unknown fields are refused with 400).
+
+@dataclass(frozen=True)
+class CreateSessionBody:
+    """``CreateSessionBody``."""
+
+    title: Optional[str] = None
+    members: Optional[List[str]] = None
+    metadata: Optional[JsonObject] = None
+
+    def to_json(self) -> JsonObject:
+        return _without_none({"title": self.title, "members": self.members, "metadata": self.metadata})
+
+
+@dataclass(frozen=True)
+class AddMembersBody:
+    """``AddMembersBody``."""
+
+    user_ids: List[str]
+
+    def to_json(self) -> JsonObject:
+        return {"userIds": list(self.user_ids)}
+
+
+@dataclass(frozen=True)
+class PostMessageBody:
+    """``PostMessageBody``."""
+
+    body: str
+    client_msg_id: Optional[str] = None
+    metadata: Optional[JsonObject] = None
+
+    def to_json(self) -> JsonObject:
+        return _without_none({"body": self.body, "clientMsgId": self.client_msg_id, "metadata": self.metadata})
+
+
+def _without_none(values: Dict[str, Any]) -> JsonObject:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# Server → client frames on /ws/chat/{id}.
+
+@dataclass(frozen=True)
+class Welcome:
+    session_id: str
+    user_id: str
+    connection_id: str
+    seq: int
+    type: str = field(default="welcome", repr=False)
+
+
+@dataclass(frozen=True)
+class Ack:
+    client_msg_id: str
+    id: str
+    seq: int
+    timestamp: str
+    type: str = field(default="ack", repr=False)
+
+
+@dataclass(frozen=True)
+class ErrorFrame:
+    code: str
+    message: str
+    client_msg_id: Optional[str] = None
+    type: str = field(default="error", repr=False)
+
+
+@dataclass(frozen=True)
+class Pong:
+    type: str = field(default="pong", repr=False)
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    type: str = field(default="session_closed", repr=False)
+
+
+@dataclass(frozen=True)
+class UnknownFrame:
+    """A frame type this client version does not know; kept, not dropped, so newer servers work."""
+
+    raw: JsonObject
+    type: str = "unknown"
+
+
+Frame = Union[Welcome, ChatMessage, Ack, ErrorFrame, Pong, SessionClosed, UnknownFrame]
+
+
+def parse_frame(raw: Any) -> Frame:
+    o = _object(raw, "frame")
+    kind = o.get("type")
+    if kind == "message":
+        return ChatMessage.from_json(o)
+    if kind == "welcome":
+        return Welcome(session_id=_get(o, "sessionId", str, "welcome"), user_id=_get(o, "userId", str, "welcome"),
+                       connection_id=_get(o, "connectionId", str, "welcome"), seq=_get(o, "seq", int, "welcome"))
+    if kind == "ack":
+        return Ack(client_msg_id=_get(o, "clientMsgId", str, "ack"), id=_get(o, "id", str, "ack"),
+                   seq=_get(o, "seq", int, "ack"), timestamp=_get(o, "timestamp", str, "ack"))
+    if kind == "error":
+        return ErrorFrame(code=_get(o, "code", str, "error"), message=_get(o, "message", str, "error"),
+                          client_msg_id=_opt(o, "clientMsgId", str, "error"))
+    if kind == "pong":
+        return Pong()
+    if kind == "session_closed":
+        return SessionClosed()
+    return UnknownFrame(raw=dict(o))

@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bearerToken, type TokenVerifier } from '@chat/auth';
+import { ChatError, ERROR_CODES } from '@chat/protocol';
+import { handleHealthRoutes, sendJson, type Readiness } from '@chat/service-kit';
+import type { DeadLetterStore } from './dead-letters.ts';
+import type { WebhookMetrics } from './webhook-metrics.ts';
+
+export const DEAD_LETTERS_PATH = '/api/webhooks/dead-letters';
+const MAX_LIST = 500;
+
+export interface WebhooksServerOptions {
+  host: string;
+  port: number;
+  readiness: Readiness;
+  metrics: WebhookMetrics;
+  deadLetters: DeadLetterStore;
+  verifier: TokenVerifier;
+}
+
+/** /healthz, /readyz, /metrics and the dead-letter list (admins only) on WEBHOOK_PORT. */
+export class WebhooksServer {
+  readonly name = 'webhooks-server';
+  readonly #server: Server;
+  readonly #options: WebhooksServerOptions;
+
+  constructor(options: WebhooksServerOptions) {
+    this.#options = options;
+    this.#server = createServer((req, res) => void this.#route(req, res));
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const metrics = (_: IncomingMessage, out: ServerResponse) => {
+      out.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      out.end(this.#options.metrics.text());
+    };
+    if (handleHealthRoutes(req, res, this.#options.readiness, metrics)) return;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (url.pathname !== DEAD_LETTERS_PATH) throw new ChatError('route_not_found');
+      if (req.method !== 'GET') throw new ChatError('route_not_found');
+      const caller = await this.#options.verifier(bearerToken(req.headers.authorization));
+      if (!caller.admin) throw new ChatError('forbidden', 'Only an admin may read dead letters.');
+      const limit = Number(url.searchParams.get('limit') ?? '100');
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new ChatError('invalid_input', `limit must be 1..${MAX_LIST}`);
+      const endpointId = url.searchParams.get('endpoint') ?? undefined;
+      const letters = await this.#options.deadLetters.list({ limit, ...(endpointId === undefined ? {} : { endpointId }) }).catch((cause: unknown) => {
+        throw new ChatError('unavailable', 'The dead-letter stream is unavailable; try again.', { cause });
+      });
+      sendJson(res, 200, { deadLetters: letters });
+    } catch (error) {
+      const chatError = error instanceof ChatError ? error : new ChatError('internal');
+      sendJson(res, ERROR_CODES[chatError.code].status, { error: { code: chatError.code, message: chatError.message } });
+    }
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+}
