@@ -93,8 +93,8 @@ describeReal('intake and the persister agree', () => {
     await fc.assert(
       fc.asyncProperty(input, async (candidate) => {
         const accepted = admitted(candidate);
-        fc.pre(accepted !== undefined);
-        if (accepted === undefined) return;
+        // Inputs both doors refuse say nothing about the persister.
+        if (accepted === undefined) return fc.pre(false);
 
         // Intake's own path, on in-process ports: the queue receives exactly what JetStream would.
         const state = new MemorySessionState({ recentMessages: 10 });

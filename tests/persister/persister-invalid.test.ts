@@ -19,7 +19,7 @@ describeReal('a persister meeting messages that can never be stored', () => {
     await fixture?.dispose();
   });
 
-  it('terminates them and keeps writing the valid messages around them', async () => {
+  it('keeps them as dead letters, acknowledged, and keeps writing the valid messages around them', async () => {
     fixture = await new PersisterFixture().open();
     const current = fixture;
     const sessionId = randomUUID();
@@ -34,7 +34,8 @@ describeReal('a persister meeting messages that can never be stored', () => {
     await js.publish(subject, encoder.encode('{not json'));
     await fixture.queue.publish(before);
     await fixture.queue.publish(refused);
-    await js.publish(subject, encoder.encode(JSON.stringify({ ...message(sessionId, 4), seq: 'four' })));
+    const badSeq = { ...message(sessionId, 4), seq: 'four' };
+    await js.publish(subject, encoder.encode(JSON.stringify(badSeq)));
     await fixture.queue.publish(after);
 
     worker = new PersisterWorker({
@@ -44,6 +45,7 @@ describeReal('a persister meeting messages that can never be stored', () => {
       store: fixture.store,
       deadLetters: fixture.deadLetters,
       logger: silentLogger,
+      retry: { delayMs: 100, maxDelayMs: 400, maxAttempts: 3 },
     });
     await worker.start();
 
@@ -53,11 +55,22 @@ describeReal('a persister meeting messages that can never be stored', () => {
       return info.num_pending + info.num_ack_pending;
     };
     await eventually(async () => (await outstanding()) === 0, 20_000, 'the consumer to have nothing outstanding');
-    // Still nothing after a while: terminated messages are not redelivered.
+    // Still nothing after a while: dead-lettered messages are acknowledged, not redelivered.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await outstanding()).toBe(0);
     const stored = await fixture.storedMessages([before]);
-    expect(stored).toEqual([before, after]);
+    expect(stored.map(({ state: _state, ...rest }) => rest)).toEqual([before, refused, after]);
+    expect(stored.map((m) => m.state)).toEqual([undefined, 'dead_letter', undefined]);
+    const letters = await fixture.deadLetters.list({ limit: 10, sessionId, includeReplayed: true });
+    expect(letters.map((l) => [l.reason, l.messageId, l.seq]).sort()).toEqual(
+      [
+        ['invalid_payload', badSeq.id, null],
+        ['refused', refused.id, 2],
+      ].sort(),
+    );
+    // Not JSON: no ids to file it under a session, but kept all the same.
+    const unreadable = await fixture.deadLetters.list({ limit: 500, includeReplayed: true });
+    expect(unreadable.some((l) => new TextDecoder().decode(l.payload) === '{not json')).toBe(true);
     await nc.close();
   }, 40_000);
 });

@@ -123,6 +123,8 @@ describe('the /metrics handler', () => {
     m.messagesPersisted.add(20);
     m.persistLag.record(0.04);
     m.persisterPending.record(7);
+    m.deadLetters.add(1, { reason: 'refused' });
+    m.deadLettersOpen.record(1);
     await callDependency(m, 'redis', 'reserve', () => Promise.resolve(1));
     await callDependency(m, 'nats', 'publish', () => Promise.reject(new Error('no responders'))).catch(() => undefined);
     await get(`${base}/api/chat/sessions/x`);
