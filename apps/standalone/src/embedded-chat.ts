@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
-import { createEmbeddedBackend, createVerifier } from '@chat/backend';
+import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/backend';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
@@ -42,12 +42,15 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   const verifier = createVerifier(config);
   const { state, store, queue, directory, intake } = backend;
 
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger });
+  // One switch for every part of the process; CHAT_DISABLED holds it off.
+  const chatSwitch = createChatSwitch(config, backend);
+  await chatSwitch.start();
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, queue, logger, chatSwitch });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'));
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path.startsWith('/api/') || path === '/openapi.json') {
+    if (path.startsWith('/api/') || path === '/openapi.json' || path === '/status') {
       api(req, res);
       return;
     }
@@ -70,6 +73,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       queue,
       logger,
       fallback,
+      chatSwitch,
       port: index === 0 ? (options.port ?? config.ports.gateway) : 0,
       ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
     });
@@ -84,6 +88,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
     store,
     stop: async () => {
       await Promise.all(gateways.map((gateway) => gateway.stop()));
+      chatSwitch.stop();
       // Nothing new arrives once the gateways are down; the persister finishes its batch, then the store closes.
       await waitUntilDrained(backend);
       persisting.abort();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
-import { MemoryHub, MemoryQueue, MemorySessionState, type Bus } from '@chat/core';
+import { MemoryHub, MemoryQueue, MemorySessionState, MemorySwitchStore, type Bus } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
@@ -25,6 +25,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     bus: hub.bus(),
     queue,
     store: new KyselyChatStore(db),
+    switchStore: new MemorySwitchStore(),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
   });
   return { ...backend, hub, newBus: () => hub.bus() };

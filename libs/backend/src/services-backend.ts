@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState } from '@chat/core';
+import { connectRedis, JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
 import { createDatabase, KyselyChatStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
@@ -36,6 +36,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     bus: timedBus(bus),
     queue: timedQueue(queue),
     store: timedStore(store),
+    switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(
         await JetStreamQueueConsumer.create(nats, {

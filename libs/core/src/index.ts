@@ -12,3 +12,4 @@ export { JetStreamQueueConsumer, type JetStreamConsumerOptions } from './jetstre
 export { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 export { RedisBus, sessionChannel } from './redis-bus.ts';
 export { purgeChatKeys, keyHolders, CHAT_KEY_PATTERNS, type PurgeOptions, type PurgeResult, type PurgeProgress } from './redis-purge.ts';
+export { ChatSwitch, ChatSwitchHeldError, RedisSwitchStore, MemorySwitchStore, CHAT_SWITCH_KEY, type ChatSwitchState, type ChatSwitchStore, type ChatSwitchOptions } from './chat-switch.ts';

@@ -1,6 +1,8 @@
 import {
   addMembersBodySchema,
   chatMessageSchema,
+  chatStatusSchema,
+  setChatSwitchBodySchema,
   createSessionBodySchema,
   errorBodySchema,
   historyQuerySchema,
@@ -26,7 +28,8 @@ const ERROR_DESCRIPTIONS = {
   404: 'Unknown or closed session (`not_found`).',
   413: 'The message body is longer than MAX_MESSAGE_CHARS, the metadata over 4 KiB, or the request body over the size limit (`too_large`).',
   429: 'Too many messages from this caller (`rate_limited`); see Retry-After.',
-  503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later.',
+  409: 'The request conflicts with the current state (`conflict`).',
+  503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later. On writes also while chat is turned off (`chat_disabled`): do not retry until GET /status says `on`.',
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
@@ -117,6 +120,22 @@ export function buildOpenApiDocument(): OpenApiDocument {
           requestParams: { ...sessionPath, query: historyQuerySchema },
           responses: { '200': json('The page, and whether more exist beyond it in that direction.', historyResponseSchema), ...errors(400, 401, 403, 404, 503) },
         }),
+      },
+      [ROUTES.chatSwitch]: {
+        post: op({
+          operationId: 'setChatSwitch',
+          summary: 'The kill switch (scope chat:admin): turn chat off or on for every replica. While off, sockets close with 4503 and writes get 503 chat_disabled; history stays readable.',
+          requestBody: { required: true, content: { 'application/json': { schema: setChatSwitchBodySchema } } },
+          responses: { '200': json('The switch as every replica will see it within CHAT_SWITCH_POLL_MS.', chatStatusSchema), ...errors(400, 401, 403, 409, 503) },
+        }),
+      },
+      [ROUTES.status]: {
+        get: {
+          operationId: 'chatStatus',
+          summary: 'Whether chat is on. No token needed: clients poll it after a 4503 close, and embedding pages hide the chat while it says off.',
+          security: [],
+          responses: { '200': json('The kill switch.', chatStatusSchema) },
+        },
       },
       [ROUTES.healthz]: {
         get: {

@@ -5,6 +5,8 @@ export const ROUTES = {
   members: '/api/chat/sessions/:session_id/members',
   messages: '/api/chat/sessions/:session_id/messages',
   history: '/api/chat/history/:session_id',
+  chatSwitch: '/api/chat/admin/switch',
+  status: '/status',
   healthz: '/healthz',
   readyz: '/readyz',
   metrics: '/metrics',
