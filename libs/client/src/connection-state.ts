@@ -6,6 +6,8 @@ export type ConnectionState =
   | { status: 'open' }
   | { status: 'reconnecting'; attempt: number; nextAttemptAt: number; lastCloseCode: number; lastCloseMeaning: string }
   | { status: 'offline' }
-  | { status: 'closed'; code: number; meaning: string };
+  | { status: 'closed'; code: number; meaning: string }
+  /** Chat was turned off (close 4503): no reconnect until GET /status says on, checked every so often. */
+  | { status: 'disabled'; nextCheckAt: number };
 
 export type ConnectionStatus = ConnectionState['status'];
