@@ -93,9 +93,9 @@ describe('a real Prometheus scraping a running session-api', () => {
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`,
     ]);
-    await waitFor('the session-api to be ready', async () => (await fetch(`${api}/readyz`)).ok, 30_000);
+    await waitFor('the session-api to be ready', async () => (await fetch(`${api}/readyz`)).ok, 120_000);
     await waitFor('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`)).ok, 30_000);
-  }, 70_000);
+  }, 200_000);
 
   afterAll(async () => {
     for (const child of children.reverse()) {

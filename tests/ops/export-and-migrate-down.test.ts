@@ -31,7 +31,7 @@ const lines = (path: string) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 function sha256sumCheck(dir: string): Promise<string> {
-  return new Promise((resolve, reject) => execFile('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
+  return new Promise((resolve, reject) => execFile('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir }, (error, stdout) => (error ? reject(new Error(stdout, { cause: error })) : resolve(stdout))));
 }
 
 describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s own', () => {

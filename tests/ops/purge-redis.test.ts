@@ -52,7 +52,7 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     };
     for (const body of ['one', 'two', 'three']) expect(await send(body)).toMatchObject({ type: 'ack' });
     await inspect.set('another-app:keep', '1');
-    await inspect.set('chat-control:enabled', 'off');
+    await inspect.set('chat-control:switch', 'off');
     const ours = async () => (await inspect.keys('sessions:{*')).length;
     expect(await ours()).toBeGreaterThan(0);
     const before = await inspect.dbsize();
@@ -73,7 +73,7 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     expect(done.stdout).toMatch(/deleted \d+ keys/);
     expect(await ours()).toBe(0);
     expect(await inspect.get('another-app:keep')).toBe('1');
-    expect(await inspect.get('chat-control:enabled')).toBe('off');
+    expect(await inspect.get('chat-control:switch')).toBe('off');
 
     // Live state is rebuilt from PostgreSQL and JetStream: the head continues at 4.
     expect(await send('four')).toMatchObject({ type: 'ack', seq: 4 });

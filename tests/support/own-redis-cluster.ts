@@ -23,7 +23,7 @@ export class OwnRedisCluster {
     }
     for (const port of this.ports) await waitForPing(port);
     await new Promise<void>((resolve, reject) => {
-      execFile('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${String(port)}`), '--cluster-replicas', '0', '--cluster-yes'], (error) => (error ? reject(error) : resolve()));
+      execFile('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${String(port)}`), '--cluster-replicas', '0', '--cluster-yes'], (error) => (error ? reject(new Error('redis-cli --cluster create failed', { cause: error })) : resolve()));
     });
     for (const port of this.ports) await waitForClusterOk(port);
   }
@@ -46,7 +46,8 @@ async function waitForPing(port: number): Promise<void> {
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     try {
       await client.connect();
-      if ((await client.ping()) === 'PONG') return;
+      await client.ping();
+      return;
     } catch {
       await sleep(100);
     } finally {
@@ -61,7 +62,7 @@ async function waitForClusterOk(port: number): Promise<void> {
   try {
     for (let attempt = 0; attempt < 100; attempt++) {
       const info = await client.cluster('INFO');
-      if (String(info).includes('cluster_state:ok')) return;
+      if (info.includes('cluster_state:ok')) return;
       await sleep(100);
     }
     throw new Error('the cluster did not reach cluster_state:ok');

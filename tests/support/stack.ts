@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@chat/auth';
-import { createServicesBackend, createVerifier, type Backend } from '@chat/backend';
+import { createChatSwitch, createServicesBackend, createVerifier, type Backend } from '@chat/backend';
 import { loadConfig, type Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
@@ -139,15 +139,25 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
     return { config, backend };
   };
 
+  // Each part reads the kill switch from Redis itself, as separate processes do.
+  const switches: ReturnType<typeof createChatSwitch>[] = [];
+  const switchFor = async (config: Config, backend: Backend) => {
+    const chatSwitch = createChatSwitch(config, backend);
+    await chatSwitch.start();
+    switches.push(chatSwitch);
+    return chatSwitch;
+  };
   const gateways: Gateway[] = [];
   for (const role of ['gateway-a', 'gateway-b']) {
     const { config, backend } = await backendFor(role);
     const { state, bus, intake, directory, store, queue } = backend;
-    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, logger, port: 0, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
+    const chatSwitch = await switchFor(config, backend);
+    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, logger, port: 0, chatSwitch, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
   }
   const apiSide = await backendFor('session-api');
   const { state, bus, intake, directory, store, queue } = apiSide.backend;
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, queue, logger });
+  const apiSwitch = await switchFor(apiSide.config, apiSide.backend);
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, queue, logger, chatSwitch: apiSwitch });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister
@@ -163,6 +173,7 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
     store: checker,
     stop: async () => {
       await Promise.all(gateways.map((gateway) => gateway.stop()));
+      for (const chatSwitch of switches) chatSwitch.stop();
       apiServer.closeAllConnections();
       await new Promise((resolve) => apiServer.close(resolve));
       await persister.stop();

@@ -11,8 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A date, or a date and time with an explicit zone: a zone-less time would depend on the machine's.
 const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-function instant(flag: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
+function instant(flag: string, value: string): Date {
   const date = new Date(value);
   if (!INSTANT.test(value) || Number.isNaN(date.getTime())) throw new ExportUsageError(`${flag} must be an ISO-8601 date or a date-time with a zone (got "${value}")`);
   return date;
@@ -35,8 +34,8 @@ export function parseExportArgs(args: readonly string[], now: Date): { out: stri
   if (bad !== undefined) throw new ExportUsageError(`--session must be a session UUID (got "${bad}")`);
   const filter: ExportFilter = {
     ...(session === undefined ? {} : { sessionIds: session.map((id) => id.toLowerCase()) }),
-    ...(from === undefined ? {} : { from: instant('--from', from)! }),
-    ...(to === undefined ? {} : { to: instant('--to', to)! }),
+    ...(from === undefined ? {} : { from: instant('--from', from) }),
+    ...(to === undefined ? {} : { to: instant('--to', to) }),
   };
   if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) throw new ExportUsageError('--from must be before --to');
   return { out: out ?? `exports/export-${now.toISOString().replace(/[:.]/g, '-')}`, filter };

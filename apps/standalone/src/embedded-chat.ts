@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
-import { createEmbeddedBackend, createVerifier } from '@chat/backend';
+import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/backend';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister, persisterMetrics } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
@@ -46,12 +46,15 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
 
   const telemetry = options.telemetry;
   const gatewayMetrics = telemetry === undefined ? {} : { metricsHandler: telemetry.handleMetrics, metrics: telemetry.metrics };
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, queue, logger, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
+  // One switch for every part of the process; CHAT_DISABLED holds it off.
+  const chatSwitch = createChatSwitch(config, backend);
+  await chatSwitch.start();
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, queue, logger, chatSwitch, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'));
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path.startsWith('/api/') || path === '/openapi.json') {
+    if (path.startsWith('/api/') || path === '/openapi.json' || path === '/status') {
       api(req, res);
       return;
     }
@@ -75,6 +78,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       logger,
       fallback,
       ...gatewayMetrics,
+      chatSwitch,
       port: index === 0 ? (options.port ?? config.ports.gateway) : 0,
       ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
     });
@@ -89,6 +93,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
     store,
     stop: async () => {
       await Promise.all(gateways.map((gateway) => gateway.stop()));
+      chatSwitch.stop();
       // Nothing new arrives once the gateways are down; the persister finishes its batch, then the store closes.
       await waitUntilDrained(backend);
       persisting.abort();

@@ -3,13 +3,18 @@
 Run:  pip install "streamlit>=1.22" pyjwt
       CHAT_URL=http://localhost:8080 JWT_SECRET=... streamlit run streamlit_chat.py
 
+When an operator turns chat off (the kill switch), GET <CHAT_API_URL>/status says
+{"chat": "off"} and the page leaves the chat out entirely, with no code change.
+
 The page signs a short-lived token for the person using the app and shows the chat's
 embeddable view, /chat/?session=<id>&token=<jwt>, in an iframe. The token is minted on the
 server side of Streamlit, so the secret never reaches the browser.
 """
 
+import json
 import os
 import time
+import urllib.request
 import uuid
 from urllib.parse import urlencode
 
@@ -18,7 +23,18 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 CHAT_URL = os.environ.get("CHAT_URL", "http://localhost:8080").rstrip("/")
+# The session-api's address (GET /status answers there); the one-process mode serves it at CHAT_URL.
+CHAT_API_URL = os.environ.get("CHAT_API_URL", CHAT_URL).rstrip("/")
 JWT_SECRET = os.environ["JWT_SECRET"]
+
+
+def chat_is_on() -> bool:
+    """The kill switch. An unreachable status counts as on: the chat itself then says what is wrong."""
+    try:
+        with urllib.request.urlopen(f"{CHAT_API_URL}/status", timeout=2) as response:
+            return json.load(response).get("chat") != "off"
+    except (OSError, ValueError):
+        return True
 
 
 def chat_token(user_id: str, name: str, ttl_seconds: int = 3600) -> str:
@@ -38,7 +54,9 @@ st.title("Analysis chat")
 name = st.text_input("Your name", value=st.session_state.get("name", ""))
 session_id = st.text_input("Chat session id", value=st.session_state.get("session_id", ""))
 
-if name and session_id:
+if not chat_is_on():
+    pass  # Chat is turned off: the page shows no chat at all.
+elif name and session_id:
     st.session_state["name"] = name
     st.session_state["session_id"] = session_id
     user_id = st.session_state.setdefault("user_id", str(uuid.uuid5(uuid.NAMESPACE_URL, f"streamlit:{name}")))

@@ -1,5 +1,6 @@
-import type { Bus, ChatStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
-import { MessageIntake, SessionDirectory } from '@chat/core';
+import type { Config } from '@chat/config';
+import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
+import { ChatSwitch, MessageIntake, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
 export interface Backend {
@@ -12,6 +13,8 @@ export interface Backend {
   readonly deadLetters: DeadLetterStore;
   readonly directory: SessionDirectory;
   readonly intake: MessageIntake;
+  /** Where the kill switch is kept: Redis, or one in-process value in the embedded mode. */
+  readonly switchStore: ChatSwitchStore;
   /** The queue's consuming side, for the persister; made on first use. */
   consumer(): Promise<QueueConsumer>;
   close(): Promise<void>;
@@ -24,6 +27,7 @@ export interface BackendParts {
   queue: MessageQueue;
   store: ChatStore;
   deadLetters: DeadLetterStore;
+  switchStore: ChatSwitchStore;
   makeConsumer: () => Promise<QueueConsumer>;
   /** Releases everything, after the ports' own close(). */
   release?: () => Promise<void>;
@@ -43,10 +47,16 @@ export function assembleBackend(parts: BackendParts): Backend {
     deadLetters: parts.deadLetters,
     directory,
     intake,
+    switchStore: parts.switchStore,
     consumer: () => (consumer ??= parts.makeConsumer()),
     close: async () => {
-      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close()]);
+      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close()]);
       await parts.release?.();
     },
   };
+}
+
+/** This process's view of the kill switch, from the backend's store and the CHAT_DISABLED / CHAT_SWITCH_POLL_MS settings. */
+export function createChatSwitch(config: Config, backend: Pick<Backend, 'switchStore'>, onError?: (error: unknown) => void): ChatSwitch {
+  return new ChatSwitch({ store: backend.switchStore, hardOff: config.chatSwitch.hardOff, pollMs: config.chatSwitch.pollMs, ...(onError === undefined ? {} : { onError }) });
 }

@@ -1,4 +1,4 @@
-export { assembleBackend, type Backend, type BackendParts } from './backend.ts';
+export { assembleBackend, createChatSwitch, type Backend, type BackendParts } from './backend.ts';
 export { createBackend } from './create-backend.ts';
 export { createServicesBackend, type ServicesBackendOptions } from './services-backend.ts';
 export { createEmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend.ts';

@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState } from '@chat/core';
+import { connectRedis, JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
@@ -39,6 +39,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     store: timedStore(store),
     // Shares the store's pool; closing the store closes it.
     deadLetters: new KyselyDeadLetterStore(db),
+    switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(
         await JetStreamQueueConsumer.create(nats, {

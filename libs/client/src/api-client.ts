@@ -1,8 +1,10 @@
 import {
+  chatStatusSchema,
   createSessionBodySchema,
   errorBodySchema,
   historyResponseSchema,
   sessionSchema,
+  type ChatStatus,
   type CreateSessionBody,
   type HistoryResponse,
   type Session,
@@ -54,6 +56,11 @@ export class ApiClient {
 
   getSession(sessionId: string): Promise<Session> {
     return this.#request('GET', `/api/chat/sessions/${encodeURIComponent(sessionId)}`, sessionSchema);
+  }
+
+  /** `GET /status`, which needs no token: whether chat is turned on. */
+  async chatStatus(): Promise<ChatStatus> {
+    return this.#request('GET', '/status', chatStatusSchema);
   }
 
   async #request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.infer<S>> {

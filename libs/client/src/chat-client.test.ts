@@ -28,6 +28,9 @@ class FakePeer {
   /** While set, every client frame goes unanswered, pings included. */
   mute = false;
   closed = false;
+  /** The kill switch: while set, sockets are refused with 4503 and GET /status says off. */
+  chatOff = false;
+  statusChecks = 0;
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #chat = new Set<{ ws: WebSocket; userId: string }>();
@@ -81,8 +84,20 @@ class FakePeer {
     }
   }
 
+  /** Turns chat off as the gateway does: every open socket closes with 4503. */
+  turnChatOff(): void {
+    this.chatOff = true;
+    for (const { ws } of [...this.#chat, ...this.#status]) ws.close(4503, 'chat is turned off');
+  }
+
   #http(url: string, res: ServerResponse): void {
     const parsed = new URL(url, 'http://peer');
+    if (parsed.pathname === '/status') {
+      this.statusChecks += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ chat: this.chatOff ? 'off' : 'on', heldBy: 'switch' }));
+      return;
+    }
     const after = Number(parsed.searchParams.get('after') ?? NaN);
     const before = Number(parsed.searchParams.get('before') ?? NaN);
     const limit = Number(parsed.searchParams.get('limit') ?? 50);
@@ -105,6 +120,7 @@ class FakePeer {
     const parsed = new URL(url, 'ws://peer');
     const token = parsed.searchParams.get('token') ?? '';
     const [, route, sessionId] = parsed.pathname.split('/').slice(1);
+    if (this.chatOff) return ws.close(4503, 'chat is turned off');
     if (!token.includes(':')) return ws.close(4401);
     const [kind, userId = ''] = token.split(':');
     if (kind === 'stranger') return ws.close(4403);
@@ -303,6 +319,32 @@ describe('ChatClient', () => {
     await expect(pending).rejects.toMatchObject({ code: code === 4401 ? 'unauthorized' : 'forbidden' });
     await sleep(150);
     expect(client.state.status).toBe('closed');
+  });
+
+  it('after 4503 does not reconnect but polls GET /status slowly, fails what was pending, and resumes with lastSeq once chat is on', async () => {
+    const peer = await startPeer();
+    const client = clientOf(peer, { disabledPollMs: 150 });
+    client.connect();
+    await expect(client.send('before')).resolves.toMatchObject({ seq: 1 });
+    const reconnectsBefore = peer.chatUrls.length;
+    peer.swallowAcks = true;
+    const pending = client.send('in flight');
+    await sleep(30);
+    peer.turnChatOff();
+    await until(() => client.state.status === 'disabled', 'disabled');
+    await expect(pending).rejects.toMatchObject({ code: 'chat_disabled' });
+    expect(client.store.getState().messages.map((m) => m.body)).toEqual(['before']);
+    await until(() => peer.statusChecks >= 2, 'two status checks');
+    // Polling, not reconnecting: no socket was opened while the status said off.
+    expect(peer.chatUrls.length).toBe(reconnectsBefore);
+    expect(client.state.status).toBe('disabled');
+
+    peer.swallowAcks = false;
+    peer.chatOff = false;
+    peer.post(randomUUID(), 'while you were away');
+    await until(() => client.state.status === 'open', 'open again', 3000);
+    expect(peer.chatUrls.at(-1)).toContain('lastSeq=1');
+    await until(() => client.store.getState().messages.some((m) => m.body === 'while you were away'), 'caught up');
   });
 
   it('fails a send at once after a final close instead of keeping it pending', async () => {

@@ -37,6 +37,8 @@ export interface ChatClientOptions {
   fetch?: FetchLike;
   backoff?: BackoffOptions;
   /** Application-level ping interval on the chat socket; 0 turns it off. */
+  /** While chat is turned off (close 4503), how often GET /status is asked whether it is back on. Default 30 s. */
+  disabledPollMs?: number;
   heartbeatMs?: number;
   /** Online/visibility signals; defaults to the browser's when present, `null` for none. */
   environment?: EnvironmentSignals | null;
@@ -105,6 +107,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       policy: new ReconnectPolicy(options.backoff),
       onText: (text) => this.#onChatText(text),
       onState: (state) => this.#onChatState(state),
+      isChatOn: () => this.#isChatOn(),
+      ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
       ...(heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, frame: JSON.stringify({ type: 'ping' }) } } : {}),
     });
     if (options.status !== false) {
@@ -114,6 +118,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         policy: new ReconnectPolicy(options.backoff),
         onText: (text) => this.#onStatusText(text),
         onState: () => undefined,
+        isChatOn: () => this.#isChatOn(),
+        ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
       });
     }
   }
@@ -238,6 +244,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return `${base}/ws/${route}/${encodeURIComponent(this.sessionId)}?${params.toString()}`;
   }
 
+  async #isChatOn(): Promise<boolean> {
+    return (await this.api.chatStatus()).chat === 'on';
+  }
+
   #sockets(): ManagedSocket[] {
     return this.#status ? [this.#chat, this.#status] : [this.#chat];
   }
@@ -249,6 +259,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       this.#status?.stop(state.code);
       this.#failAll(() => errorOfClose(state.code, state.reason));
     }
+    // Nothing is accepted while chat is off: what waits in the outbox fails now rather than at some later reconnect.
+    if (state.status === 'disabled') this.#failAll(() => new ChatClientError('chat_disabled', 'Chat is turned off.'));
     this.emit('state', state);
   }
 

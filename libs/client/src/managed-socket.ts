@@ -1,4 +1,4 @@
-import { closeCodeMeaning, shouldReconnect } from '@chat/protocol';
+import { CLOSE_CODES, closeCodeMeaning, shouldReconnect } from '@chat/protocol';
 import type { ConnectionState } from './connection-state.ts';
 import type { ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.ts';
@@ -15,6 +15,12 @@ export interface ManagedSocketOptions {
   /** A connection that stayed open this long resets the backoff. */
   stableAfterMs?: number;
   now?: () => number;
+  /**
+   * After a 4503 (chat turned off) the socket waits, calling this every `disabledPollMs`
+   * (default 30 s), and reconnects once it resolves true. Without it a 4503 is final.
+   */
+  isChatOn?: () => Promise<boolean>;
+  disabledPollMs?: number;
 }
 
 const CLIENT_CLOSE = 1000;
@@ -122,10 +128,32 @@ export class ManagedSocket {
     };
   }
 
+  /** Polls slowly (a whole fleet of clients does this) and reconnects with a fresh backoff once chat is on. */
+  #waitUntilChatOn(): void {
+    const pollMs = this.#options.disabledPollMs ?? 30_000;
+    const check = () => {
+      this.#timer = undefined;
+      void (this.#options.isChatOn?.() ?? Promise.resolve(false)).then(
+        (on) => this.#afterCheck(on),
+        () => this.#afterCheck(false),
+      );
+    };
+    this.#timer = setTimeout(check, pollMs);
+    this.#setState({ status: 'disabled', nextCheckAt: this.#now() + pollMs });
+  }
+
+  #afterCheck(on: boolean): void {
+    if (this.#stopped || this.#state.status !== 'disabled') return;
+    if (!on) return this.#waitUntilChatOn();
+    this.#options.policy.reset();
+    this.#connect();
+  }
+
   #closed(code: number, reason = ''): void {
     this.#stopHeartbeat();
     if (this.#stopped) return;
     if (this.#offline) return this.#setState({ status: 'offline' });
+    if (code === CLOSE_CODES.chatDisabled && this.#options.isChatOn !== undefined) return this.#waitUntilChatOn();
     if (!shouldReconnect(code)) {
       this.#stopped = true;
       return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });

@@ -52,6 +52,8 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   DEV_SIGNIN: flag,
   WEB_ROOT: z.string().min(1).optional(),
+  CHAT_DISABLED: flag,
+  CHAT_SWITCH_POLL_MS: positiveInt(1000),
 });
 
 export type Env = z.output<typeof envSchema>;

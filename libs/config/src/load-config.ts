@@ -38,6 +38,8 @@ export interface Config {
   readonly dataDir: string;
   readonly devSignIn: boolean;
   readonly webRoot?: string;
+  /** The kill switch: `hardOff` (CHAT_DISABLED) holds chat off; replicas read the shared switch every `pollMs`. */
+  readonly chatSwitch: { readonly hardOff: boolean; readonly pollMs: number };
 }
 
 export interface LoadOptions {
@@ -98,6 +100,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: env.DATA_DIR,
     devSignIn: env.DEV_SIGNIN,
     ...(env.WEB_ROOT === undefined ? {} : { webRoot: env.WEB_ROOT }),
+    chatSwitch: { hardOff: env.CHAT_DISABLED, pollMs: env.CHAT_SWITCH_POLL_MS },
   });
 }
 

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 /**
  * Every key this system writes to Redis, as SCAN patterns: a session's live state, de-dup
  * buckets and presence (`sessions:{<id>}:…`, see sessionKeys), and the rate limiters'
- * counters (`ratelimit:…`). The kill switch (`chat-control:…`) is deliberately outside them, so
+ * counters (`ratelimit:…`). The kill switch (`chat-control:switch`) is deliberately outside them, so
  * a purge during a rollback leaves chat switched off.
  */
 export const CHAT_KEY_PATTERNS: readonly string[] = ['sessions:{*', 'ratelimit:*'];

@@ -60,8 +60,8 @@ export function verifyExport(dir: string): ExportManifest {
   for (const line of lines) {
     const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
     if (match === null) throw new ExportVerificationError(`${CHECKSUM_FILE}: malformed line "${line}"`);
-    const [, expected, file] = match;
-    if (sha256(join(dir, file!)) !== expected) throw new ExportVerificationError(`${file!}: checksum does not match ${CHECKSUM_FILE}`);
+    const [, expected = '', file = ''] = match;
+    if (sha256(join(dir, file)) !== expected) throw new ExportVerificationError(`${file}: checksum does not match ${CHECKSUM_FILE}`);
   }
   return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as ExportManifest;
 }
@@ -100,9 +100,9 @@ async function* messagePages(db: Kysely<Database>, filter: ExportFilter): AsyncG
     const rows = await query.execute();
     if (rows.length === 0) return;
     yield rows.map((row) => ({ ...row, seq: Number(row.seq) }));
-    const last = rows[rows.length - 1]!;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < PAGE) return;
     after = { sessionId: last.session_id, seq: Number(last.seq) };
-    if (rows.length < PAGE) return;
   }
 }
 
@@ -128,7 +128,7 @@ async function* sessionPages(db: Kysely<Database>, filter: ExportFilter): AsyncG
     const rows = await query.execute();
     if (rows.length === 0) return;
     yield rows;
-    after = rows[rows.length - 1]!.id;
-    if (rows.length < PAGE) return;
+    after = rows.at(-1)?.id;
+    if (after === undefined || rows.length < PAGE) return;
   }
 }

@@ -11,6 +11,7 @@ export const CLOSE_CODES = {
   sessionNotFound: 4404,
   slowConsumer: 4408,
   rateLimited: 4429,
+  chatDisabled: 4503,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
@@ -25,6 +26,7 @@ const MEANINGS: Record<number, string> = {
   4404: 'session not found or closed',
   4408: 'connection too slow',
   4429: 'rate limit exceeded',
+  4503: 'chat is turned off',
 };
 
 /**
@@ -37,8 +39,11 @@ export function closeCodeMeaning(code: number, reason = ''): string {
 }
 
 /** Codes after which reconnecting cannot help: the client must change something first. */
-const FINAL = new Set<number>([CLOSE_CODES.normal, CLOSE_CODES.badToken, CLOSE_CODES.forbidden, CLOSE_CODES.sessionNotFound]);
+const FINAL = new Set<number>([CLOSE_CODES.normal, CLOSE_CODES.badToken, CLOSE_CODES.forbidden, CLOSE_CODES.sessionNotFound, CLOSE_CODES.chatDisabled]);
 
 export function shouldReconnect(code: number): boolean {
   return !FINAL.has(code);
 }
+
+/** The reason sent with 4503: chat was turned off by an operator; poll GET /api/chat/status before reconnecting. */
+export const CHAT_DISABLED_REASON = 'chat is turned off';

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, close: 4429, message: 'Too many messages; slow down.' },
   slow_consumer: { status: 503, close: 4408, message: 'The connection could not keep up with its messages.' },
   unavailable: { status: 503, message: 'A dependency is unavailable; try again.' },
+  chat_disabled: { status: 503, close: 4503, message: 'Chat is turned off.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; close?: number; message: string }>;
 

@@ -63,3 +63,17 @@ export const errorBodySchema = z
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const sessionIdParamSchema = z.object({ session_id: uuid });
+
+/** Whether chat is on: the kill switch, as `GET /api/chat/status` answers it (no token needed). */
+export const chatStatusSchema = z
+  .object({
+    chat: z.enum(['on', 'off']),
+    /** `environment` when CHAT_DISABLED holds it off, which the admin switch cannot undo. */
+    heldBy: z.enum(['switch', 'environment']),
+  })
+  .meta({ id: 'ChatStatus' });
+export type ChatStatus = z.infer<typeof chatStatusSchema>;
+
+/** `PUT /api/chat/admin/switch` (scope chat:admin): turns chat on or off on every replica. */
+export const setChatSwitchBodySchema = z.strictObject({ chat: z.enum(['on', 'off']) }).meta({ id: 'SetChatSwitchBody' });
+export type SetChatSwitchBody = z.infer<typeof setChatSwitchBodySchema>;

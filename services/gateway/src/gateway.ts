@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
-import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
+import type { Bus, ChatStore, ChatSwitch, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import { CHAT_DISABLED_REASON, CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { admit } from './admission.ts';
@@ -64,6 +64,8 @@ export interface GatewayDeps {
   /** Overrides config.ports.gateway (0 picks a free port). */
   port?: number;
   tuning?: Partial<GatewayTuning>;
+  /** The kill switch (started by its owner); while it is off, sockets are refused and closed with 4503. */
+  chatSwitch?: ChatSwitch;
 }
 
 /** The WebSocket gateway: admission, per-connection protocol, local fan-out, presence and health. */
@@ -79,6 +81,7 @@ export class Gateway implements Part {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #metrics: ChatMetrics;
   #stopping: Promise<void> | undefined;
+  #unwatchSwitch: (() => void) | undefined;
 
   constructor(deps: GatewayDeps) {
     this.#deps = deps;
@@ -111,6 +114,9 @@ export class Gateway implements Part {
     this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => void this.#presence.refresh());
     this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
     this.#every(this.#tuning.tailCheckMs, () => void this.#sessions.checkTails());
+    this.#unwatchSwitch = this.#deps.chatSwitch?.onChange((state) => {
+      if (state === 'off') this.#closeAll(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
+    });
     this.#deps.logger.info({ port: this.address().port }, 'gateway listening');
   }
 
@@ -135,12 +141,23 @@ export class Gateway implements Part {
   async #stop(): Promise<void> {
     this.#server.stopAccepting();
     this.readiness.drain();
+    this.#unwatchSwitch?.();
     for (const timer of this.#timers) clearInterval(timer);
     const open = [...this.#connections];
     for (const connection of open) connection.end(CLOSE_CODES.goingAway, 'server restarting');
     await Promise.race([Promise.all(open.map((connection) => connection.done)), delay(this.#deps.config.shutdownGraceMs)]);
     await this.#sessions.settle();
     await this.#server.close();
+  }
+
+  #chatOff(): boolean {
+    return this.#deps.chatSwitch?.isOn === false;
+  }
+
+  #closeAll(code: number, reason: string): void {
+    const open = [...this.#connections];
+    if (open.length > 0) this.#deps.logger.info({ code, connections: open.length }, 'closing every connection');
+    for (const connection of open) connection.end(code, reason);
   }
 
   #every(ms: number, tick: () => void): void {
@@ -158,6 +175,10 @@ export class Gateway implements Part {
   async #connect(socket: Socket, request: UpgradeRequest): Promise<void> {
     const route = parseUpgradeRoute(request);
     if (!route) return socket.close(CLOSE_CODES.sessionNotFound, 'no such route');
+    if (this.#chatOff()) {
+      this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.chatDisabled });
+      return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
+    }
     const admission = await admit(route, { verifier: this.#deps.verifier, directory: this.#deps.directory, allowedOrigins: this.#deps.config.allowedOrigins });
     if (!admission.ok) {
       const log = { route: route.kind, sessionId: route.sessionId.slice(0, 64), code: admission.code, remoteAddress: request.remoteAddress };
@@ -167,6 +188,8 @@ export class Gateway implements Part {
       return socket.close(admission.code, admission.reason);
     }
     if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
+    // The switch may have turned off while the token and membership were checked.
+    if (this.#chatOff()) return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
     const connection = this.#open(socket, route, admission.principal);
     this.#connections.add(connection);
     const about = { connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId };

@@ -1,4 +1,4 @@
-import { createBackend, createVerifier } from '@chat/backend';
+import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';
 import { createStaticSite, Lifecycle } from '@chat/service-kit';
@@ -14,6 +14,7 @@ const backend = await createBackend(config, {
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
 const { state, bus, intake, directory, store, queue } = backend;
+const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
 const gateway = new Gateway({
   config,
   verifier: createVerifier(config),
@@ -26,6 +27,7 @@ const gateway = new Gateway({
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,
+  chatSwitch,
   // The built chat UI, so a browser needs only the gateway's address (REST goes to the session-api).
   fallback: createStaticSite(config.webRoot ?? join(import.meta.dirname, '..', '..', '..', 'apps', 'web', 'dist')),
 });
@@ -34,6 +36,7 @@ const gateway = new Gateway({
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
   .add({ name: 'backend', start: () => Promise.resolve(), stop: () => backend.close() })
+  .add({ name: 'chat switch', start: () => chatSwitch.start(), stop: () => Promise.resolve(chatSwitch.stop()) })
   .add(gateway);
 lifecycle.stopOnSignals();
 await lifecycle.start();

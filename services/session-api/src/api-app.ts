@@ -11,6 +11,7 @@ import { registerMessageRoutes } from './message-routes.ts';
 import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
+import { refuseWritesWhileOff, registerStatusRoute, registerSwitchRoute } from './switch-routes.ts';
 
 /**
  * Bytes of JSON a request may carry: a full-length message even if every character were
@@ -38,6 +39,7 @@ export function createApiApp(deps: ApiDeps): Express {
   );
 
   registerHealthRoutes(app, deps);
+  registerStatusRoute(app, deps);
   const openapi = JSON.stringify(buildOpenApiDocument());
   app.get(ROUTES.openapi, (_req, res) => {
     res.type('application/json').send(openapi);
@@ -46,6 +48,8 @@ export function createApiApp(deps: ApiDeps): Express {
   // Tokens are checked before any body is read.
   app.use('/api', authenticate(deps.verifier));
   const json = express.json({ limit: jsonLimitBytes(deps.config.limits.maxMessageChars), strict: true });
+  app.use('/api', refuseWritesWhileOff(deps));
+  registerSwitchRoute(app, deps, json);
   registerSessionRoutes(app, deps, json);
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);
@@ -56,7 +60,7 @@ export function createApiApp(deps: ApiDeps): Express {
   return app;
 }
 
-const PROBES = new Set<string>([ROUTES.healthz, ROUTES.readyz, ROUTES.metrics]);
+const PROBES = new Set<string>([ROUTES.healthz, ROUTES.readyz, ROUTES.metrics, ROUTES.status]);
 
 /**
  * Traces and counts every request (labelled by route template, so labels stay bounded) and logs

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 import type { RedisClient } from './message-rate-limiter.ts';
@@ -27,4 +27,6 @@ export interface ApiDeps {
   /** Serves /metrics; a placeholder answers until one is given. */
   metrics?: RequestHandler;
   now?: () => number;
+  /** The kill switch (started by its owner); without one chat is always on. */
+  chatSwitch?: ChatSwitch;
 }

@@ -1,4 +1,4 @@
-import { createBackend, createVerifier } from '@chat/backend';
+import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
 import { closeRedis, connectRedis } from '@chat/core';
 import { Lifecycle } from '@chat/service-kit';
@@ -16,6 +16,7 @@ const backend = await createBackend(config, {
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
 const { state, bus, queue, store, intake, directory, deadLetters } = backend;
+const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
 const readiness = defaultReadiness({ store, state, bus, queue });
 // With Redis, every replica counts against the same per-caller limit.
 const rateLimitRedis =
@@ -36,6 +37,7 @@ const app = createApiApp({
   readiness,
   ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),
   metrics: (req, res) => telemetry.handleMetrics(req, res),
+  chatSwitch,
 });
 const server = new ApiServer({ handler: app, host: config.host, port: config.ports.api, readiness, graceMs: config.shutdownGraceMs, logger });
 
@@ -49,6 +51,7 @@ const lifecycle = new Lifecycle(logger)
       await Promise.allSettled([backend.close(), rateLimitRedis === undefined ? Promise.resolve() : closeRedis(rateLimitRedis)]);
     },
   })
+  .add({ name: 'chat switch', start: () => chatSwitch.start(), stop: () => Promise.resolve(chatSwitch.stop()) })
   .add(server);
 lifecycle.stopOnSignals();
 await lifecycle.start();

@@ -1,6 +1,8 @@
 import {
   addMembersBodySchema,
   chatMessageSchema,
+  chatStatusSchema,
+  setChatSwitchBodySchema,
   createSessionBodySchema,
   deadLetterDetailSchema,
   deadLetterIdParamSchema,
@@ -32,7 +34,8 @@ const ERROR_DESCRIPTIONS = {
   409: 'Conflict (`conflict`): for a replay, the payload is not a chat message, or the store still refuses it.',
   413: 'The message body is longer than MAX_MESSAGE_CHARS, the metadata over 4 KiB, or the request body over the size limit (`too_large`).',
   429: 'Too many messages from this caller (`rate_limited`); see Retry-After.',
-  503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later.',
+  409: 'The request conflicts with the current state (`conflict`).',
+  503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later. On writes also while chat is turned off (`chat_disabled`): do not retry until GET /status says `on`.',
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
@@ -150,6 +153,22 @@ export function buildOpenApiDocument(): OpenApiDocument {
           requestBody: { required: false, content: { 'application/json': { schema: z.object({}).meta({ description: 'Empty; nothing is read.' }) } } },
           responses: { '200': json('The message is in chat_messages.', replayResultSchema), ...errors(400, 401, 403, 404, 409, 503) },
         }),
+      },
+      [ROUTES.chatSwitch]: {
+        post: op({
+          operationId: 'setChatSwitch',
+          summary: 'The kill switch (scope chat:admin): turn chat off or on for every replica. While off, sockets close with 4503 and writes get 503 chat_disabled; history stays readable.',
+          requestBody: { required: true, content: { 'application/json': { schema: setChatSwitchBodySchema } } },
+          responses: { '200': json('The switch as every replica will see it within CHAT_SWITCH_POLL_MS.', chatStatusSchema), ...errors(400, 401, 403, 409, 503) },
+        }),
+      },
+      [ROUTES.status]: {
+        get: {
+          operationId: 'chatStatus',
+          summary: 'Whether chat is on. No token needed: clients poll it after a 4503 close, and embedding pages hide the chat while it says off.',
+          security: [],
+          responses: { '200': json('The kill switch.', chatStatusSchema) },
+        },
       },
       [ROUTES.healthz]: {
         get: {

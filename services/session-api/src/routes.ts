@@ -8,6 +8,8 @@ export const ROUTES = {
   deadLetters: '/api/chat/dead-letters',
   deadLetter: '/api/chat/dead-letters/:dead_letter_id',
   deadLetterReplay: '/api/chat/dead-letters/:dead_letter_id/replay',
+  chatSwitch: '/api/chat/admin/switch',
+  status: '/status',
   healthz: '/healthz',
   readyz: '/readyz',
   metrics: '/metrics',

@@ -30,6 +30,7 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   }, [client]);
 
   const closed = state.sessionClosed || state.connection.status === 'closed';
+  const turnedOff = state.connection.status === 'disabled';
   const lastError = state.lastError !== dismissedError ? state.lastError : undefined;
   return (
     <main class="chat" aria-label={title ?? 'Chat'}>
@@ -71,8 +72,8 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
       <InputBox
         text={draft}
         onText={setDraft}
-        disabled={closed}
-        disabledReason={closed ? 'This chat is closed.' : undefined}
+        disabled={closed || turnedOff}
+        disabledReason={turnedOff ? 'Chat is turned off.' : closed ? 'This chat is closed.' : undefined}
         onSend={(body) => void client.send(body).catch(() => undefined)}
         onTyping={() => client.typing()}
       />

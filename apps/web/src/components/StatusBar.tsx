@@ -48,6 +48,11 @@ export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
           You are offline. The chat reconnects when the network is back.
         </div>
       )}
+      {connection.status === 'disabled' && (
+        <div class="banner banner-warning" role="alert" data-testid="chat-disabled-banner">
+          Chat is turned off. You can still read the history; it comes back by itself when chat is turned on.
+        </div>
+      )}
       {connection.status === 'closed' && connection.code !== 1000 && (
         <div class="banner banner-error" role="alert" data-testid="closed-banner">
           {errorText(errorCodeOfClose(connection.code, connection.reason))}
@@ -83,5 +88,7 @@ function statusWords(state: ChatState): string {
       return 'Offline';
     case 'closed':
       return `Disconnected: ${c.meaning}`;
+    case 'disabled':
+      return 'Chat is turned off';
   }
 }

@@ -1,0 +1,143 @@
+import type { Redis } from 'ioredis';
+
+export type ChatSwitchState = 'on' | 'off';
+
+/** Where the switch is kept: one value shared by every replica. */
+export interface ChatSwitchStore {
+  read(): Promise<ChatSwitchState>;
+  write(state: ChatSwitchState): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The Redis key of the switch. It is outside the patterns chat:purge-redis deletes, so a purge
+ * during a rollback leaves chat off. No key means on.
+ */
+export const CHAT_SWITCH_KEY = 'chat-control:switch';
+
+export class RedisSwitchStore implements ChatSwitchStore {
+  readonly #redis: Redis;
+  readonly #owned: boolean;
+
+  /** `owned`: close() disconnects the client. */
+  constructor(redis: Redis, options: { owned?: boolean } = {}) {
+    this.#redis = redis;
+    this.#owned = options.owned ?? true;
+  }
+
+  async read(): Promise<ChatSwitchState> {
+    return (await this.#redis.get(CHAT_SWITCH_KEY)) === 'off' ? 'off' : 'on';
+  }
+
+  async write(state: ChatSwitchState): Promise<void> {
+    if (state === 'on') await this.#redis.del(CHAT_SWITCH_KEY);
+    else await this.#redis.set(CHAT_SWITCH_KEY, 'off');
+  }
+
+  close(): Promise<void> {
+    if (this.#owned) this.#redis.disconnect();
+    return Promise.resolve();
+  }
+}
+
+/** The embedded mode's switch: every part in the process shares this one object. */
+export class MemorySwitchStore implements ChatSwitchStore {
+  #state: ChatSwitchState = 'on';
+
+  read(): Promise<ChatSwitchState> {
+    return Promise.resolve(this.#state);
+  }
+
+  write(state: ChatSwitchState): Promise<void> {
+    this.#state = state;
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class ChatSwitchHeldError extends Error {
+  override readonly name = 'ChatSwitchHeldError';
+  constructor(options?: { cause?: unknown }) {
+    super('CHAT_DISABLED is set: chat stays off until the variable is removed and the process restarted', options);
+  }
+}
+
+export interface ChatSwitchOptions {
+  store: ChatSwitchStore;
+  /** CHAT_DISABLED: off whatever the store says. */
+  hardOff?: boolean;
+  /** How often the store is read (CHAT_SWITCH_POLL_MS). */
+  pollMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * One process's view of the kill switch: the last value read from the store, refreshed every
+ * `pollMs`, so each request checks a field and every replica follows within one interval. A
+ * store that cannot be read keeps the last known value: an outage neither opens nor closes chat.
+ */
+export class ChatSwitch {
+  readonly #options: ChatSwitchOptions;
+  readonly #listeners = new Set<(state: ChatSwitchState) => void>();
+  #stored: ChatSwitchState = 'on';
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: ChatSwitchOptions) {
+    this.#options = options;
+  }
+
+  get state(): ChatSwitchState {
+    return this.#options.hardOff === true ? 'off' : this.#stored;
+  }
+
+  get heldBy(): 'switch' | 'environment' {
+    return this.#options.hardOff === true ? 'environment' : 'switch';
+  }
+
+  get isOn(): boolean {
+    return this.state === 'on';
+  }
+
+  /** Reads the store once now, then every pollMs until stop(). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.#options.pollMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Calls the listener with the new state each time it changes. */
+  onChange(listener: (state: ChatSwitchState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async refresh(): Promise<ChatSwitchState> {
+    try {
+      this.#apply(await this.#options.store.read());
+    } catch (error) {
+      this.#options.onError?.(error);
+    }
+    return this.state;
+  }
+
+  /** Turns chat on or off for every replica; refused while CHAT_DISABLED holds it off. */
+  async set(state: ChatSwitchState): Promise<void> {
+    if (state === 'on' && this.#options.hardOff === true) throw new ChatSwitchHeldError();
+    await this.#options.store.write(state);
+    this.#apply(state);
+  }
+
+  #apply(stored: ChatSwitchState): void {
+    const before = this.state;
+    this.#stored = stored;
+    if (this.state !== before) for (const listener of this.#listeners) listener(this.state);
+  }
+}
