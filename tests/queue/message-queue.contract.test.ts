@@ -106,6 +106,23 @@ for (const backend of await queueBackends()) {
       expect(ids(deliveries)).toEqual([repeated.id, last.id]);
     });
 
+    it('stores one message per (session, user, clientMsgId) and answers a repeat with the first copy', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const userId = randomUUID();
+      const first = { ...message(sessionId, 1), userId, clientMsgId: 'once' };
+      // A resend after live state was lost: a new id and seq, the same key.
+      const resend = { ...message(sessionId, 7), userId, clientMsgId: 'once', body: 'again' };
+      const otherUser = { ...message(sessionId, 2), clientMsgId: 'once' };
+      expect(await queue.publish(first)).toEqual({ duplicate: false });
+      expect(await queue.publish(resend)).toEqual({ duplicate: true, first });
+      expect(await queue.publish({ ...first })).toEqual({ duplicate: true, first });
+      expect(await queue.publish(otherUser)).toEqual({ duplicate: false });
+      const deliveries = await consume(await consumer(10), (all) => ids(all).includes(otherUser.id));
+      await sleep(200);
+      expect(ids(deliveries)).toEqual([first.id, otherUser.id]);
+    });
+
     it('reports the last seq published for a session, and 0 for a session it never saw', async () => {
       const { queue } = await open();
       const sessionId = randomUUID();

@@ -5,7 +5,7 @@ import { MemoryHub } from './memory-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemorySessionState } from './memory-state.ts';
 import { MessageIntake } from './message-intake.ts';
-import type { ChatStore } from './ports.ts';
+import type { ChatStore, PublishOutcome } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { SessionDirectory } from './session-directory.ts';
 
@@ -19,7 +19,7 @@ class FlakyQueue extends MemoryQueue {
     return this.connected && super.ready();
   }
 
-  override publish(message: ChatMessage): Promise<void> {
+  override publish(message: ChatMessage): Promise<PublishOutcome> {
     const failure = this.failNext;
     if (failure === undefined) return super.publish(message);
     this.failNext = undefined;

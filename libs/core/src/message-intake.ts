@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '@chat/protocol';
-import type { Bus, MessageQueue, QueueHeaders, SessionState } from './ports.ts';
+import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
 
@@ -47,22 +47,41 @@ export class MessageIntake {
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
     try {
-      let reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+      const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
+      const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
+      let reservation = await this.#state.reserve(reserveInput);
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
-        reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+        reservation = await this.#state.reserve(reserveInput);
         if (reservation.status === 'unknown_session') return { ok: false, code: 'not_found' };
+      }
+      if (reservation.status === 'restored') {
+        // Live state was lost and rebuilt: only the store remembers sends from before that.
+        const sent = await this.#directory.findSent(input.sessionId, input.userId, clientMsgId);
+        if (sent) {
+          await this.#state.adopt({ ...key, first: sent });
+          return { ok: true, message: sent, duplicate: true };
+        }
+        reservation = await this.#state.reserve({ ...reserveInput, durableChecked: true });
+        if (reservation.status === 'unknown_session' || reservation.status === 'restored') return { ok: false, code: 'not_found' };
       }
       const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
       const message = buildMessage(input, input.clientMsgId, allocated);
       if (reservation.status === 'duplicate' && reservation.committed) return { ok: true, message, duplicate: true };
       // A duplicate that is not committed yet is a retry of a send whose first attempt failed or is
-      // still in flight: publishing again is safe (the queue de-duplicates by id), and it fills the seq.
+      // still in flight: publishing again is safe (the queue de-duplicates by key), and it fills the seq.
+      let outcome: PublishOutcome;
       try {
-        await this.#queue.publish(message, input.headers);
+        outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
         if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
         throw cause;
+      }
+      if (outcome.duplicate && outcome.first.id !== message.id) {
+        // The queue holds an earlier send of this key that live state had forgotten (not yet in the
+        // store when the store was asked): that one is the answer, and this attempt's seq goes back.
+        await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
+        return { ok: true, message: outcome.first, duplicate: true };
       }
       if (await this.#state.commit(message)) await this.#fanOut(message);
       return { ok: true, message, duplicate: reservation.status === 'duplicate' };
