@@ -1,6 +1,6 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { MessageQueue, PublishOutcome, QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
-import { queueMessageId } from './queue-message-id.ts';
+import type { MessageQueue, PublishOutcome, QueueKeySource, QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import { afterGap, queueMessageId, queueMessageIdAfterGap } from './queue-message-id.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 
 export interface MemoryQueueOptions {
@@ -117,11 +117,15 @@ export class MemoryQueue implements MessageQueue {
     return new MemoryQueueConsumer(this.#stream, options);
   }
 
-  publish(message: ChatMessage, headers: QueueHeaders = {}): Promise<PublishOutcome> {
+  publish(message: ChatMessage, headers: QueueHeaders = {}, keyOf: QueueKeySource = message): Promise<PublishOutcome> {
     if (this.#stream.closed) return Promise.reject(new QueueUnavailableError('the queue is closed'));
     this.#forgetOldIds();
-    const key = queueMessageId(message);
-    const seen = this.#seen.get(key);
+    let key = queueMessageId(keyOf);
+    let seen = this.#seen.get(key);
+    if (seen && afterGap(seen.message, message)) {
+      key = queueMessageIdAfterGap(keyOf, seen.message.seq);
+      seen = this.#seen.get(key);
+    }
     if (seen) return Promise.resolve({ duplicate: true, first: seen.message });
     this.#seen.set(key, { at: this.#now(), message });
     this.#lastSeq.set(message.sessionId, Math.max(message.seq, this.#lastSeq.get(message.sessionId) ?? 0));

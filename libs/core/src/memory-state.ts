@@ -97,6 +97,14 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve(released);
   }
 
+  forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
+    const live = this.#sessions.get(input.sessionId);
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live?.dedupe.get(key);
+    if (seen && seen.id === input.id && !seen.committed) live?.dedupe.delete(key);
+    return Promise.resolve();
+  }
+
   commit(message: ChatMessage): Promise<boolean> {
     const live = this.#sessions.get(message.sessionId);
     if (!live) return Promise.resolve(false);

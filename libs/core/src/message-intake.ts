@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatMessage } from '@chat/protocol';
+import { isSeqGap, seqGap, type ChatMessage } from '@chat/protocol';
 import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
@@ -74,8 +74,18 @@ export class MessageIntake {
       try {
         outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
-        if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+        if (!this.#queue.ready()) {
+          if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+          throw cause;
+        }
+        const landed = await this.#seal(message, key);
+        if (landed) return { ok: true, message: landed, duplicate: false };
         throw cause;
+      }
+      if (outcome.duplicate && isSeqGap(outcome.first)) {
+        // This attempt's seq was sealed meanwhile (an earlier attempt timed out): it holds nothing.
+        await this.#state.forget({ ...key, id: message.id });
+        throw new QueueUnavailableError(`the seq of message ${message.id} was sealed; send it again`);
       }
       if (outcome.duplicate && outcome.first.id !== message.id) {
         // The queue holds an earlier send of this key that live state had forgotten (not yet in the
@@ -104,6 +114,42 @@ export class MessageIntake {
     } catch {
       // Live state is unreachable too: the seq stays a hole, which readers skip after a while.
     }
+  }
+
+  /**
+   * A publish that timed out on a live connection may still land, so its seq cannot be reused; it is
+   * sealed instead: a gap record for the seq is published under the message's own key, and the
+   * queue stores exactly one of the two. If the message landed first it is durable and returned (to
+   * be acked); otherwise the gap takes the seq, reaches readers like a message (so nobody waits for
+   * the seq), and a resend of the message gets a new seq. If even the gap cannot be published, the
+   * seq stays open and readers skip it after a while.
+   */
+  async #seal(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): Promise<ChatMessage | undefined> {
+    const candidate = seqGap(message, randomUUID());
+    let outcome: PublishOutcome;
+    try {
+      outcome = await this.#queue.publish(candidate, undefined, message);
+    } catch {
+      return undefined;
+    }
+    if (outcome.duplicate && !isSeqGap(outcome.first)) {
+      const first = outcome.first;
+      if (first.id !== message.id) {
+        await this.#state.adopt({ ...key, first, unused: { id: message.id, seq: message.seq } });
+        return first;
+      }
+      if (await this.#state.commit(first)) await this.#fanOut(first);
+      return first;
+    }
+    // Sealed now, or by an earlier attempt of the same send.
+    const gap = outcome.duplicate ? outcome.first : candidate;
+    try {
+      await this.#state.forget({ ...key, id: message.id });
+      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+    } catch {
+      // Durable in the queue already: readers find it there, and the persister stores it.
+    }
+    return undefined;
   }
 
   async #fanOut(message: ChatMessage): Promise<void> {

@@ -86,6 +86,11 @@ export interface SessionState {
    */
   adopt(input: AdoptInput): Promise<boolean>;
   /**
+   * Drops the uncommitted reservation entry of (userId, clientMsgId) if it is still message `id`'s,
+   * without touching the head: its seq was sealed by a gap record, and a resend needs a new one.
+   */
+  forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void>;
+  /**
    * Records a durable message in the recent list and marks its reservation (userId, clientMsgId ?? id)
    * committed; true only the first time, so fan-out happens once.
    */
@@ -116,6 +121,9 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** What a message's de-duplication key in the queue is made of. */
+export type QueueKeySource = Pick<ChatMessage, 'sessionId' | 'userId' | 'clientMsgId' | 'id'>;
+
 /** Trace context and similar, carried beside the message. */
 export type QueueHeaders = Record<string, string>;
 
@@ -128,8 +136,13 @@ export type PublishOutcome = { duplicate: false } | { duplicate: true; first: Ch
 
 /** The durable queue in front of the store. */
 export interface MessageQueue {
-  /** Resolves only once the message is durable (JetStream PubAck). */
-  publish(message: ChatMessage, headers?: QueueHeaders): Promise<PublishOutcome>;
+  /**
+   * Resolves only once the message is durable (JetStream PubAck). `keyOf` stores it under another
+   * message's key: a gap record sealing a failed publish takes that publish's key, so exactly one
+   * of the two is ever stored. A message whose key holds a gap record is stored under a key of its
+   * own (a resend after the seal).
+   */
+  publish(message: ChatMessage, headers?: QueueHeaders, keyOf?: QueueKeySource): Promise<PublishOutcome>;
   /** Cheap and synchronous: false while the queue knows it cannot publish (connection down), to fail fast. */
   ready(): boolean;
   /** The highest seq of the session still held by the queue, or 0. */

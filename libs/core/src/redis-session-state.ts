@@ -164,6 +164,21 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 return released`,
   },
+  // Atomic so only this message's own uncommitted entry goes, never a later attempt's or a committed one.
+  // KEYS: current dedupe bucket, previous bucket. ARGV: dedupe field, id.
+  chatForget: {
+    numberOfKeys: 2,
+    lua: `
+for i = 1, 2 do
+  local seen = redis.call('HGET', KEYS[i], ARGV[1])
+  if seen then
+    local id, committed = string.match(seen, '^([^|]*)|.*|([01])$')
+    if id == ARGV[2] and committed == '0' then redis.call('HDEL', KEYS[i], ARGV[1]) end
+    return 0
+  end
+end
+return 0`,
+  },
   // Atomic so concurrent commits of one message (a retry racing the first attempt) fan out once.
   // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
   // are lifted off the tail and put back after the new one, so the list stays sorted by seq and
@@ -359,6 +374,10 @@ export class RedisSessionState implements SessionState {
     const entry = `${first.id}|${String(first.seq)}|${first.timestamp}|1`;
     const reply = await this.#redis.chatAdopt(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, entry, unused?.id ?? '', unused?.seq ?? '', this.#bucketTtlSeconds());
     return reply === 1;
+  }
+
+  async forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
+    await this.#redis.chatForget(...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id);
   }
 
   async commit(message: ChatMessage): Promise<boolean> {

@@ -3,3 +3,4 @@ export * from './close-codes.ts';
 export * from './limits.ts';
 export * from './frames.ts';
 export * from './rest.ts';
+export * from './seq-gap.ts';
