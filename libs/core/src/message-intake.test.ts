@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { GAP_USER_ID, type ChatMessage } from '@chat/protocol';
+import { GAP_USER_ID, isSeqGap, type ChatMessage } from '@chat/protocol';
 import { MemoryHub } from './memory-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemorySessionState } from './memory-state.ts';
@@ -99,5 +99,38 @@ describe('MessageIntake during a queue outage', () => {
     expect(await state.recent(sessionId, 0)).toEqual([]);
     // Sent again, it fills its own seq.
     expect(await send('a')).toMatchObject({ ok: true, message: { seq: 1 } });
+  });
+});
+
+describe('MessageIntake after live state was lost', () => {
+  it('answers a resend with the first copy from the queue, and fills the seq it reserved meanwhile with a gap record', async () => {
+    const queue = new MemoryQueue();
+    const userId = randomUUID();
+    const session = { id: randomUUID(), title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null };
+    const store = { findSent: () => Promise.resolve(null) } as unknown as ChatStore;
+    const before = new MemorySessionState({ recentMessages: 100 });
+    await before.hydrate(session, 0);
+    const first = new MessageIntake({ state: before, queue, bus: new MemoryHub().bus(), directory: new SessionDirectory({ state: before, queue, store }) });
+    const sent = await first.accept({ sessionId: session.id, userId, clientMsgId: 'a', body: 'a' });
+    await first.accept({ sessionId: session.id, userId, clientMsgId: 'b', body: 'b' });
+
+    // Redis lost the session: live state is rebuilt with the queue's head, and knows no key.
+    const after = new MemorySessionState({ recentMessages: 100 });
+    await after.hydrate(session, await queue.lastSeq(session.id));
+    const intake = new MessageIntake({ state: after, queue, bus: new MemoryHub().bus(), directory: new SessionDirectory({ state: after, queue, store }) });
+    const [resend, fresh] = await Promise.all([
+      intake.accept({ sessionId: session.id, userId, clientMsgId: 'a', body: 'a again' }),
+      intake.accept({ sessionId: session.id, userId, clientMsgId: 'c', body: 'c' }),
+    ]);
+    expect(sent.ok && resend.ok && resend.message).toEqual(sent.ok && sent.message);
+    expect(fresh).toMatchObject({ ok: true, message: { seq: 4 } });
+    const queued = await queue.range(session.id, 0, 10, 10);
+    expect(queued.map((message) => [message.seq, message.clientMsgId ?? (isSeqGap(message) ? 'gap' : '?')])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'gap'],
+      [4, 'c'],
+    ]);
+    expect((await after.recent(session.id, 0)).map((message) => message.seq)).toEqual([3, 4]);
   });
 });

@@ -90,7 +90,8 @@ export class MessageIntake {
       if (outcome.duplicate && outcome.first.id !== message.id) {
         // The queue holds an earlier send of this key that live state had forgotten (not yet in the
         // store when the store was asked): that one is the answer, and this attempt's seq goes back.
-        await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
+        const givenBack = await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
+        if (!givenBack) await this.#fillUnused(message);
         return { ok: true, message: outcome.first, duplicate: true };
       }
       if (await this.#state.commit(message)) await this.#fanOut(message);
@@ -150,6 +151,17 @@ export class MessageIntake {
       // Durable in the queue already: readers find it there, and the persister stores it.
     }
     return undefined;
+  }
+
+  /** A seq reserved for a repeat and not the head any more: a gap record takes it, so no reader waits for it. */
+  async #fillUnused(message: ChatMessage): Promise<void> {
+    const gap = seqGap(message, randomUUID());
+    try {
+      await this.#queue.publish(gap);
+      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+    } catch {
+      // The seq stays open; readers skip it after a while.
+    }
   }
 
   async #fanOut(message: ChatMessage): Promise<void> {
