@@ -205,7 +205,7 @@ for (const backend of await stateBackends()) {
         const userId = randomUUID();
         const sessionId = await liveSession([userId], 6);
         const first = chatMessage(sessionId, 3, { userId, clientMsgId: 'sent' });
-        expect(await state.adopt({ sessionId, userId, clientMsgId: 'sent', first })).toBe(false);
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'sent', first })).toBe('none');
         expect(await state.reserve(unchecked(sessionId, userId, 'sent'))).toEqual({ status: 'duplicate', id: first.id, seq: 3, timestamp: first.timestamp, committed: true });
         expect(await state.commit(first)).toBe(false);
         expect(await state.recent(sessionId, 0)).toEqual([]);
@@ -218,7 +218,7 @@ for (const backend of await stateBackends()) {
         const attempt = reserveInput(sessionId, userId, 'again');
         expect(await state.reserve(attempt)).toEqual({ status: 'reserved', seq: 7 });
         const first = chatMessage(sessionId, 5, { userId, clientMsgId: 'again' });
-        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe(true);
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('released');
         expect(await state.head(sessionId)).toBe(6);
         expect(await state.reserve(reserveInput(sessionId, userId, 'again'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 5 });
       });
@@ -230,7 +230,9 @@ for (const backend of await stateBackends()) {
         await state.reserve(attempt);
         await state.reserve(reserveInput(sessionId, userId, 'other'));
         const first = chatMessage(sessionId, 5, { userId, clientMsgId: 'again' });
-        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe(false);
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('kept');
+        // A second attempt of the same key finds it dealt with.
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('none');
         expect(await state.head(sessionId)).toBe(8);
         expect(await state.reserve(reserveInput(sessionId, userId, 'again'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 5 });
       });

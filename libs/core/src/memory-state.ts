@@ -85,16 +85,17 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve(true);
   }
 
-  adopt(input: AdoptInput): Promise<boolean> {
+  adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {
     const live = this.#sessions.get(input.sessionId);
-    if (!live) return Promise.resolve(false);
+    if (!live) return Promise.resolve('none');
     const key = `${input.userId}:${input.clientMsgId}`;
     const seen = live.dedupe.get(key);
     const { first, unused } = input;
-    const released = unused !== undefined && seen !== undefined && !seen.committed && seen.id === unused.id && seen.seq === unused.seq && live.head === unused.seq;
-    if (released) live.head -= 1;
+    const ours = unused !== undefined && seen !== undefined && !seen.committed && seen.id === unused.id && seen.seq === unused.seq;
+    const answer = !ours ? 'none' : live.head === unused.seq ? 'released' : 'kept';
+    if (answer === 'released') live.head -= 1;
     live.dedupe.set(key, { id: first.id, seq: first.seq, timestamp: first.timestamp, committed: true });
-    return Promise.resolve(released);
+    return Promise.resolve(answer);
   }
 
   forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {

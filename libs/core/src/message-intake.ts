@@ -90,8 +90,8 @@ export class MessageIntake {
       if (outcome.duplicate && outcome.first.id !== message.id) {
         // The queue holds an earlier send of this key that live state had forgotten (not yet in the
         // store when the store was asked): that one is the answer, and this attempt's seq goes back.
-        const givenBack = await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
-        if (!givenBack) await this.#fillUnused(message);
+        const unused = await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
+        if (unused === 'kept') await this.#fillUnused(message);
         return { ok: true, message: outcome.first, duplicate: true };
       }
       if (await this.#state.commit(message)) await this.#fanOut(message);

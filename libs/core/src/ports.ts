@@ -82,9 +82,11 @@ export interface SessionState {
   /**
    * Remembers `first` as the committed answer to its (userId, clientMsgId), without touching the
    * recent list or fanning out (it is old), and gives back `unused` when it is still the head and
-   * uncommitted; returns whether `unused` was given back.
+   * uncommitted. Returns 'released' when it was given back, 'kept' when it was this attempt's
+   * uncommitted reservation but not the head (the caller must fill it), 'none' otherwise (no
+   * `unused`, or another attempt of the key dealt with it already).
    */
-  adopt(input: AdoptInput): Promise<boolean>;
+  adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'>;
   /**
    * Drops the uncommitted reservation entry of (userId, clientMsgId) if it is still message `id`'s,
    * without touching the head: its seq was sealed by a gap record, and a resend needs a new one.

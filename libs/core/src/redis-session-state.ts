@@ -143,6 +143,7 @@ return 0`,
   // key then answers with the first message from the current bucket on.
   // KEYS: metadata, current dedupe bucket, previous bucket.
   // ARGV: dedupe field, first message's entry, unused id, unused seq ('' for none), bucket TTL seconds.
+  // Returns 1 released, 2 kept (this attempt's, not the head), 0 neither.
   chatAdopt: {
     numberOfKeys: 3,
     lua: `
@@ -151,11 +152,15 @@ local released = 0
 if ARGV[4] ~= '' then
   local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
   local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
-  if seen and head == tonumber(ARGV[4]) then
+  if seen then
     local id, seq, committed = string.match(seen, '^([^|]*)|([^|]*)|.*|([01])$')
-    if id == ARGV[3] and tonumber(seq) == head and committed == '0' then
-      redis.call('HSET', KEYS[1], 'seq', head - 1)
-      released = 1
+    if id == ARGV[3] and tonumber(seq) == tonumber(ARGV[4]) and committed == '0' then
+      if head == tonumber(ARGV[4]) then
+        redis.call('HSET', KEYS[1], 'seq', head - 1)
+        released = 1
+      else
+        released = 2
+      end
     end
   end
 end
@@ -368,12 +373,12 @@ export class RedisSessionState implements SessionState {
     return (await this.#redis.chatRelease(keys.metadata, ...this.#dedupeKeys(reservation.sessionId), field, reservation.id, reservation.seq)) === 1;
   }
 
-  async adopt(input: AdoptInput): Promise<boolean> {
+  async adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {
     const keys = sessionKeys(input.sessionId);
     const { first, unused } = input;
     const entry = `${first.id}|${String(first.seq)}|${first.timestamp}|1`;
     const reply = await this.#redis.chatAdopt(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, entry, unused?.id ?? '', unused?.seq ?? '', this.#bucketTtlSeconds());
-    return reply === 1;
+    return reply === 1 ? 'released' : reply === 2 ? 'kept' : 'none';
   }
 
   async forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
