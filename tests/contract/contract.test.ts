@@ -393,12 +393,20 @@ describe.each(kinds)('the chat contract over the %s backend', (kind) => {
       await expect(ack(client, 'calm')).resolves.toMatchObject({ seq: 1 });
     });
 
-    it('closes with 4429 a socket that keeps sending far past the limit', async () => {
+    it('closes with 4429 a socket that keeps sending far past the limit, after the acks of every send it accepted', async () => {
       const alice = randomUUID();
       const sessionId = await h.createSession([alice]);
       const client = await h.chat(1, sessionId, alice);
-      for (let i = 0; i < h.stack.config.limits.rateBurst * 4; i++) client.send({ type: 'ping' });
+      const { rateBurst } = h.stack.config.limits;
+      for (let i = 0; i < rateBurst * 4; i++) send(client, `flood${i}`);
       await expect(client.closed).resolves.toMatchObject({ code: 4429 });
+      // The bucket starts full, so at least the first burst was accepted: each has its ack, written
+      // before the close, and what was acked is exactly what the session holds.
+      const acked = client.ofType('ack').map((frame) => String(frame['clientMsgId']));
+      expect(acked).toEqual(expect.arrayContaining(Array.from({ length: rateBurst }, (_, i) => `flood${i}`)));
+      const token = await h.stack.token(alice);
+      const all = await h.api<{ messages: ChatMessage[] }>('GET', `/api/chat/history/${sessionId}?after=0&limit=500`, { token });
+      expect(all.body.messages.map((message) => message.clientMsgId).sort()).toEqual([...acked].sort());
     });
 
     it('answers REST posts past the limit with 429 rate_limited', async () => {

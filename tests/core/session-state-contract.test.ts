@@ -15,8 +15,9 @@ function chatMessage(sessionId: string, seq: number, extra: Partial<ChatMessage>
   return { type: 'message', id: randomUUID(), sessionId, seq, userId: randomUUID(), body: `message ${seq}`, metadata: {}, timestamp: new Date().toISOString(), ...extra };
 }
 
+/** As the message path reserves once the store was asked; the 'restored' tests below leave durableChecked out. */
 function reserveInput(sessionId: string, userId: string, clientMsgId: string = randomUUID()) {
-  return { sessionId, userId, clientMsgId, id: randomUUID(), timestamp: new Date().toISOString() };
+  return { sessionId, userId, clientMsgId, id: randomUUID(), timestamp: new Date().toISOString(), durableChecked: true };
 }
 
 for (const backend of await stateBackends()) {
@@ -166,8 +167,74 @@ for (const backend of await stateBackends()) {
         const sessionId = await liveSession([userId]);
         const results = await Promise.all(Array.from({ length: 50 }, () => state.reserve(reserveInput(sessionId, userId, 'once'))));
         expect(results.filter((result) => result.status === 'reserved')).toEqual([{ status: 'reserved', seq: 1 }]);
-        expect(new Set(results.map((result) => (result.status === 'unknown_session' ? -1 : result.seq)))).toEqual(new Set([1]));
+        expect(new Set(results.map((result) => (result.status === 'unknown_session' || result.status === 'restored' ? -1 : result.seq)))).toEqual(new Set([1]));
         expect(await state.head(sessionId)).toBe(1);
+      });
+    });
+
+    describe('after live state was lost (restored)', () => {
+      const unchecked = (sessionId: string, userId: string, clientMsgId: string) => ({ ...reserveInput(sessionId, userId, clientMsgId), durableChecked: false });
+
+      it('sends a key it does not know to the store when the session had messages before it became live', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 4);
+        expect(await state.reserve(unchecked(sessionId, userId, 'old'))).toEqual({ status: 'restored' });
+        expect(await state.head(sessionId)).toBe(4);
+        const checked = reserveInput(sessionId, userId, 'old');
+        expect(await state.reserve(checked)).toEqual({ status: 'reserved', seq: 5 });
+        // Known to live state now: a repeat is a duplicate, not sent to the store again.
+        expect(await state.reserve(unchecked(sessionId, userId, 'old'))).toMatchObject({ status: 'duplicate', id: checked.id, seq: 5 });
+      });
+
+      it('never asks for a session that had no message, nor for one hydrated again while live', async () => {
+        const userId = randomUUID();
+        const empty = await liveSession([userId], 0);
+        expect(await state.reserve(unchecked(empty, userId, 'a'))).toEqual({ status: 'reserved', seq: 1 });
+        await state.hydrate(sessionRecord([userId], { id: empty }), 9);
+        expect(await state.reserve(unchecked(empty, userId, 'b'))).toEqual({ status: 'reserved', seq: 10 });
+      });
+
+      it('stops asking once every key from before could have expired anyway', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 2);
+        clock += 2 * 24 * 60 * 60 * 1000 + 1;
+        expect(await state.reserve(unchecked(sessionId, userId, 'late'))).toEqual({ status: 'reserved', seq: 3 });
+      });
+
+      it('adopts a message found in the durable tiers: later repeats get it, nothing is fanned out again', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 6);
+        const first = chatMessage(sessionId, 3, { userId, clientMsgId: 'sent' });
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'sent', first })).toBe('none');
+        expect(await state.reserve(unchecked(sessionId, userId, 'sent'))).toEqual({ status: 'duplicate', id: first.id, seq: 3, timestamp: first.timestamp, committed: true });
+        expect(await state.commit(first)).toBe(false);
+        expect(await state.recent(sessionId, 0)).toEqual([]);
+        expect(await state.head(sessionId)).toBe(6);
+      });
+
+      it('gives back the seq an attempt reserved before the queue found the first copy, while it is the head', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 6);
+        const attempt = reserveInput(sessionId, userId, 'again');
+        expect(await state.reserve(attempt)).toEqual({ status: 'reserved', seq: 7 });
+        const first = chatMessage(sessionId, 5, { userId, clientMsgId: 'again' });
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('released');
+        expect(await state.head(sessionId)).toBe(6);
+        expect(await state.reserve(reserveInput(sessionId, userId, 'again'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 5 });
+      });
+
+      it('keeps that seq when another was reserved after it', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 6);
+        const attempt = reserveInput(sessionId, userId, 'again');
+        await state.reserve(attempt);
+        await state.reserve(reserveInput(sessionId, userId, 'other'));
+        const first = chatMessage(sessionId, 5, { userId, clientMsgId: 'again' });
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('kept');
+        // A second attempt of the same key finds it dealt with.
+        expect(await state.adopt({ sessionId, userId, clientMsgId: 'again', first, unused: { id: attempt.id, seq: 7 } })).toBe('none');
+        expect(await state.head(sessionId)).toBe(8);
+        expect(await state.reserve(reserveInput(sessionId, userId, 'again'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 5 });
       });
     });
 

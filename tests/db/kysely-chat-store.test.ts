@@ -115,6 +115,30 @@ for (const backend of await backends()) {
         expect((await store.history(sessionId, { limit: 10 })).messages).toEqual([first, fresh]);
       });
 
+      it('treats a second row with the same (session, user, clientMsgId) as stored already', async () => {
+        const sessionId = randomUUID();
+        const userId = randomUUID();
+        const first = message(sessionId, 1, { userId, clientMsgId: 'resent' });
+        expect(await store.insertMessages([first])).toBe(1);
+        const resent = message(sessionId, 2, { userId, clientMsgId: 'resent' });
+        const otherUser = message(sessionId, 3, { clientMsgId: 'resent' });
+        const otherSession = message(randomUUID(), 1, { userId, clientMsgId: 'resent' });
+        const withoutKey = [message(sessionId, 4, { userId }), message(sessionId, 5, { userId })];
+        expect(await store.insertMessages([resent, otherUser, otherSession, ...withoutKey])).toBe(4);
+        expect((await store.history(sessionId, { limit: 10 })).messages.map((m) => m.id)).toEqual([first.id, otherUser.id, ...withoutKey.map((m) => m.id)]);
+      });
+
+      it('finds the message a user sent with a clientMsgId, and nothing for another user or key', async () => {
+        const sessionId = randomUUID();
+        const userId = randomUUID();
+        const sent = message(sessionId, 1, { userId, clientMsgId: 'c-9', userName: 'Ada' });
+        await store.insertMessages([sent, message(sessionId, 2, { userId })]);
+        expect(await store.findSent(sessionId, userId, 'c-9')).toEqual(sent);
+        expect(await store.findSent(sessionId, randomUUID(), 'c-9')).toBeNull();
+        expect(await store.findSent(sessionId, userId, 'c-10')).toBeNull();
+        expect(await store.findSent(randomUUID(), userId, 'c-9')).toBeNull();
+      });
+
       it('inserts nothing for an empty batch', async () => {
         expect(await store.insertMessages([])).toBe(0);
       });

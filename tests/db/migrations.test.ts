@@ -75,6 +75,8 @@ for (const backend of backends) {
 
       expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
       expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+      expect(await migrateDown(db)).toEqual({ applied: ['12_client-msg-id-unique'] });
+      expect(await indexes(db)).not.toContain('CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)');
       expect(await migrateDown(db)).toEqual({ applied: ['001-chat-tables'] });
       expect(await tables(db)).toEqual([]);
 
@@ -117,6 +119,7 @@ for (const backend of backends) {
         'CREATE UNIQUE INDEX chat_messages_pkey ON chat_messages (id)',
         'CREATE INDEX idx_chat_session ON chat_messages (session_id)',
         'CREATE UNIQUE INDEX idx_chat_session_seq ON chat_messages (session_id, seq)',
+        'CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)',
       ]);
     });
 

@@ -4,6 +4,7 @@ import { loadConfig } from '@chat/config';
 import { JetStreamQueue, MessageIntake, RedisBus, RedisSessionState, SessionDirectory } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
+import type { ChatMessage } from '@chat/protocol';
 import { PersisterWorker } from '@chat/persister';
 import { connect } from '@nats-io/transport-node';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
@@ -24,6 +25,8 @@ export interface Replica {
 export interface ClusterOptions {
   env?: Record<string, string>;
   tuning?: Partial<GatewayTuning>;
+  /** false: no persister, so acknowledged messages stay in JetStream only. */
+  persister?: boolean;
 }
 
 /**
@@ -54,7 +57,7 @@ export class Cluster {
       await db.destroy();
     }
     for (let i = 0; i < replicas; i++) await cluster.addReplica(`r${i}`);
-    await cluster.#startPersister();
+    if (options.persister !== false) await cluster.#startPersister();
     return cluster;
   }
 
@@ -134,6 +137,16 @@ export class Cluster {
     const queue = await JetStreamQueue.create(await connect({ servers: TEST_NATS_URL }), { ...this.names, replicas: 1 });
     try {
       return await queue.lastSeq(sessionId);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  /** Every message of the session that JetStream holds, in seq order. */
+  async queued(sessionId: string): Promise<ChatMessage[]> {
+    const queue = await JetStreamQueue.create(await connect({ servers: TEST_NATS_URL }), { ...this.names, replicas: 1 });
+    try {
+      return await queue.range(sessionId, 0, Number.MAX_SAFE_INTEGER, 10_000);
     } finally {
       await queue.close();
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { QueueUnavailableError, type QueueConsumer, type QueuedMessage } from '@chat/core';
-import type { ChatMessage } from '@chat/protocol';
+import { isSeqGap, seqGap, type ChatMessage } from '@chat/protocol';
 import { queueBackends, type QueueHarness } from './queue-harness.ts';
 
 const decoder = new TextDecoder();
@@ -104,6 +104,47 @@ for (const backend of await queueBackends()) {
       const deliveries = await consume(await consumer(10), (all) => ids(all).includes(last.id));
       await sleep(200);
       expect(ids(deliveries)).toEqual([repeated.id, last.id]);
+    });
+
+    it('stores one message per (session, user, clientMsgId) and answers a repeat with the first copy', async () => {
+      const { queue, consumer } = await open();
+      const sessionId = randomUUID();
+      const userId = randomUUID();
+      const first = { ...message(sessionId, 1), userId, clientMsgId: 'once' };
+      // A resend after live state was lost: a new id and seq, the same key.
+      const resend = { ...message(sessionId, 7), userId, clientMsgId: 'once', body: 'again' };
+      const otherUser = { ...message(sessionId, 2), clientMsgId: 'once' };
+      expect(await queue.publish(first)).toEqual({ duplicate: false });
+      expect(await queue.publish(resend)).toEqual({ duplicate: true, first });
+      expect(await queue.publish({ ...first })).toEqual({ duplicate: true, first });
+      expect(await queue.publish(otherUser)).toEqual({ duplicate: false });
+      const deliveries = await consume(await consumer(10), (all) => ids(all).includes(otherUser.id));
+      await sleep(200);
+      expect(ids(deliveries)).toEqual([first.id, otherUser.id]);
+    });
+
+    it('stores exactly one of a message and the gap record sealing its seq, and a resend after the gap under a key of its own', async () => {
+      const { queue } = await open();
+      const sessionId = randomUUID();
+      const userId = randomUUID();
+      // The message landed although its PubAck was lost: the gap is the duplicate.
+      const landed = { ...message(sessionId, 1), userId, clientMsgId: 'landed' };
+      await queue.publish(landed);
+      expect(await queue.publish(seqGap(landed, randomUUID()), undefined, landed)).toEqual({ duplicate: true, first: landed });
+      // The message was lost: the gap takes its seq and key, and the message can no longer land there.
+      const lost = { ...message(sessionId, 2), userId, clientMsgId: 'lost' };
+      const gap = seqGap(lost, randomUUID());
+      expect(await queue.publish(gap, undefined, lost)).toEqual({ duplicate: false });
+      expect(await queue.publish(lost)).toEqual({ duplicate: true, first: gap });
+      // A resend with a new seq is stored, once.
+      const resend = { ...lost, id: randomUUID(), seq: 3 };
+      expect(await queue.publish(resend)).toEqual({ duplicate: false });
+      expect(await queue.publish({ ...resend, id: randomUUID() })).toEqual({ duplicate: true, first: resend });
+      expect((await queue.range(sessionId, 0, 10, 10)).map((m) => [m.seq, isSeqGap(m)])).toEqual([
+        [1, false],
+        [2, true],
+        [3, false],
+      ]);
     });
 
     it('reports the last seq published for a session, and 0 for a session it never saw', async () => {

@@ -7,7 +7,7 @@ export type ConnectionState =
   | { status: 'reconnecting'; attempt: number; nextAttemptAt: number; lastCloseCode: number; lastCloseMeaning: string }
   | { status: 'offline' }
   /** `reason`: the server's close reason, which tells apart refusals that share a code. */
-  | { status: 'closed'; code: number; reason: string; meaning: string };
+  | { status: 'closed'; code: number; reason: string; meaning: string }
   /** Chat was turned off (close 4503): no reconnect until GET /status says on, checked every so often. */
   | { status: 'disabled'; nextCheckAt: number };
 

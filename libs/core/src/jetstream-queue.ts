@@ -1,7 +1,8 @@
 import type { ChatMessage } from '@chat/protocol';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import type { MessageQueue, QueueHeaders } from './ports.ts';
+import type { MessageQueue, PublishOutcome, QueueKeySource, QueueHeaders } from './ports.ts';
+import { afterGap, queueMessageId, queueMessageIdAfterGap } from './queue-message-id.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 import { readSessionRange, type RangeBounds } from './jetstream-session-range.ts';
@@ -56,13 +57,38 @@ export class JetStreamQueue implements MessageQueue {
     return new JetStreamQueue(nc, jsm, options);
   }
 
-  async publish(message: ChatMessage, headers?: QueueHeaders): Promise<void> {
-    const options = { msgID: message.id, ...(headers === undefined ? {} : { headers: toNatsHeaders(headers) }) };
+  async publish(message: ChatMessage, headers?: QueueHeaders, keyOf: QueueKeySource = message): Promise<PublishOutcome> {
+    const outcome = await this.#publishAs(message, headers, queueMessageId(keyOf));
+    // The key was sealed by a gap record and this is a resend with a new seq: stored under a key of its own.
+    if (outcome.duplicate && afterGap(outcome.first, message)) return this.#publishAs(message, headers, queueMessageIdAfterGap(keyOf, outcome.first.seq));
+    return outcome;
+  }
+
+  async #publishAs(message: ChatMessage, headers: QueueHeaders | undefined, msgID: string): Promise<PublishOutcome> {
+    const options = { msgID, ...(headers === undefined ? {} : { headers: toNatsHeaders(headers) }) };
+    let ack: PubAck;
     try {
-      await this.#js.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), options);
+      ack = await this.#js.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), options);
     } catch (error) {
       throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error });
     }
+    if (!ack.duplicate) return { duplicate: false };
+    // A duplicate's PubAck carries the stream seq of the message first stored under the key.
+    return { duplicate: true, first: await this.#storedAt(ack.seq, message) };
+  }
+
+  async #storedAt(streamSeq: number, repeat: ChatMessage): Promise<ChatMessage> {
+    let stored: StoredMsg | null;
+    try {
+      stored = await this.#jsm.streams.getMessage(this.#options.stream, { seq: streamSeq });
+    } catch (error) {
+      throw new QueueUnavailableError(`JetStream could not read the first copy of message ${repeat.id}`, { cause: error });
+    }
+    const first = stored === null ? undefined : (JSON.parse(decoder.decode(stored.data)) as Partial<ChatMessage>);
+    if (first?.sessionId !== repeat.sessionId || typeof first.userId !== 'string' || typeof first.seq !== 'number' || typeof first.id !== 'string' || typeof first.metadata !== 'object') {
+      throw new QueueUnavailableError(`JetStream reported message ${repeat.id} a duplicate of stream message ${String(streamSeq)}, which is not a message of its session`);
+    }
+    return first as ChatMessage;
   }
 
   ready(): boolean {

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { MessageQueue, QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import type { MessageQueue, PublishOutcome, QueueKeySource, QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import { afterGap, queueMessageId, queueMessageIdAfterGap } from './queue-message-id.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 
 export interface MemoryQueueOptions {
@@ -95,7 +96,8 @@ class MemoryStream {
  */
 export class MemoryQueue implements MessageQueue {
   readonly #stream: MemoryStream;
-  readonly #seen = new Map<string, number>();
+  /** De-duplication key → when it was first published and the message stored under it. */
+  readonly #seen = new Map<string, { at: number; message: ChatMessage }>();
   readonly #lastSeq = new Map<string, number>();
   readonly #duplicateWindowMs: number;
   readonly #settledRetentionMs: number;
@@ -115,17 +117,23 @@ export class MemoryQueue implements MessageQueue {
     return new MemoryQueueConsumer(this.#stream, options);
   }
 
-  publish(message: ChatMessage, headers: QueueHeaders = {}): Promise<void> {
+  publish(message: ChatMessage, headers: QueueHeaders = {}, keyOf: QueueKeySource = message): Promise<PublishOutcome> {
     if (this.#stream.closed) return Promise.reject(new QueueUnavailableError('the queue is closed'));
     this.#forgetOldIds();
-    if (this.#seen.has(message.id)) return Promise.resolve();
-    this.#seen.set(message.id, this.#now());
+    let key = queueMessageId(keyOf);
+    let seen = this.#seen.get(key);
+    if (seen && afterGap(seen.message, message)) {
+      key = queueMessageIdAfterGap(keyOf, seen.message.seq);
+      seen = this.#seen.get(key);
+    }
+    if (seen) return Promise.resolve({ duplicate: true, first: seen.message });
+    this.#seen.set(key, { at: this.#now(), message });
     this.#lastSeq.set(message.sessionId, Math.max(message.seq, this.#lastSeq.get(message.sessionId) ?? 0));
     const entry: Entry = { message, data: encoder.encode(JSON.stringify(message)), headers: { ...headers }, deliveries: 0, settledAt: undefined };
     this.#forgetSettled();
     this.#stream.log.push(entry);
     this.#stream.push(entry);
-    return Promise.resolve();
+    return Promise.resolve({ duplicate: false });
   }
 
   range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
@@ -162,9 +170,9 @@ export class MemoryQueue implements MessageQueue {
   #forgetOldIds(): void {
     const oldest = this.#now() - this.#duplicateWindowMs;
     // Map iteration follows insertion order, which is publish order.
-    for (const [id, at] of this.#seen) {
+    for (const [key, { at }] of this.#seen) {
       if (at >= oldest) break;
-      this.#seen.delete(id);
+      this.#seen.delete(key);
     }
   }
 }

@@ -1,9 +1,11 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 
 interface LiveSession {
   members: Set<string>;
   head: number;
+  /** When live state was rebuilt for a session that had messages (its de-duplication entries were lost). */
+  restoredAt: number | undefined;
   dedupe: Map<string, { id: string; seq: number; timestamp: string; committed: boolean }>;
   recent: ChatMessage[];
   /** connectionId → lease */
@@ -15,10 +17,13 @@ export class MemorySessionState implements SessionState {
   readonly #sessions = new Map<string, LiveSession>();
   readonly #recentCap: number;
   readonly #now: () => number;
+  readonly #restoredWindowMs: number;
 
-  constructor(options: { recentMessages: number; now?: () => number }) {
+  constructor(options: { recentMessages: number; now?: () => number; dedupeTtlSeconds?: number }) {
     this.#recentCap = options.recentMessages;
     this.#now = options.now ?? Date.now;
+    // As long as RedisSessionState may remember a key (two buckets).
+    this.#restoredWindowMs = 2 * (options.dedupeTtlSeconds ?? 24 * 60 * 60) * 1_000;
   }
 
   hydrate(session: SessionRecord, headSeq: number): Promise<void> {
@@ -27,7 +32,8 @@ export class MemorySessionState implements SessionState {
       for (const member of session.members) live.members.add(member);
       live.head = Math.max(live.head, headSeq);
     } else {
-      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, dedupe: new Map(), recent: [], presence: new Map() });
+      const restoredAt = headSeq > 0 ? this.#now() : undefined;
+      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, restoredAt, dedupe: new Map(), recent: [], presence: new Map() });
     }
     return Promise.resolve();
   }
@@ -63,6 +69,7 @@ export class MemorySessionState implements SessionState {
     const key = `${input.userId}:${input.clientMsgId}`;
     const seen = live.dedupe.get(key);
     if (seen) return Promise.resolve({ status: 'duplicate', ...seen });
+    if (input.durableChecked !== true && live.restoredAt !== undefined && this.#now() - live.restoredAt < this.#restoredWindowMs) return Promise.resolve({ status: 'restored' });
     live.head += 1;
     live.dedupe.set(key, { id: input.id, seq: live.head, timestamp: input.timestamp, committed: false });
     return Promise.resolve({ status: 'reserved', seq: live.head });
@@ -76,6 +83,27 @@ export class MemorySessionState implements SessionState {
     live.dedupe.delete(key);
     live.head -= 1;
     return Promise.resolve(true);
+  }
+
+  adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {
+    const live = this.#sessions.get(input.sessionId);
+    if (!live) return Promise.resolve('none');
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live.dedupe.get(key);
+    const { first, unused } = input;
+    const ours = unused !== undefined && seen !== undefined && !seen.committed && seen.id === unused.id && seen.seq === unused.seq;
+    const answer = !ours ? 'none' : live.head === unused.seq ? 'released' : 'kept';
+    if (answer === 'released') live.head -= 1;
+    live.dedupe.set(key, { id: first.id, seq: first.seq, timestamp: first.timestamp, committed: true });
+    return Promise.resolve(answer);
+  }
+
+  forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
+    const live = this.#sessions.get(input.sessionId);
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live?.dedupe.get(key);
+    if (seen && seen.id === input.id && !seen.committed) live?.dedupe.delete(key);
+    return Promise.resolve();
   }
 
   commit(message: ChatMessage): Promise<boolean> {

@@ -1,30 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { ChatMessage } from '@chat/protocol';
+import { GAP_USER_ID, isSeqGap, type ChatMessage } from '@chat/protocol';
 import { MemoryHub } from './memory-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemorySessionState } from './memory-state.ts';
 import { MessageIntake } from './message-intake.ts';
-import type { ChatStore } from './ports.ts';
+import type { ChatStore, PublishOutcome, QueueHeaders, QueueKeySource } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { SessionDirectory } from './session-directory.ts';
 
-/** A queue whose connection a test can drop, and whose next publish can be made to fail. */
+/** A queue whose connection a test can drop, and whose next publishes can be made to fail. */
 class FlakyQueue extends MemoryQueue {
   connected = true;
-  /** Fails the next publish; `dropConnection` plays the connection going down before it fails. */
-  failNext: { dropConnection: boolean } | undefined;
+  /**
+   * Fails the next publishes; `dropConnection` plays the connection going down before it fails,
+   * `land` a publish that is stored although its PubAck never arrives (a timeout), `times` how many.
+   */
+  failNext: { dropConnection: boolean; land?: boolean; times?: number } | undefined;
 
   override ready(): boolean {
     return this.connected && super.ready();
   }
 
-  override publish(message: ChatMessage): Promise<void> {
+  override async publish(message: ChatMessage, headers?: QueueHeaders, keyOf?: QueueKeySource): Promise<PublishOutcome> {
     const failure = this.failNext;
-    if (failure === undefined) return super.publish(message);
-    this.failNext = undefined;
+    if (failure === undefined) return super.publish(message, headers, keyOf);
+    const times = (failure.times ?? 1) - 1;
+    this.failNext = times > 0 ? { ...failure, times } : undefined;
     if (failure.dropConnection) this.connected = false;
-    return Promise.reject(new QueueUnavailableError('no PubAck'));
+    if (failure.land === true) await super.publish(message, headers, keyOf);
+    throw new QueueUnavailableError('no PubAck');
   }
 }
 
@@ -36,9 +41,12 @@ async function setUp() {
   await state.hydrate({ id: sessionId, title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null }, 0);
   // Every session here is live already, so the store is never asked.
   const directory = new SessionDirectory({ state, queue, store: {} as ChatStore });
-  const intake = new MessageIntake({ state, queue, bus: new MemoryHub().bus(), directory });
+  const hub = new MemoryHub();
+  const intake = new MessageIntake({ state, queue, bus: hub.bus(), directory });
+  const seen: number[] = [];
+  await hub.bus().subscribe(sessionId, (payload) => seen.push((JSON.parse(payload) as ChatMessage).seq));
   const send = (clientMsgId: string) => intake.accept({ sessionId, userId, clientMsgId, body: clientMsgId });
-  return { state, queue, sessionId, send };
+  return { state, queue, sessionId, send, fanned: () => [...seen] };
 }
 
 describe('MessageIntake during a queue outage', () => {
@@ -59,12 +67,70 @@ describe('MessageIntake during a queue outage', () => {
     expect(await send('c')).toMatchObject({ ok: true, message: { seq: 2 } });
   });
 
-  it('keeps the seq of a publish that timed out on a live connection, since it may still land', async () => {
-    const { state, queue, sessionId, send } = await setUp();
+  it('seals the seq of a publish that timed out on a live connection with a gap record, so no reader waits for it', async () => {
+    const { state, queue, sessionId, send, fanned } = await setUp();
     queue.failNext = { dropConnection: false };
     expect(await send('a')).toMatchObject({ ok: false, code: 'unavailable' });
+    const [gap] = await state.recent(sessionId, 0);
+    expect(gap).toMatchObject({ seq: 1, userId: GAP_USER_ID, body: '', metadata: { gap: true } });
+    expect(fanned()).toEqual([1]);
+    expect(await queue.range(sessionId, 0, 10, 10)).toEqual([gap]);
+    // Sent again, it takes the next seq and is stored beside the gap, not refused as its duplicate.
+    expect(await send('a')).toMatchObject({ ok: true, message: { seq: 2, clientMsgId: 'a' } });
+    expect((await queue.range(sessionId, 0, 10, 10)).map((message) => message.seq)).toEqual([1, 2]);
+    expect(await send('a')).toMatchObject({ ok: true, duplicate: true, message: { seq: 2 } });
+  });
+
+  it('acks a message whose publish timed out but was stored: the seal finds it there', async () => {
+    const { state, queue, sessionId, send, fanned } = await setUp();
+    queue.failNext = { dropConnection: false, land: true };
+    const result = await send('a');
+    expect(result).toMatchObject({ ok: true, message: { seq: 1, clientMsgId: 'a' } });
+    expect((await state.recent(sessionId, 0)).map((message) => message.clientMsgId)).toEqual(['a']);
+    expect(fanned()).toEqual([1]);
+    expect(await queue.range(sessionId, 0, 10, 10)).toHaveLength(1);
+  });
+
+  it('leaves the seq open when even the gap record cannot be published', async () => {
+    const { state, queue, sessionId, send } = await setUp();
+    queue.failNext = { dropConnection: false, times: 2 };
+    expect(await send('a')).toMatchObject({ ok: false, code: 'unavailable' });
     expect(await state.head(sessionId)).toBe(1);
+    expect(await state.recent(sessionId, 0)).toEqual([]);
     // Sent again, it fills its own seq.
     expect(await send('a')).toMatchObject({ ok: true, message: { seq: 1 } });
+  });
+});
+
+describe('MessageIntake after live state was lost', () => {
+  it('answers a resend with the first copy from the queue, and fills the seq it reserved meanwhile with a gap record', async () => {
+    const queue = new MemoryQueue();
+    const userId = randomUUID();
+    const session = { id: randomUUID(), title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null };
+    const store = { findSent: () => Promise.resolve(null) } as unknown as ChatStore;
+    const before = new MemorySessionState({ recentMessages: 100 });
+    await before.hydrate(session, 0);
+    const first = new MessageIntake({ state: before, queue, bus: new MemoryHub().bus(), directory: new SessionDirectory({ state: before, queue, store }) });
+    const sent = await first.accept({ sessionId: session.id, userId, clientMsgId: 'a', body: 'a' });
+    await first.accept({ sessionId: session.id, userId, clientMsgId: 'b', body: 'b' });
+
+    // Redis lost the session: live state is rebuilt with the queue's head, and knows no key.
+    const after = new MemorySessionState({ recentMessages: 100 });
+    await after.hydrate(session, await queue.lastSeq(session.id));
+    const intake = new MessageIntake({ state: after, queue, bus: new MemoryHub().bus(), directory: new SessionDirectory({ state: after, queue, store }) });
+    const [resend, fresh] = await Promise.all([
+      intake.accept({ sessionId: session.id, userId, clientMsgId: 'a', body: 'a again' }),
+      intake.accept({ sessionId: session.id, userId, clientMsgId: 'c', body: 'c' }),
+    ]);
+    expect(sent.ok && resend.ok && resend.message).toEqual(sent.ok && sent.message);
+    expect(fresh).toMatchObject({ ok: true, message: { seq: 4 } });
+    const queued = await queue.range(session.id, 0, 10, 10);
+    expect(queued.map((message) => [message.seq, message.clientMsgId ?? (isSeqGap(message) ? 'gap' : '?')])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'gap'],
+      [4, 'c'],
+    ]);
+    expect((await after.recent(session.id, 0)).map((message) => message.seq)).toEqual([3, 4]);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatMessage } from '@chat/protocol';
-import type { Bus, MessageQueue, QueueHeaders, SessionState } from './ports.ts';
+import { isSeqGap, seqGap, type ChatMessage } from '@chat/protocol';
+import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
 
@@ -47,22 +47,52 @@ export class MessageIntake {
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
     try {
-      let reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+      const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
+      const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
+      let reservation = await this.#state.reserve(reserveInput);
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
-        reservation = await this.#state.reserve({ sessionId: input.sessionId, userId: input.userId, clientMsgId, ...candidate });
+        reservation = await this.#state.reserve(reserveInput);
         if (reservation.status === 'unknown_session') return { ok: false, code: 'not_found' };
+      }
+      if (reservation.status === 'restored') {
+        // Live state was lost and rebuilt: only the store remembers sends from before that.
+        const sent = await this.#directory.findSent(input.sessionId, input.userId, clientMsgId);
+        if (sent) {
+          await this.#state.adopt({ ...key, first: sent });
+          return { ok: true, message: sent, duplicate: true };
+        }
+        reservation = await this.#state.reserve({ ...reserveInput, durableChecked: true });
+        if (reservation.status === 'unknown_session' || reservation.status === 'restored') return { ok: false, code: 'not_found' };
       }
       const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
       const message = buildMessage(input, input.clientMsgId, allocated);
       if (reservation.status === 'duplicate' && reservation.committed) return { ok: true, message, duplicate: true };
       // A duplicate that is not committed yet is a retry of a send whose first attempt failed or is
-      // still in flight: publishing again is safe (the queue de-duplicates by id), and it fills the seq.
+      // still in flight: publishing again is safe (the queue de-duplicates by key), and it fills the seq.
+      let outcome: PublishOutcome;
       try {
-        await this.#queue.publish(message, input.headers);
+        outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
-        if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+        if (!this.#queue.ready()) {
+          if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+          throw cause;
+        }
+        const landed = await this.#seal(message, key);
+        if (landed) return { ok: true, message: landed, duplicate: false };
         throw cause;
+      }
+      if (outcome.duplicate && isSeqGap(outcome.first)) {
+        // This attempt's seq was sealed meanwhile (an earlier attempt timed out): it holds nothing.
+        await this.#state.forget({ ...key, id: message.id });
+        throw new QueueUnavailableError(`the seq of message ${message.id} was sealed; send it again`);
+      }
+      if (outcome.duplicate && outcome.first.id !== message.id) {
+        // The queue holds an earlier send of this key that live state had forgotten (not yet in the
+        // store when the store was asked): that one is the answer, and this attempt's seq goes back.
+        const unused = await this.#state.adopt({ ...key, first: outcome.first, unused: { id: message.id, seq: message.seq } });
+        if (unused === 'kept') await this.#fillUnused(message);
+        return { ok: true, message: outcome.first, duplicate: true };
       }
       if (await this.#state.commit(message)) await this.#fanOut(message);
       return { ok: true, message, duplicate: reservation.status === 'duplicate' };
@@ -84,6 +114,53 @@ export class MessageIntake {
       await this.#state.release({ sessionId: message.sessionId, userId: message.userId, clientMsgId, id: message.id, seq: message.seq });
     } catch {
       // Live state is unreachable too: the seq stays a hole, which readers skip after a while.
+    }
+  }
+
+  /**
+   * A publish that timed out on a live connection may still land, so its seq cannot be reused; it is
+   * sealed instead: a gap record for the seq is published under the message's own key, and the
+   * queue stores exactly one of the two. If the message landed first it is durable and returned (to
+   * be acked); otherwise the gap takes the seq, reaches readers like a message (so nobody waits for
+   * the seq), and a resend of the message gets a new seq. If even the gap cannot be published, the
+   * seq stays open and readers skip it after a while.
+   */
+  async #seal(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): Promise<ChatMessage | undefined> {
+    const candidate = seqGap(message, randomUUID());
+    let outcome: PublishOutcome;
+    try {
+      outcome = await this.#queue.publish(candidate, undefined, message);
+    } catch {
+      return undefined;
+    }
+    if (outcome.duplicate && !isSeqGap(outcome.first)) {
+      const first = outcome.first;
+      if (first.id !== message.id) {
+        await this.#state.adopt({ ...key, first, unused: { id: message.id, seq: message.seq } });
+        return first;
+      }
+      if (await this.#state.commit(first)) await this.#fanOut(first);
+      return first;
+    }
+    // Sealed now, or by an earlier attempt of the same send.
+    const gap = outcome.duplicate ? outcome.first : candidate;
+    try {
+      await this.#state.forget({ ...key, id: message.id });
+      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+    } catch {
+      // Durable in the queue already: readers find it there, and the persister stores it.
+    }
+    return undefined;
+  }
+
+  /** A seq reserved for a repeat and not the head any more: a gap record takes it, so no reader waits for it. */
+  async #fillUnused(message: ChatMessage): Promise<void> {
+    const gap = seqGap(message, randomUUID());
+    try {
+      await this.#queue.publish(gap);
+      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+    } catch {
+      // The seq stays open; readers skip it after a while.
     }
   }
 

@@ -15,7 +15,13 @@ export type Reservation =
   /** The same (session, user, clientMsgId) was seen before: reuse its id, seq and timestamp. */
   | { status: 'duplicate'; id: string; seq: number; timestamp: string; committed: boolean }
   /** Live state does not know the session (never loaded, expired, or closed). */
-  | { status: 'unknown_session' };
+  | { status: 'unknown_session' }
+  /**
+   * Live state was rebuilt from the durable tiers (Redis lost it) within the de-duplication period
+   * and does not know this key: the store must be asked whether it was sent before live state was
+   * lost, then reserve() called again with `durableChecked`.
+   */
+  | { status: 'restored' };
 
 export interface ReserveInput {
   sessionId: string;
@@ -24,6 +30,19 @@ export interface ReserveInput {
   clientMsgId: string;
   id: string;
   timestamp: string;
+  /** The durable tiers were asked already and do not know the key: never answer `restored`. */
+  durableChecked?: boolean;
+}
+
+/** A message found in the durable tiers for a key live state had forgotten. */
+export interface AdoptInput {
+  sessionId: string;
+  userId: string;
+  clientMsgId: string;
+  /** The first message sent with the key: future repeats are answered with it. */
+  first: ChatMessage;
+  /** A seq this attempt reserved and no longer needs; given back while it is still the head. */
+  unused?: { id: string; seq: number };
 }
 
 export interface ReleaseInput {
@@ -61,6 +80,19 @@ export interface SessionState {
    */
   release(reservation: ReleaseInput): Promise<boolean>;
   /**
+   * Remembers `first` as the committed answer to its (userId, clientMsgId), without touching the
+   * recent list or fanning out (it is old), and gives back `unused` when it is still the head and
+   * uncommitted. Returns 'released' when it was given back, 'kept' when it was this attempt's
+   * uncommitted reservation but not the head (the caller must fill it), 'none' otherwise (no
+   * `unused`, or another attempt of the key dealt with it already).
+   */
+  adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'>;
+  /**
+   * Drops the uncommitted reservation entry of (userId, clientMsgId) if it is still message `id`'s,
+   * without touching the head: its seq was sealed by a gap record, and a resend needs a new one.
+   */
+  forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void>;
+  /**
    * Records a durable message in the recent list and marks its reservation (userId, clientMsgId ?? id)
    * committed; true only the first time, so fan-out happens once.
    */
@@ -91,13 +123,28 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** What a message's de-duplication key in the queue is made of. */
+export type QueueKeySource = Pick<ChatMessage, 'sessionId' | 'userId' | 'clientMsgId' | 'id'>;
+
 /** Trace context and similar, carried beside the message. */
 export type QueueHeaders = Record<string, string>;
 
+/**
+ * What the queue holds after a publish. The queue de-duplicates by (sessionId, userId,
+ * clientMsgId ?? id) within its duplicate window: a repeat is not stored again, and `first` is the
+ * message stored under the key (the same message when this is a retry of one attempt).
+ */
+export type PublishOutcome = { duplicate: false } | { duplicate: true; first: ChatMessage };
+
 /** The durable queue in front of the store. */
 export interface MessageQueue {
-  /** Resolves only once the message is durable (JetStream PubAck); de-duplicated by message id. */
-  publish(message: ChatMessage, headers?: QueueHeaders): Promise<void>;
+  /**
+   * Resolves only once the message is durable (JetStream PubAck). `keyOf` stores it under another
+   * message's key: a gap record sealing a failed publish takes that publish's key, so exactly one
+   * of the two is ever stored. A message whose key holds a gap record is stored under a key of its
+   * own (a resend after the seal).
+   */
+  publish(message: ChatMessage, headers?: QueueHeaders, keyOf?: QueueKeySource): Promise<PublishOutcome>;
   /** Cheap and synchronous: false while the queue knows it cannot publish (connection down), to fail fast. */
   ready(): boolean;
   /** The highest seq of the session still held by the queue, or 0. */
@@ -162,7 +209,12 @@ export interface ChatStore {
   closeSession(sessionId: string, closedAt: string): Promise<boolean>;
   history(sessionId: string, range: HistoryRange): Promise<HistoryPage>;
   maxSeq(sessionId: string): Promise<number>;
-  /** Idempotent multi-row insert; returns how many rows were new. */
+  /** The stored message the user sent with this clientMsgId in the session, or null. */
+  findSent(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage | null>;
+  /**
+   * Idempotent multi-row insert; returns how many rows were new. A row whose id, (session_id, seq)
+   * or (session_id, user_id, client_msg_id) is stored already counts as stored and is skipped.
+   */
   insertMessages(messages: readonly ChatMessage[]): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ChatMessage } from '@chat/protocol';
-import type { MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
@@ -77,15 +77,19 @@ local function seqOf(entry) return tonumber(string.match(entry, '^{"seq":(%d+)')
 const SCRIPTS = {
   // One script so the session never looks live (metadata present) before its members are in,
   // and so the head is raised, never lowered, with no reserve slipping in between read and write.
-  // KEYS: metadata, users. ARGV: head, createdAt, title (JSON), metadata (JSON), members...
+  // A session that had messages yet was not live lost its de-duplication entries with its live
+  // state: restoredAt makes reserve() send keys it does not know to the store for a while.
+  // KEYS: metadata, users. ARGV: head, createdAt, title (JSON), metadata (JSON), now (ms), members...
   chatHydrate: {
     numberOfKeys: 2,
     lua: `
-for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+for i = 6, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local wanted = tonumber(ARGV[1])
 if wanted > head then head = wanted end
 redis.call('HSET', KEYS[1], 'seq', head, 'createdAt', ARGV[2], 'title', ARGV[3], 'metadata', ARGV[4])
+if fresh and head > 0 then redis.call('HSET', KEYS[1], 'restoredAt', ARGV[5]) end
 return head`,
   },
   // Adds members only to a live session, so a late call after remove() leaves no orphan key.
@@ -98,13 +102,18 @@ for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 1`,
   },
   // Atomic so two sends of the same clientMsgId can never both get a fresh seq, and seqs stay gapless.
-  // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, timestamp, bucket TTL seconds.
+  // KEYS: metadata, current dedupe bucket, previous bucket.
+  // ARGV: dedupe field, id, timestamp, bucket TTL seconds, now (ms), restored window (ms), durable checked (0/1).
   chatReserve: {
     numberOfKeys: 3,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen then return {'duplicate', seen} end
+if ARGV[7] ~= '1' then
+  local restored = redis.call('HGET', KEYS[1], 'restoredAt')
+  if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. '|0')
 redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -126,6 +135,51 @@ for i = 2, 3 do
     redis.call('HDEL', KEYS[i], ARGV[1])
     redis.call('HSET', KEYS[1], 'seq', head - 1)
     return 1
+  end
+end
+return 0`,
+  },
+  // Atomic so the seq is given back only while nothing came after it, as in chatRelease, and the
+  // key then answers with the first message from the current bucket on.
+  // KEYS: metadata, current dedupe bucket, previous bucket.
+  // ARGV: dedupe field, first message's entry, unused id, unused seq ('' for none), bucket TTL seconds.
+  // Returns 1 released, 2 kept (this attempt's, not the head), 0 neither.
+  chatAdopt: {
+    numberOfKeys: 3,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local released = 0
+if ARGV[4] ~= '' then
+  local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
+  local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
+  if seen then
+    local id, seq, committed = string.match(seen, '^([^|]*)|([^|]*)|.*|([01])$')
+    if id == ARGV[3] and tonumber(seq) == tonumber(ARGV[4]) and committed == '0' then
+      if head == tonumber(ARGV[4]) then
+        redis.call('HSET', KEYS[1], 'seq', head - 1)
+        released = 1
+      else
+        released = 2
+      end
+    end
+  end
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return released`,
+  },
+  // Atomic so only this message's own uncommitted entry goes, never a later attempt's or a committed one.
+  // KEYS: current dedupe bucket, previous bucket. ARGV: dedupe field, id.
+  chatForget: {
+    numberOfKeys: 2,
+    lua: `
+for i = 1, 2 do
+  local seen = redis.call('HGET', KEYS[i], ARGV[1])
+  if seen then
+    local id, committed = string.match(seen, '^([^|]*)|.*|([01])$')
+    if id == ARGV[2] and committed == '0' then redis.call('HDEL', KEYS[i], ARGV[1]) end
+    return 0
   end
 end
 return 0`,
@@ -257,7 +311,7 @@ export class RedisSessionState implements SessionState {
 
   async hydrate(session: SessionRecord, headSeq: number): Promise<void> {
     const keys = sessionKeys(session.id);
-    await this.#redis.chatHydrate(keys.metadata, keys.users, headSeq, session.createdAt, JSON.stringify(session.title), JSON.stringify(session.metadata), ...session.members);
+    await this.#redis.chatHydrate(keys.metadata, keys.users, headSeq, session.createdAt, JSON.stringify(session.title), JSON.stringify(session.metadata), this.#now(), ...session.members);
   }
 
   async membership(sessionId: string, userId: string): Promise<MembershipAnswer> {
@@ -293,10 +347,21 @@ export class RedisSessionState implements SessionState {
 
   async reserve(input: ReserveInput): Promise<Reservation> {
     const keys = sessionKeys(input.sessionId);
-    const reply = await this.#redis.chatReserve(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id, input.timestamp, this.#bucketTtlSeconds());
+    const reply = await this.#redis.chatReserve(
+      keys.metadata,
+      ...this.#dedupeKeys(input.sessionId),
+      `${input.userId}:${input.clientMsgId}`,
+      input.id,
+      input.timestamp,
+      this.#bucketTtlSeconds(),
+      this.#now(),
+      2 * this.#dedupeBucketMs,
+      input.durableChecked === true ? 1 : 0,
+    );
     if (!Array.isArray(reply)) throw new LiveStateCorruptError(`unexpected reserve reply ${String(reply)}`);
     const [status, value] = reply as unknown[];
     if (status === 'unknown_session') return { status: 'unknown_session' };
+    if (status === 'restored') return { status: 'restored' };
     if (status === 'reserved' && typeof value === 'number') return { status: 'reserved', seq: value };
     if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
     throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
@@ -306,6 +371,18 @@ export class RedisSessionState implements SessionState {
     const keys = sessionKeys(reservation.sessionId);
     const field = `${reservation.userId}:${reservation.clientMsgId}`;
     return (await this.#redis.chatRelease(keys.metadata, ...this.#dedupeKeys(reservation.sessionId), field, reservation.id, reservation.seq)) === 1;
+  }
+
+  async adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {
+    const keys = sessionKeys(input.sessionId);
+    const { first, unused } = input;
+    const entry = `${first.id}|${String(first.seq)}|${first.timestamp}|1`;
+    const reply = await this.#redis.chatAdopt(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, entry, unused?.id ?? '', unused?.seq ?? '', this.#bucketTtlSeconds());
+    return reply === 1 ? 'released' : reply === 2 ? 'kept' : 'none';
+  }
+
+  async forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
+    await this.#redis.chatForget(...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id);
   }
 
   async commit(message: ChatMessage): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { ChatMessage } from '@chat/protocol';
 import type { ChatStore, MessageQueue, SessionState } from './ports.ts';
 
 export type Access = 'ok' | 'forbidden' | 'not_found';
@@ -42,5 +43,10 @@ export class SessionDirectory {
     const [stored, queued] = await Promise.all([this.#store.maxSeq(sessionId), this.#queue.lastSeq(sessionId)]);
     await this.#state.hydrate(session, Math.max(stored, queued));
     return true;
+  }
+
+  /** The stored message the user sent with this clientMsgId, for a key live state forgot. */
+  findSent(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage | null> {
+    return this.#store.findSent(sessionId, userId, clientMsgId);
   }
 }

@@ -108,6 +108,17 @@ export class KyselyChatStore implements ChatStore {
     return Math.max(row?.max == null ? 0 : Number(row.max), dead?.max == null ? 0 : Number(dead.max));
   }
 
+  async findSent(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage | null> {
+    const row = await this.#db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .where('client_msg_id', '=', clientMsgId)
+      .executeTakeFirst();
+    return row === undefined ? null : toMessage(row);
+  }
+
   async insertMessages(messages: readonly ChatMessage[]): Promise<number> {
     if (messages.length === 0) return 0;
     if (messages.length <= MAX_ROWS_PER_INSERT) return insertRows(this.#db, messages);
@@ -129,8 +140,8 @@ export class KyselyChatStore implements ChatStore {
 }
 
 /**
- * One multi-row INSERT; with no conflict target, a repeated id and a repeated (session_id, seq)
- * are both skipped. The rows travel as one array per column (9 parameters whatever the batch
+ * One multi-row INSERT; with no conflict target, a repeated id, a repeated (session_id, seq) and a
+ * repeated (session_id, user_id, client_msg_id) are all skipped: the message is stored already. The rows travel as one array per column (9 parameters whatever the batch
  * size), which PostgreSQL parses and plans much faster than a VALUES list of thousands.
  */
 export async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {

@@ -5,3 +5,4 @@ export * from './frames.ts';
 export * from './rest.ts';
 export * from './queued-message.ts';
 export * from './dead-letters.ts';
+export * from './seq-gap.ts';

@@ -73,7 +73,7 @@ function benchMessage(sessionId: string, seq: number, body = `persist ${seq}`): 
   return { type: 'message', id: randomUUID(), sessionId, seq, userId: sessionId, body, metadata: {}, timestamp: new Date().toISOString() };
 }
 
-async function publishWindowed(total: number, window: number, publish: (index: number) => Promise<void>): Promise<void> {
+async function publishWindowed(total: number, window: number, publish: (index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < total) await publish(next++);

@@ -48,6 +48,10 @@ export class ChatConnection extends Connection implements SessionMember {
   #held: { seq: number; frame: Buffer }[] | undefined = [];
   #attached = false;
   #presenceJoined: Promise<void> | undefined;
+  /** Sends accepted and not answered yet: a 4429 close waits for their acks. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Past the rate limit for good: frames are no longer read, and the socket closes once #inFlight is empty. */
+  #cutOff = false;
 
   constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
     super(socket, deps, 'chat');
@@ -129,10 +133,13 @@ export class ChatConnection extends Connection implements SessionMember {
       : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
     const clientMsgId = parsed.ok ? (parsed.frame.type === 'send' ? parsed.frame.clientMsgId : undefined) : parsed.clientMsgId;
     this.metrics.framesIn.add(1, { type: parsed.ok ? parsed.frame.type : 'invalid' });
+    // Not accepted, so not answered: the sender resends what has no ack after it reconnects.
+    if (this.#cutOff) return;
     const verdict = this.#guard.take();
     if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') {
-      this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+      this.#cutOff = true;
+      void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
       return;
     }
     if (verdict === 'limited') {
@@ -144,9 +151,12 @@ export class ChatConnection extends Connection implements SessionMember {
       return;
     }
     switch (parsed.frame.type) {
-      case 'send':
-        void this.#send(parsed.frame);
+      case 'send': {
+        const answered = this.#send(parsed.frame);
+        this.#inFlight.add(answered);
+        void answered.finally(() => this.#inFlight.delete(answered));
         return;
+      }
       case 'typing':
         void this.#typing();
         return;
@@ -185,6 +195,15 @@ export class ChatConnection extends Connection implements SessionMember {
     }
     this.#deps.logger.warn({ err: result.cause, sessionId: this.sessionId }, 'a send failed');
     this.writeError('unavailable', 'The message could not be stored; send it again.', frame.clientMsgId);
+  }
+
+  /**
+   * Closes once every send accepted before now has its ack (or error) written, so the close frame
+   * follows them on the socket and the sender does not resend messages it already got through.
+   */
+  async #endAfterAnswers(code: number, reason: string): Promise<void> {
+    while (this.#inFlight.size > 0 && !this.closing) await Promise.allSettled([...this.#inFlight]);
+    this.end(code, reason);
   }
 
   async #typing(): Promise<void> {

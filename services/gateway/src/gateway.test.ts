@@ -168,12 +168,20 @@ describe('chat frames', () => {
 
   it('refuses sends past the burst with rate_limited, then closes with 4429 when they keep coming', async () => {
     const alice = randomUUID();
-    const a = await chat(await createSession(backends.store, [alice]), alice);
+    const sessionId = await createSession(backends.store, [alice]);
+    const a = await chat(sessionId, alice);
     for (let i = 0; i < 40; i++) a.send({ type: 'send', clientMsgId: `r${i}`, body: 'spam' });
     const limited = await a.next((frame) => frame.type === 'error' && frame['code'] === 'rate_limited');
     expect(limited['clientMsgId']).toMatch(/^r\d+$/);
     expect((await a.closed).code).toBe(4429);
-    expect(a.ofType('ack').length).toBeLessThanOrEqual(11);
+    // Every send accepted before the close (at least the burst of 10) got its ack before the close
+    // frame: nothing was stored without the sender knowing.
+    const acked = a.ofType('ack').map((frame) => frame['clientMsgId']);
+    expect(acked.length).toBeGreaterThanOrEqual(10);
+    expect(acked.length).toBeLessThanOrEqual(11);
+    expect(acked).toEqual(expect.arrayContaining(Array.from({ length: 10 }, (_, i) => `r${i}`)));
+    const stored = await backends.state.recent(sessionId, 0);
+    expect(stored.map((message) => message.clientMsgId).sort()).toEqual([...acked].sort());
   });
 
   it('answers unavailable, never an ack, when the queue refuses the message', async () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { createTokenVerifier, signToken } from '@chat/auth';
 import { loadConfig } from '@chat/config';
-import { MemoryHub, MemorySessionState, MessageIntake, SessionDirectory, type Bus, type MessageQueue } from '@chat/core';
+import { MemoryHub, MemorySessionState, MessageIntake, SessionDirectory, type Bus, type MessageQueue, type PublishOutcome } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import type { Readiness } from '@chat/service-kit';
@@ -16,10 +16,13 @@ export class RecordingQueue implements MessageQueue {
   readonly published: ChatMessage[] = [];
   failing = false;
 
-  publish(message: ChatMessage): Promise<void> {
+  publish(message: ChatMessage): Promise<PublishOutcome> {
     if (this.failing) return Promise.reject(new Error('queue down'));
-    if (!this.published.some((seen) => seen.id === message.id)) this.published.push(message);
-    return Promise.resolve();
+    const key = (m: ChatMessage) => `${m.userId}:${m.clientMsgId ?? m.id}`;
+    const first = this.published.find((seen) => seen.sessionId === message.sessionId && key(seen) === key(message));
+    if (first) return Promise.resolve({ duplicate: true, first });
+    this.published.push(message);
+    return Promise.resolve({ duplicate: false });
   }
 
   ready(): boolean {

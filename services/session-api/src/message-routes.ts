@@ -10,7 +10,7 @@ import { sessionIdOf } from './session-access.ts';
 
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
-  const { directory, intake, config, state, store } = deps;
+  const { directory, intake, config, state, store, queue } = deps;
   const limiter = new MessageRateLimiter({
     perSec: config.limits.ratePerSec,
     burst: config.limits.rateBurst,
@@ -19,14 +19,18 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
 
   /**
    * The intake rebuilds a repeated message from the retry's own body; the caller must get the
-   * first one back, as stored (live list first, then the store).
+   * first one back, as stored (live list first, then the store, then the queue, which alone holds
+   * it while the persister is behind and live state was lost).
    */
   async function original(repeat: ChatMessage): Promise<ChatMessage> {
     const live = await fromDependency('Live session state', state.recent(repeat.sessionId, repeat.seq - 1));
     const found = live.find((message) => message.id === repeat.id);
     if (found) return found;
     const stored = await fromDependency('The store', store.history(repeat.sessionId, { after: repeat.seq - 1, limit: 1 }));
-    return stored.messages.find((message) => message.id === repeat.id) ?? repeat;
+    const inStore = stored.messages.find((message) => message.id === repeat.id);
+    if (inStore || !queue) return inStore ?? repeat;
+    const queued = await fromDependency('The queue', queue.range(repeat.sessionId, repeat.seq - 1, repeat.seq + 1, 1));
+    return queued.find((message) => message.id === repeat.id) ?? repeat;
   }
 
   app.post(ROUTES.messages, json, async (req, res) => {

@@ -31,10 +31,9 @@ const ERROR_DESCRIPTIONS = {
   401: 'No token, or a bad or expired one (`unauthorized`).',
   403: 'The caller is not a member of the session, or not an admin where one is needed (`forbidden`).',
   404: 'Unknown or closed session, or no such dead letter (`not_found`).',
-  409: 'Conflict (`conflict`): for a replay, the payload is not a chat message, or the store still refuses it.',
   413: 'The message body is longer than MAX_MESSAGE_CHARS, the metadata over 4 KiB, or the request body over the size limit (`too_large`).',
   429: 'Too many messages from this caller (`rate_limited`); see Retry-After.',
-  409: 'The request conflicts with the current state (`conflict`).',
+  409: 'The request conflicts with the current state (`conflict`); for a replay, the payload is not a chat message, or the store still refuses it.',
   503: 'A dependency (store, Redis, NATS) is unavailable (`unavailable`); retry later. On writes also while chat is turned off (`chat_disabled`): do not retry until GET /status says `on`.',
 } as const;
 

@@ -1,5 +1,5 @@
 import type { OutgoingMessage } from '@chat/client';
-import type { ChatMessage } from '@chat/protocol';
+import { isSeqGap, type ChatMessage } from '@chat/protocol';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { canRetry, errorText } from '../error-text.ts';
 import { displayName, fullTime, shortTime } from '../names.ts';
@@ -60,7 +60,8 @@ export function MessageList(props: MessageListProps) {
         )}
       </div>
       <ol class="messages" aria-label="Messages">
-        {messages.map((m) => (
+        {/* A gap record only keeps the seqs gapless; there is nothing to show. */}
+        {messages.filter((m) => !isSeqGap(m)).map((m) => (
           <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} />
         ))}
         {outgoing.map((o) => (

@@ -49,11 +49,16 @@ export class FakeChatStore implements ChatStore {
     return Promise.resolve(Math.max(0, ...(this.messages.get(sessionId) ?? []).map((m) => m.seq)));
   }
 
+  findSent(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage | null> {
+    return Promise.resolve((this.messages.get(sessionId) ?? []).find((m) => m.userId === userId && m.clientMsgId === clientMsgId) ?? null);
+  }
+
   insertMessages(messages: readonly ChatMessage[]): Promise<number> {
     let added = 0;
     for (const message of messages) {
       const list = this.messages.get(message.sessionId) ?? [];
-      if (list.some((m) => m.seq === message.seq)) continue;
+      const sentBefore = (m: ChatMessage) => message.clientMsgId !== undefined && m.userId === message.userId && m.clientMsgId === message.clientMsgId;
+      if (list.some((m) => m.seq === message.seq || m.id === message.id || sentBefore(m))) continue;
       list.push(message);
       this.messages.set(message.sessionId, list);
       added += 1;
