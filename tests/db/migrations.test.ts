@@ -61,8 +61,10 @@ for (const backend of backends) {
     let db: Kysely<Database>;
     let dispose: () => Promise<void>;
 
+    // Every test but the first reads this database at the latest migration, whatever ran before it.
     beforeAll(async () => {
       ({ db, dispose } = await backend.open());
+      await migrateToLatest(db);
     });
 
     afterAll(async () => {
@@ -70,18 +72,26 @@ for (const backend of backends) {
     });
 
     it('creates the contract tables, then drops them going down, then creates them again', async () => {
-      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+      const fresh = await backend.open();
+      try {
+        expect(await tables(fresh.db)).toEqual([]);
+        expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
+        expect(await tables(fresh.db)).toEqual(['chat_messages', 'chat_sessions']);
 
-      expect(await migrateDown(db)).toEqual({ applied: ['001-chat-tables'] });
-      expect(await tables(db)).toEqual([]);
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['001-chat-tables'] });
+        expect(await tables(fresh.db)).toEqual([]);
 
-      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
+        expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
+        expect(await tables(fresh.db)).toEqual(['chat_messages', 'chat_sessions']);
+      } finally {
+        await fresh.dispose();
+      }
     });
 
     it('does nothing when already at the latest migration', async () => {
+      const before = await tables(db);
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
+      expect(await tables(db)).toEqual(before);
     });
 
     it('gives chat_messages exactly the contract columns plus client_msg_id and user_name', async () => {
