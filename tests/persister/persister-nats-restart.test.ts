@@ -40,7 +40,7 @@ class PrivateNats {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`nats-server not ready within 10 s:\n${output}`)), 10_000);
-        server.stderr?.on('data', (chunk: Buffer) => {
+        server.stderr.on('data', (chunk: Buffer) => {
           output += chunk.toString();
           const port = /Listening for client connections on [^\s]+:(\d+)/.exec(output)?.[1];
           if (port === undefined || !output.includes('Server is ready')) return;

@@ -15,8 +15,8 @@ export function parseServerFrames(bytes: Buffer): { frames: RawFrame[]; rest: Bu
   let at = 0;
   for (;;) {
     if (bytes.length - at < 2) break;
-    const opcode = bytes[at]! & 0x0f;
-    let length = bytes[at + 1]! & 0x7f;
+    const opcode = bytes.readUInt8(at) & 0x0f;
+    let length = bytes.readUInt8(at + 1) & 0x7f;
     let header = 2;
     if (length === 126) {
       if (bytes.length - at < 4) break;
