@@ -34,6 +34,18 @@ for (const backend of await stateBackends()) {
       await backend.close();
     });
 
+    /**
+     * Where the backend stores keys, checks them; the memory backend keeps one map entry per
+     * session, which exists() already answers for, so it has nothing more to look at.
+     */
+    async function expectStoredKeys(sessionId: string, expected: unknown): Promise<void> {
+      if (backend.keysOf === undefined) {
+        expect(backend.name).toBe('memory');
+        return;
+      }
+      expect(await backend.keysOf(sessionId)).toEqual(expected);
+    }
+
     async function liveSession(members: string[] = [], head = 0): Promise<string> {
       const session = sessionRecord(members);
       await state.hydrate(session, head);
@@ -87,7 +99,7 @@ for (const backend of await stateBackends()) {
         const sessionId = randomUUID();
         await state.addMembers(sessionId, [randomUUID()]);
         expect(await state.exists(sessionId)).toBe(false);
-        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? [] : undefined);
+        await expectStoredKeys(sessionId, []);
       });
     });
 
@@ -312,7 +324,7 @@ for (const backend of await stateBackends()) {
         await state.reserve(input);
         await state.commit(chatMessage(sessionId, 4, { id: input.id, userId, clientMsgId: input.clientMsgId }));
         await state.presenceJoin({ sessionId, userId, connectionId: randomUUID(), userName: 'Ann' }, TTL);
-        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? expect.arrayContaining([`sessions:{${sessionId}}:messages`, `sessions:{${sessionId}}:users`, `sessions:{${sessionId}}:metadata`]) : undefined);
+        await expectStoredKeys(sessionId, expect.arrayContaining([`sessions:{${sessionId}}:messages`, `sessions:{${sessionId}}:users`, `sessions:{${sessionId}}:metadata`]));
 
         await state.remove(sessionId);
 
@@ -322,7 +334,7 @@ for (const backend of await stateBackends()) {
         expect(await state.recent(sessionId, 0)).toEqual([]);
         expect(await state.presenceOnline(sessionId)).toEqual([]);
         expect(await state.reserve(input)).toEqual({ status: 'unknown_session' });
-        expect(await backend.keysOf?.(sessionId)).toEqual(backend.keysOf ? [] : undefined);
+        await expectStoredKeys(sessionId, []);
       });
 
       it('leaves other sessions alone', async () => {

@@ -206,7 +206,11 @@ for (const backend of await backends()) {
       it('never mixes messages of other sessions', async () => {
         const mine = await sessionWith(store, 2);
         await sessionWith(store, 5);
-        expect((await store.history(mine, { limit: 50 })).messages.every((item) => item.sessionId === mine)).toBe(true);
+        const page = await store.history(mine, { limit: 50 });
+        expect(page.messages.map((item) => [item.sessionId, item.seq])).toEqual([
+          [mine, 1],
+          [mine, 2],
+        ]);
       });
     });
 

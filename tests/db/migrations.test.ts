@@ -61,8 +61,10 @@ for (const backend of backends) {
     let db: Kysely<Database>;
     let dispose: () => Promise<void>;
 
+    // Every test but the first reads this database at the latest migration, whatever ran before it.
     beforeAll(async () => {
       ({ db, dispose } = await backend.open());
+      await migrateToLatest(db);
     });
 
     afterAll(async () => {
@@ -70,37 +72,52 @@ for (const backend of backends) {
     });
 
     it('creates the contract tables and the dead letters, then drops them going down, then creates them again', async () => {
-      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+      const fresh = await backend.open();
+      try {
+        expect(await tables(fresh.db)).toEqual([]);
+        expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
+        expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
 
-      expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-      expect(await tables(db)).toEqual(['chat_messages', 'chat_sessions']);
-      expect(await migrateDown(db)).toEqual({ applied: ['12_client-msg-id-unique'] });
-      expect(await indexes(db)).not.toContain('CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)');
-      expect(await migrateDown(db)).toEqual({ applied: ['001-chat-tables'] });
-      expect(await tables(db)).toEqual([]);
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['20-dead-letters'] });
+        expect(await tables(fresh.db)).toEqual(['chat_messages', 'chat_sessions']);
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['12_client-msg-id-unique'] });
+        expect(await indexes(fresh.db)).not.toContain('CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)');
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['001-chat-tables'] });
+        expect(await tables(fresh.db)).toEqual([]);
 
-      expect(await migrateToLatest(db)).toEqual({ applied: Object.keys(migrations) });
-      expect(await tables(db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+        expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
+        expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+      } finally {
+        await fresh.dispose();
+      }
     });
 
     it('refuses to go down while a dead letter is kept, losing nothing, and goes down once it is gone', async () => {
-      const id = randomUUID();
-      await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
-        values (${id}, ${new Uint8Array([0x7b, 0x00, 0xff])}, 'invalid_payload', 'payload is not JSON', 1, now(), now())`.execute(db);
-      await expect(migrateDown(db)).rejects.toThrow(/20-dead-letters/);
-      const refusal: unknown = await migrateDown(db).catch((error: unknown) => error);
-      expect(refusal instanceof Error ? String(refusal.cause) : refusal).toMatch(/holds 1 dead letter.*export them first/);
-      const kept = await db.selectFrom('chat_dead_letters').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
-      expect([...new Uint8Array(kept.payload)]).toEqual([0x7b, 0x00, 0xff]);
+      const fresh = await backend.open();
+      try {
+        const db = fresh.db;
+        await migrateToLatest(db);
+        const id = randomUUID();
+        await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
+          values (${id}, ${new Uint8Array([0x7b, 0x00, 0xff])}, 'invalid_payload', 'payload is not JSON', 1, now(), now())`.execute(db);
+        await expect(migrateDown(db)).rejects.toThrow(/20-dead-letters/);
+        const refusal: unknown = await migrateDown(db).catch((error: unknown) => error);
+        expect(refusal instanceof Error ? String(refusal.cause) : refusal).toMatch(/holds 1 dead letter.*export them first/);
+        const kept = await db.selectFrom('chat_dead_letters').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
+        expect([...new Uint8Array(kept.payload)]).toEqual([0x7b, 0x00, 0xff]);
 
-      await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
-      expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-      expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters'] });
+        await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
+        expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters'] });
+      } finally {
+        await fresh.dispose();
+      }
     });
 
     it('does nothing when already at the latest migration', async () => {
+      const before = await tables(db);
       expect(await migrateToLatest(db)).toEqual({ applied: [] });
+      expect(await tables(db)).toEqual(before);
     });
 
     it('gives chat_messages exactly the contract columns plus client_msg_id and user_name', async () => {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { TestClient, type Frame } from '@chat/gateway/testing';
-import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
+import { createDatabase } from '@chat/db';
+import { sql } from 'kysely';
+import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL, TEST_NATS_URL } from '../support/services.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 import { Cluster, type Replica } from './cluster.ts';
 
 const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
@@ -57,17 +60,35 @@ describeReal('two gateway replicas over Redis, JetStream and PostgreSQL', () => 
   });
 
   it('acks only once the message is in JetStream, and the message then reaches PostgreSQL', async () => {
-    const alice = randomUUID();
-    const sessionId = await cluster.createSession([alice]);
-    const client = await chat(cluster.replica(0), sessionId, alice);
-    client.send({ type: 'send', clientMsgId: 'durable', body: 'keep me' });
-    const ack = await client.nextOfType('ack');
-    expect(await cluster.queuedSeq(sessionId)).toBe(1);
-    await cluster.persistedUpTo(sessionId, 1);
-    const page = await cluster.store.history(sessionId, { limit: 10 });
-    expect(page.messages).toEqual([expect.objectContaining({ id: ack['id'], seq: 1, body: 'keep me' })]);
-    client.send({ type: 'send', clientMsgId: 'durable', body: 'keep me' });
-    await expect(client.nextOfType('ack')).resolves.toEqual(ack);
+    // This replica reaches NATS through a pass-through the test can hold, so JetStream's answer can be kept back.
+    const nats = new URL(TEST_NATS_URL);
+    const proxy = new TcpProxy({ host: nats.hostname, port: Number(nats.port || 4222) });
+    await proxy.start();
+    const replica = await cluster.addReplica(`behind-held-nats-${randomUUID().slice(0, 8)}`, { NATS_URL: `nats://127.0.0.1:${proxy.port}` });
+    try {
+      const alice = randomUUID();
+      const sessionId = await cluster.createSession([alice]);
+      const client = await chat(replica, sessionId, alice);
+      proxy.hold();
+      client.send({ type: 'send', clientMsgId: 'durable', body: 'keep me' });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // JetStream has not got it, so the sender must not have an ack either.
+      expect(await cluster.queuedSeq(sessionId)).toBe(0);
+      expect(client.ofType('ack')).toEqual([]);
+      proxy.release();
+      const ack = await client.nextOfType('ack');
+      expect(ack).toMatchObject({ clientMsgId: 'durable', seq: 1 });
+      expect(await cluster.queuedSeq(sessionId)).toBe(1);
+      await cluster.persistedUpTo(sessionId, 1);
+      const page = await cluster.store.history(sessionId, { limit: 10 });
+      expect(page.messages).toEqual([expect.objectContaining({ id: ack['id'], seq: 1, body: 'keep me' })]);
+      client.send({ type: 'send', clientMsgId: 'durable', body: 'keep me' });
+      await expect(client.nextOfType('ack')).resolves.toEqual(ack);
+    } finally {
+      // Cut first: a publish still held would keep the replica's queue from closing.
+      await proxy.stop();
+      await replica.stop();
+    }
   });
 
   it('resumes with lastSeq on the other replica with no gap and no duplicate, reading old ones from PostgreSQL', async () => {
@@ -81,14 +102,23 @@ describeReal('two gateway replicas over Redis, JetStream and PostgreSQL', () => 
     await reader.closed;
     for (let i = 1; i <= 20; i++) sender.send({ type: 'send', clientMsgId: `missed${i}`, body: `missed ${i}` });
     await sender.take('ack', 23);
-    // Seqs 4..18 have left the five-message recent list: they can only come from PostgreSQL.
+    // Seqs 4..18 have left the five-message recent list. JetStream still holds them too, so the
+    // rows in PostgreSQL are marked: only a read of PostgreSQL hands out the marked bodies.
     await cluster.persistedUpTo(sessionId, 23);
+    const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+    try {
+      await sql`update chat_messages set message = message || ' (stored)' where session_id = ${sessionId} and seq between 4 and 18`.execute(db);
+    } finally {
+      await db.destroy();
+    }
     const resumed = open(cluster.replica(1), `/ws/chat/${sessionId}?token=${await cluster.token({ userId: bob })}&lastSeq=3`);
     await expect(resumed.nextOfType('welcome')).resolves.toMatchObject({ seq: 23 });
     await resumed.take('message', 20);
     sender.send({ type: 'send', clientMsgId: 'after', body: 'live again' });
     await resumed.nextOfType('message');
     expect(seqs(resumed.ofType('message'))).toEqual(range(4, 24));
+    const fromStore = resumed.ofType('message').filter((frame) => Number(frame['seq']) <= 18);
+    expect(fromStore.map((frame) => frame['body'])).toEqual(range(1, 15).map((i) => `missed ${i} (stored)`));
   });
 
   it('acks a send repeated on the other replica after a reconnect with the first id and seq', async () => {

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestClient } from '@chat/gateway/testing';
+import { onFreePort } from '../support/ports.ts';
 
 // The README's first command ends in this process; here it runs as a newcomer would start it.
 const root = join(import.meta.dirname, '..', '..');
@@ -17,23 +17,18 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 interface Started {
   child: ChildProcess;
   url: string;
   output: () => string;
 }
 
+/** Starts the command on a free port, on another one if that port was taken meanwhile. */
 function start(env: Record<string, string>): Promise<Started> {
+  return onFreePort((port) => startAt({ ...env, GATEWAY_PORT: String(port) }));
+}
+
+function startAt(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -71,8 +66,7 @@ async function signIn(url: string, name: string): Promise<{ token: string; userI
 
 describe('the one-process command', () => {
   it('serves a chat two people can use, and keeps its history across a restart', async () => {
-    const port = String(await freePort());
-    const first = await start({ DATA_DIR: dataDir, GATEWAY_PORT: port });
+    const first = await start({ DATA_DIR: dataDir });
     expect(first.output()).toMatch(/DEVELOPMENT MODE/);
 
     const ada = await signIn(first.url, 'Ada');
@@ -103,7 +97,8 @@ describe('the one-process command', () => {
     first.child.kill('SIGTERM');
     expect(await exited(first.child)).toBe(0);
 
-    const second = await start({ DATA_DIR: dataDir, GATEWAY_PORT: port });
+    // The port is free again, but another process may have taken it: a fresh one serves as well.
+    const second = await start({ DATA_DIR: dataDir });
     const history = await fetch(`${second.url}/api/chat/history/${sessionId}`, { headers: { authorization: `Bearer ${ada.token}` } });
     expect(history.status).toBe(200);
     const page = (await history.json()) as { messages: { seq: number; body: string }[]; hasMore: boolean };
@@ -123,16 +118,18 @@ describe('the one-process command', () => {
   }, 180_000);
 
   it('refuses to start with the development sign-in in the production configuration', async () => {
-    const port = String(await freePort());
-    const failed = start({ DATA_DIR: dataDir, GATEWAY_PORT: port, NODE_ENV: 'production' });
+    const failed = start({ DATA_DIR: dataDir, NODE_ENV: 'production' });
     await expect(failed).rejects.toThrow(/configuration error: DEV_SIGNIN/);
   }, 60_000);
 
   it('offers no development sign-in when it is switched off', async () => {
-    const port = String(await freePort());
-    const started = await start({ DATA_DIR: dataDir, GATEWAY_PORT: port, DEV_SIGNIN: '0' });
+    // An empty web root, so the path falls through to the static site's plain 404.
+    const webRoot = mkdtempSync(join(tmpdir(), 'chat-standalone-web-'));
+    const started = await start({ DATA_DIR: dataDir, DEV_SIGNIN: '0', WEB_ROOT: webRoot });
     const response = await fetch(`${started.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Eve"}' });
-    expect(response.status).not.toBe(200);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('not found\n');
+    rmSync(webRoot, { recursive: true, force: true });
     started.child.kill('SIGTERM');
     await exited(started.child);
   }, 120_000);

@@ -8,28 +8,31 @@ export interface ServiceAddress {
   start: string;
 }
 
+export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const TEST_NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+/** Host and port of a TEST_*_URL: the probe checks the server the tests will really use. */
+function addressOf(url: string, defaultPort: number): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname === '' ? '127.0.0.1' : parsed.hostname, port: parsed.port === '' ? defaultPort : Number(parsed.port) };
+}
+
 export const POSTGRES: ServiceAddress = {
   name: 'PostgreSQL',
-  host: '127.0.0.1',
-  port: 5432,
+  ...addressOf(TEST_DATABASE_URL, 5432),
   start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or: docker compose up -d postgres)",
 };
 export const REDIS: ServiceAddress = {
   name: 'Redis',
-  host: '127.0.0.1',
-  port: 6379,
+  ...addressOf(TEST_REDIS_URL, 6379),
   start: "redis-server --daemonize yes --save '' --appendonly no (or: docker compose up -d redis)",
 };
 export const NATS: ServiceAddress = {
   name: 'NATS',
-  host: '127.0.0.1',
-  port: 4222,
+  ...addressOf(TEST_NATS_URL, 4222),
   start: 'nats-server -js -sd /tmp/nats (or: docker compose up -d nats)',
 };
-
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-export const TEST_NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
 function reachable(service: ServiceAddress, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {

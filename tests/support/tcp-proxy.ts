@@ -57,6 +57,14 @@ export class TcpProxy {
     }
   }
 
+  /** Forwards again on the connections held by hold(), what waited included. */
+  release(): void {
+    for (const [client, upstream] of this.#pairs) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+  }
+
   /** Drops every open connection; with `stopListening` new ones are refused as well. */
   async cut(options: { stopListening: boolean }): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();

@@ -30,9 +30,28 @@ describe('loadConfig', () => {
     expect(loadConfig({ DEV_SIGNIN: '1', CHAT_BACKEND: 'embedded' }).devSignIn).toBe(true);
   });
 
-  it('returns a frozen object', () => {
-    const config = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
+  it('returns a frozen object, frozen all the way down', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example', JWT_SECRET: 'x'.repeat(32) });
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(Object.isFrozen(config.limits)).toBe(true);
+    const unfrozen: string[] = [];
+    const visit = (value: unknown, path: string): void => {
+      if (typeof value !== 'object' || value === null) return;
+      if (!Object.isFrozen(value)) unfrozen.push(path);
+      for (const [key, inner] of Object.entries(value)) visit(inner, `${path}.${key}`);
+    };
+    visit(config, 'config');
+    expect(unfrozen).toEqual([]);
+    // Modules run in strict mode, where writing to a frozen object throws.
+    expect(() => {
+      (config as { redisUrl: string }).redisUrl = 'redis://elsewhere';
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.allowedOrigins as string[]).push('https://evil.example');
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.limits as { ratePerSec: number }).ratePerSec = 1_000;
+    }).toThrow(TypeError);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.limits.ratePerSec).toBe(20);
   });
 });

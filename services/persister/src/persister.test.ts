@@ -116,7 +116,30 @@ class RawBatch {
 }
 
 describe('Persister', () => {
-  it('writes a batch with one insert and acknowledges it after the write', async () => {
+  it('acknowledges a batch only once its write has returned', async () => {
+    const sent = [message(1), message(2), message(3)];
+    const batch = new RawBatch(sent.map((item) => JSON.stringify(item)));
+    const written: ChatMessage[][] = [];
+    let finishWrite: (() => void) | undefined;
+    const store = {
+      insertMessages: (messages: readonly ChatMessage[]) =>
+        new Promise<number>((resolve) => {
+          written.push([...messages]);
+          finishWrite = () => resolve(messages.length);
+        }),
+    };
+    const running = new Persister({ consumer: batch.consumer(), store, deadLetters: new FakeDeadLetters(), logger: new RecordingLogger() }).run(new AbortController().signal);
+    await eventually(() => finishWrite !== undefined);
+    // The insert is still in flight: give every pending callback its turn, then look.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batch.outcomes).toEqual([undefined, undefined, undefined]);
+    finishWrite?.();
+    await running;
+    expect(written).toEqual([sent]);
+    expect(batch.outcomes).toEqual(['ack', 'ack', 'ack']);
+  });
+
+  it('writes the messages waiting in the queue with one insert and leaves none pending', async () => {
     const { queue, consumer, store, stop } = setup();
     const sent = [message(1), message(2), message(3)];
     // Published in one go, so they are waiting together when the consumer wakes.

@@ -115,12 +115,20 @@ describe('health', () => {
   });
 });
 
-// Last in the file: draining is one-way, and the other tests share this fixture.
+// Draining is one-way: it drains a fixture of its own, so the tests sharing the other one never see it.
 describe('health while draining', () => {
+  const draining = new Readiness();
+  draining.add('dependency', () => Promise.resolve());
+  let drained: Fixture;
+  beforeAll(async () => {
+    drained = await createFixture({ readiness: draining });
+  });
+  afterAll(() => drained.close());
+
   it('reports not ready once draining starts', async () => {
-    await request(fx.app).get('/readyz').expect(200);
-    readiness.drain();
-    const res = await request(fx.app).get('/readyz').expect(503);
+    await request(drained.app).get('/readyz').expect(200);
+    draining.drain();
+    const res = await request(drained.app).get('/readyz').expect(503);
     expect(res.body).toEqual({ ready: false, checks: { dependency: { ok: true }, draining: { ok: false } } });
   });
 });

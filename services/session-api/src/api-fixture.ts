@@ -11,18 +11,27 @@ import { createApiApp } from './api-app.ts';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
-/** Stands in for JetStream in unit tests: durable once recorded; can be made to fail. */
+/**
+ * Stands in for JetStream in unit tests: a publish is taken once recorded, like a PubAck; can be
+ * made to fail, or to hold its answer until released.
+ */
 export class RecordingQueue implements MessageQueue {
   readonly published: ChatMessage[] = [];
   failing = false;
+  /** While set, each publish waits for it before it is recorded and answered. */
+  hold: Promise<void> | undefined;
+  /** Messages whose publish has started, answered or not. */
+  readonly attempted: ChatMessage[] = [];
 
-  publish(message: ChatMessage): Promise<PublishOutcome> {
-    if (this.failing) return Promise.reject(new Error('queue down'));
+  async publish(message: ChatMessage): Promise<PublishOutcome> {
+    this.attempted.push(message);
+    if (this.hold !== undefined) await this.hold;
+    if (this.failing) throw new Error('queue down');
     const key = (m: ChatMessage) => `${m.userId}:${m.clientMsgId ?? m.id}`;
     const first = this.published.find((seen) => seen.sessionId === message.sessionId && key(seen) === key(message));
-    if (first) return Promise.resolve({ duplicate: true, first });
+    if (first) return { duplicate: true, first };
     this.published.push(message);
-    return Promise.resolve({ duplicate: false });
+    return { duplicate: false };
   }
 
   ready(): boolean {

@@ -9,23 +9,54 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
+async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 async function sessionOf(ownerId: string): Promise<string> {
   const res = await request(fx.app).post('/api/chat/sessions').set('Authorization', await bearer(ownerId)).send({}).expect(201);
   return res.body.id as string;
 }
 
 describe('POST /api/chat/sessions/{id}/messages', () => {
-  it('answers 201 with the stored message, made durable in the queue and fanned out to connected clients', async () => {
+  it('answers 201 with the message only once the queue has taken it, then fans it out to connected clients', async () => {
     const owner = randomUUID();
     const sessionId = await sessionOf(owner);
     const live: string[] = [];
     await fx.watcher.subscribe(sessionId, (payload) => live.push(payload));
-
-    const res = await request(fx.app)
-      .post(`/api/chat/sessions/${sessionId}/messages`)
-      .set('Authorization', await bearer(owner, { name: 'Ada' }))
-      .send({ body: 'analysis', clientMsgId: 'c-1', metadata: { kind: 'report' } })
-      .expect(201);
+    const auth = await bearer(owner, { name: 'Ada' });
+    let release = (): void => undefined;
+    fx.queue.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    let answered = false;
+    let res: request.Response;
+    try {
+      const answering = request(fx.app)
+        .post(`/api/chat/sessions/${sessionId}/messages`)
+        .set('Authorization', auth)
+        .send({ body: 'analysis', clientMsgId: 'c-1', metadata: { kind: 'report' } })
+        .then((response) => {
+          answered = true;
+          return response;
+        });
+      await eventually(() => fx.queue.attempted.some((message) => message.sessionId === sessionId));
+      // The queue has not answered: no response, nothing fanned out, nothing in the live list yet.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered).toBe(false);
+      expect(live).toEqual([]);
+      expect(await fx.state.recent(sessionId, 0)).toEqual([]);
+      release();
+      res = await answering;
+    } finally {
+      fx.queue.hold = undefined;
+      release();
+    }
+    expect(res.status).toBe(201);
 
     expect(res.body).toEqual({
       type: 'message',
@@ -138,8 +169,8 @@ describe('the per-caller rate limit on posted messages', () => {
   afterAll(() => limited.close());
 
   it('answers 429 with Retry-After once a user passes the burst, without affecting other users or admins', async () => {
-    const owner = randomUUID();
-    const created = await request(limited.app).post('/api/chat/sessions').set('Authorization', await bearer(owner)).send({}).expect(201);
+    const [owner, colleague] = [randomUUID(), randomUUID()];
+    const created = await request(limited.app).post('/api/chat/sessions').set('Authorization', await bearer(owner)).send({ members: [colleague] }).expect(201);
     const url = `/api/chat/sessions/${created.body.id as string}/messages`;
     const auth = await bearer(owner);
     const statuses: number[] = [];
@@ -148,6 +179,8 @@ describe('the per-caller rate limit on posted messages', () => {
     const refused = await request(limited.app).post(url).set('Authorization', auth).send({ body: 'again' }).expect(429);
     expect(refused.body.error.code).toBe('rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The limit is per caller: a colleague in the same session still posts.
+    await request(limited.app).post(url).set('Authorization', await bearer(colleague)).send({ body: 'mine' }).expect(201);
     const admin = await bearer(randomUUID(), { admin: true });
     for (let i = 0; i < 6; i++) await request(limited.app).post(url).set('Authorization', admin).send({ body: `a${i}` }).expect(201);
   });
