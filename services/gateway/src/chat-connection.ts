@@ -84,7 +84,7 @@ export class ChatConnection extends Connection implements SessionMember {
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }), 'welcome');
-    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    this.listen((text, binary) => this.#onFrame(text, binary));
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
   }
@@ -123,7 +123,7 @@ export class ChatConnection extends Connection implements SessionMember {
     for (const { seq, frame } of held) this.receiveMessage(seq, frame);
   }
 
-  #onFrame(text: string, binary: boolean): void {
+  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
     const parsed: ParsedClientFrame = binary
       ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
       : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
@@ -133,26 +133,24 @@ export class ChatConnection extends Connection implements SessionMember {
     if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') {
       this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
-      return;
+      return undefined;
     }
     if (verdict === 'limited') {
       this.writeError('rate_limited', 'Too many messages; slow down.', clientMsgId);
-      return;
+      return undefined;
     }
     if (!parsed.ok) {
       this.refuseFrame(parsed.code, parsed.message, parsed.clientMsgId);
-      return;
+      return undefined;
     }
     switch (parsed.frame.type) {
       case 'send':
-        void this.#send(parsed.frame);
-        return;
+        return this.#send(parsed.frame);
       case 'typing':
-        void this.#typing();
-        return;
+        return this.#typing();
       case 'ping':
         this.write(PONG, 'pong');
-        return;
+        return undefined;
     }
   }
 

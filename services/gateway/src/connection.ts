@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
+import type { GatewayLogger } from './gateway-logger.ts';
 import { InvalidFrameBudget, POLICY_VIOLATION } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
@@ -12,7 +13,11 @@ export interface ConnectionSettings {
   metrics: ChatMetrics;
   /** Malformed frames tolerated in a burst (refilled at one a second) before closing with 1008. */
   invalidFrameBurst: number;
+  logger: GatewayLogger;
 }
+
+/** What a connection does with one incoming frame; a promise is awaited for its failure. */
+export type FrameHandler = (text: string, binary: boolean) => void | Promise<void>;
 
 /** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
 export abstract class Connection {
@@ -75,6 +80,28 @@ export abstract class Connection {
     this.socket.send(frame);
     if (type !== undefined) this.metrics.framesOut.add(1, { type });
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
+  }
+
+  /**
+   * Hands every frame to the handler so that nothing it throws, at once or later, leaves this
+   * connection: a failure closes this socket with 1011 and the process carries on.
+   */
+  protected listen(handler: FrameHandler): void {
+    this.socket.onMessage((text, binary) => {
+      try {
+        const pending = handler(text, binary);
+        if (pending !== undefined) pending.catch((error: unknown) => this.fail(error));
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+  }
+
+  /** An error nobody expected while serving this connection: logged, then this connection closes with 1011. */
+  fail(error: unknown): void {
+    this.#settings.logger.error({ err: error, connectionId: this.id, route: this.route }, 'connection failed; closing it');
+    this.metrics.errors.add(1, { code: 'internal' });
+    this.end(CLOSE_CODES.internalError, 'internal error');
   }
 
   /** Answers a malformed frame, or closes with 1008 when they keep coming. */

@@ -97,7 +97,12 @@ export class Gateway implements Part {
       port: deps.port ?? config.ports.gateway,
       maxPayload: config.limits.maxFrameBytes,
       upgradePrefix: '/ws/',
-      onConnection: (socket, request) => void this.#connect(socket, request),
+      onConnection: (socket, request) => {
+        this.#connect(socket, request).catch((error: unknown) => {
+          this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
+          socket.close(CLOSE_CODES.internalError, 'internal error');
+        });
+      },
       onHttp: (req, res) => this.#http(req, res),
     });
   }
@@ -194,7 +199,7 @@ export class Gateway implements Part {
     };
     if (route.kind === 'status') {
       const status = new StatusConnection(socket, principal, sessionId, common);
-      void status.open();
+      status.open().catch((error: unknown) => status.fail(error));
       return status;
     }
     const chat = new ChatConnection(socket, principal, sessionId, {
@@ -207,7 +212,7 @@ export class Gateway implements Part {
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
     });
-    void chat.open(route.lastSeq);
+    chat.open(route.lastSeq).catch((error: unknown) => chat.fail(error));
     return chat;
   }
 }

@@ -55,7 +55,7 @@ export class StatusConnection extends Connection implements SessionMember {
     // `names` is an addition to the contract's frame; it is left out when nobody online has one.
     const frame = { type: 'presence', online: online.map((user) => user.userId), ...(Object.keys(names).length === 0 ? {} : { names }) };
     this.write(JSON.stringify(frame), 'presence');
-    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    this.listen((text, binary) => this.#onFrame(text, binary));
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const frame of held) this.write(frame);

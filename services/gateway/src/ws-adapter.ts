@@ -26,8 +26,22 @@ export class WsServer {
     this.#options = options;
     // perMessageDeflate stays off: compressing would cost CPU per recipient for each shared frame.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.#http = createServer((req, res) => options.onHttp(req, res));
-    this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => this.#upgrade(req, stream, head));
+    this.#http = createServer((req, res) => {
+      try {
+        options.onHttp(req, res);
+      } catch {
+        // One request's failure answers that request; it never reaches the process.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":{"code":"internal","message":"Something went wrong on our side."}}');
+      }
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => {
+      try {
+        this.#upgrade(req, stream, head);
+      } catch {
+        stream.destroy();
+      }
+    });
   }
 
   start(): Promise<void> {
