@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame, type ChatMessage, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
+import { CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -21,6 +21,7 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   presence: PresenceRegistry;
   logger: GatewayLogger;
   maxMessageChars: number;
+  jsonBounds: JsonBounds;
   ratePerSec: number;
   rateBurst: number;
   /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
@@ -84,6 +85,7 @@ export class ChatConnection extends Connection implements SessionMember {
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }), 'welcome');
+    this.welcomed();
     this.listen((text, binary) => this.#onFrame(text, binary));
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
@@ -126,7 +128,7 @@ export class ChatConnection extends Connection implements SessionMember {
   #onFrame(text: string, binary: boolean): Promise<void> | undefined {
     const parsed: ParsedClientFrame = binary
       ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
-      : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
+      : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
     const clientMsgId = parsed.ok ? (parsed.frame.type === 'send' ? parsed.frame.clientMsgId : undefined) : parsed.clientMsgId;
     this.metrics.framesIn.add(1, { type: parsed.ok ? parsed.frame.type : 'invalid' });
     const verdict = this.#guard.take();

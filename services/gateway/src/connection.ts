@@ -34,6 +34,8 @@ export abstract class Connection {
   #terminateTimer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
+  readonly #welcome: Promise<void>;
+  #resolveWelcome: () => void = () => undefined;
 
   protected constructor(socket: Socket, settings: ConnectionSettings, route: WsRoute) {
     this.socket = socket;
@@ -46,6 +48,9 @@ export abstract class Connection {
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
+    this.#welcome = new Promise((resolve) => {
+      this.#resolveWelcome = resolve;
+    });
     socket.onPong(() => {
       this.#alive = true;
     });
@@ -55,6 +60,16 @@ export abstract class Connection {
   /** Settles once the socket is closed and the connection has cleaned up after itself. */
   get done(): Promise<void> {
     return this.#done;
+  }
+
+  /** Settles once the first frame (welcome or presence) is written, or the connection closed before it. */
+  get welcome(): Promise<void> {
+    return Promise.race([this.#welcome, this.#done]);
+  }
+
+  /** Called by a subclass once its first frame is written. */
+  protected welcomed(): void {
+    this.#resolveWelcome();
   }
 
   /** The code the socket closed with, once closed. */

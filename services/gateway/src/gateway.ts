@@ -97,12 +97,10 @@ export class Gateway implements Part {
       port: deps.port ?? config.ports.gateway,
       maxPayload: config.limits.maxFrameBytes,
       upgradePrefix: '/ws/',
-      onConnection: (socket, request) => {
-        this.#connect(socket, request).catch((error: unknown) => {
-          this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
-          socket.close(CLOSE_CODES.internalError, 'internal error');
-        });
-      },
+      closeGraceMs: this.#tuning.closeTimeoutMs,
+      headersTimeoutMs: config.timeouts.httpHeadersMs,
+      requestTimeoutMs: config.timeouts.httpRequestMs,
+      onConnection: (socket, request) => this.#accept(socket, request),
       onHttp: (req, res) => this.#http(req, res),
     });
   }
@@ -160,6 +158,19 @@ export class Gateway implements Part {
     sendJson(res, 404, { error: { code: 'route_not_found', message: ERROR_CODES.route_not_found.message } });
   }
 
+  /** Admits and opens an upgraded socket; one not welcomed within WELCOME_TIMEOUT_MS is dropped. */
+  #accept(socket: Socket, request: UpgradeRequest): void {
+    const deadline = setTimeout(() => socket.terminate(), this.#deps.config.timeouts.welcomeMs);
+    deadline.unref();
+    this.#connect(socket, request)
+      .catch((error: unknown) => {
+        this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
+        socket.close(CLOSE_CODES.internalError, 'internal error');
+      })
+      .finally(() => clearTimeout(deadline));
+  }
+
+  /** Settles once the socket is refused, or welcomed, or closed before its welcome. */
   async #connect(socket: Socket, request: UpgradeRequest): Promise<void> {
     const route = parseUpgradeRoute(request);
     if (!route) return socket.close(CLOSE_CODES.sessionNotFound, 'no such route');
@@ -180,6 +191,7 @@ export class Gateway implements Part {
       this.#connections.delete(connection);
       this.#deps.logger.debug({ ...about, code: connection.closeCode }, 'connection closed');
     });
+    await connection.welcome;
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
@@ -194,6 +206,7 @@ export class Gateway implements Part {
       invalidFrameBurst: this.#tuning.invalidFrameBurst,
       metrics: this.#metrics,
       maxMessageChars: config.limits.maxMessageChars,
+      jsonBounds: { maxDepth: config.limits.maxJsonDepth, maxEntries: config.limits.maxJsonEntries },
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,
     };
