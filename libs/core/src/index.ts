@@ -11,3 +11,4 @@ export { JetStreamQueue, type JetStreamQueueOptions } from './jetstream-queue.ts
 export { JetStreamQueueConsumer, type JetStreamConsumerOptions } from './jetstream-consumer.ts';
 export { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 export { RedisBus, sessionChannel } from './redis-bus.ts';
+export { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots, type RedisConnectionSlotsOptions } from './connection-slots.ts';
