@@ -40,7 +40,13 @@ const gateway = new Gateway({
 // Stopped in reverse: the gateway drains first, then the clients it used, then telemetry flushes.
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
-  .add({ name: 'backend', start: () => Promise.resolve(), stop: async () => void (await Promise.allSettled([backend.close(), slots.close()])) })
+  .add({
+    name: 'backend',
+    start: () => Promise.resolve(),
+    stop: async () => {
+      await Promise.allSettled([backend.close(), slots.close()]);
+    },
+  })
   .add(gateway);
 lifecycle.stopOnSignals();
 await lifecycle.start();
