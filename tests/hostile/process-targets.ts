@@ -87,7 +87,7 @@ async function startEmbedded(): Promise<ProcessTarget> {
     persisted: async (sessionId, count, timeoutMs) => {
       const jwt = await token({ userId: ADMIN_ID, admin: true });
       return waitFor(async () => {
-        const response = await fetch(`${url}/api/chat/sessions/${sessionId}/messages?after=0&limit=500`, { headers: { authorization: `Bearer ${jwt}` } });
+        const response = await fetch(`${url}/api/chat/history/${sessionId}?after=0&limit=500`, { headers: { authorization: `Bearer ${jwt}` } });
         if (!response.ok) throw new Error(`history answered ${response.status}`);
         return ((await response.json()) as { messages: ChatMessage[] }).messages;
       }, count, timeoutMs);
