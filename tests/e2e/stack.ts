@@ -38,6 +38,11 @@ export class ServiceProcess {
     return this.#output;
   }
 
+  /** True while the process started by start() has not exited. */
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   async start(): Promise<void> {
     const child = spawn(process.execPath, [this.#entry], { cwd: ROOT, env: { ...process.env, ...this.#env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;

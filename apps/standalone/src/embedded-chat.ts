@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/backend';
+import { MemoryConnectionSlots } from '@chat/core';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister, persisterMetrics } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
@@ -64,6 +65,8 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
 
   const persister = new Persister({ consumer: await backend.consumer(), store, deadLetters: backend.deadLetters, logger, ...(telemetry === undefined ? {} : { metrics: persisterMetrics(telemetry.metrics) }) });
   const persisting = new AbortController();
+  // One count of open connections for every gateway of this process.
+  const slots = new MemoryConnectionSlots();
   const gateways = Array.from({ length: options.gateways ?? 1 }, (_, index) => {
     const bus = index === 0 ? backend.bus : backend.newBus();
     return new Gateway({
@@ -75,6 +78,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       directory,
       store,
       queue,
+      slots,
       logger,
       fallback,
       ...gatewayMetrics,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS } from '@chat/protocol';
+import { DEFAULT_JSON_BOUNDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, MAX_JSON_BOUNDS } from '@chat/protocol';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -8,6 +8,10 @@ const url = (protocols: RegExp, fallback: string) =>
 const list = z
   .string()
   .default('http://localhost:8080,http://127.0.0.1:8080,http://localhost:5173')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+const addresses = z
+  .string()
+  .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
 const flag = z
   .enum(['0', '1', 'true', 'false', ''])
@@ -41,6 +45,14 @@ export const envSchema = z.object({
   MAX_FRAME_BYTES: positiveInt(DEFAULT_MAX_FRAME_BYTES),
   RATE_LIMIT_PER_SEC: positiveInt(20),
   RATE_LIMIT_BURST: positiveInt(40),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(MAX_JSON_BOUNDS.maxDepth).default(DEFAULT_JSON_BOUNDS.maxDepth),
+  MAX_JSON_ENTRIES: z.coerce.number().int().min(8).max(MAX_JSON_BOUNDS.maxEntries).default(DEFAULT_JSON_BOUNDS.maxEntries),
+  MAX_CONNECTIONS_PER_USER: positiveInt(50),
+  MAX_CONNECTIONS_PER_IP: positiveInt(1000),
+  TRUSTED_PROXIES: addresses,
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(10_000),
+  WELCOME_TIMEOUT_MS: positiveInt(5_000),
   SLOW_CONSUMER_BYTES: positiveInt(4 * 1024 * 1024),
   HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
   PRESENCE_TTL_MS: positiveInt(30_000),

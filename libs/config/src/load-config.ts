@@ -29,6 +29,22 @@ export interface Config {
     readonly ratePerSec: number;
     readonly rateBurst: number;
     readonly slowConsumerBytes: number;
+    /** Nesting depth and keys plus elements of one frame or body. */
+    readonly maxJsonDepth: number;
+    readonly maxJsonEntries: number;
+    /** Open WebSockets per user and per client address, across every replica. */
+    readonly maxConnectionsPerUser: number;
+    readonly maxConnectionsPerIp: number;
+  };
+  /** Peers whose X-Forwarded-For names the client address (a load balancer's address). */
+  readonly trustedProxies: readonly string[];
+  readonly timeouts: {
+    /** HTTP: the request headers must arrive within this. */
+    readonly httpHeadersMs: number;
+    /** HTTP: the whole request must arrive within this. */
+    readonly httpRequestMs: number;
+    /** A WebSocket that has not been welcomed (admitted) within this is dropped. */
+    readonly welcomeMs: number;
   };
   readonly heartbeatIntervalMs: number;
   readonly presenceTtlMs: number;
@@ -91,7 +107,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ratePerSec: env.RATE_LIMIT_PER_SEC,
       rateBurst: env.RATE_LIMIT_BURST,
       slowConsumerBytes: env.SLOW_CONSUMER_BYTES,
+      maxJsonDepth: env.MAX_JSON_DEPTH,
+      maxJsonEntries: env.MAX_JSON_ENTRIES,
+      maxConnectionsPerUser: env.MAX_CONNECTIONS_PER_USER,
+      maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
     },
+    trustedProxies: env.TRUSTED_PROXIES,
+    timeouts: { httpHeadersMs: env.HTTP_HEADERS_TIMEOUT_MS, httpRequestMs: env.HTTP_REQUEST_TIMEOUT_MS, welcomeMs: env.WELCOME_TIMEOUT_MS },
     heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
     presenceTtlMs: env.PRESENCE_TTL_MS,
     recentMessages: env.RECENT_MESSAGES,

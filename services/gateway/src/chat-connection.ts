@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame, type ChatMessage, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
+import { CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -21,6 +21,7 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   presence: PresenceRegistry;
   logger: GatewayLogger;
   maxMessageChars: number;
+  jsonBounds: JsonBounds;
   ratePerSec: number;
   rateBurst: number;
   /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
@@ -88,7 +89,8 @@ export class ChatConnection extends Connection implements SessionMember {
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }), 'welcome');
-    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    this.welcomed();
+    this.listen((text, binary) => this.#onFrame(text, binary));
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
   }
@@ -127,10 +129,10 @@ export class ChatConnection extends Connection implements SessionMember {
     for (const { seq, frame } of held) this.receiveMessage(seq, frame);
   }
 
-  #onFrame(text: string, binary: boolean): void {
+  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
     const parsed: ParsedClientFrame = binary
       ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
-      : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
+      : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
     const clientMsgId = parsed.ok ? (parsed.frame.type === 'send' ? parsed.frame.clientMsgId : undefined) : parsed.clientMsgId;
     this.metrics.framesIn.add(1, { type: parsed.ok ? parsed.frame.type : 'invalid' });
     // Not accepted, so not answered: the sender resends what has no ack after it reconnects.
@@ -140,29 +142,28 @@ export class ChatConnection extends Connection implements SessionMember {
     if (verdict === 'exceeded') {
       this.#cutOff = true;
       void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
-      return;
+      return undefined;
     }
     if (verdict === 'limited') {
       this.writeError('rate_limited', 'Too many messages; slow down.', clientMsgId);
-      return;
+      return undefined;
     }
     if (!parsed.ok) {
       this.refuseFrame(parsed.code, parsed.message, parsed.clientMsgId);
-      return;
+      return undefined;
     }
     switch (parsed.frame.type) {
       case 'send': {
         const answered = this.#send(parsed.frame);
         this.#inFlight.add(answered);
         void answered.finally(() => this.#inFlight.delete(answered));
-        return;
+        return answered;
       }
       case 'typing':
-        void this.#typing();
-        return;
+        return this.#typing();
       case 'ping':
         this.write(PONG, 'pong');
-        return;
+        return undefined;
     }
   }
 

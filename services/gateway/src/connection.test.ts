@@ -1,13 +1,30 @@
 import { describe, expect, it } from '@jest/globals';
 import { chatMetrics } from '@chat/telemetry';
-import { Connection } from './connection.ts';
+import { Connection, type FrameHandler } from './connection.ts';
+import type { GatewayLogger } from './gateway-logger.ts';
 import { FakeSocket } from './testing/index.ts';
+
+class RecordingLogger implements GatewayLogger {
+  readonly errors: { object: object; message: string }[] = [];
+  debug(): void {}
+  info(): void {}
+  warn(): void {}
+  error(object: object, message: string): void {
+    this.errors.push({ object, message });
+  }
+}
 
 class PlainConnection extends Connection {
   cleanedUp = 0;
+  readonly logger: RecordingLogger;
 
-  constructor(socket: FakeSocket, settings = { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics() }) {
-    super(socket, settings, 'chat');
+  constructor(socket: FakeSocket, logger = new RecordingLogger()) {
+    super(socket, { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics(), logger }, 'chat');
+    this.logger = logger;
+  }
+
+  handleWith(handler: FrameHandler): void {
+    this.listen(handler);
   }
 
   protected override cleanUp(): Promise<void> {
@@ -72,6 +89,35 @@ describe('Connection', () => {
     new PlainConnection(socket).sessionClosed();
     expect(socket.frames()).toEqual([{ type: 'session_closed' }]);
     expect(socket.closedWith?.code).toBe(4404);
+  });
+
+  it('closes only this connection with 1011 and logs it when handling a frame throws', () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    connection.handleWith(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    expect(() => socket.receive('{}')).not.toThrow();
+    expect(socket.closedWith?.code).toBe(1011);
+    expect(connection.logger.errors).toHaveLength(1);
+    expect(connection.logger.errors[0]?.object).toMatchObject({ err: expect.any(RangeError), connectionId: connection.id });
+  });
+
+  it('closes with 1011 when the work a frame started fails later, leaving no unhandled rejection', async () => {
+    const socket = new FakeSocket();
+    const connection = new PlainConnection(socket);
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      connection.handleWith(() => Promise.reject(new Error('store exploded')));
+      socket.receive('{}');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(socket.closedWith?.code).toBe(1011);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('cleans up once however often the socket reports its close', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
+import type { GatewayLogger } from './gateway-logger.ts';
 import { InvalidFrameBudget, POLICY_VIOLATION } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
@@ -12,7 +13,11 @@ export interface ConnectionSettings {
   metrics: ChatMetrics;
   /** Malformed frames tolerated in a burst (refilled at one a second) before closing with 1008. */
   invalidFrameBurst: number;
+  logger: GatewayLogger;
 }
+
+/** What a connection does with one incoming frame; a promise is awaited for its failure. */
+export type FrameHandler = (text: string, binary: boolean) => void | Promise<void>;
 
 /** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
 export abstract class Connection {
@@ -29,6 +34,8 @@ export abstract class Connection {
   #terminateTimer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
+  readonly #welcome: Promise<void>;
+  #resolveWelcome: () => void = () => undefined;
 
   protected constructor(socket: Socket, settings: ConnectionSettings, route: WsRoute) {
     this.socket = socket;
@@ -41,6 +48,9 @@ export abstract class Connection {
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
+    this.#welcome = new Promise((resolve) => {
+      this.#resolveWelcome = resolve;
+    });
     socket.onPong(() => {
       this.#alive = true;
     });
@@ -50,6 +60,16 @@ export abstract class Connection {
   /** Settles once the socket is closed and the connection has cleaned up after itself. */
   get done(): Promise<void> {
     return this.#done;
+  }
+
+  /** Settles once the first frame (welcome or presence) is written, or the connection closed before it. */
+  get welcome(): Promise<void> {
+    return Promise.race([this.#welcome, this.#done]);
+  }
+
+  /** Called by a subclass once its first frame is written. */
+  protected welcomed(): void {
+    this.#resolveWelcome();
   }
 
   /** The code the socket closed with, once closed. */
@@ -75,6 +95,28 @@ export abstract class Connection {
     this.socket.send(frame);
     if (type !== undefined) this.metrics.framesOut.add(1, { type });
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
+  }
+
+  /**
+   * Hands every frame to the handler so that nothing it throws, at once or later, leaves this
+   * connection: a failure closes this socket with 1011 and the process carries on.
+   */
+  protected listen(handler: FrameHandler): void {
+    this.socket.onMessage((text, binary) => {
+      try {
+        const pending = handler(text, binary);
+        if (pending !== undefined) pending.catch((error: unknown) => this.fail(error));
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+  }
+
+  /** An error nobody expected while serving this connection: logged, then this connection closes with 1011. */
+  fail(error: unknown): void {
+    this.#settings.logger.error({ err: error, connectionId: this.id, route: this.route }, 'connection failed; closing it');
+    this.metrics.errors.add(1, { code: 'internal' });
+    this.end(CLOSE_CODES.internalError, 'internal error');
   }
 
   /** Answers a malformed frame, or closes with 1008 when they keep coming. */

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import { MemoryConnectionSlots, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type SessionDirectory, type SessionState } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -61,6 +62,8 @@ export interface GatewayDeps {
   metrics?: ChatMetrics;
   /** Any other HTTP request (the embedded mode mounts the REST app and the static UI here). */
   fallback?: HttpHandler;
+  /** Open-connection counts per user and per address; this process's own count by default (Redis shares them). */
+  slots?: ConnectionSlots;
   /** Overrides config.ports.gateway (0 picks a free port). */
   port?: number;
   tuning?: Partial<GatewayTuning>;
@@ -80,6 +83,9 @@ export class Gateway implements Part {
   readonly #connections = new Set<Connection>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #metrics: ChatMetrics;
+  readonly #slots: ConnectionSlots;
+  /** Slot leases of open connections, refreshed with presence. */
+  readonly #leases = new Map<string, { key: string; holder: string }[]>();
   #stopping: Promise<void> | undefined;
   #unwatchSwitch: (() => void) | undefined;
 
@@ -87,6 +93,7 @@ export class Gateway implements Part {
     this.#deps = deps;
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.#metrics = deps.metrics ?? chatMetrics();
+    this.#slots = deps.slots ?? new MemoryConnectionSlots();
     const { state, bus, logger, config } = deps;
     this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
     if (deps.queue) {
@@ -100,7 +107,10 @@ export class Gateway implements Part {
       port: deps.port ?? config.ports.gateway,
       maxPayload: config.limits.maxFrameBytes,
       upgradePrefix: '/ws/',
-      onConnection: (socket, request) => void this.#connect(socket, request),
+      closeGraceMs: this.#tuning.closeTimeoutMs,
+      headersTimeoutMs: config.timeouts.httpHeadersMs,
+      requestTimeoutMs: config.timeouts.httpRequestMs,
+      onConnection: (socket, request) => this.#accept(socket, request),
       onHttp: (req, res) => this.#http(req, res),
     });
   }
@@ -111,7 +121,10 @@ export class Gateway implements Part {
     this.#every(heartbeatIntervalMs, () => {
       for (const connection of this.#connections) connection.heartbeat();
     });
-    this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => void this.#presence.refresh());
+    this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => {
+      void this.#presence.refresh();
+      void this.#slots.refresh([...this.#leases.values()].flat());
+    });
     this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
     this.#every(this.#tuning.tailCheckMs, () => void this.#sessions.checkTails());
     this.#unwatchSwitch = this.#deps.chatSwitch?.onChange((state) => {
@@ -172,6 +185,19 @@ export class Gateway implements Part {
     sendJson(res, 404, { error: { code: 'route_not_found', message: ERROR_CODES.route_not_found.message } });
   }
 
+  /** Admits and opens an upgraded socket; one not welcomed within WELCOME_TIMEOUT_MS is dropped. */
+  #accept(socket: Socket, request: UpgradeRequest): void {
+    const deadline = setTimeout(() => socket.terminate(), this.#deps.config.timeouts.welcomeMs);
+    deadline.unref();
+    this.#connect(socket, request)
+      .catch((error: unknown) => {
+        this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
+        socket.close(CLOSE_CODES.internalError, 'internal error');
+      })
+      .finally(() => clearTimeout(deadline));
+  }
+
+  /** Settles once the socket is refused, or welcomed, or closed before its welcome. */
   async #connect(socket: Socket, request: UpgradeRequest): Promise<void> {
     const route = parseUpgradeRoute(request);
     if (!route) return socket.close(CLOSE_CODES.sessionNotFound, 'no such route');
@@ -190,14 +216,41 @@ export class Gateway implements Part {
     if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
     // The switch may have turned off while the token and membership were checked.
     if (this.#chatOff()) return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
+    const holder = randomUUID();
+    const leases = await this.#takeSlots(holder, admission.principal.userId, clientAddress(request, this.#deps.config.trustedProxies));
+    if (!leases) {
+      this.#deps.logger.info({ route: route.kind, userId: admission.principal.userId, remoteAddress: request.remoteAddress }, 'connection refused: too many connections');
+      this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.rateLimited });
+      return socket.close(CLOSE_CODES.rateLimited, 'too many connections');
+    }
+    this.#leases.set(holder, leases);
     const connection = this.#open(socket, route, admission.principal);
     this.#connections.add(connection);
     const about = { connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId };
     this.#deps.logger.debug(about, 'connection opened');
     void connection.done.then(() => {
       this.#connections.delete(connection);
+      this.#leases.delete(holder);
+      for (const lease of leases) void this.#slots.release(lease.key, lease.holder);
       this.#deps.logger.debug({ ...about, code: connection.closeCode }, 'connection closed');
     });
+    await connection.welcome;
+  }
+
+  /** A slot under the user and one under the client address, or none (undefined) when either is full. */
+  async #takeSlots(holder: string, userId: string, address: string | undefined): Promise<{ key: string; holder: string }[] | undefined> {
+    const { maxConnectionsPerUser, maxConnectionsPerIp } = this.#deps.config.limits;
+    const claims = [{ key: `limits:connections:user:{${userId}}`, max: maxConnectionsPerUser }];
+    if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: maxConnectionsPerIp });
+    const taken: { key: string; holder: string }[] = [];
+    for (const claim of claims) {
+      if (!(await this.#slots.acquire(claim.key, holder, claim.max))) {
+        for (const lease of taken) await this.#slots.release(lease.key, lease.holder);
+        return undefined;
+      }
+      taken.push({ key: claim.key, holder });
+    }
+    return taken;
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
@@ -212,12 +265,13 @@ export class Gateway implements Part {
       invalidFrameBurst: this.#tuning.invalidFrameBurst,
       metrics: this.#metrics,
       maxMessageChars: config.limits.maxMessageChars,
+      jsonBounds: { maxDepth: config.limits.maxJsonDepth, maxEntries: config.limits.maxJsonEntries },
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,
     };
     if (route.kind === 'status') {
       const status = new StatusConnection(socket, principal, sessionId, common);
-      void status.open();
+      status.open().catch((error: unknown) => status.fail(error));
       return status;
     }
     const chat = new ChatConnection(socket, principal, sessionId, {
@@ -230,9 +284,18 @@ export class Gateway implements Part {
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
     });
-    void chat.open(route.lastSeq);
+    chat.open(route.lastSeq).catch((error: unknown) => chat.fail(error));
     return chat;
   }
+}
+
+/** The peer's address, or the client's as a trusted load balancer reports it (the last X-Forwarded-For hop). */
+function clientAddress(request: UpgradeRequest, trustedProxies: readonly string[]): string | undefined {
+  const peer = request.remoteAddress;
+  if (peer === undefined || !trustedProxies.includes(peer)) return peer;
+  const header = request.headers['x-forwarded-for'];
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((hop) => hop.trim()).filter((hop) => hop.length > 0);
+  return forwarded.at(-1) ?? peer;
 }
 
 const metricsPlaceholder: MetricsHandler = (_req, res) => {

@@ -1,4 +1,5 @@
 import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
+import { MemoryConnectionSlots, RedisConnectionSlots } from '@chat/core';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';
 import { createStaticSite, Lifecycle } from '@chat/service-kit';
@@ -15,6 +16,11 @@ const backend = await createBackend(config, {
 });
 const { state, bus, intake, directory, store, queue } = backend;
 const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
+// Connection caps count across replicas in Redis; the embedded mode is one process.
+const slots =
+  backend.kind === 'services'
+    ? new RedisConnectionSlots({ url: config.redisUrl, ttlMs: config.presenceTtlMs, connectionName: `gateway-slots-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
+    : new MemoryConnectionSlots();
 const gateway = new Gateway({
   config,
   verifier: createVerifier(config),
@@ -24,6 +30,7 @@ const gateway = new Gateway({
   directory,
   store,
   queue,
+  slots,
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,
@@ -35,7 +42,13 @@ const gateway = new Gateway({
 // Stopped in reverse: the gateway drains first, then the clients it used, then telemetry flushes.
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
-  .add({ name: 'backend', start: () => Promise.resolve(), stop: () => backend.close() })
+  .add({
+    name: 'backend',
+    start: () => Promise.resolve(),
+    stop: async () => {
+      await Promise.allSettled([backend.close(), slots.close()]);
+    },
+  })
   .add({ name: 'chat switch', start: () => chatSwitch.start(), stop: () => Promise.resolve(chatSwitch.stop()) })
   .add(gateway);
 lifecycle.stopOnSignals();

@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { SessionState } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame } from '@chat/protocol';
+import { CLOSE_CODES, parseClientFrame, type JsonBounds } from '@chat/protocol';
 import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -13,6 +13,7 @@ export interface StatusConnectionDeps extends ConnectionSettings {
   sessions: LocalSessions;
   logger: GatewayLogger;
   maxMessageChars: number;
+  jsonBounds: JsonBounds;
   ratePerSec: number;
   rateBurst: number;
 }
@@ -55,7 +56,8 @@ export class StatusConnection extends Connection implements SessionMember {
     // `names` is an addition to the contract's frame; it is left out when nobody online has one.
     const frame = { type: 'presence', online: online.map((user) => user.userId), ...(Object.keys(names).length === 0 ? {} : { names }) };
     this.write(JSON.stringify(frame), 'presence');
-    this.socket.onMessage((text, binary) => this.#onFrame(text, binary));
+    this.welcomed();
+    this.listen((text, binary) => this.#onFrame(text, binary));
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const frame of held) this.write(frame);
@@ -87,7 +89,7 @@ export class StatusConnection extends Connection implements SessionMember {
     if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') return this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
     if (verdict === 'limited') return this.writeError('rate_limited', 'Too many frames; slow down.');
-    const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars });
+    const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
     if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}', 'pong');
     this.refuseFrame('invalid_frame', 'The status route accepts only ping frames.');
   }

@@ -11,6 +11,11 @@ export interface WsServerOptions {
   maxPayload: number;
   /** Upgrades are accepted only under this prefix; other paths get a plain 404. */
   upgradePrefix: string;
+  /** A socket whose peer does not finish a closing handshake (or broke the protocol) is dropped after this. */
+  closeGraceMs: number;
+  /** HTTP: the request headers, and the whole request, must arrive within these (slow-header clients). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   onConnection(socket: Socket, request: UpgradeRequest): void;
   onHttp(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -26,8 +31,28 @@ export class WsServer {
     this.#options = options;
     // perMessageDeflate stays off: compressing would cost CPU per recipient for each shared frame.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.#http = createServer((req, res) => options.onHttp(req, res));
-    this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => this.#upgrade(req, stream, head));
+    // Timeouts are checked every connectionsCheckingInterval (30 s by default), hence the shorter one.
+    const httpOptions = {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
+    };
+    this.#http = createServer(httpOptions, (req, res) => {
+      try {
+        options.onHttp(req, res);
+      } catch {
+        // One request's failure answers that request; it never reaches the process.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":{"code":"internal","message":"Something went wrong on our side."}}');
+      }
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => {
+      try {
+        this.#upgrade(req, stream, head);
+      } catch {
+        stream.destroy();
+      }
+    });
   }
 
   start(): Promise<void> {
@@ -70,7 +95,7 @@ export class WsServer {
         headers: req.headers,
         ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
       };
-      this.#options.onConnection(new WsSocket(ws), request);
+      this.#options.onConnection(new WsSocket(ws, this.#options.closeGraceMs), request);
     });
   }
 }
@@ -83,17 +108,22 @@ function refuseUpgrade(stream: Duplex, status: number, text: string): void {
 /** Adapts a `ws` socket to the gateway's Socket. */
 class WsSocket implements Socket {
   readonly #ws: WebSocket;
+  readonly #closeGraceMs: number;
+  #dropTimer: NodeJS.Timeout | undefined;
   #onMessage: ((text: string, binary: boolean) => void) | undefined;
   #early: { text: string; binary: boolean }[] = [];
   #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WebSocket, closeGraceMs: number) {
     this.#ws = ws;
-    // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code.
-    ws.on('error', () => undefined);
+    this.#closeGraceMs = closeGraceMs;
+    // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code
+    // and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
+    ws.on('error', () => this.#dropLater());
     ws.on('message', (data: RawData, binary: boolean) => this.#message(toText(data), binary));
     ws.on('close', (code: number) => {
+      clearTimeout(this.#dropTimer);
       this.#closedWith = code;
       this.#onClose?.(code);
     });
@@ -110,6 +140,7 @@ class WsSocket implements Socket {
 
   close(code: number, reason?: string): void {
     this.#ws.close(code, reason);
+    this.#dropLater();
   }
 
   terminate(): void {
@@ -134,6 +165,12 @@ class WsSocket implements Socket {
   onClose(listener: (code: number) => void): void {
     this.#onClose = listener;
     if (this.#closedWith !== undefined) listener(this.#closedWith);
+  }
+
+  #dropLater(): void {
+    if (this.#dropTimer !== undefined) return;
+    this.#dropTimer = setTimeout(() => this.#ws.terminate(), this.#closeGraceMs);
+    this.#dropTimer.unref();
   }
 
   #message(text: string, binary: boolean): void {

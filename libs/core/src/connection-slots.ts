@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+
+/**
+ * Counted leases on open connections under a key (a user, a client address), shared by every
+ * replica. A lease lapses after its TTL unless refreshed, so a crashed replica's sockets stop
+ * counting on their own.
+ */
+export interface ConnectionSlots {
+  /** Takes a slot for `holder` under `key` when fewer than `max` are held; false when full. */
+  acquire(key: string, holder: string, max: number): Promise<boolean>;
+  release(key: string, holder: string): Promise<void>;
+  /** Extends the leases of connections still open. */
+  refresh(leases: readonly { key: string; holder: string }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One process's count: the embedded mode, and the fallback while Redis cannot answer. */
+export class MemoryConnectionSlots implements ConnectionSlots {
+  readonly #held = new Map<string, Set<string>>();
+
+  acquire(key: string, holder: string, max: number): Promise<boolean> {
+    const holders = this.#held.get(key) ?? new Set<string>();
+    if (!holders.has(holder) && holders.size >= max) return Promise.resolve(false);
+    holders.add(holder);
+    this.#held.set(key, holders);
+    return Promise.resolve(true);
+  }
+
+  release(key: string, holder: string): Promise<void> {
+    const holders = this.#held.get(key);
+    holders?.delete(holder);
+    if (holders?.size === 0) this.#held.delete(key);
+    return Promise.resolve();
+  }
+
+  refresh(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+// KEYS[1] sorted set holder → lease expiry (ms); ARGV holder, now, expiry, max, key TTL (ms).
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+
+export interface RedisConnectionSlotsOptions extends RedisConnectionOptions {
+  /** How long a lease lives without a refresh. */
+  ttlMs: number;
+  now?: () => number;
+}
+
+/** Leases in one Redis sorted set per key; while Redis cannot answer, each process counts alone. */
+export class RedisConnectionSlots implements ConnectionSlots {
+  readonly #redis: Redis;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #fallback = new MemoryConnectionSlots();
+
+  constructor(options: RedisConnectionSlotsOptions) {
+    this.#redis = connectRedis(options);
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async acquire(key: string, holder: string, max: number): Promise<boolean> {
+    const now = this.#now();
+    try {
+      const taken = await this.#redis.eval(ACQUIRE, 1, key, holder, now, now + this.#ttlMs, max, this.#ttlMs * 2);
+      return taken === 1;
+    } catch {
+      return this.#fallback.acquire(key, holder, max);
+    }
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    await this.#fallback.release(key, holder);
+    try {
+      await this.#redis.zrem(key, holder);
+    } catch {
+      // The lease lapses by itself within its TTL.
+    }
+  }
+
+  async refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
+    if (leases.length === 0) return;
+    const expiry = this.#now() + this.#ttlMs;
+    const pipeline = this.#redis.pipeline();
+    for (const { key, holder } of leases) {
+      pipeline.zadd(key, 'XX', expiry, holder);
+      pipeline.pexpire(key, this.#ttlMs * 2);
+    }
+    try {
+      await pipeline.exec();
+    } catch {
+      // Retried on the next refresh; a lapsed lease only means the connection stops counting.
+    }
+  }
+
+  close(): Promise<void> {
+    return closeRedis(this.#redis);
+  }
+}
