@@ -1,15 +1,32 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
+import { DEFAULT_JSON_BOUNDS, describeViolation, findJsonBoundsViolation, isStorableText, MAX_JSON_BOUNDS, UNSTORABLE_TEXT_MESSAGE } from './json-bounds.ts';
 import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, type MessageLimits } from './limits.ts';
 
 export const uuid = z.uuid();
 
+/** Text PostgreSQL keeps exactly as sent: no U+0000, no unpaired surrogate. */
+export const storableTextSchema = z.string().refine(isStorableText, { message: UNSTORABLE_TEXT_MESSAGE });
+
+/** Marks the one metadata issue that answers `too_large` rather than `invalid_frame`. */
+export const METADATA_TOO_LARGE = 'metadata_too_large';
+
 export const metadataSchema = z
   .record(z.string(), z.unknown())
-  .refine((value) => byteLengthOfJson(value) <= MAX_METADATA_BYTES, { message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON` })
-  .meta({ id: 'Metadata', description: 'Free-form JSON object, at most 4 KiB serialized.' });
+  .superRefine((value, ctx) => {
+    // Bounded before JSON.stringify, which recurses and would overflow the stack on deep nesting.
+    const found = findJsonBoundsViolation(value, MAX_JSON_BOUNDS);
+    if (found) {
+      ctx.addIssue({ code: 'custom', message: found.message, path: found.path, params: { bounds: found.reason } });
+      return;
+    }
+    if (byteLengthOfJson(value) > MAX_METADATA_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`, params: { reason: METADATA_TOO_LARGE } });
+    }
+  })
+  .meta({ id: 'Metadata', description: 'Free-form JSON object, at most 4 KiB serialized, nested at most 64 deep, without U+0000 or unpaired surrogates.' });
 
-export const clientMsgIdSchema = z.string().min(1).max(MAX_CLIENT_MSG_ID_CHARS);
+export const clientMsgIdSchema = storableTextSchema.min(1).max(MAX_CLIENT_MSG_ID_CHARS);
 
 /** A stored message; the same shape travels as a frame, in history and in REST responses. */
 export const chatMessageSchema = z
@@ -33,7 +50,7 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export const sendFrameSchema = z.object({
   type: z.literal('send'),
   clientMsgId: clientMsgIdSchema,
-  body: z.string().min(1),
+  body: storableTextSchema.min(1),
   metadata: metadataSchema.optional(),
 });
 export const typingFrameSchema = z.object({ type: z.literal('typing') });
@@ -111,7 +128,10 @@ export type ParsedClientFrame =
   | { ok: true; frame: ClientFrame }
   | { ok: false; code: Extract<ErrorCode, 'invalid_frame' | 'too_large'>; message: string; clientMsgId?: string };
 
-/** Parses one text frame from a client; never throws. */
+/**
+ * Parses one text frame from a client; never throws. The caller has bounded its size in bytes;
+ * here it is bounded in depth, entries and storable text before the schema sees it.
+ */
 export function parseClientFrame(text: string, limits: MessageLimits): ParsedClientFrame {
   let raw: unknown;
   try {
@@ -120,10 +140,14 @@ export function parseClientFrame(text: string, limits: MessageLimits): ParsedCli
     return { ok: false, code: 'invalid_frame', message: 'Frame is not valid JSON.' };
   }
   const clientMsgId = pickClientMsgId(raw);
+  const outOfBounds = findJsonBoundsViolation(raw, limits.json ?? DEFAULT_JSON_BOUNDS);
+  if (outOfBounds) {
+    return { ok: false, code: 'invalid_frame', message: describeViolation(outOfBounds), ...(clientMsgId === undefined ? {} : { clientMsgId }) };
+  }
   const parsed = clientFrameSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const tooLargeMetadata = issue?.path[0] === 'metadata' && issue.code === 'custom';
+    const tooLargeMetadata = issue?.code === 'custom' && issue.params?.['reason'] === METADATA_TOO_LARGE;
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     return {
       ok: false,
@@ -142,7 +166,7 @@ export function parseClientFrame(text: string, limits: MessageLimits): ParsedCli
 function pickClientMsgId(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const value = (raw as Record<string, unknown>)['clientMsgId'];
-  return typeof value === 'string' && value.length <= MAX_CLIENT_MSG_ID_CHARS ? value : undefined;
+  return typeof value === 'string' && value.length <= MAX_CLIENT_MSG_ID_CHARS && isStorableText(value) ? value : undefined;
 }
 
 /** Counts characters as code points, so an emoji is one; the UTF-16 length is a cheap upper bound. */

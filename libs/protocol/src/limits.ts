@@ -1,3 +1,5 @@
+import type { JsonBounds } from './json-bounds.ts';
+
 const encoder = new TextEncoder();
 
 /** Defaults of the limits the contract names; the running values come from config. */
@@ -10,6 +12,8 @@ export const HISTORY_MAX_LIMIT = 500;
 
 export interface MessageLimits {
   maxMessageChars: number;
+  /** Depth and entry bounds of a whole frame; DEFAULT_JSON_BOUNDS when absent. */
+  json?: Readonly<JsonBounds>;
 }
 
 export function byteLengthOfJson(value: unknown): number {

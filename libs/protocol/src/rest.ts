@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessageSchema, clientMsgIdSchema, metadataSchema, uuid } from './frames.ts';
+import { chatMessageSchema, clientMsgIdSchema, metadataSchema, storableTextSchema, uuid } from './frames.ts';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from './limits.ts';
 
 export const MAX_TITLE_CHARS = 200;
@@ -19,7 +19,7 @@ export type Session = z.infer<typeof sessionSchema>;
 
 export const createSessionBodySchema = z
   .strictObject({
-    title: z.string().max(MAX_TITLE_CHARS).optional(),
+    title: storableTextSchema.max(MAX_TITLE_CHARS).optional(),
     members: z.array(uuid).max(MAX_MEMBERS_PER_REQUEST).optional(),
     metadata: metadataSchema.optional(),
   })
@@ -34,7 +34,7 @@ export type AddMembersBody = z.infer<typeof addMembersBodySchema>;
 /** `body` length is checked against MAX_MESSAGE_CHARS by the handler, to answer 413 rather than 400. */
 export const postMessageBodySchema = z
   .strictObject({
-    body: z.string().min(1),
+    body: storableTextSchema.min(1),
     clientMsgId: clientMsgIdSchema.optional(),
     metadata: metadataSchema.optional(),
   })
