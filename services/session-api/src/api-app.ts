@@ -1,8 +1,10 @@
 import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemetry';
+import { DEFAULT_JSON_BOUNDS } from '@chat/protocol';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate } from './authenticate.ts';
+import { boundedJson } from './bounded-json.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerHistoryRoutes } from './history-routes.ts';
 import { errorHandler, routeNotFound } from './http-errors.ts';
@@ -44,7 +46,7 @@ export function createApiApp(deps: ApiDeps): Express {
 
   // Tokens are checked before any body is read.
   app.use('/api', authenticate(deps.verifier));
-  const json = express.json({ limit: jsonLimitBytes(deps.config.limits.maxMessageChars), strict: true });
+  const json = boundedJson({ limitBytes: jsonLimitBytes(deps.config.limits.maxMessageChars), json: DEFAULT_JSON_BOUNDS });
   registerSessionRoutes(app, deps, json);
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { ChatError, ERROR_CODES, type ErrorBody, type ErrorCode } from '@chat/protocol';
+import { ChatError, ERROR_CODES, METADATA_TOO_LARGE, type ErrorBody, type ErrorCode } from '@chat/protocol';
 import { chatMetrics, type Logger } from '@chat/telemetry';
 import type { z } from 'zod';
 
@@ -15,8 +15,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  // Metadata only fails its custom check when it is over its byte limit: that is "too large", as on the socket.
-  const tooLarge = issue?.code === 'custom' && issue.path[0] === 'metadata';
+  // Metadata over its byte limit is "too large", as on the socket; every other issue is invalid input.
+  const tooLarge = issue?.code === 'custom' && issue.params?.['reason'] === METADATA_TOO_LARGE;
   const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   throw new ChatError(tooLarge ? 'too_large' : 'invalid_input', `${what}: ${where}${issue?.message ?? 'invalid'}`);
 }
