@@ -31,8 +31,8 @@ function exchange(chunks: readonly string[], pauseMs = 0): Promise<{ text: strin
     socket.on('error', reject);
     socket.on('connect', () => {
       const [first, ...rest] = chunks;
-      socket.write(first ?? '');
-      if (rest.length > 0) setTimeout(() => socket.write(rest.join('')), pauseMs);
+      socket.write(first ?? '', 'latin1');
+      if (rest.length > 0) setTimeout(() => socket.write(rest.join(''), 'latin1'), pauseMs);
     });
   });
 }
@@ -62,5 +62,13 @@ describe('requests the HTTP parser refuses', () => {
     const { text, ms } = await exchange(['GET / HTTP/1.1\r\nHost: x\r\n']);
     expect(parsed(text)).toEqual({ status: 408, body: { error: { code: 'invalid_input', message: expect.any(String) } } });
     expect(ms).toBeLessThan(5_000);
+  });
+});
+
+describe('a HEAD request the parser refuses', () => {
+  it('gets the status and no body, so the client can read the answer', async () => {
+    const { text } = await exchange(['HEAD /api/chat/sessions/!\u00a9\u00ed:\u00c5/messages?\u00df\u00b0U@\u00fc\u00bd\u00ff\u00ee HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text.split('\r\n\r\n')[1]).toBe('');
   });
 });

@@ -6,15 +6,17 @@ import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@chat/protocol';
  * malformed request line or header, headers past the size limit, a client too slow to send
  * them). Its own answer has no body; this one carries the contract's error body, then closes.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
   const [status, code, message] = answerFor(error.code);
   const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+  // The answer to a HEAD request carries no body, even when the request could not be parsed.
+  const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
   );
 }
 
