@@ -4,6 +4,7 @@ import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemet
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate } from './authenticate.ts';
 import { registerDeadLetterRoutes } from './dead-letter-routes.ts';
+import { boundedJson } from './bounded-json.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerHistoryRoutes } from './history-routes.ts';
 import { errorHandler, routeNotFound } from './http-errors.ts';
@@ -47,7 +48,7 @@ export function createApiApp(deps: ApiDeps): Express {
 
   // Tokens are checked before any body is read.
   app.use('/api', authenticate(deps.verifier));
-  const json = express.json({ limit: jsonLimitBytes(deps.config.limits.maxMessageChars), strict: true });
+  const json = boundedJson({ limitBytes: jsonLimitBytes(deps.config.limits.maxMessageChars), json: { maxDepth: deps.config.limits.maxJsonDepth, maxEntries: deps.config.limits.maxJsonEntries } });
   app.use('/api', refuseWritesWhileOff(deps));
   registerSwitchRoute(app, deps, json);
   registerSessionRoutes(app, deps, json);

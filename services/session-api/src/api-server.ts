@@ -2,6 +2,10 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Part, Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
+import { answerClientError } from './client-error-response.ts';
+
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiServerOptions {
   handler: RequestListener;
@@ -11,6 +15,9 @@ export interface ApiServerOptions {
   /** How long requests in flight may take to finish once stopping begins. */
   graceMs: number;
   logger: Logger;
+  /** Defaults HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS; a client slower than these gets 408. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** The HTTP listener as a lifecycle part: on stop it turns not-ready, lets requests in flight finish, then closes. */
@@ -22,7 +29,17 @@ export class ApiServer implements Part {
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
-    this.#server = createServer({ keepAliveTimeout: 5_000 }, options.handler);
+    // A client gets a few seconds to send its headers and its whole request; Node checks every second.
+    this.#server = createServer(
+      {
+        keepAliveTimeout: 5_000,
+        headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+        requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: 1_000,
+      },
+      options.handler,
+    );
+    this.#server.on('clientError', answerClientError);
   }
 
   /** The bound port (useful with port 0), once started. */

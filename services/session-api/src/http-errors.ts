@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { ChatError, type ErrorBody, type ErrorCode } from '@chat/protocol';
+import { ChatError, ERROR_CODES, METADATA_TOO_LARGE, type ErrorBody, type ErrorCode } from '@chat/protocol';
 import { chatMetrics, type Logger } from '@chat/telemetry';
 import type { z } from 'zod';
 
@@ -15,8 +15,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  // Metadata only fails its custom check when it is over its byte limit: that is "too large", as on the socket.
-  const tooLarge = issue?.code === 'custom' && issue.path[0] === 'metadata';
+  // Metadata over its byte limit is "too large", as on the socket; every other issue is invalid input.
+  const tooLarge = issue?.code === 'custom' && issue.params?.['reason'] === METADATA_TOO_LARGE;
   const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   throw new ChatError(tooLarge ? 'too_large' : 'invalid_input', `${what}: ${where}${issue?.message ?? 'invalid'}`);
 }
@@ -35,16 +35,44 @@ export const routeNotFound: RequestHandler = (_req, res) => {
   sendError(res, 'route_not_found');
 };
 
-interface BodyParserError {
-  type: string;
+/** An error raised by express, its router or body-parser (http-errors shape): a `status`, and a `type` from body-parser. */
+interface HttpLayerError {
   status: number;
+  type?: string;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string' && typeof (error as { status?: unknown }).status === 'number';
+function isHttpLayerError(error: unknown): error is HttpLayerError {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
 }
 
-/** The one place an error becomes a response: always `{"error":{"code","message"}}` with the registry's status. */
+/**
+ * What the framework's own 4xx errors mean in the contract's codes. A path that does not decode
+ * (`/api/chat/sessions/%`) is the router's 400; a body is refused by body-parser before any handler.
+ */
+function contractCodeOf(error: HttpLayerError): { code: ErrorCode; message: string } | undefined {
+  if (error.status >= 500 || error.status < 400) return undefined;
+  switch (error.type) {
+    case 'entity.too.large':
+      return { code: 'too_large', message: 'The request body is larger than the limit.' };
+    case 'entity.parse.failed':
+      return { code: 'invalid_input', message: 'The request body is not valid JSON.' };
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return { code: 'invalid_input', message: 'The request body must be JSON in UTF-8, without content encoding.' };
+    case undefined:
+      if (error instanceof URIError) return { code: 'invalid_input', message: 'The path is not valid percent-encoding.' };
+      if (error.status === 404) return { code: 'route_not_found', message: ERROR_CODES.route_not_found.message };
+      if (error.status === 413) return { code: 'too_large', message: ERROR_CODES.too_large.message };
+      return { code: 'invalid_input', message: ERROR_CODES.invalid_input.message };
+    default:
+      return { code: 'invalid_input', message: 'The request body could not be read.' };
+  }
+}
+
+/**
+ * The one place an error becomes a response: always `{"error":{"code","message"}}` with the
+ * registry's status. Only a fault of this process is a 5xx; anything a client sent is a 4xx.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
@@ -56,10 +84,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendError(res, error.code, error.message);
       return;
     }
-    if (isBodyParserError(error)) {
-      if (error.type === 'entity.too.large') sendError(res, 'too_large', 'The request body is larger than the limit.');
-      else if (error.type === 'entity.parse.failed') sendError(res, 'invalid_input', 'The request body is not valid JSON.');
-      else sendError(res, 'invalid_input', 'The request body could not be read.');
+    const clientError = isHttpLayerError(error) ? contractCodeOf(error) : undefined;
+    if (clientError !== undefined) {
+      sendError(res, clientError.code, clientError.message);
       return;
     }
     logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
