@@ -1,0 +1,140 @@
+import { createDatabase } from '@chat/db';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@chat/db';
+import type { FleetMember, SendRecord } from './fleet.ts';
+import { sleep } from './managed-process.ts';
+
+/** What the outside checks found for one fault's traffic (and, for holes and strangers, the whole store). */
+export interface Tally {
+  /** Sends made during the fault's window (WebSocket and REST). */
+  sent: number;
+  acked: number;
+  /** Sends never acked despite retries until the window settled (the sender knows; not a loss). */
+  unacked: number;
+  /** Rows in PostgreSQL for the window's sends. */
+  stored: number;
+  /** Acked, but the acked id is not in PostgreSQL. */
+  lost: number;
+  /** A (session, user, clientMsgId) stored more than once. */
+  doubled: number;
+  /** Seqs missing between 1 and a session's head in PostgreSQL. */
+  holes: number;
+  /** Rows no client sent. */
+  strangers: number;
+  /** Seqs missing from a client's view between its first welcome and the head. */
+  viewHoles: number;
+  /** A clientMsgId twice in one client's view, or a view message whose id differs from the store's at that seq. */
+  viewDoubled: number;
+  viewMismatched: number;
+}
+
+interface Row {
+  id: string;
+  session_id: string;
+  seq: string;
+  user_id: string;
+  client_msg_id: string | null;
+}
+
+/** Reads the system of record and the clients' views, and counts what went wrong. */
+export class OutcomeCheck {
+  readonly #db: Kysely<Database>;
+
+  constructor(databaseUrl: string) {
+    this.#db = createDatabase({ kind: 'postgres', url: databaseUrl, maxConnections: 2, queryTimeoutMs: 20_000 });
+  }
+
+  async rows(sessionIds: readonly string[]): Promise<Row[]> {
+    const result = await sql<Row>`select id, session_id, seq, user_id, client_msg_id from chat_messages where session_id = any(${sql.val(sessionIds)}::uuid[])`.execute(this.#db);
+    return result.rows;
+  }
+
+  /** Waits until every acked send's id is in PostgreSQL (the persister caught up), or the timeout. */
+  async waitPersisted(sends: Iterable<SendRecord>, sessionIds: readonly string[], timeoutMs: number): Promise<boolean> {
+    const wanted = new Set([...sends].flatMap((send) => (send.ack ? [send.ack.id] : [])));
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      try {
+        const stored = new Set((await this.rows(sessionIds)).map((row) => row.id));
+        if ([...wanted].every((id) => stored.has(id))) return true;
+      } catch {
+        // PostgreSQL still coming back.
+      }
+      await sleep(500);
+    }
+    return false;
+  }
+
+  /** Waits until every client's view reaches its session's head in PostgreSQL, or the timeout. */
+  async waitViews(members: readonly FleetMember[], sessionIds: readonly string[], timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const heads = headsOf(await this.rows(sessionIds));
+      if (members.every((member) => (member.client.lastSeq ?? 0) >= (heads.get(member.sessionId) ?? 0))) return true;
+      await sleep(250);
+    }
+    return false;
+  }
+
+  async tally(phase: number, sends: ReadonlyMap<string, SendRecord>, members: readonly FleetMember[], sessionIds: readonly string[]): Promise<Tally> {
+    const rows = await this.rows(sessionIds);
+    const ours = [...sends.values()];
+    const window = ours.filter((send) => send.phase === phase);
+    const byKey = new Map<string, Row[]>();
+    for (const row of rows) {
+      const key = `${row.session_id}|${row.user_id}|${row.client_msg_id ?? row.id}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), row]);
+    }
+    const keyOf = (send: SendRecord) => `${send.sessionId}|${send.userId}|${send.clientMsgId}`;
+    const storedIds = new Map(rows.map((row) => [row.id, row]));
+    const sentKeys = new Set(ours.map(keyOf));
+    const heads = headsOf(rows);
+    const holes = [...heads].reduce((sum, [sessionId, head]) => sum + head - rows.filter((row) => row.session_id === sessionId).length, 0);
+    const view = viewCounts(members, rows, heads);
+    return {
+      sent: window.length,
+      acked: window.filter((send) => send.ack).length,
+      unacked: window.filter((send) => !send.ack).length,
+      stored: window.reduce((sum, send) => sum + (byKey.get(keyOf(send))?.length ?? 0), 0),
+      lost: window.filter((send) => send.ack && storedIds.get(send.ack.id)?.seq !== String(send.ack.seq)).length,
+      doubled: window.filter((send) => (byKey.get(keyOf(send))?.length ?? 0) > 1).length,
+      holes,
+      strangers: [...byKey.keys()].filter((key) => !sentKeys.has(key)).length,
+      ...view,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+}
+
+function headsOf(rows: readonly Row[]): Map<string, number> {
+  const heads = new Map<string, number>();
+  for (const row of rows) heads.set(row.session_id, Math.max(heads.get(row.session_id) ?? 0, Number(row.seq)));
+  return heads;
+}
+
+function viewCounts(members: readonly FleetMember[], rows: readonly Row[], heads: ReadonlyMap<string, number>): Pick<Tally, 'viewHoles' | 'viewDoubled' | 'viewMismatched'> {
+  const bySeq = new Map(rows.map((row) => [`${row.session_id}|${row.seq}`, row]));
+  let viewHoles = 0;
+  let viewDoubled = 0;
+  let viewMismatched = 0;
+  for (const member of members) {
+    const messages = member.client.store.getState().messages;
+    const seen = new Set<number>();
+    const clientMsgIds = new Set<string>();
+    for (const message of messages) {
+      seen.add(message.seq);
+      if (message.clientMsgId !== undefined) {
+        if (clientMsgIds.has(`${message.userId}|${message.clientMsgId}`)) viewDoubled++;
+        clientMsgIds.add(`${message.userId}|${message.clientMsgId}`);
+      }
+      const stored = bySeq.get(`${member.sessionId}|${message.seq}`);
+      if (stored?.id !== message.id) viewMismatched++;
+    }
+    const head = heads.get(member.sessionId) ?? 0;
+    for (let seq = (member.welcomeHead ?? 0) + 1; seq <= head; seq++) if (!seen.has(seq)) viewHoles++;
+  }
+  return { viewHoles, viewDoubled, viewMismatched };
+}
