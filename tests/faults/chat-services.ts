@@ -26,6 +26,9 @@ export class ChatService implements FaultTarget {
   readonly role: ServiceRole;
   readonly port: number;
   readonly process: ManagedProcess;
+  /** Exits the suite did not cause; each was followed by a restart, as `restart: unless-stopped` does. */
+  readonly crashes: { at: number; how: string }[] = [];
+  #retired = false;
 
   constructor(spec: ChatServiceSpec) {
     this.name = spec.name;
@@ -39,6 +42,18 @@ export class ChatService implements FaultTarget {
       env: { ...spec.env, [PORT_VARIABLE[spec.role]]: String(spec.port), INSTANCE_ID: spec.name },
       logFile: join(spec.logDir, `${spec.name}.log`),
     });
+    this.process.onCrash((code, signal) => {
+      this.crashes.push({ at: performance.now(), how: signal === null ? `exit ${code}` : signal });
+      setTimeout(() => {
+        if (!this.#retired) void this.start().catch(() => undefined);
+      }, 1_000);
+    });
+  }
+
+  /** Stops for good: no restart after a crash from now on. */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    await this.process.stop();
   }
 
   get url(): string {
@@ -56,7 +71,7 @@ export class ChatService implements FaultTarget {
       `${this.name} ready on ${this.port}`,
       async () => {
         if (!this.process.running) throw new Error(`${this.name} exited; see ${this.process.spec.logFile}`);
-        return (await readyz(this.url)) === true;
+        return await readyz(this.url);
       },
       60_000,
       150,

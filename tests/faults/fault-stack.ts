@@ -66,7 +66,17 @@ export class FaultStack {
     ];
     this.api = service('session-api', 'session-api', OFFSETS.api);
     this.persister = service('persister', 'persister', OFFSETS.persister);
+    // The processes run in groups of their own, so they would outlive an interrupted run.
+    process.once('exit', this.#killAll);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   }
+
+  readonly #killAll = () => {
+    for (const part of [...this.services, ...this.infrastructure]) {
+      part.process.signal('SIGCONT');
+      part.process.signal('SIGKILL');
+    }
+  };
 
   get services(): readonly ChatService[] {
     return [...this.gateways, this.api, this.persister];
@@ -93,9 +103,10 @@ export class FaultStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled(this.services.map((part) => part.process.stop()));
+    await Promise.allSettled(this.services.map((part) => part.retire()));
     await Promise.allSettled([this.redisProxy.stop(), this.natsProxy.stop()]);
     await Promise.allSettled(this.infrastructure.map((part) => part.process.stop()));
     for (const part of [...this.services, ...this.infrastructure]) part.process.close();
+    process.off('exit', this.#killAll);
   }
 }

@@ -113,6 +113,7 @@ interface PhaseContext {
 async function runPhase(phase: number, fault: Fault | undefined, context: PhaseContext): Promise<FaultResult> {
   const { fleet, watch, check, options, stack } = context;
   const failures: string[] = [];
+  const phaseStartedAt = performance.now();
   const disconnectsBefore = fleet.members.map((member) => member.disconnects);
   fleet.startTraffic(phase, options.sendsPerSec);
   await sleep(options.trafficBeforeMs);
@@ -149,6 +150,8 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const missedUnready = expectedUnready.filter((name) => !sawUnready.includes(name));
   if (missedUnready.length > 0) failures.push(`readiness never went false: ${missedUnready.join(', ')}`);
   if (!fault && sawUnready.length > 0) failures.push(`not ready without a fault: ${sawUnready.join(', ')}`);
+  const crashes = stack.services.flatMap((service) => service.crashes.filter((crash) => crash.at >= phaseStartedAt).map((crash) => `${service.name} (${crash.how})`));
+  if (crashes.length > 0) failures.push(`exited by itself and was restarted: ${crashes.join(', ')}`);
   const dropped = fleet.members.filter((member, i) => member.disconnects > (disconnectsBefore[i] ?? 0));
   const finals = fleet.members.filter((member) => member.finalClose !== undefined);
   if (finals.length > 0) failures.push(`${finals.length} clients closed for good (codes ${[...new Set(finals.map((m) => m.finalClose))].join(', ')})`);

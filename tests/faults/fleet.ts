@@ -96,7 +96,7 @@ export class Fleet {
           token,
           wsUrl: gatewayUrls[gateway] ?? '',
           apiUrl: this.#options.apiUrl,
-          WebSocket: localAddress === undefined ? (WebSocket as unknown as WebSocketConstructor) : boundWebSocket(localAddress),
+          WebSocket: localAddress === undefined ? WebSocket : boundWebSocket(localAddress),
           environment: null,
           status: false,
           backoff: { initialDelayMs: 200, maxDelayMs: 3_000 },
@@ -251,5 +251,5 @@ function boundWebSocket(localAddress: string): WebSocketConstructor {
     constructor(url: string) {
       super(url, { localAddress });
     }
-  } as unknown as WebSocketConstructor;
+  };
 }

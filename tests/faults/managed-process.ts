@@ -31,6 +31,9 @@ export class ManagedProcess {
   #exit: Promise<void> = Promise.resolve();
   #log: WriteStream;
   #stopped = false;
+  /** Set when the suite itself ends the process, so an exit is not taken for a crash. */
+  #ending = false;
+  #onCrash: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -60,18 +63,30 @@ export class ManagedProcess {
       ...(this.spec.uid === undefined ? {} : { uid: this.spec.uid }),
       ...(this.spec.gid === undefined ? {} : { gid: this.spec.gid }),
     });
-    child.stdout?.pipe(this.#log, { end: false });
-    child.stderr?.pipe(this.#log, { end: false });
-    this.#exit = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.stdout.pipe(this.#log, { end: false });
+    child.stderr.pipe(this.#log, { end: false });
+    this.#ending = false;
+    this.#exit = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (!this.#ending) this.#onCrash?.(code, signal);
+        resolve();
+      }),
+    );
     child.once('error', (error) => this.#log.write(`spawn error: ${error.message}\n`));
     this.#child = child;
     this.#stopped = false;
+  }
+
+  /** Called when the process exits without the suite having ended it. */
+  onCrash(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.#onCrash = listener;
   }
 
   /** Sends a signal to the whole process group. */
   signal(signal: NodeJS.Signals): void {
     const pid = this.#child?.pid;
     if (pid === undefined || !this.running) return;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') this.#ending = true;
     try {
       process.kill(-pid, signal);
     } catch {
