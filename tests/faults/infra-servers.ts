@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { createDatabase } from '@chat/db';
@@ -14,9 +14,26 @@ export interface FaultTarget {
   start(): Promise<void>;
 }
 
-const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
-const NATS_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
+const PG_BIN = process.env['PG_BIN'] ?? newestPostgresBin();
+const NATS_BIN = process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : '/usr/bin/nats-server');
 const REDIS_BIN = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
+
+/** The newest PostgreSQL of the Debian layout (/usr/lib/postgresql/<major>/bin). */
+function newestPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a)) : [];
+  return join(root, majors[0] ?? '15', 'bin');
+}
+
+/** The server programs the suite starts that this machine lacks. */
+export function missingServerBinaries(): string[] {
+  const onPath = (name: string) => (process.env['PATH'] ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, name)));
+  const missing: string[] = [];
+  if (!(REDIS_BIN.includes('/') ? existsSync(REDIS_BIN) : onPath(REDIS_BIN))) missing.push(REDIS_BIN);
+  if (!existsSync(NATS_BIN)) missing.push(NATS_BIN);
+  for (const program of ['initdb', 'postgres']) if (!existsSync(join(PG_BIN, program))) missing.push(join(PG_BIN, program));
+  return missing;
+}
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
