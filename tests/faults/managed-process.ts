@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 
 export interface ProcessSpec {
   name: string;
@@ -87,10 +87,13 @@ export class ManagedProcess {
     const pid = this.#child?.pid;
     if (pid === undefined || !this.running) return;
     if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') this.#ending = true;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // The group is already gone.
+    // PostgreSQL puts each backend in a session of its own, so the group alone does not reach them.
+    for (const target of [-pid, ...descendantsOf(pid)]) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // Already gone.
+      }
     }
     if (signal === 'SIGSTOP') this.#stopped = true;
     if (signal === 'SIGCONT') this.#stopped = false;
@@ -120,6 +123,30 @@ export class ManagedProcess {
   close(): void {
     this.#log.end();
   }
+}
+
+/** Every process below `pid`, from /proc (Linux). */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() ?? -1) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 /** Polls `probe` until it resolves true, or throws after `timeoutMs` naming `what`. */

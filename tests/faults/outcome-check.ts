@@ -28,13 +28,6 @@ export interface Tally {
   viewMismatched: number;
 }
 
-interface Row {
-  id: string;
-  session_id: string;
-  seq: string;
-  user_id: string;
-  client_msg_id: string | null;
-}
 
 /** Reads the system of record and the clients' views, and counts what went wrong. */
 export class OutcomeCheck {
@@ -44,8 +37,8 @@ export class OutcomeCheck {
     this.#db = createDatabase({ kind: 'postgres', url: databaseUrl, maxConnections: 2, queryTimeoutMs: 20_000 });
   }
 
-  async rows(sessionIds: readonly string[]): Promise<Row[]> {
-    const result = await sql<Row>`select id, session_id, seq, user_id, client_msg_id from chat_messages where session_id = any(${sql.val(sessionIds)}::uuid[])`.execute(this.#db);
+  async rows(sessionIds: readonly string[]): Promise<StoredRow[]> {
+    const result = await sql<StoredRow>`select id, session_id, seq, user_id, client_msg_id from chat_messages where session_id = any(${sql.val(sessionIds)}::uuid[])`.execute(this.#db);
     return result.rows;
   }
 
@@ -77,31 +70,8 @@ export class OutcomeCheck {
   }
 
   async tally(phase: number, sends: ReadonlyMap<string, SendRecord>, members: readonly FleetMember[], sessionIds: readonly string[]): Promise<Tally> {
-    const rows = await this.rows(sessionIds);
-    const ours = [...sends.values()];
-    const window = ours.filter((send) => send.phase === phase);
-    const byKey = new Map<string, Row[]>();
-    for (const row of rows) {
-      const key = `${row.session_id}|${row.user_id}|${row.client_msg_id ?? row.id}`;
-      byKey.set(key, [...(byKey.get(key) ?? []), row]);
-    }
-    const keyOf = (send: SendRecord) => `${send.sessionId}|${send.userId}|${send.clientMsgId}`;
-    const storedIds = new Map(rows.map((row) => [row.id, row]));
-    const sentKeys = new Set(ours.map(keyOf));
-    const heads = headsOf(rows);
-    const holes = [...heads].reduce((sum, [sessionId, head]) => sum + head - rows.filter((row) => row.session_id === sessionId).length, 0);
-    const view = viewCounts(members, rows, heads);
-    return {
-      sent: window.length,
-      acked: window.filter((send) => send.ack).length,
-      unacked: window.filter((send) => !send.ack).length,
-      stored: window.reduce((sum, send) => sum + (byKey.get(keyOf(send))?.length ?? 0), 0),
-      lost: window.filter((send) => send.ack && storedIds.get(send.ack.id)?.seq !== String(send.ack.seq)).length,
-      doubled: window.filter((send) => (byKey.get(keyOf(send))?.length ?? 0) > 1).length,
-      holes,
-      strangers: [...byKey.keys()].filter((key) => !sentKeys.has(key)).length,
-      ...view,
-    };
+    const views = members.map((member) => ({ sessionId: member.sessionId, welcomeHead: member.welcomeHead, messages: member.client.store.getState().messages }));
+    return countOutcome(phase, [...sends.values()], await this.rows(sessionIds), views);
   }
 
   close(): Promise<void> {
@@ -109,32 +79,74 @@ export class OutcomeCheck {
   }
 }
 
-function headsOf(rows: readonly Row[]): Map<string, number> {
+export interface StoredRow {
+  id: string;
+  session_id: string;
+  seq: string;
+  user_id: string;
+  client_msg_id: string | null;
+}
+
+/** What one client holds: the messages of its session after its first welcome. */
+export interface ClientView {
+  sessionId: string;
+  welcomeHead: number | undefined;
+  messages: readonly { id: string; seq: number; userId: string; clientMsgId?: string | undefined }[];
+}
+
+/** Compares what was sent and acked with what PostgreSQL and the clients hold. */
+export function countOutcome(phase: number, sends: readonly SendRecord[], rows: readonly StoredRow[], views: readonly ClientView[]): Tally {
+  const window = sends.filter((send) => send.phase === phase);
+  const byKey = new Map<string, StoredRow[]>();
+  for (const row of rows) {
+    const key = `${row.session_id}|${row.user_id}|${row.client_msg_id ?? row.id}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), row]);
+  }
+  const keyOf = (send: SendRecord) => `${send.sessionId}|${send.userId}|${send.clientMsgId}`;
+  const storedIds = new Map(rows.map((row) => [row.id, row]));
+  const sentKeys = new Set(sends.map(keyOf));
+  const heads = headsOf(rows);
+  const rowsPerSession = new Map<string, number>();
+  for (const row of rows) rowsPerSession.set(row.session_id, (rowsPerSession.get(row.session_id) ?? 0) + 1);
+  return {
+    sent: window.length,
+    acked: window.filter((send) => send.ack).length,
+    unacked: window.filter((send) => !send.ack).length,
+    stored: window.reduce((sum, send) => sum + (byKey.get(keyOf(send))?.length ?? 0), 0),
+    lost: window.filter((send) => send.ack && storedIds.get(send.ack.id)?.seq !== String(send.ack.seq)).length,
+    doubled: window.filter((send) => (byKey.get(keyOf(send))?.length ?? 0) > 1).length,
+    // seq is unique per session, so the rows short of the head are the missing seqs.
+    holes: [...heads].reduce((sum, [sessionId, head]) => sum + head - (rowsPerSession.get(sessionId) ?? 0), 0),
+    strangers: [...byKey.keys()].filter((key) => !sentKeys.has(key)).length,
+    ...viewCounts(views, rows, heads),
+  };
+}
+
+function headsOf(rows: readonly StoredRow[]): Map<string, number> {
   const heads = new Map<string, number>();
   for (const row of rows) heads.set(row.session_id, Math.max(heads.get(row.session_id) ?? 0, Number(row.seq)));
   return heads;
 }
 
-function viewCounts(members: readonly FleetMember[], rows: readonly Row[], heads: ReadonlyMap<string, number>): Pick<Tally, 'viewHoles' | 'viewDoubled' | 'viewMismatched'> {
+function viewCounts(views: readonly ClientView[], rows: readonly StoredRow[], heads: ReadonlyMap<string, number>): Pick<Tally, 'viewHoles' | 'viewDoubled' | 'viewMismatched'> {
   const bySeq = new Map(rows.map((row) => [`${row.session_id}|${row.seq}`, row]));
   let viewHoles = 0;
   let viewDoubled = 0;
   let viewMismatched = 0;
-  for (const member of members) {
-    const messages = member.client.store.getState().messages;
+  for (const view of views) {
     const seen = new Set<number>();
     const clientMsgIds = new Set<string>();
-    for (const message of messages) {
+    for (const message of view.messages) {
       seen.add(message.seq);
       if (message.clientMsgId !== undefined) {
-        if (clientMsgIds.has(`${message.userId}|${message.clientMsgId}`)) viewDoubled++;
-        clientMsgIds.add(`${message.userId}|${message.clientMsgId}`);
+        const key = `${message.userId}|${message.clientMsgId}`;
+        if (clientMsgIds.has(key)) viewDoubled++;
+        clientMsgIds.add(key);
       }
-      const stored = bySeq.get(`${member.sessionId}|${message.seq}`);
-      if (stored?.id !== message.id) viewMismatched++;
+      if (bySeq.get(`${view.sessionId}|${message.seq}`)?.id !== message.id) viewMismatched++;
     }
-    const head = heads.get(member.sessionId) ?? 0;
-    for (let seq = (member.welcomeHead ?? 0) + 1; seq <= head; seq++) if (!seen.has(seq)) viewHoles++;
+    const head = heads.get(view.sessionId) ?? 0;
+    for (let seq = (view.welcomeHead ?? 0) + 1; seq <= head; seq++) if (!seen.has(seq)) viewHoles++;
   }
   return { viewHoles, viewDoubled, viewMismatched };
 }
