@@ -141,7 +141,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   await fleet.settle(SETTLE_TIMEOUT_MS);
   await fleet.checkpoint(phase);
   await fleet.settle(SETTLE_TIMEOUT_MS);
-  if (fleet.pending > 0) failures.push(`${fleet.pending} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped`);
+  if (fleet.pending > 0) failures.push(`${fleet.pending} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${fleet.pendingReasons().join(', ')})`);
   if (!(await check.waitPersisted(fleet.sends.values(), fleet.sessionIds, PERSIST_TIMEOUT_MS))) failures.push(`acked messages not all in PostgreSQL within ${PERSIST_TIMEOUT_MS} ms`);
   if (!(await check.waitViews(fleet.members, fleet.sessionIds, VIEW_TIMEOUT_MS))) failures.push(`client views not at the head within ${VIEW_TIMEOUT_MS} ms`);
   const tally = await check.tally(phase, fleet.sends, fleet.members, fleet.sessionIds);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signToken } from '@chat/auth';
 import { ChatClient, ChatClientError, type WebSocketConstructor } from '@chat/client';
+import type { AckFrame } from '@chat/protocol';
 import { WebSocket } from 'ws';
 import { sleep, waitFor } from './managed-process.ts';
 
@@ -14,6 +15,8 @@ export interface SendRecord {
   phase: number;
   attempts: number;
   ack?: { id: string; seq: number };
+  /** The send failed, but its sender received the stored message itself; the ack is taken from that. */
+  ackFromView?: boolean;
   lastError?: string;
 }
 
@@ -62,6 +65,7 @@ export class Fleet {
   #timer: NodeJS.Timeout | undefined;
   #phase = 0;
   #inFlight = new Set<Promise<unknown>>();
+  readonly #unsettled = new Set<string>();
   #closed = false;
 
   private constructor(options: FleetOptions) {
@@ -164,6 +168,19 @@ export class Fleet {
     return this.#inFlight.size;
   }
 
+  /** Why each send still in flight has no ack: its last error, and whether its sender already sees it. */
+  pendingReasons(): string[] {
+    const counts = new Map<string, number>();
+    for (const record of this.sends.values()) {
+      if (record.ack || !this.#unsettled.has(record.clientMsgId)) continue;
+      const member = this.members.find((m) => m.userId === record.userId && m.sessionId === record.sessionId);
+      const inView = member?.client.store.getState().messages.some((m) => m.clientMsgId === record.clientMsgId) ?? false;
+      const reason = `${record.via} ${record.lastError ?? 'no answer'}${inView ? ', in the sender\'s view' : ''}`;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    return [...counts].map(([reason, n]) => `${n}× ${reason}`);
+  }
+
   close(): void {
     this.#closed = true;
     this.stopTraffic();
@@ -185,11 +202,22 @@ export class Fleet {
 
   async #sendWs(member: FleetMember): Promise<void> {
     const { client } = member;
-    let ack = client.send(`m${this.sends.size}`);
+    const ack = client.send(`m${this.sends.size}`);
     const outgoing = client.store.getState().outgoing.at(-1);
     if (!outgoing) return;
     const record: SendRecord = { clientMsgId: outgoing.clientMsgId, sessionId: member.sessionId, userId: member.userId, via: 'ws', phase: this.#phase, attempts: 1 };
     this.sends.set(record.clientMsgId, record);
+    this.#unsettled.add(record.clientMsgId);
+    try {
+      await this.#awaitAck(member, record, ack);
+    } finally {
+      this.#unsettled.delete(record.clientMsgId);
+    }
+  }
+
+  async #awaitAck(member: FleetMember, record: SendRecord, first: Promise<AckFrame>): Promise<void> {
+    const { client } = member;
+    let ack = first;
     for (;;) {
       try {
         const frame = await ack;
@@ -197,6 +225,14 @@ export class Fleet {
         return;
       } catch (error) {
         record.lastError = error instanceof ChatClientError ? error.code : String(error);
+        // An error for a message the sender already holds (its fan-out copy came first): there is
+        // nothing to retry, and the copy says where it was stored.
+        const held = client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
+        if (held) {
+          record.ack = { id: held.id, seq: held.seq };
+          record.ackFromView = true;
+          return;
+        }
         // A final close or a closed session: nothing will carry a retry.
         if (this.#closed || member.finalClose !== undefined || record.lastError === 'not_found') return;
         await sleep(RETRY_DELAY_MS);
@@ -210,6 +246,16 @@ export class Fleet {
     const clientMsgId = randomUUID();
     const record: SendRecord = { clientMsgId, sessionId, userId: this.#adminId, via: 'rest', phase: this.#phase, attempts: 0 };
     this.sends.set(clientMsgId, record);
+    this.#unsettled.add(clientMsgId);
+    try {
+      await this.#postUntilAcked(sessionId, record);
+    } finally {
+      this.#unsettled.delete(clientMsgId);
+    }
+  }
+
+  async #postUntilAcked(sessionId: string, record: SendRecord): Promise<void> {
+    const { clientMsgId } = record;
     while (!this.#closed) {
       record.attempts++;
       try {
