@@ -1,5 +1,5 @@
 /**
- * `pnpm faults [--short] [--only <text>] [--pairs] [--soak <minutes>] [--connections <n>] [--no-docs]`
+ * `pnpm faults [--short] [--only <text>[,<text>...]] [--pairs] [--soak <minutes>] [--connections <n>] [--no-docs]`
  *
  * Starts its own Redis, NATS JetStream and PostgreSQL and our services on ports from
  * FAULTS_PORT_BASE (26000), drives traffic from the client SDK, injects each fault and checks the
@@ -37,7 +37,10 @@ if (values.soak !== undefined) {
 const connections = Number(values.connections ?? (values.short ? 60 : 300));
 const membersPerSession = 6;
 let faults: Fault[] = [...SINGLE_FAULTS, ...(values.pairs ? faultPairs() : [])];
-if (values.only !== undefined) faults = faults.filter((fault) => fault.name.includes(values.only ?? ''));
+if (values.only !== undefined) {
+  const wanted = values.only.split(',').map((part) => part.trim());
+  faults = faults.filter((fault) => wanted.some((part) => fault.name.includes(part)));
+}
 const report = await runFaultSuite({
   repoRoot,
   portBase,

@@ -27,9 +27,9 @@ export function renderFaultTable(report: SuiteReport, command: string): string {
       `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed} | ${r.sawUnready.join(', ') || '—'} |`,
     );
   }
-  const total = (key: 'acked' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
+  const total = (key: 'acked' | 'ackedFromView' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
   const failed = report.results.filter((r) => !r.passed).length;
-  lines.push('', `In all: ${total('acked')} acked, ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
+  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedFromView')} answered with an error although the sender received the stored message), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
   return lines.join('\n');
 }
 
