@@ -138,10 +138,11 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   if (recoveredAt === null) failures.push(`not recovered within ${RECOVERY_TIMEOUT_MS} ms`);
   await sleep(options.trafficAfterMs);
   fleet.stopTraffic();
-  await fleet.settle(SETTLE_TIMEOUT_MS);
+  await fleet.settle(SETTLE_TIMEOUT_MS, phase);
   await fleet.checkpoint(phase);
-  await fleet.settle(SETTLE_TIMEOUT_MS);
-  if (fleet.pending > 0) failures.push(`${fleet.pending} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${fleet.pendingReasons().join(', ')})`);
+  await fleet.settle(SETTLE_TIMEOUT_MS, phase);
+  const unsettled = fleet.unsettledIn(phase);
+  if (unsettled > 0) failures.push(`${unsettled} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${fleet.pendingReasons(phase).join(', ')})`);
   if (!(await check.waitPersisted(fleet.sends.values(), fleet.sessionIds, PERSIST_TIMEOUT_MS))) failures.push(`acked messages not all in PostgreSQL within ${PERSIST_TIMEOUT_MS} ms`);
   if (!(await check.waitViews(fleet.members, fleet.sessionIds, VIEW_TIMEOUT_MS))) failures.push(`client views not at the head within ${VIEW_TIMEOUT_MS} ms`);
   const tally = await check.tally(phase, fleet.sends, fleet.members, fleet.sessionIds);

@@ -49,6 +49,8 @@ export interface FleetOptions {
 
 const TOKEN_TTL_SECONDS = 6 * 60 * 60;
 const RETRY_DELAY_MS = 500;
+/** How long a sender may hold its stored message before the missing ack counts as never coming. */
+const HELD_GRACE_MS = 10_000;
 
 /**
  * The suite's clients: members of a few sessions on the SDK, spread over the gateways, plus the
@@ -158,21 +160,27 @@ export class Fleet {
     await Promise.all(this.sessionIds.map((sessionId) => this.#sendRest(sessionId)));
   }
 
-  /** Waits until every send is acked (retried meanwhile) or `timeoutMs` passes. */
-  async settle(timeoutMs: number): Promise<void> {
+  /** Waits until every send (of `phase`, when given) is acked (retried meanwhile) or `timeoutMs` passes. */
+  async settle(timeoutMs: number, phase?: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    while (this.#inFlight.size > 0 && performance.now() < deadline) await sleep(100);
+    const busy = () => (phase === undefined ? this.#inFlight.size > 0 : this.unsettledIn(phase) > 0);
+    while (busy() && performance.now() < deadline) await sleep(100);
   }
 
   get pending(): number {
     return this.#inFlight.size;
   }
 
-  /** Why each send still in flight has no ack: its last error, and whether its sender already sees it. */
-  pendingReasons(): string[] {
+  /** Sends of one phase still waiting for an ack. */
+  unsettledIn(phase: number): number {
+    return [...this.sends.values()].filter((record) => record.phase === phase && !record.ack && this.#unsettled.has(record.clientMsgId)).length;
+  }
+
+  /** Why each send of `phase` still in flight has no ack: its last error, and whether its sender already sees it. */
+  pendingReasons(phase: number): string[] {
     const counts = new Map<string, number>();
     for (const record of this.sends.values()) {
-      if (record.ack || !this.#unsettled.has(record.clientMsgId)) continue;
+      if (record.phase !== phase || record.ack || !this.#unsettled.has(record.clientMsgId)) continue;
       const member = this.members.find((m) => m.userId === record.userId && m.sessionId === record.sessionId);
       const inView = member?.client.store.getState().messages.some((m) => m.clientMsgId === record.clientMsgId) ?? false;
       const reason = `${record.via} ${record.lastError ?? 'no answer'}${inView ? ', in the sender\'s view' : ''}`;
@@ -220,7 +228,8 @@ export class Fleet {
     let ack = first;
     for (;;) {
       try {
-        const frame = await ack;
+        const frame = await Promise.race([ack, this.#heldBySender(member, record)]);
+        if (frame === 'held') return;
         record.ack = { id: frame.id, seq: frame.seq };
         return;
       } catch (error) {
@@ -238,6 +247,28 @@ export class Fleet {
         await sleep(RETRY_DELAY_MS);
         record.attempts++;
         ack = client.retry(record.clientMsgId);
+      }
+    }
+  }
+
+  /**
+   * Resolves once the sender has held the stored message itself for a while without an ack: a send
+   * answered with an error but stored anyway leaves the SDK's promise for its retry unsettled, so
+   * the copy is the only answer that comes. Recorded as confirmed by the view.
+   */
+  async #heldBySender(member: FleetMember, record: SendRecord): Promise<'held'> {
+    let heldSince: number | undefined;
+    for (;;) {
+      await sleep(1_000);
+      // Settled some other way (acked, given up, or the fleet closed): the race is decided already.
+      if (record.ack || this.#closed || !this.#unsettled.has(record.clientMsgId)) return 'held';
+      const held = member.client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
+      if (!held) continue;
+      heldSince ??= performance.now();
+      if (performance.now() - heldSince >= HELD_GRACE_MS) {
+        record.ack = { id: held.id, seq: held.seq };
+        record.ackFromView = true;
+        return 'held';
       }
     }
   }
