@@ -24,7 +24,7 @@ export function renderFaultTable(report: SuiteReport, command: string): string {
     const t = r.tally;
     const outcome = r.passed ? 'pass' : `**FAIL**: ${r.failures.join('; ')}`;
     lines.push(
-      `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed} | ${r.sawUnready.join(', ') || '—'} |`,
+      `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked}${t.ackedFromView > 0 ? ` (${t.ackedFromView} by view)` : ''} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed} | ${r.sawUnready.join(', ') || '—'} |`,
     );
   }
   const total = (key: 'acked' | 'ackedFromView' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
