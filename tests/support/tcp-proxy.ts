@@ -11,8 +11,10 @@ export class TcpProxy {
   #server: Server | undefined;
   #port = 0;
 
-  constructor(target: { host: string; port: number }) {
+  /** `listenPort`: a fixed port to listen on; a free one is picked when omitted. */
+  constructor(target: { host: string; port: number }, listenPort = 0) {
     this.#target = target;
+    this.#port = listenPort;
   }
 
   get port(): number {

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { FaultTarget } from './infra-servers.ts';
+import { ManagedProcess, waitFor } from './managed-process.ts';
+
+export type ServiceRole = 'gateway' | 'session-api' | 'persister';
+
+const SCRIPTS: Record<ServiceRole, string> = {
+  gateway: 'services/gateway/src/main.ts',
+  'session-api': 'services/session-api/src/main.ts',
+  persister: 'services/persister/src/main.ts',
+};
+const PORT_VARIABLE: Record<ServiceRole, string> = { gateway: 'GATEWAY_PORT', 'session-api': 'API_PORT', persister: 'PERSISTER_PORT' };
+
+export interface ChatServiceSpec {
+  name: string;
+  role: ServiceRole;
+  port: number;
+  repoRoot: string;
+  logDir: string;
+  env: Record<string, string>;
+}
+
+/** One of our services as a child process on a fixed port, so clients find it again after a restart. */
+export class ChatService implements FaultTarget {
+  readonly name: string;
+  readonly role: ServiceRole;
+  readonly port: number;
+  readonly process: ManagedProcess;
+  /** Exits the suite did not cause; each was followed by a restart, as `restart: unless-stopped` does. */
+  readonly crashes: { at: number; how: string }[] = [];
+  #retired = false;
+
+  constructor(spec: ChatServiceSpec) {
+    this.name = spec.name;
+    this.role = spec.role;
+    this.port = spec.port;
+    this.process = new ManagedProcess({
+      name: spec.name,
+      command: process.execPath,
+      args: [SCRIPTS[spec.role]],
+      cwd: spec.repoRoot,
+      env: { ...spec.env, [PORT_VARIABLE[spec.role]]: String(spec.port), INSTANCE_ID: spec.name },
+      logFile: join(spec.logDir, `${spec.name}.log`),
+    });
+    this.process.onCrash((code, signal) => {
+      this.crashes.push({ at: performance.now(), how: signal === null ? `exit ${code}` : signal });
+      setTimeout(() => {
+        if (!this.#retired) void this.start().catch(() => undefined);
+      }, 1_000);
+    });
+  }
+
+  /** Stops for good: no restart after a crash from now on. */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    await this.process.stop();
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts and resolves once /readyz answers 200. */
+  async start(): Promise<void> {
+    this.process.start();
+    await waitFor(
+      `${this.name} ready on ${this.port}`,
+      async () => {
+        if (!this.process.running) throw new Error(`${this.name} exited; see ${this.process.spec.logFile}`);
+        return await readyz(this.url);
+      },
+      60_000,
+      150,
+    );
+  }
+}
+
+/** true / false from /readyz, or false when the process does not answer in time. */
+export async function readyz(baseUrl: string, timeoutMs = 1500): Promise<boolean> {
+  try {
+    const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDatabase, migrateToLatest } from '@chat/db';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { ChatService, type ServiceRole } from './chat-services.ts';
+import { NatsServer, PostgresServer, RedisServer, type FaultTarget } from './infra-servers.ts';
+
+/** Fixed offsets from the port base, so a restarted part comes back where its clients look for it. */
+const OFFSETS = { redis: 379, redisProxy: 380, nats: 422, natsProxy: 423, postgres: 432, gatewayA: 80, gatewayB: 90, api: 81, persister: 82 } as const;
+
+export interface FaultStackOptions {
+  repoRoot: string;
+  /** Every port the stack listens on is this plus a fixed offset below 500. */
+  portBase: number;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Everything the fault suite runs and breaks, as its own child processes on its own ports:
+ * Redis, NATS JetStream and PostgreSQL, two gateways, the session-api and the persister.
+ * Gateway A reaches Redis and NATS through proxies, so it alone can be cut from either.
+ */
+export class FaultStack {
+  readonly dir: string;
+  readonly secret = randomBytes(32).toString('hex');
+  readonly redis: RedisServer;
+  readonly nats: NatsServer;
+  readonly postgres: PostgresServer;
+  readonly redisProxy: TcpProxy;
+  readonly natsProxy: TcpProxy;
+  readonly gateways: readonly [ChatService, ChatService];
+  readonly api: ChatService;
+  readonly persister: ChatService;
+
+  constructor(options: FaultStackOptions) {
+    const base = options.portBase;
+    this.dir = mkdtempSync(join(tmpdir(), 'chat-faults-'));
+    // PostgreSQL runs as its own user and must reach its folder inside.
+    chmodSync(this.dir, 0o755);
+    const logDir = join(this.dir, 'logs');
+    mkdirSync(logDir);
+    this.redis = new RedisServer(base + OFFSETS.redis, join(this.dir, 'redis'));
+    this.nats = new NatsServer(base + OFFSETS.nats, join(this.dir, 'nats'));
+    this.postgres = new PostgresServer(base + OFFSETS.postgres, join(this.dir, 'postgres'));
+    this.redisProxy = new TcpProxy({ host: '127.0.0.1', port: this.redis.port }, base + OFFSETS.redisProxy);
+    this.natsProxy = new TcpProxy({ host: '127.0.0.1', port: this.nats.port }, base + OFFSETS.natsProxy);
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      JWT_SECRET: this.secret,
+      REDIS_URL: this.redis.url,
+      NATS_URL: this.nats.url,
+      DATABASE_URL: this.postgres.url,
+      SHUTDOWN_GRACE_MS: '3000',
+      ...options.env,
+    };
+    const service = (name: string, role: ServiceRole, port: number, extra: Record<string, string> = {}) =>
+      new ChatService({ name, role, port: base + port, repoRoot: options.repoRoot, logDir, env: { ...env, ...extra } });
+    this.gateways = [
+      service('gateway-a', 'gateway', OFFSETS.gatewayA, { REDIS_URL: `redis://127.0.0.1:${base + OFFSETS.redisProxy}`, NATS_URL: `nats://127.0.0.1:${base + OFFSETS.natsProxy}` }),
+      service('gateway-b', 'gateway', OFFSETS.gatewayB),
+    ];
+    this.api = service('session-api', 'session-api', OFFSETS.api);
+    this.persister = service('persister', 'persister', OFFSETS.persister);
+    // The processes run in groups of their own, so they would outlive an interrupted run.
+    process.once('exit', this.#killAll);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  }
+
+  readonly #killAll = () => {
+    for (const part of [...this.services, ...this.infrastructure]) {
+      part.process.signal('SIGCONT');
+      part.process.signal('SIGKILL');
+    }
+  };
+
+  get services(): readonly ChatService[] {
+    return [...this.gateways, this.api, this.persister];
+  }
+
+  get infrastructure(): readonly FaultTarget[] {
+    return [this.redis, this.nats, this.postgres];
+  }
+
+  async start(): Promise<void> {
+    await this.redis.start();
+    await this.nats.start();
+    await this.postgres.init();
+    const db = createDatabase({ kind: 'postgres', url: this.postgres.url, maxConnections: 1 });
+    try {
+      await migrateToLatest(db);
+    } finally {
+      await db.destroy();
+    }
+    await this.redisProxy.start();
+    await this.natsProxy.start();
+    // The session-api first: it is the one that creates the JetStream stream the others use.
+    for (const part of [this.api, ...this.gateways, this.persister]) await part.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.services.map((part) => part.retire()));
+    await Promise.allSettled([this.redisProxy.stop(), this.natsProxy.stop()]);
+    await Promise.allSettled(this.infrastructure.map((part) => part.process.stop()));
+    for (const part of [...this.services, ...this.infrastructure]) part.process.close();
+    process.off('exit', this.#killAll);
+  }
+}

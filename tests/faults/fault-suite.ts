@@ -1,0 +1,182 @@
+import type { Fault, FaultTimings } from './fault-catalogue.ts';
+import { FaultStack } from './fault-stack.ts';
+import { Fleet } from './fleet.ts';
+import { sleep } from './managed-process.ts';
+import { OutcomeCheck, type Tally } from './outcome-check.ts';
+import { ReadinessWatch } from './readiness-watch.ts';
+
+export interface SuiteOptions {
+  repoRoot: string;
+  portBase: number;
+  sessions: number;
+  membersPerSession: number;
+  /** Sends per second over all clients while traffic runs. */
+  sendsPerSec: number;
+  faults: readonly Fault[];
+  timings: FaultTimings;
+  /** Traffic before a fault is injected, and after everything recovered. */
+  trafficBeforeMs: number;
+  trafficAfterMs: number;
+  log: (line: string) => void;
+}
+
+export interface FaultResult {
+  fault: string;
+  description: string;
+  passed: boolean;
+  failures: string[];
+  /** From injection until the fault was lifted (the part restarted, resumed or reconnected). */
+  faultMs: number;
+  /** From the fault being lifted until every service was ready and every client open again. */
+  recoveryMs: number | null;
+  tally: Tally;
+  expectedUnready: readonly string[];
+  sawUnready: string[];
+  /** Clients whose socket dropped during the fault, and how many of those resumed by themselves. */
+  clientsDropped: number;
+  clientsResumed: number;
+}
+
+export interface SuiteReport {
+  startedAt: string;
+  connections: number;
+  sessions: number;
+  sendsPerSec: number;
+  timings: FaultTimings;
+  results: FaultResult[];
+}
+
+const RECOVERY_TIMEOUT_MS = 120_000;
+const SETTLE_TIMEOUT_MS = 60_000;
+const PERSIST_TIMEOUT_MS = 120_000;
+const VIEW_TIMEOUT_MS = 30_000;
+/** Metrics that count the whole store or every view; a fault is charged with what it added. */
+const CUMULATIVE = ['holes', 'strangers', 'viewHoles', 'viewDoubled', 'viewMismatched'] as const;
+
+/** Starts the stack and the clients, runs a baseline and then each fault in turn, and checks after each. */
+export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport> {
+  const { log } = options;
+  const stack = new FaultStack({ repoRoot: options.repoRoot, portBase: options.portBase });
+  log(`stack in ${stack.dir}`);
+  const report: SuiteReport = {
+    startedAt: new Date().toISOString(),
+    connections: options.sessions * options.membersPerSession,
+    sessions: options.sessions,
+    sendsPerSec: options.sendsPerSec,
+    timings: options.timings,
+    results: [],
+  };
+  let fleet: Fleet | undefined;
+  let watch: ReadinessWatch | undefined;
+  const check = new OutcomeCheck(stack.postgres.url);
+  try {
+    await stack.start();
+    log('stack ready');
+    fleet = await Fleet.open({
+      apiUrl: stack.api.url,
+      gatewayUrls: stack.gateways.map((gateway) => gateway.wsUrl),
+      secret: stack.secret,
+      sessions: options.sessions,
+      membersPerSession: options.membersPerSession,
+    });
+    log(`${fleet.members.length} clients connected`);
+    watch = new ReadinessWatch(new Map(stack.services.map((service) => [service.name, service.url])));
+    watch.start();
+    let previous: Tally | undefined;
+    const phases: (Fault | undefined)[] = [undefined, ...options.faults];
+    for (const [phase, fault] of phases.entries()) {
+      const result = await runPhase(phase, fault, { stack, fleet, watch, check, options, previous });
+      const cumulative = { ...result.tally };
+      for (const key of CUMULATIVE) result.tally[key] = cumulative[key] - (previous?.[key] ?? 0);
+      previous = cumulative;
+      report.results.push(result);
+      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
+    }
+  } finally {
+    fleet?.close();
+    await watch?.stop();
+    await check.close().catch(() => undefined);
+    await stack.stop();
+  }
+  return report;
+}
+
+interface PhaseContext {
+  stack: FaultStack;
+  fleet: Fleet;
+  watch: ReadinessWatch;
+  check: OutcomeCheck;
+  options: SuiteOptions;
+  previous: Tally | undefined;
+}
+
+async function runPhase(phase: number, fault: Fault | undefined, context: PhaseContext): Promise<FaultResult> {
+  const { fleet, watch, check, options, stack } = context;
+  const failures: string[] = [];
+  const phaseStartedAt = performance.now();
+  const disconnectsBefore = fleet.members.map((member) => member.disconnects);
+  fleet.startTraffic(phase, options.sendsPerSec);
+  await sleep(options.trafficBeforeMs);
+  const injectedAt = performance.now();
+  if (fault) {
+    options.log(`inject: ${fault.name}`);
+    try {
+      await fault.inject(stack, options.timings);
+    } catch (error) {
+      failures.push(`injection failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const liftedAt = performance.now();
+  let recoveredAt: number | null = null;
+  while (performance.now() - liftedAt < RECOVERY_TIMEOUT_MS) {
+    if (watch.allReady(liftedAt) && fleet.allOpen()) {
+      recoveredAt = performance.now();
+      break;
+    }
+    await sleep(100);
+  }
+  if (recoveredAt === null) failures.push(`not recovered within ${RECOVERY_TIMEOUT_MS} ms`);
+  await sleep(options.trafficAfterMs);
+  fleet.stopTraffic();
+  await fleet.settle(SETTLE_TIMEOUT_MS, phase);
+  await fleet.checkpoint(phase);
+  await fleet.settle(SETTLE_TIMEOUT_MS, phase);
+  const unsettled = fleet.unsettledIn(phase);
+  if (unsettled > 0) failures.push(`${unsettled} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${fleet.pendingReasons(phase).join(', ')})`);
+  if (!(await check.waitPersisted(fleet.sends.values(), fleet.sessionIds, PERSIST_TIMEOUT_MS))) failures.push(`acked messages not all in PostgreSQL within ${PERSIST_TIMEOUT_MS} ms`);
+  if (!(await check.waitViews(fleet.members, fleet.sessionIds, VIEW_TIMEOUT_MS))) failures.push(`client views not at the head within ${VIEW_TIMEOUT_MS} ms`);
+  const tally = await check.tally(phase, fleet.sends, fleet.members, fleet.sessionIds);
+  const expectedUnready = fault?.touches ?? [];
+  const sawUnready = watch.unreadyWithin(injectedAt, recoveredAt ?? performance.now());
+  const missedUnready = expectedUnready.filter((name) => !sawUnready.includes(name));
+  if (missedUnready.length > 0) failures.push(`readiness never went false: ${missedUnready.join(', ')}`);
+  if (!fault && sawUnready.length > 0) failures.push(`not ready without a fault: ${sawUnready.join(', ')}`);
+  const crashes = stack.services.flatMap((service) => service.crashes.filter((crash) => crash.at >= phaseStartedAt).map((crash) => `${service.name} (${crash.how})`));
+  if (crashes.length > 0) failures.push(`exited by itself and was restarted: ${crashes.join(', ')}`);
+  const dropped = fleet.members.filter((member, i) => member.disconnects > (disconnectsBefore[i] ?? 0));
+  const finals = fleet.members.filter((member) => member.finalClose !== undefined);
+  if (finals.length > 0) failures.push(`${finals.length} clients closed for good (codes ${[...new Set(finals.map((m) => m.finalClose))].join(', ')})`);
+  const previous = context.previous;
+  const added = (key: (typeof CUMULATIVE)[number]) => tally[key] - (previous?.[key] ?? 0);
+  if (tally.lost > 0) failures.push(`${tally.lost} acked messages lost`);
+  if (tally.doubled > 0) failures.push(`${tally.doubled} messages stored twice`);
+  if (tally.unacked > 0) failures.push(`${tally.unacked} sends never acked`);
+  if (added('holes') > 0) failures.push(`${added('holes')} seq holes in PostgreSQL`);
+  if (added('strangers') > 0) failures.push(`${added('strangers')} stored messages nobody sent`);
+  if (added('viewHoles') > 0) failures.push(`${added('viewHoles')} seqs missing from client views`);
+  if (added('viewDoubled') > 0) failures.push(`${added('viewDoubled')} messages twice in a client view`);
+  if (added('viewMismatched') > 0) failures.push(`${added('viewMismatched')} view messages differ from the store`);
+  return {
+    fault: fault?.name ?? 'none (baseline)',
+    description: fault?.description ?? 'steady traffic, no fault: the checks themselves',
+    passed: failures.length === 0,
+    failures,
+    faultMs: Math.round(liftedAt - injectedAt),
+    recoveryMs: recoveredAt === null ? null : Math.round(recoveredAt - liftedAt),
+    tally,
+    expectedUnready,
+    sawUnready,
+    clientsDropped: dropped.length,
+    clientsResumed: dropped.filter((member) => member.isOpen).length,
+  };
+}

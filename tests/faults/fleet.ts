@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { signToken } from '@chat/auth';
+import { ChatClient, ChatClientError, type WebSocketConstructor } from '@chat/client';
+import type { AckFrame } from '@chat/protocol';
+import { WebSocket } from 'ws';
+import { sleep, waitFor } from './managed-process.ts';
+
+/** One send the suite made, over a WebSocket or REST, and what became of it. */
+export interface SendRecord {
+  clientMsgId: string;
+  sessionId: string;
+  userId: string;
+  via: 'ws' | 'rest';
+  /** The fault (by index) during whose traffic window the send was made. */
+  phase: number;
+  attempts: number;
+  ack?: { id: string; seq: number };
+  /** The send failed, but its sender received the stored message itself; the ack is taken from that. */
+  ackFromView?: boolean;
+  lastError?: string;
+}
+
+export interface FleetMember {
+  readonly client: ChatClient;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly gateway: number;
+  /** The session head at the first welcome: the view starts after it. */
+  welcomeHead: number | undefined;
+  /** Times the chat socket went from open to anything else. */
+  disconnects: number;
+  /** A close the SDK treats as final; a resuming client never has one. */
+  finalClose: number | undefined;
+  isOpen: boolean;
+}
+
+export interface FleetOptions {
+  apiUrl: string;
+  /** ws:// bases of the gateways; members are spread over them in turn. */
+  gatewayUrls: readonly string[];
+  secret: string;
+  sessions: number;
+  membersPerSession: number;
+  /** Source addresses to spread connections over (127.0.0.x), for many connections. */
+  localAddresses?: readonly string[];
+  /** Share of sends that go over REST as the finance backend (0..1). */
+  restShare?: number;
+}
+
+const TOKEN_TTL_SECONDS = 6 * 60 * 60;
+const RETRY_DELAY_MS = 500;
+/** How long a sender may hold its stored message before the missing ack counts as never coming. */
+const HELD_GRACE_MS = 10_000;
+
+/**
+ * The suite's clients: members of a few sessions on the SDK, spread over the gateways, plus the
+ * finance backend posting over REST. It records every send and its ack, and retries a send that
+ * failed with the same clientMsgId, as a careful application does.
+ */
+export class Fleet {
+  readonly members: FleetMember[] = [];
+  readonly sends = new Map<string, SendRecord>();
+  readonly sessionIds: string[] = [];
+  readonly #options: FleetOptions;
+  #adminToken = '';
+  #adminId = randomUUID();
+  #timer: NodeJS.Timeout | undefined;
+  #phase = 0;
+  #inFlight = new Set<Promise<unknown>>();
+  readonly #unsettled = new Set<string>();
+  #closed = false;
+
+  private constructor(options: FleetOptions) {
+    this.#options = options;
+  }
+
+  static async open(options: FleetOptions): Promise<Fleet> {
+    const fleet = new Fleet(options);
+    await fleet.#open();
+    return fleet;
+  }
+
+  get adminToken(): string {
+    return this.#adminToken;
+  }
+
+  async #open(): Promise<void> {
+    const { secret, sessions, membersPerSession, gatewayUrls, localAddresses } = this.#options;
+    this.#adminToken = await signToken(secret, { userId: this.#adminId, admin: true, name: 'finance-backend', ttlSeconds: TOKEN_TTL_SECONDS });
+    let index = 0;
+    for (let s = 0; s < sessions; s++) {
+      const userIds = Array.from({ length: membersPerSession }, () => randomUUID());
+      const session = await this.#post<{ id: string }>('/api/chat/sessions', { title: `faults ${s}`, members: userIds });
+      this.sessionIds.push(session.id);
+      for (const userId of userIds) {
+        const gateway = index % gatewayUrls.length;
+        const localAddress = localAddresses?.[index % localAddresses.length];
+        index++;
+        const token = await signToken(secret, { userId, name: `user-${userId.slice(0, 6)}`, ttlSeconds: TOKEN_TTL_SECONDS });
+        const client = new ChatClient({
+          sessionId: session.id,
+          token,
+          wsUrl: gatewayUrls[gateway] ?? '',
+          apiUrl: this.#options.apiUrl,
+          WebSocket: localAddress === undefined ? WebSocket : boundWebSocket(localAddress),
+          environment: null,
+          status: false,
+          backoff: { initialDelayMs: 200, maxDelayMs: 3_000 },
+        });
+        this.members.push(this.#track(client, userId, session.id, gateway));
+      }
+    }
+    for (const member of this.members) member.client.connect();
+    await waitFor('every client connected', () => this.allOpen(), 120_000, 100);
+  }
+
+  #track(client: ChatClient, userId: string, sessionId: string, gateway: number): FleetMember {
+    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, finalClose: undefined, isOpen: false };
+    client.on('welcome', (frame) => {
+      member.welcomeHead ??= frame.seq;
+      member.isOpen = true;
+    });
+    client.on('state', (state) => {
+      if (state.status === 'open') return;
+      if (member.isOpen) member.disconnects++;
+      member.isOpen = false;
+      if (state.status === 'closed') member.finalClose = state.code;
+    });
+    return member;
+  }
+
+  /** Every member's chat socket is open and welcomed. */
+  allOpen(): boolean {
+    return this.members.every((member) => member.isOpen);
+  }
+
+  /** Sends `perSecond` messages in all, spread over random members, a share of them over REST. */
+  startTraffic(phase: number, perSecond: number): void {
+    this.stopTraffic();
+    this.#phase = phase;
+    const tickMs = 50;
+    let due = 0;
+    this.#timer = setInterval(() => {
+      due += (perSecond * tickMs) / 1000;
+      for (; due >= 1; due--) {
+        if (Math.random() < (this.#options.restShare ?? 0.1)) this.#track$(this.#sendRest(this.#randomSession()));
+        else this.#track$(this.#sendWs(this.#randomMember()));
+      }
+    }, tickMs);
+  }
+
+  stopTraffic(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One REST post per session, so a client that missed the last fan-out learns the head and repairs. */
+  async checkpoint(phase: number): Promise<void> {
+    this.#phase = phase;
+    await Promise.all(this.sessionIds.map((sessionId) => this.#sendRest(sessionId)));
+  }
+
+  /** Waits until every send (of `phase`, when given) is acked (retried meanwhile) or `timeoutMs` passes. */
+  async settle(timeoutMs: number, phase?: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const busy = () => (phase === undefined ? this.#inFlight.size > 0 : this.unsettledIn(phase) > 0);
+    while (busy() && performance.now() < deadline) await sleep(100);
+  }
+
+  get pending(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Sends of one phase still waiting for an ack. */
+  unsettledIn(phase: number): number {
+    return [...this.sends.values()].filter((record) => record.phase === phase && !record.ack && this.#unsettled.has(record.clientMsgId)).length;
+  }
+
+  /** Why each send of `phase` still in flight has no ack: its last error, and whether its sender already sees it. */
+  pendingReasons(phase: number): string[] {
+    const counts = new Map<string, number>();
+    for (const record of this.sends.values()) {
+      if (record.phase !== phase || record.ack || !this.#unsettled.has(record.clientMsgId)) continue;
+      const member = this.members.find((m) => m.userId === record.userId && m.sessionId === record.sessionId);
+      const inView = member?.client.store.getState().messages.some((m) => m.clientMsgId === record.clientMsgId) ?? false;
+      const reason = `${record.via} ${record.lastError ?? 'no answer'}${inView ? ', in the sender\'s view' : ''}`;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    return [...counts].map(([reason, n]) => `${n}× ${reason}`);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.stopTraffic();
+    for (const member of this.members) member.client.close();
+  }
+
+  #randomMember(): FleetMember {
+    return this.members[Math.floor(Math.random() * this.members.length)] as FleetMember;
+  }
+
+  #randomSession(): string {
+    return this.sessionIds[Math.floor(Math.random() * this.sessionIds.length)] as string;
+  }
+
+  #track$(work: Promise<unknown>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  async #sendWs(member: FleetMember): Promise<void> {
+    const { client } = member;
+    const ack = client.send(`m${this.sends.size}`);
+    const outgoing = client.store.getState().outgoing.at(-1);
+    if (!outgoing) return;
+    const record: SendRecord = { clientMsgId: outgoing.clientMsgId, sessionId: member.sessionId, userId: member.userId, via: 'ws', phase: this.#phase, attempts: 1 };
+    this.sends.set(record.clientMsgId, record);
+    this.#unsettled.add(record.clientMsgId);
+    try {
+      await this.#awaitAck(member, record, ack);
+    } finally {
+      this.#unsettled.delete(record.clientMsgId);
+    }
+  }
+
+  async #awaitAck(member: FleetMember, record: SendRecord, first: Promise<AckFrame>): Promise<void> {
+    const { client } = member;
+    let ack = first;
+    for (;;) {
+      try {
+        const frame = await Promise.race([ack, this.#heldBySender(member, record)]);
+        if (frame === 'held') return;
+        record.ack = { id: frame.id, seq: frame.seq };
+        return;
+      } catch (error) {
+        record.lastError = error instanceof ChatClientError ? error.code : String(error);
+        // An error for a message the sender already holds (its fan-out copy came first): there is
+        // nothing to retry, and the copy says where it was stored.
+        const held = client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
+        if (held) {
+          record.ack = { id: held.id, seq: held.seq };
+          record.ackFromView = true;
+          return;
+        }
+        // A final close or a closed session: nothing will carry a retry.
+        if (this.#closed || member.finalClose !== undefined || record.lastError === 'not_found') return;
+        await sleep(RETRY_DELAY_MS);
+        record.attempts++;
+        ack = client.retry(record.clientMsgId);
+      }
+    }
+  }
+
+  /**
+   * Resolves once the sender has held the stored message itself for a while without an ack: a send
+   * answered with an error but stored anyway leaves the SDK's promise for its retry unsettled, so
+   * the copy is the only answer that comes. Recorded as confirmed by the view.
+   */
+  async #heldBySender(member: FleetMember, record: SendRecord): Promise<'held'> {
+    let heldSince: number | undefined;
+    for (;;) {
+      await sleep(1_000);
+      // Settled some other way (acked, given up, or the fleet closed): the race is decided already.
+      if (record.ack || this.#closed || !this.#unsettled.has(record.clientMsgId)) return 'held';
+      const held = member.client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
+      if (!held) continue;
+      heldSince ??= performance.now();
+      if (performance.now() - heldSince >= HELD_GRACE_MS) {
+        record.ack = { id: held.id, seq: held.seq };
+        record.ackFromView = true;
+        return 'held';
+      }
+    }
+  }
+
+  async #sendRest(sessionId: string): Promise<void> {
+    const clientMsgId = randomUUID();
+    const record: SendRecord = { clientMsgId, sessionId, userId: this.#adminId, via: 'rest', phase: this.#phase, attempts: 0 };
+    this.sends.set(clientMsgId, record);
+    this.#unsettled.add(clientMsgId);
+    try {
+      await this.#postUntilAcked(sessionId, record);
+    } finally {
+      this.#unsettled.delete(clientMsgId);
+    }
+  }
+
+  async #postUntilAcked(sessionId: string, record: SendRecord): Promise<void> {
+    const { clientMsgId } = record;
+    while (!this.#closed) {
+      record.attempts++;
+      try {
+        const response = await fetch(`${this.#options.apiUrl}/api/chat/sessions/${sessionId}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.#adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ body: `r${this.sends.size}`, clientMsgId }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const body = (await response.json().catch(() => undefined)) as { id?: string; seq?: number; error?: { code: string } } | undefined;
+        if (response.status === 201 && body?.id !== undefined && body.seq !== undefined) {
+          record.ack = { id: body.id, seq: body.seq };
+          return;
+        }
+        record.lastError = body?.error?.code ?? `http_${response.status}`;
+        // Refusals that a retry cannot change end the send; outages and rate limits are retried.
+        if (response.status < 500 && response.status !== 429 && response.status !== 408) return;
+      } catch (error) {
+        record.lastError = error instanceof Error ? error.name : String(error);
+      }
+      await sleep(RETRY_DELAY_MS);
+    }
+  }
+
+  async #post<T>(path: string, body: unknown): Promise<T> {
+    const response = await fetch(`${this.#options.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${path}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+}
+
+/** `ws` bound to one source address, so one machine can open more connections than one address allows. */
+function boundWebSocket(localAddress: string): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { localAddress });
+    }
+  };
+}

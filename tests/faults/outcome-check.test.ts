@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import type { SendRecord } from './fleet.ts';
+import { countOutcome, type ClientView, type StoredRow } from './outcome-check.ts';
+
+const S = '00000000-0000-4000-8000-000000000001';
+const U = '00000000-0000-4000-8000-0000000000aa';
+
+function send(n: number, ack: boolean, phase = 1): SendRecord {
+  return { clientMsgId: `c${n}`, sessionId: S, userId: U, via: 'ws', phase, attempts: 1, ...(ack ? { ack: { id: `id${n}`, seq: n } } : {}) };
+}
+function row(n: number, seq = n, clientMsgId = `c${n}`, id = `id${n}`): StoredRow {
+  return { id, session_id: S, seq: String(seq), user_id: U, client_msg_id: clientMsgId };
+}
+function view(seqs: readonly number[], welcomeHead = 0): ClientView {
+  return { sessionId: S, welcomeHead, messages: seqs.map((seq) => ({ id: `id${seq}`, seq, userId: U, clientMsgId: `c${seq}` })) };
+}
+
+describe('countOutcome', () => {
+  it('counts nothing wrong when every acked send is stored once and seen once', () => {
+    const sends = [send(1, true), send(2, true), send(3, true)];
+    const rows = [row(1), row(2), row(3)];
+    expect(countOutcome(1, sends, rows, [view([1, 2, 3]), view([3], 2)])).toEqual({
+      sent: 3,
+      acked: 3,
+      ackedFromView: 0,
+      unacked: 0,
+      stored: 3,
+      lost: 0,
+      doubled: 0,
+      holes: 0,
+      strangers: 0,
+      viewHoles: 0,
+      viewDoubled: 0,
+      viewMismatched: 0,
+    });
+  });
+
+  it('counts an acked send missing from the store as lost, and its seq as a hole', () => {
+    const tally = countOutcome(1, [send(1, true), send(2, true), send(3, true)], [row(1), row(3)], []);
+    expect(tally).toMatchObject({ lost: 1, holes: 1, stored: 2 });
+  });
+
+  it('counts an acked send stored under another seq than its ack as lost', () => {
+    expect(countOutcome(1, [send(1, true)], [row(1, 2)], []).lost).toBe(1);
+  });
+
+  it('counts a resend stored a second time as doubled, whatever id the ack carried', () => {
+    const rows = [row(1), row(2, 2, 'c1', 'second')];
+    expect(countOutcome(1, [send(1, true)], rows, [])).toMatchObject({ doubled: 1, lost: 0, stored: 2 });
+  });
+
+  it('counts a stored message that no client sent as a stranger', () => {
+    expect(countOutcome(1, [send(1, true)], [row(1), row(2, 2, 'never-sent')], []).strangers).toBe(1);
+  });
+
+  it('charges only the sends of the given phase, but unacked ones too', () => {
+    const tally = countOutcome(2, [send(1, true, 1), send(2, false, 2)], [row(1)], []);
+    expect(tally).toMatchObject({ sent: 1, acked: 0, unacked: 1, lost: 0 });
+  });
+
+  it('counts seqs a client lacks after its welcome, messages it holds twice, and ones that differ from the store', () => {
+    const rows = [row(1), row(2), row(3), row(4)];
+    expect(countOutcome(1, [], rows, [view([2, 4], 1)]).viewHoles).toBe(1);
+    const twice: ClientView = { sessionId: S, welcomeHead: 0, messages: [...view([1, 2, 3, 4]).messages, { id: 'id5', seq: 5, userId: U, clientMsgId: 'c1' }] };
+    expect(countOutcome(1, [], [...rows, row(5, 5, 'c1', 'id5')], [twice]).viewDoubled).toBe(1);
+    const other: ClientView = { sessionId: S, welcomeHead: 0, messages: [{ id: 'elsewhere', seq: 1, userId: U }] };
+    expect(countOutcome(1, [], [row(1)], [other]).viewMismatched).toBe(1);
+  });
+});

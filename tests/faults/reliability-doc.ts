@@ -1,0 +1,43 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { SuiteReport } from './fault-suite.ts';
+
+export const BEGIN = '<!-- generated:faults:begin -->';
+export const END = '<!-- generated:faults:end -->';
+export const SOAK_BEGIN = '<!-- generated:soak:begin -->';
+export const SOAK_END = '<!-- generated:soak:end -->';
+
+function seconds(ms: number | null): string {
+  return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The fault table: one row per fault, its outcome, how long it lasted and took to recover, and the counts. */
+export function renderFaultTable(report: SuiteReport, command: string): string {
+  const lines = [
+    `Last run: ${report.startedAt}, \`${command}\`: ${report.connections} WebSocket clients in ${report.sessions} sessions over two gateways, ` +
+      `${report.sendsPerSec} sends/s (about 10 % over REST); killed parts stay dead ${seconds(report.timings.deadMs)}, SIGSTOP lasts ${seconds(report.timings.frozenMs)}, ` +
+      `a cut ${seconds(report.timings.cutMs)}, the PostgreSQL stop ${seconds(report.timings.postgresOutageMs)}.`,
+    '',
+    '| fault | outcome | fault lasted | recovered in | acked | stored | lost | doubled | holes | view holes | clients dropped / resumed | not ready seen |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of report.results) {
+    const t = r.tally;
+    const outcome = r.passed ? 'pass' : `**FAIL**: ${r.failures.join('; ')}`;
+    lines.push(
+      `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked}${t.ackedFromView > 0 ? ` (${t.ackedFromView} by view)` : ''} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed} | ${r.sawUnready.join(', ') || '—'} |`,
+    );
+  }
+  const total = (key: 'acked' | 'ackedFromView' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
+  const failed = report.results.filter((r) => !r.passed).length;
+  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedFromView')} answered with an error although the sender received the stored message), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
+  return lines.join('\n');
+}
+
+/** Replaces the text between two markers of docs/reliability.md, keeping the hand-written part. */
+export function replaceSection(path: string, begin: string, end: string, content: string): void {
+  const doc = readFileSync(path, 'utf8');
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${path} lacks the markers ${begin} … ${end}`);
+  writeFileSync(path, `${doc.slice(0, from + begin.length)}\n${content}\n${doc.slice(to)}`);
+}
