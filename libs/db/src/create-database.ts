@@ -28,5 +28,8 @@ function createPool(options: Extract<DatabaseOptions, { kind: 'postgres' }>): pg
   });
   // An idle client lost its server (restart, network): the pool drops it and the next query reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client whose server dies emits 'error' with no pool listener attached, which
+  // would end the process; its query fails on its own, and the pool discards the broken client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
