@@ -28,8 +28,8 @@ const promtool = prometheusBinaryAvailable('promtool');
 const run = (args: string[]) => execFileSync(promtool!, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 (promtool === undefined ? describe.skip : describe)('the alert rules under promtool', () => {
-  it('load from prometheus.yml, which names the rules file', () => {
-    expect(run(['check', 'config', 'prometheus.yml'])).toMatch(/SUCCESS: 1 rule files found/);
+  it('load from prometheus.yml, which names both rules files', () => {
+    expect(run(['check', 'config', 'prometheus.yml'])).toMatch(/SUCCESS: 2 rule files found/);
   });
 
   it('pass their unit tests: each fires above its threshold after its wait, and stays quiet below', () => {

@@ -52,7 +52,6 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     };
     for (const body of ['one', 'two', 'three']) expect(await send(body)).toMatchObject({ type: 'ack' });
     await inspect.set('another-app:keep', '1');
-    await inspect.set('chat-control:switch', 'off');
     const ours = async () => (await inspect.keys('sessions:{*')).length;
     expect(await ours()).toBeGreaterThan(0);
     const before = await inspect.dbsize();
@@ -68,6 +67,8 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     expect(unconfirmed.stderr).toMatch(/refusing to delete \d+ keys without --yes/);
     expect(await inspect.dbsize()).toBe(before);
 
+    // Set only now: turning chat off closes the sockets, which changes the key count the dry run is held to.
+    await inspect.set('chat-control:switch', 'off');
     const done = await purge('--yes', '--batch', '2');
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(/deleted \d+ keys/);

@@ -339,7 +339,7 @@ describe('the session-api process under arbitrary REST input', () => {
       process.stdout.write(`rest fuzz: seed ${SEED}, ${count} requests, statuses ${JSON.stringify(Object.fromEntries([...statusCounts].sort(([a], [b]) => a - b)))}, ${acknowledged.size} messages acknowledged\n`);
 
       // Enough of the requests reached the message path for the last two properties to mean something.
-      expect(acknowledged.size).toBeGreaterThan(count / 20);
+      expect(acknowledged.size).toBeGreaterThan(100);
       const mine = [...acknowledged.values()].filter((message) => message.sessionId === sessionId).sort((a, b) => a.seq - b.seq);
       expect(mine.map((message) => message.seq)).toEqual(mine.map((_, index) => index + 1));
 

@@ -24,7 +24,7 @@ type Service = 'gateway' | 'session-api' | 'persister';
  * test does not cause, a failing dependency, which stack-dependency-failures.test.ts covers.
  * Every catalogue entry is placed for every service, so a new metric cannot go unchecked.
  */
-const RUNTIME: MetricKey[] = ['eventLoopLag', 'heapUsed', 'heapTotal', 'residentMemory'];
+const RUNTIME: MetricKey[] = ['eventLoopLag', 'heapUsed', 'heapTotal', 'residentMemory', 'memoryLimit', 'processCpu'];
 const DEPENDENCY: MetricKey[] = ['dependencyCallDuration'];
 const EXPECTED: Record<Service, { traffic: MetricKey[]; onEvent: MetricKey[] }> = {
   gateway: {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isSeqGap, seqGap, type ChatMessage } from '@chat/protocol';
+import { isSeqGap, isStorableText, seqGap, type ChatMessage } from '@chat/protocol';
 import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
@@ -180,7 +180,8 @@ function buildMessage(input: AcceptInput, clientMsgId: string | undefined, alloc
     sessionId: input.sessionId,
     seq: allocated.seq,
     userId: input.userId,
-    ...(input.userName === undefined ? {} : { userName: input.userName }),
+    // A display name comes from the token, not the sender; one the store cannot keep is left out, not refused.
+    ...(input.userName === undefined || !isStorableText(input.userName) ? {} : { userName: input.userName }),
     body: input.body,
     metadata: input.metadata ?? {},
     timestamp: allocated.timestamp,

@@ -1,7 +1,7 @@
 """Python client for the chat system: REST (sync and async), service tokens, a WebSocket listener."""
 
 from .client import AsyncChatClient, ChatClient
-from .errors import (ERROR_CLASSES, ChatError, Conflict, Forbidden, Internal, InvalidFrame, InvalidInput, NotFound,
+from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden, Internal, InvalidFrame, InvalidInput, NotFound,
                      OriginRefused, ProtocolError, RateLimited, RouteNotFound, SlowConsumer, TooLarge, TransportError,
                      Unauthorized, Unavailable)
 from .listener import Listener
@@ -12,7 +12,7 @@ from .tokens import ADMIN_SCOPE, ServiceTokens, mint_token
 from .webhooks import WebhookVerificationError, verify_webhook, webhook_signature
 
 __all__ = [
-    "ADMIN_SCOPE", "ERROR_CLASSES", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatError",
+    "ADMIN_SCOPE", "ERROR_CLASSES", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
     "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
     "RateLimited", "RetryPolicy", "RouteNotFound", "ServiceTokens", "Session", "SessionClosed", "SlowConsumer",

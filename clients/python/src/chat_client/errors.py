@@ -82,6 +82,12 @@ class Internal(ChatError):
     code, status = "internal", 500
 
 
+class ChatDisabled(ChatError):
+    """Chat is turned off (the kill switch): retrying cannot help until ``GET /status`` says on."""
+
+    code, status = "chat_disabled", 503
+
+
 class TransportError(ChatError):
     """No answer from the server (connection refused or reset, timeout); the cause is chained."""
 
@@ -97,11 +103,11 @@ class ProtocolError(ChatError):
 ERROR_CLASSES: Dict[str, Type[ChatError]] = {
     cls.code: cls
     for cls in (InvalidInput, InvalidFrame, Unauthorized, Forbidden, OriginRefused, NotFound, RouteNotFound,
-                Conflict, TooLarge, RateLimited, SlowConsumer, Unavailable, Internal)
+                Conflict, TooLarge, RateLimited, SlowConsumer, Unavailable, Internal, ChatDisabled)
 }
 
 #: WebSocket close codes that end a listener for good, as the error they mean.
-CLOSE_CODE_ERRORS: Dict[int, Type[ChatError]] = {4401: Unauthorized, 4403: Forbidden, 4404: NotFound}
+CLOSE_CODE_ERRORS: Dict[int, Type[ChatError]] = {4401: Unauthorized, 4403: Forbidden, 4404: NotFound, 4503: ChatDisabled}
 
 
 def error_for(status: int, code: Optional[str], message: str, retry_after: Optional[float] = None) -> ChatError:

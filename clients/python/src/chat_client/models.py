@@ -66,6 +66,8 @@ class ChatMessage:
     timestamp: str
     user_name: Optional[str] = None
     client_msg_id: Optional[str] = None
+    #: ``"dead_letter"`` for an acknowledged message the store refused and keeps apart; absent otherwise.
+    state: Optional[str] = None
     type: str = field(default="message", repr=False)
 
     @classmethod
@@ -75,7 +77,7 @@ class ChatMessage:
                    seq=_get(o, "seq", int, "ChatMessage"), user_id=_get(o, "userId", str, "ChatMessage"),
                    body=_get(o, "body", str, "ChatMessage"), metadata=dict(_get(o, "metadata", dict, "ChatMessage")),
                    timestamp=_get(o, "timestamp", str, "ChatMessage"), user_name=_opt(o, "userName", str, "ChatMessage"),
-                   client_msg_id=_opt(o, "clientMsgId", str, "ChatMessage"))
+                   client_msg_id=_opt(o, "clientMsgId", str, "ChatMessage"), state=_opt(o, "state", str, "ChatMessage"))
 
 
 @dataclass(frozen=True)
