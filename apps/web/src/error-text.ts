@@ -17,6 +17,8 @@ export function errorText(code: string, serverMessage?: string): string {
       return 'Your sign-in has expired or is not valid. Sign in again.';
     case 'unavailable':
       return 'The chat service is briefly unavailable. Your message was not sent; try again.';
+    case 'chat_disabled':
+      return 'Chat is turned off for now. The history stays readable; sending works again once it is back on.';
     case 'slow_consumer':
       return 'The connection could not keep up. Reconnecting.';
     case 'invalid_frame':
