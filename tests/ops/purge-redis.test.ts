@@ -67,14 +67,14 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     expect(unconfirmed.stderr).toMatch(/refusing to delete \d+ keys without --yes/);
     expect(await inspect.dbsize()).toBe(before);
 
-    // Set only now: turning chat off closes the sockets, which changes the key count the dry run is held to.
-    await inspect.set('chat-control:switch', 'off');
+    // The switch key (here saying on, so the sockets stay open) is not this purge's to delete.
+    await inspect.set('chat-control:switch', 'on');
     const done = await purge('--yes', '--batch', '2');
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(/deleted \d+ keys/);
     expect(await ours()).toBe(0);
     expect(await inspect.get('another-app:keep')).toBe('1');
-    expect(await inspect.get('chat-control:switch')).toBe('off');
+    expect(await inspect.get('chat-control:switch')).toBe('on');
 
     // Live state is rebuilt from PostgreSQL and JetStream: the head continues at 4.
     expect(await send('four')).toMatchObject({ type: 'ack', seq: 4 });
