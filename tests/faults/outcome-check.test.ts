@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { GAP_USER_ID } from '@chat/protocol';
 import type { SendRecord } from './fleet.ts';
 import { countOutcome, type ClientView, type StoredRow } from './outcome-check.ts';
 
@@ -51,6 +52,11 @@ describe('countOutcome', () => {
 
   it('counts a stored message that no client sent as a stranger', () => {
     expect(countOutcome(1, [send(1, true)], [row(1), row(2, 2, 'never-sent')], []).strangers).toBe(1);
+  });
+
+  it('takes a gap record for the seal of a seq, not for a stranger, and it fills the seq', () => {
+    const gap: StoredRow = { id: 'gap2', session_id: S, seq: '2', user_id: GAP_USER_ID, client_msg_id: null };
+    expect(countOutcome(1, [send(1, true), send(3, true)], [row(1), gap, row(3)], [])).toMatchObject({ strangers: 0, holes: 0, lost: 0 });
   });
 
   it('charges only the sends of the given phase, but unacked ones too', () => {

@@ -1,4 +1,5 @@
 import { createDatabase } from '@chat/db';
+import { GAP_USER_ID } from '@chat/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@chat/db';
 import type { FleetMember, SendRecord } from './fleet.ts';
@@ -120,7 +121,8 @@ export function countOutcome(phase: number, sends: readonly SendRecord[], rows: 
     doubled: window.filter((send) => (byKey.get(keyOf(send))?.length ?? 0) > 1).length,
     // seq is unique per session, so the rows short of the head are the missing seqs.
     holes: [...heads].reduce((sum, [sessionId, head]) => sum + head - (rowsPerSession.get(sessionId) ?? 0), 0),
-    strangers: [...byKey.keys()].filter((key) => !sentKeys.has(key)).length,
+    // A gap record is the system's own seal of a seq whose publish timed out; every other row needs a sender.
+    strangers: rows.filter((row) => row.user_id !== GAP_USER_ID && !sentKeys.has(`${row.session_id}|${row.user_id}|${row.client_msg_id ?? row.id}`)).length,
     ...viewCounts(views, rows, heads),
   };
 }
