@@ -24,8 +24,19 @@ export async function devSignIn(apiUrl: string, name: string): Promise<DevIdenti
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
   });
-  if (!response.ok) throw new Error(`Sign-in failed (${response.status}).`);
+  if (!response.ok) throw new Error(`Sign-in failed: ${await refusalText(response)}`);
   const body = (await response.json()) as Partial<DevIdentity>;
   if (typeof body.token !== 'string' || typeof body.userId !== 'string') throw new Error('Sign-in answered without a token.');
   return { token: body.token, userId: body.userId, ...(typeof body.sessionId === 'string' ? { sessionId: body.sessionId } : {}) };
+}
+
+/** The server's own words for a refusal (`{error:{message}}`), or the status when it gave none. */
+async function refusalText(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { error?: { message?: unknown } };
+    if (typeof body.error?.message === 'string') return `${body.error.message}.`;
+  } catch {
+    // Not JSON: fall through to the status.
+  }
+  return `the server answered ${response.status}.`;
 }
