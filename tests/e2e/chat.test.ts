@@ -37,7 +37,8 @@ describeE2e('chat in the browser', () => {
     webRoot = await buildWeb();
     const webPort = await freePort();
     stack = await startStack(`http://127.0.0.1:${webPort}`);
-    web = new WebServer(webRoot, stack.api.port);
+    // The page may pick either gateway with ?ws=, because its own origin lists both.
+    web = new WebServer(webRoot, stack.api.port, { apiUrls: [], wsUrls: stack.gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] });
     webUrl = await web.listen(webPort);
     browser = await launchChromium();
   }, 300_000);

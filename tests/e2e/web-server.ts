@@ -4,6 +4,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { SAME_ORIGIN_POLICY, servedWebConfig, WEB_CONFIG_PATH, webSecurityHeaders, type WebPolicy } from '@chat/service-kit';
 import { exitOf, ROOT } from './stack.ts';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
@@ -23,16 +24,19 @@ export async function buildWeb(): Promise<string> {
 
 /**
  * Serves the built UI and passes /api/ to the session-api, as the nginx of deploy/ does,
- * so the page and the REST API share one origin.
+ * so the page and the REST API share one origin. The page gets the gateways' headers and
+ * `config.json` for the given policy (which WebSocket bases it may pick).
  */
 export class WebServer {
   readonly #root: string;
   readonly #apiPort: number;
   readonly #server: Server;
+  readonly #policy: WebPolicy;
 
-  constructor(root: string, apiPort: number) {
+  constructor(root: string, apiPort: number, policy: WebPolicy = SAME_ORIGIN_POLICY) {
     this.#root = root;
     this.#apiPort = apiPort;
+    this.#policy = policy;
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -49,6 +53,8 @@ export class WebServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://web').pathname;
     if (path.startsWith('/api/')) return this.#proxy(req, res);
+    for (const [name, value] of Object.entries(webSecurityHeaders(this.#policy))) res.setHeader(name, value);
+    if (path === WEB_CONFIG_PATH) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servedWebConfig(this.#policy)));
     const file = normalize(join(this.#root, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(this.#root)) return void res.writeHead(403).end();
     try {

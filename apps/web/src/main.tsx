@@ -1,7 +1,7 @@
 import { ChatClient } from '@chat/client';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { chatUrl, readAppConfig, type AppConfig } from './app-config.ts';
+import { chatUrl, loadServedConfig, readAppConfig, type AppConfig } from './app-config.ts';
 import { ChatContainer } from './components/ChatContainer.tsx';
 import { SessionPicker } from './components/SessionPicker.tsx';
 import { SignIn } from './components/SignIn.tsx';
@@ -49,11 +49,17 @@ function Lobby({ config }: { config: AppConfig }) {
   );
 }
 
-function App() {
-  const config = readAppConfig(location);
+function App({ config }: { config: AppConfig }) {
   if (config.sessionId && config.token) return <ChatPage config={config} sessionId={config.sessionId} token={config.token} />;
   return <Lobby config={config} />;
 }
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+if (root) {
+  void loadServedConfig(location).then((served) => {
+    const config = readAppConfig(location, served);
+    // The token never follows an address parameter to a host the served config does not list.
+    if (config.ignored.length > 0) console.warn(`Ignored ${config.ignored.join(' and ')} in the address: not a host this site lists.`);
+    render(<App config={config} />, root);
+  });
+}

@@ -13,6 +13,20 @@ const addresses = z
   .string()
   .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+/** Origins (and optional base paths) the UI may talk to; validated here because they end up in a CSP header. */
+const bases = (protocols: RegExp, example: string) =>
+  addresses.pipe(z.array(z.url({ protocol: protocols, error: `must be a comma separated list of URLs like ${example}` }).refine((value) => !/[\s;,'"?#]/.test(value), 'must be a base URL without spaces, quotes, commas, semicolons, query or fragment')));
+/** CSP frame-ancestors sources: 'none', 'self', or origins such as https://*.example.com or http://localhost:8501. */
+const frameAncestors = z
+  .string()
+  .default("'self'")
+  .transform((value) => value.split(/[\s,]+/).filter((item) => item.length > 0))
+  .pipe(
+    z
+      .array(z.string().regex(/^(?:'none'|'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$/, "each entry must be 'none', 'self' or an origin like https://analysis.example.com"))
+      .min(1, "name at least one source, or 'none'")
+      .refine((items) => !items.includes("'none'") || items.length === 1, "'none' cannot be combined with other sources"),
+  );
 const flag = z
   .enum(['0', '1', 'true', 'false', ''])
   .default('')
@@ -64,6 +78,9 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   DEV_SIGNIN: flag,
   WEB_ROOT: z.string().min(1).optional(),
+  WEB_API_URLS: bases(/^https?$/, 'https://api.example.com'),
+  WEB_WS_URLS: bases(/^wss?$/, 'wss://chat.example.com'),
+  WEB_FRAME_ANCESTORS: frameAncestors,
   CHAT_DISABLED: flag,
   CHAT_SWITCH_POLL_MS: positiveInt(1000),
 });

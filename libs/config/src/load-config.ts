@@ -54,6 +54,11 @@ export interface Config {
   readonly dataDir: string;
   readonly devSignIn: boolean;
   readonly webRoot?: string;
+  /**
+   * What the served UI may talk to besides its own origin (the first of each list is its default),
+   * and which pages may frame it; both end up in its Content-Security-Policy.
+   */
+  readonly web: { readonly apiUrls: readonly string[]; readonly wsUrls: readonly string[]; readonly frameAncestors: readonly string[] };
   /** The kill switch: `hardOff` (CHAT_DISABLED) holds chat off; replicas read the shared switch every `pollMs`. */
   readonly chatSwitch: { readonly hardOff: boolean; readonly pollMs: number };
 }
@@ -122,6 +127,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: env.DATA_DIR,
     devSignIn: env.DEV_SIGNIN,
     ...(env.WEB_ROOT === undefined ? {} : { webRoot: env.WEB_ROOT }),
+    web: { apiUrls: env.WEB_API_URLS.map(withoutTrailingSlash), wsUrls: env.WEB_WS_URLS.map(withoutTrailingSlash), frameAncestors: env.WEB_FRAME_ANCESTORS },
     chatSwitch: { hardOff: env.CHAT_DISABLED, pollMs: env.CHAT_SWITCH_POLL_MS },
   });
 }
@@ -137,6 +143,10 @@ export function loadConfigOrExit(options: LoadOptions = {}, source: Record<strin
     }
     throw error;
   }
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 function deepFreeze<T>(value: T): T {

@@ -36,7 +36,7 @@ const gateway = new Gateway({
   metrics: telemetry.metrics,
   chatSwitch,
   // The built chat UI, so a browser needs only the gateway's address (REST goes to the session-api).
-  fallback: createStaticSite(config.webRoot ?? join(import.meta.dirname, '..', '..', '..', 'apps', 'web', 'dist')),
+  fallback: createStaticSite(config.webRoot ?? join(import.meta.dirname, '..', '..', '..', 'apps', 'web', 'dist'), config.web),
 });
 
 // Stopped in reverse: the gateway drains first, then the clients it used, then telemetry flushes.

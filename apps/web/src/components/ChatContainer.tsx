@@ -20,10 +20,24 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
 
   useEffect(() => {
-    const loadFirstPage = () => void client.loadOlder().catch(() => undefined);
-    client.once('welcome', loadFirstPage);
+    // The newest page of history, once: after the first welcome, or as soon as chat turns out to be
+    // off (no welcome comes then, but history stays readable over REST).
+    let firstPage: 'wanted' | 'loading' | 'loaded' = 'wanted';
+    const loadFirstPage = () => {
+      if (firstPage !== 'wanted') return;
+      firstPage = 'loading';
+      client.loadOlder().then(
+        () => (firstPage = 'loaded'),
+        () => (firstPage = 'wanted'),
+      );
+    };
+    const unsubscribe = client.store.subscribe((state) => {
+      if (state.connection.status === 'disabled') loadFirstPage();
+    });
+    client.on('welcome', loadFirstPage);
     client.connect();
     return () => {
+      unsubscribe();
       client.off('welcome', loadFirstPage);
       client.close();
     };
