@@ -3,6 +3,9 @@
 Run:  pip install "streamlit>=1.22" pyjwt
       CHAT_URL=http://localhost:8080 JWT_SECRET=... streamlit run streamlit_chat.py
 
+The chat's Content-Security-Policy lets only the pages WEB_FRAME_ANCESTORS names frame it: start
+the chat with WEB_FRAME_ANCESTORS="'self' http://localhost:8501" (this page's origin).
+
 When an operator turns chat off (the kill switch), GET <CHAT_API_URL>/status says
 {"chat": "off"} and the page leaves the chat out entirely, with no code change.
 
