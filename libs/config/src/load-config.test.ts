@@ -12,6 +12,25 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
+  it('serves the UI to its own origin only and framed by its own pages unless told otherwise', () => {
+    expect(loadConfig({}).web).toEqual({ apiUrls: [], wsUrls: [], frameAncestors: ["'self'"] });
+    const web = loadConfig({ WEB_API_URLS: 'https://api.example/, http://localhost:8081', WEB_WS_URLS: 'wss://chat.example', WEB_FRAME_ANCESTORS: "'self' https://*.analysis.example http://localhost:8501" }).web;
+    expect(web).toEqual({ apiUrls: ['https://api.example', 'http://localhost:8081'], wsUrls: ['wss://chat.example'], frameAncestors: ["'self'", 'https://*.analysis.example', 'http://localhost:8501'] });
+  });
+
+  it.each([
+    ['WEB_API_URLS', 'ws://not-http.example'],
+    ['WEB_API_URLS', "https://a.example/x;script-src 'unsafe-inline'"],
+    ['WEB_API_URLS', 'https://a.example/?token=x'],
+    ['WEB_WS_URLS', 'https://not-ws.example'],
+    ['WEB_FRAME_ANCESTORS', "'none' https://a.example"],
+    ['WEB_FRAME_ANCESTORS', "'unsafe-inline'"],
+    ['WEB_FRAME_ANCESTORS', 'https://a.example;script-src'],
+    ['WEB_FRAME_ANCESTORS', '*'],
+  ])('refuses %s=%s, which would loosen or break the page policy', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(expect.objectContaining({ variable }));
+  });
+
   it('names the variable when a value is bad', () => {
     expect(() => loadConfig({ GATEWAY_PORT: 'eighty' })).toThrow(/^GATEWAY_PORT: /);
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/^REDIS_URL: /);
