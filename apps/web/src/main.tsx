@@ -1,3 +1,4 @@
+import './no-eval.ts';
 import { ChatClient } from '@chat/client';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
