@@ -97,7 +97,7 @@ describeBrowser('the UI under its security headers', () => {
     await page.getByText('under the policy').waitFor();
     expect(await violations()).toEqual([]);
     await page.context().close();
-  });
+  }, 120_000);
 
   it('ignores api and ws in the address that name another host: the token goes only to its own origin', async () => {
     // The CSP would block the other host anyway; bypassing it shows that the page itself never tries.
@@ -113,7 +113,7 @@ describeBrowser('the UI under its security headers', () => {
     await signIn(lobby, 'Lured');
     expect(evil.requests).toEqual([]);
     await context.close();
-  });
+  }, 120_000);
 
   it('is framed by a page the setting names, and by no other', async () => {
     const page = await (await browser.newContext()).newPage();
@@ -131,5 +131,5 @@ describeBrowser('the UI under its security headers', () => {
     expect(await chatFrame?.locator('#app').count()).toBe(0);
     await page.context().close();
     await stranger.context().close();
-  });
+  }, 120_000);
 });

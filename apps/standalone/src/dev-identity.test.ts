@@ -53,8 +53,9 @@ describe('parseDevName', () => {
         expect(name.trim()).toBe(name);
         expect(name).not.toMatch(HIDDEN);
         expect(name).not.toMatch(/\s\s/);
-        expect([...name].length).toBeGreaterThanOrEqual(1);
-        expect([...name].length).toBeLessThanOrEqual(MAX_DEV_NAME_CHARS);
+        const codePoints = Array.from(name).length;
+        expect(codePoints).toBeGreaterThanOrEqual(1);
+        expect(codePoints).toBeLessThanOrEqual(MAX_DEV_NAME_CHARS);
         expect(parseDevName(name)).toEqual(parsed);
       }),
       { numRuns: 2000, seed: 11 },

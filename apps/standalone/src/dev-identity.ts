@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { exceedsChars } from '@chat/protocol';
 
 export const MAX_DEV_NAME_CHARS = 40;
 
@@ -34,7 +35,7 @@ export function parseDevName(raw: unknown): { ok: true; name: string } | { ok: f
   if (hidden) return { ok: false, message: `name must not contain control or invisible characters (found U+${codePointHex(hidden[0])})` };
   const name = normalDevName(raw);
   if (name.length === 0) return { ok: false, message: 'name must not be empty' };
-  if ([...name].length > MAX_DEV_NAME_CHARS) return { ok: false, message: `name must be at most ${MAX_DEV_NAME_CHARS} characters` };
+  if (exceedsChars(name, MAX_DEV_NAME_CHARS)) return { ok: false, message: `name must be at most ${MAX_DEV_NAME_CHARS} characters` };
   if (INVISIBLE_OR_CONTROL.test(name)) return { ok: false, message: 'name must not contain control or invisible characters' };
   return { ok: true, name };
 }

@@ -32,7 +32,7 @@ export function createDevSignIn(deps: DevSignInDeps): (req: IncomingMessage, res
         if (text === undefined) return refuse(req, res, tooLarge(MAX_SIGN_IN_BODY_BYTES));
         const body = parseJson(text);
         if (body === undefined) return sendJson(res, 400, { error: { code: 'invalid_input', message: 'body must be JSON like {"name":"Ada"}' } });
-        const parsed = parseDevName((body as { name?: unknown } | null)?.name);
+        const parsed = parseDevName(typeof body === 'object' && body !== null && 'name' in body ? body.name : undefined);
         if (!parsed.ok) return sendJson(res, 400, { error: { code: 'invalid_input', message: parsed.message } });
         const userId = devUserId(parsed.name);
         await joinLobby(deps, userId);
