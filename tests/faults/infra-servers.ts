@@ -48,55 +48,50 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Redis as production runs it (no persistence): a restart loses every session's live state. */
-export class RedisServer implements FaultTarget {
-  readonly name = 'redis';
+interface TcpServerSpec {
+  name: string;
+  port: number;
+  /** Its own folder: data and log. */
+  dir: string;
+  url: string;
+  command: string;
+  args: string[];
+}
+
+/** A server of one program that serves once its TCP port accepts connections. */
+class TcpServer implements FaultTarget {
+  readonly name: string;
   readonly process: ManagedProcess;
   readonly url: string;
-
   readonly port: number;
 
-  constructor(port: number, dir: string) {
-    this.port = port;
-    mkdirSync(dir, { recursive: true });
-    this.url = `redis://127.0.0.1:${port}`;
-    this.process = new ManagedProcess({
-      name: this.name,
-      command: REDIS_BIN,
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'],
-      logFile: join(dir, 'redis.log'),
-    });
+  constructor(spec: TcpServerSpec) {
+    this.name = spec.name;
+    this.port = spec.port;
+    this.url = spec.url;
+    mkdirSync(spec.dir, { recursive: true });
+    this.process = new ManagedProcess({ name: spec.name, command: spec.command, args: spec.args, logFile: join(spec.dir, `${spec.name}.log`) });
   }
 
   async start(): Promise<void> {
     this.process.start();
-    await waitFor(`redis on ${this.port}`, () => portOpen(this.port), 15_000);
+    await waitFor(`${this.name} on ${this.port}`, () => portOpen(this.port), 15_000);
+  }
+}
+
+/** Redis as production runs it (no persistence): a restart loses every session's live state. */
+export class RedisServer extends TcpServer {
+  constructor(port: number, dir: string) {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
+    super({ name: 'redis', port, dir, url: `redis://127.0.0.1:${port}`, command: REDIS_BIN, args });
   }
 }
 
 /** NATS with JetStream, its store on disk, so a restart keeps every stored message. */
-export class NatsServer implements FaultTarget {
-  readonly name = 'nats';
-  readonly process: ManagedProcess;
-  readonly url: string;
-
-  readonly port: number;
-
+export class NatsServer extends TcpServer {
   constructor(port: number, dir: string) {
-    this.port = port;
-    mkdirSync(dir, { recursive: true });
-    this.url = `nats://127.0.0.1:${port}`;
-    this.process = new ManagedProcess({
-      name: this.name,
-      command: NATS_BIN,
-      args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')],
-      logFile: join(dir, 'nats.log'),
-    });
-  }
-
-  async start(): Promise<void> {
-    this.process.start();
-    await waitFor(`nats on ${this.port}`, () => portOpen(this.port), 15_000);
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')];
+    super({ name: 'nats', port, dir, url: `nats://127.0.0.1:${port}`, command: NATS_BIN, args });
   }
 }
 

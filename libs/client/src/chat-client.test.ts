@@ -11,7 +11,7 @@ import type { EnvironmentSignals } from './environment.ts';
 import { ChatClientError } from './errors.ts';
 
 /**
- * A fake peer for these unit tests only, not the real gateway: it follows CONTRACT.md §4
+ * A fake peer for these unit tests only, not the real gateway: it follows docs/protocol.md
  * for the frames and close codes the client relies on, with switches to cause failures.
  * Tokens are `user:<uuid>`; `bad` is refused with 4401 and `stranger:<uuid>` with 4403.
  */

@@ -295,7 +295,7 @@ export class LiveStateCorruptError extends Error {
   override name = 'LiveStateCorruptError';
 }
 
-/** Live session state in Redis (SESSION STATE in CONTRACT §5); same semantics as MemorySessionState. */
+/** Live session state in Redis (the live state of docs/protocol.md, "Storage"); same semantics as MemorySessionState. */
 export class RedisSessionState implements SessionState {
   readonly #redis: Scripted;
   readonly #recentCap: number;

@@ -5,8 +5,12 @@ export const CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
   abnormal: 1006,
+  /** Kept sending malformed frames past the allowance. */
+  policyViolation: 1008,
   frameTooLarge: 1009,
   internalError: 1011,
+  /** Admission could not be decided (a dependency did not answer): reconnect later. */
+  tryAgainLater: 1013,
   badToken: 4401,
   forbidden: 4403,
   sessionNotFound: 4404,
@@ -21,8 +25,10 @@ const MEANINGS: Record<number, string> = {
   1000: 'closed',
   1001: 'server restarting',
   1006: 'connection lost',
+  1008: 'too many invalid frames',
   1009: 'frame too large',
   1011: 'server error',
+  1013: 'server busy, try again later',
   4401: 'sign-in expired or invalid',
   4403: 'not a member of this session',
   4404: 'session not found or closed',

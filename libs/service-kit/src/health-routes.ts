@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { ERROR_CODES } from '@chat/protocol';
 import type { Readiness } from './readiness.ts';
 
 export type MetricsHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -28,4 +29,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+export interface HealthHandlerOptions {
+  readiness: Readiness;
+  metrics?: MetricsHandler;
+  /** Serves every path the health routes do not; without it they are 404 `route_not_found`. */
+  otherwise?: RequestListener;
+}
+
+/** A whole request handler for a service whose port serves health, readiness and metrics first. */
+export function healthHandler(options: HealthHandlerOptions): RequestListener {
+  return (req, res) => {
+    if (handleHealthRoutes(req, res, options.readiness, options.metrics)) return;
+    if (options.otherwise) return options.otherwise(req, res);
+    sendJson(res, ERROR_CODES.route_not_found.status, { error: { code: 'route_not_found', message: ERROR_CODES.route_not_found.message } });
+  };
 }

@@ -3,9 +3,6 @@ import type { SessionDirectory } from '@chat/core';
 import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import type { UpgradeRoute } from './upgrade-route.ts';
 
-/** Closes for refusals that are not the client's fault, so it retries later. */
-export const TRY_AGAIN_LATER = 1013;
-
 export type Admission =
   | { ok: true; principal: Principal }
   | { ok: false; code: number; reason: string; cause?: unknown };
@@ -39,7 +36,7 @@ export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<A
     if (access === 'forbidden') return refuse(CLOSE_CODES.forbidden, ERROR_CODES.forbidden.message);
     if (access === 'not_found') return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
   } catch (cause) {
-    return { ok: false, code: TRY_AGAIN_LATER, reason: ERROR_CODES.unavailable.message, cause };
+    return { ok: false, code: CLOSE_CODES.tryAgainLater, reason: ERROR_CODES.unavailable.message, cause };
   }
   return { ok: true, principal };
 }

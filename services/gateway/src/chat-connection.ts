@@ -1,7 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
 import { CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
-import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
@@ -76,7 +75,7 @@ export class ChatConnection extends Connection implements SessionMember {
       head = (await this.#deps.state.head(this.sessionId)) ?? 0;
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a chat connection');
-      this.end(TRY_AGAIN_LATER, 'unavailable');
+      this.end(CLOSE_CODES.tryAgainLater, 'unavailable');
       return;
     }
     if (this.closed) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
-import { InvalidFrameBudget, POLICY_VIOLATION } from './rate-guard.ts';
+import { InvalidFrameBudget } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
 export interface ConnectionSettings {
@@ -122,7 +122,7 @@ export abstract class Connection {
   /** Answers a malformed frame, or closes with 1008 when they keep coming. */
   refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {
     if (this.#invalidFrames.spend()) this.writeError(code, message, clientMsgId);
-    else this.end(POLICY_VIOLATION, 'too many invalid frames');
+    else this.end(CLOSE_CODES.policyViolation, 'too many invalid frames');
   }
 
   writeError(code: ErrorCode, message: string, clientMsgId?: string): void {

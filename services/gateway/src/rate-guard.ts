@@ -39,9 +39,6 @@ export class InvalidFrameBudget {
   }
 }
 
-/** The standard close code for a peer that breaks the protocol's rules. */
-export const POLICY_VIOLATION = 1008;
-
 function fullBucket(size: number, perSecond: number): TokenBucket {
   const bucket = new TokenBucket({ bucketSize: size, tokensPerInterval: perSecond, interval: 'second' });
   // The library starts a bucket empty; a new connection gets its whole burst.

@@ -1,7 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { SessionState } from '@chat/core';
 import { CLOSE_CODES, parseClientFrame, type JsonBounds } from '@chat/protocol';
-import { TRY_AGAIN_LATER } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
@@ -45,7 +44,7 @@ export class StatusConnection extends Connection implements SessionMember {
       online = await this.#deps.state.presenceOnline(this.sessionId);
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a status connection');
-      this.end(TRY_AGAIN_LATER, 'unavailable');
+      this.end(CLOSE_CODES.tryAgainLater, 'unavailable');
       return;
     }
     if (this.closed) {

@@ -1,6 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { handleHealthRoutes, sendJson, type MetricsHandler, type Readiness } from '@chat/service-kit';
+import { healthHandler, HttpListener, type MetricsHandler, type Readiness } from '@chat/service-kit';
 
 export interface HealthServerOptions {
   host: string;
@@ -10,37 +8,7 @@ export interface HealthServerOptions {
 }
 
 /** /healthz, /readyz and /metrics on PERSISTER_PORT; the persister serves nothing else. */
-export class HealthServer {
-  readonly name = 'health-server';
-  readonly #server: Server;
-  readonly #options: HealthServerOptions;
-
-  constructor(options: HealthServerOptions) {
-    this.#options = options;
-    this.#server = createServer((req, res) => {
-      if (!handleHealthRoutes(req, res, options.readiness, options.metrics)) sendJson(res, 404, { error: { code: 'not_found', message: 'Not found.' } });
-    });
-  }
-
-  /** The bound port (useful with port 0). */
-  get port(): number {
-    return (this.#server.address() as AddressInfo).port;
-  }
-
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
-  }
+export function createHealthServer(options: HealthServerOptions): HttpListener {
+  const handler = healthHandler({ readiness: options.readiness, ...(options.metrics ? { metrics: options.metrics } : {}) });
+  return new HttpListener({ name: 'health-server', host: options.host, port: options.port, handler });
 }

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@chat/config';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { Lifecycle, Readiness } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
-import { HealthServer } from './health-server.ts';
+import { createHealthServer } from './health-server.ts';
 import { PersisterWorker } from './persister-worker.ts';
 import { persisterMetrics } from './persister-metrics.ts';
 
@@ -28,7 +28,7 @@ const readiness = new Readiness()
   .add('postgres', () => store.ping())
   .add('nats', () => worker.checkQueue())
   .add('writes', () => worker.checkWrites());
-const health = new HealthServer({ host: config.host, port: config.ports.persister, readiness, metrics: telemetry.handleMetrics });
+const health = createHealthServer({ host: config.host, port: config.ports.persister, readiness, metrics: telemetry.handleMetrics });
 
 // Started in order, stopped in reverse: readiness turns false first, the batch in hand finishes, then the clients close.
 const lifecycle = new Lifecycle(logger)

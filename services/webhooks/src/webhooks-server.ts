@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type TokenVerifier } from '@chat/auth';
 import { ChatError, ERROR_CODES } from '@chat/protocol';
-import { handleHealthRoutes, sendJson, type Readiness } from '@chat/service-kit';
+import { healthHandler, HttpListener, sendJson, type Readiness } from '@chat/service-kit';
 import type { DeadLetterStore } from './dead-letters.ts';
 import type { WebhookMetrics } from './webhook-metrics.ts';
 
@@ -21,24 +20,24 @@ export interface WebhooksServerOptions {
 /** /healthz, /readyz, /metrics and the dead-letter list (admins only) on WEBHOOK_PORT. */
 export class WebhooksServer {
   readonly name = 'webhooks-server';
-  readonly #server: Server;
+  readonly #listener: HttpListener;
   readonly #options: WebhooksServerOptions;
 
   constructor(options: WebhooksServerOptions) {
     this.#options = options;
-    this.#server = createServer((req, res) => void this.#route(req, res));
+    const metrics = (_: IncomingMessage, out: ServerResponse) => {
+      out.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      out.end(options.metrics.text());
+    };
+    const handler = healthHandler({ readiness: options.readiness, metrics, otherwise: (req, res) => void this.#route(req, res) });
+    this.#listener = new HttpListener({ name: this.name, host: options.host, port: options.port, handler });
   }
 
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#listener.port;
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const metrics = (_: IncomingMessage, out: ServerResponse) => {
-      out.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      out.end(this.#options.metrics.text());
-    };
-    if (handleHealthRoutes(req, res, this.#options.readiness, metrics)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname !== DEAD_LETTERS_PATH) throw new ChatError('route_not_found');
@@ -59,19 +58,10 @@ export class WebhooksServer {
   }
 
   start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    return this.#listener.listen();
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    return this.#listener.close();
   }
 }
