@@ -7,3 +7,4 @@ export * from './rest.ts';
 export * from './queued-message.ts';
 export * from './dead-letters.ts';
 export * from './seq-gap.ts';
+export * from './drain-hint.ts';
