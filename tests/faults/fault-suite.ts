@@ -1,6 +1,6 @@
 import type { Fault, FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, type FleetMember } from './fleet.ts';
 import { sleep } from './managed-process.ts';
 import { OutcomeCheck, type Tally } from './outcome-check.ts';
 import { ReadinessWatch } from './readiness-watch.ts';
@@ -159,7 +159,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const dropped = fleet.members.filter((member, i) => member.disconnects > (disconnectsBefore[i] ?? 0));
   const finals = fleet.members.filter((member) => member.finalClose !== undefined);
   if (finals.length > 0) failures.push(`${finals.length} clients closed for good (codes ${[...new Set(finals.map((m) => m.finalClose))].join(', ')})`);
-  const drainReconnects = fault?.drains ? countDrainReconnects(fleet, drainsBefore, failures) : undefined;
+  const drainReconnects = fault?.drains ? countDrainReconnects(fleet.members, drainsBefore, failures) : undefined;
   const previous = context.previous;
   const added = (key: (typeof CUMULATIVE)[number]) => tally[key] - (previous?.[key] ?? 0);
   if (tally.lost > 0) failures.push(`${tally.lost} acked messages lost`);
@@ -191,13 +191,17 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
  * every client closed by a drain makes exactly one connection attempt per drain close, and every
  * client was closed by one (a rolling restart drains every gateway).
  */
-function countDrainReconnects(fleet: Fleet, before: readonly { drainCloses: number; reconnects: number }[], failures: string[]): FaultResult['drainReconnects'] {
+export function countDrainReconnects(
+  members: readonly Pick<FleetMember, 'drainCloses' | 'reconnects'>[],
+  before: readonly { drainCloses: number; reconnects: number }[],
+  failures: string[],
+): NonNullable<FaultResult['drainReconnects']> {
   let drainCloses = 0;
   let attempts = 0;
   let maxPerDrain = 0;
   let untouched = 0;
   let extra = 0;
-  fleet.members.forEach((member, i) => {
+  members.forEach((member, i) => {
     const closes = member.drainCloses - (before[i]?.drainCloses ?? 0);
     const tries = member.reconnects - (before[i]?.reconnects ?? 0);
     drainCloses += closes;
@@ -208,5 +212,5 @@ function countDrainReconnects(fleet: Fleet, before: readonly { drainCloses: numb
   });
   if (untouched > 0) failures.push(`${untouched} clients were never closed by a drain`);
   if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes)`);
-  return { clients: fleet.members.length, drainCloses, attempts, maxPerDrain: Math.round(maxPerDrain * 100) / 100 };
+  return { clients: members.length, drainCloses, attempts, maxPerDrain: Math.round(maxPerDrain * 100) / 100 };
 }
