@@ -35,7 +35,7 @@ export function renderFaultTable(report: SuiteReport, command: string): string {
   }
   const total = (key: 'acked' | 'ackedAfterUnavailable' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
   const failed = report.results.filter((r) => !r.passed).length;
-  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedAfterUnavailable')} first answered \`unavailable\` and settled by the SDK with the stored id and seq), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
+  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedAfterUnavailable')} were answered \`unavailable\` at least once and then settled by the SDK itself, by a resend with the same clientMsgId or its own stored copy), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
   return lines.join('\n');
 }
 
