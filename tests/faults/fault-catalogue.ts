@@ -12,12 +12,14 @@ export interface FaultTimings {
   cutMs: number;
   /** How long PostgreSQL stays stopped while the persister backs up. */
   postgresOutageMs: number;
+  /** DRAIN_RECONNECT_WINDOW_MS of the gateways: a drained gateway's clients come back spread over it. */
+  drainWindowMs: number;
 }
 
 /** The CI form: shorter outages, same faults. */
-export const SHORT_TIMINGS: FaultTimings = { deadMs: 2_000, frozenMs: 5_000, cutMs: 4_000, postgresOutageMs: 10_000 };
+export const SHORT_TIMINGS: FaultTimings = { deadMs: 2_000, frozenMs: 5_000, cutMs: 4_000, postgresOutageMs: 10_000, drainWindowMs: 3_000 };
 /** The issue's form: SIGSTOP for 10 s, PostgreSQL stopped for a minute. */
-export const FULL_TIMINGS: FaultTimings = { deadMs: 3_000, frozenMs: 10_000, cutMs: 10_000, postgresOutageMs: 60_000 };
+export const FULL_TIMINGS: FaultTimings = { deadMs: 3_000, frozenMs: 10_000, cutMs: 10_000, postgresOutageMs: 60_000, drainWindowMs: 10_000 };
 
 /** One fault: how to inject it and lift it, and whose readiness it must turn false and back. */
 export interface Fault {
@@ -27,7 +29,12 @@ export interface Fault {
   readonly touches: readonly string[];
   /** Injects the fault and lifts it; resolves once it is lifted (a restarted part serves again). */
   inject(stack: FaultStack, timings: FaultTimings): Promise<void>;
+  /** The fault drains gateways: each client they close must reconnect exactly once per drain close. */
+  readonly drains?: boolean;
 }
+
+/** The longest a client adds to its drain hint (the SDK's jitter bound), and some slack for a loaded machine. */
+const DRAIN_JITTER_AND_SLACK_MS = 2_500;
 
 const GATEWAYS = ['gateway-a', 'gateway-b'];
 const DEPENDENTS: Record<string, readonly string[]> = {
@@ -103,12 +110,16 @@ function cutGatewayFrom(dependency: 'redis' | 'nats'): Fault {
 
 const rollingRestart: Fault = {
   name: 'rolling restart of the gateways',
-  description: 'each gateway in turn: SIGTERM (drain, 1001 to its clients), started again, ready before the next',
+  description: 'each gateway in turn: SIGTERM (drain, 1001 with a reconnect delay to each client), started again, ready, and its drain window over before the next',
   touches: GATEWAYS,
-  async inject(stack) {
+  drains: true,
+  async inject(stack, timings) {
     for (const gateway of stack.gateways) {
+      const drainedAt = performance.now();
       await gateway.process.stop();
       await gateway.start();
+      // As an operator does: the next replica drains once the last one's clients have moved.
+      await sleep(Math.max(0, drainedAt + timings.drainWindowMs + DRAIN_JITTER_AND_SLACK_MS - performance.now()));
     }
   },
 };
@@ -143,6 +154,7 @@ export function pairOf(first: Fault, second: Fault): Fault {
     name: `${first.name} + ${second.name}`,
     description: `${first.description}; at the same time ${second.description}`,
     touches: [...new Set([...first.touches, ...second.touches])],
+    drains: first.drains === true || second.drains === true,
     async inject(stack, timings) {
       await Promise.all([first.inject(stack, timings), second.inject(stack, timings)]);
     },

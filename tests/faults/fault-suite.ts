@@ -1,6 +1,6 @@
 import type { Fault, FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, type FleetMember } from './fleet.ts';
 import { sleep } from './managed-process.ts';
 import { OutcomeCheck, type Tally } from './outcome-check.ts';
 import { ReadinessWatch } from './readiness-watch.ts';
@@ -35,6 +35,8 @@ export interface FaultResult {
   /** Clients whose socket dropped during the fault, and how many of those resumed by themselves. */
   clientsDropped: number;
   clientsResumed: number;
+  /** For a fault that drains gateways: drain closes the clients received, their connection attempts after them, and the most attempts one client made per drain close. */
+  drainReconnects?: { clients: number; drainCloses: number; attempts: number; maxPerDrain: number };
 }
 
 export interface SuiteReport {
@@ -56,7 +58,7 @@ const CUMULATIVE = ['holes', 'strangers', 'viewHoles', 'viewDoubled', 'viewMisma
 /** Starts the stack and the clients, runs a baseline and then each fault in turn, and checks after each. */
 export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport> {
   const { log } = options;
-  const stack = new FaultStack({ repoRoot: options.repoRoot, portBase: options.portBase });
+  const stack = new FaultStack({ repoRoot: options.repoRoot, portBase: options.portBase, env: { DRAIN_RECONNECT_WINDOW_MS: String(options.timings.drainWindowMs) } });
   log(`stack in ${stack.dir}`);
   const report: SuiteReport = {
     startedAt: new Date().toISOString(),
@@ -115,6 +117,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const failures: string[] = [];
   const phaseStartedAt = performance.now();
   const disconnectsBefore = fleet.members.map((member) => member.disconnects);
+  const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects }));
   fleet.startTraffic(phase, options.sendsPerSec);
   await sleep(options.trafficBeforeMs);
   const injectedAt = performance.now();
@@ -156,6 +159,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const dropped = fleet.members.filter((member, i) => member.disconnects > (disconnectsBefore[i] ?? 0));
   const finals = fleet.members.filter((member) => member.finalClose !== undefined);
   if (finals.length > 0) failures.push(`${finals.length} clients closed for good (codes ${[...new Set(finals.map((m) => m.finalClose))].join(', ')})`);
+  const drainReconnects = fault?.drains ? countDrainReconnects(fleet.members, drainsBefore, failures) : undefined;
   const previous = context.previous;
   const added = (key: (typeof CUMULATIVE)[number]) => tally[key] - (previous?.[key] ?? 0);
   if (tally.lost > 0) failures.push(`${tally.lost} acked messages lost`);
@@ -178,5 +182,35 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
     sawUnready,
     clientsDropped: dropped.length,
     clientsResumed: dropped.filter((member) => member.isOpen).length,
+    ...(drainReconnects ? { drainReconnects } : {}),
   };
+}
+
+/**
+ * A drain tells each client when to come back, and the SDK moves to the other replica then: so
+ * every client closed by a drain makes exactly one connection attempt per drain close, and every
+ * client was closed by one (a rolling restart drains every gateway).
+ */
+export function countDrainReconnects(
+  members: readonly Pick<FleetMember, 'drainCloses' | 'reconnects'>[],
+  before: readonly { drainCloses: number; reconnects: number }[],
+  failures: string[],
+): NonNullable<FaultResult['drainReconnects']> {
+  let drainCloses = 0;
+  let attempts = 0;
+  let maxPerDrain = 0;
+  let untouched = 0;
+  let extra = 0;
+  members.forEach((member, i) => {
+    const closes = member.drainCloses - (before[i]?.drainCloses ?? 0);
+    const tries = member.reconnects - (before[i]?.reconnects ?? 0);
+    drainCloses += closes;
+    attempts += tries;
+    if (closes === 0) untouched++;
+    else maxPerDrain = Math.max(maxPerDrain, tries / closes);
+    if (tries !== closes) extra++;
+  });
+  if (untouched > 0) failures.push(`${untouched} clients were never closed by a drain`);
+  if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes)`);
+  return { clients: members.length, drainCloses, attempts, maxPerDrain: Math.round(maxPerDrain * 100) / 100 };
 }

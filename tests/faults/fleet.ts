@@ -15,8 +15,8 @@ export interface SendRecord {
   phase: number;
   attempts: number;
   ack?: { id: string; seq: number };
-  /** The send failed, but its sender received the stored message itself; the ack is taken from that. */
-  ackFromView?: boolean;
+  /** The gateway answered `unavailable` to an attempt (the outcome unknown then); the SDK settled it later. */
+  answeredUnavailable?: boolean;
   lastError?: string;
 }
 
@@ -29,6 +29,9 @@ export interface FleetMember {
   welcomeHead: number | undefined;
   /** Times the chat socket went from open to anything else. */
   disconnects: number;
+  /** Chat closes with 1001 (a drain), and connection attempts after the first open. */
+  drainCloses: number;
+  reconnects: number;
   /** A close the SDK treats as final; a resuming client never has one. */
   finalClose: number | undefined;
   isOpen: boolean;
@@ -49,8 +52,6 @@ export interface FleetOptions {
 
 const TOKEN_TTL_SECONDS = 6 * 60 * 60;
 const RETRY_DELAY_MS = 500;
-/** How long a sender may hold its stored message before the missing ack counts as never coming. */
-const HELD_GRACE_MS = 10_000;
 
 /**
  * The suite's clients: members of a few sessions on the SDK, spread over the gateways, plus the
@@ -94,13 +95,15 @@ export class Fleet {
       this.sessionIds.push(session.id);
       for (const userId of userIds) {
         const gateway = index % gatewayUrls.length;
+        // Its own gateway first, then the others: the SDK moves on after a drain or a refused attempt.
+        const wsUrls = gatewayUrls.map((_, i) => gatewayUrls[(gateway + i) % gatewayUrls.length] ?? '');
         const localAddress = localAddresses?.[index % localAddresses.length];
         index++;
         const token = await signToken(secret, { userId, name: `user-${userId.slice(0, 6)}`, ttlSeconds: TOKEN_TTL_SECONDS });
         const client = new ChatClient({
           sessionId: session.id,
           token,
-          wsUrl: gatewayUrls[gateway] ?? '',
+          wsUrl: wsUrls,
           apiUrl: this.#options.apiUrl,
           WebSocket: localAddress === undefined ? WebSocket : boundWebSocket(localAddress),
           environment: null,
@@ -115,12 +118,18 @@ export class Fleet {
   }
 
   #track(client: ChatClient, userId: string, sessionId: string, gateway: number): FleetMember {
-    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, finalClose: undefined, isOpen: false };
+    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, drainCloses: 0, reconnects: 0, finalClose: undefined, isOpen: false };
     client.on('welcome', (frame) => {
       member.welcomeHead ??= frame.seq;
       member.isOpen = true;
     });
+    client.on('error', (frame) => {
+      const record = frame.clientMsgId === undefined ? undefined : this.sends.get(frame.clientMsgId);
+      if (record && frame.code === 'unavailable') record.answeredUnavailable = true;
+    });
     client.on('state', (state) => {
+      if (state.status === 'connecting' && state.resuming) member.reconnects++;
+      if (state.status === 'reconnecting' && state.lastCloseCode === 1001) member.drainCloses++;
       if (state.status === 'open') return;
       if (member.isOpen) member.disconnects++;
       member.isOpen = false;
@@ -228,47 +237,17 @@ export class Fleet {
     let ack = first;
     for (;;) {
       try {
-        const frame = await Promise.race([ack, this.#heldBySender(member, record)]);
-        if (frame === 'held') return;
+        // The SDK settles every send: with the ack, or with the stored copy it received itself.
+        const frame = await ack;
         record.ack = { id: frame.id, seq: frame.seq };
         return;
       } catch (error) {
         record.lastError = error instanceof ChatClientError ? error.code : String(error);
-        // An error for a message the sender already holds (its fan-out copy came first): there is
-        // nothing to retry, and the copy says where it was stored.
-        const held = client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
-        if (held) {
-          record.ack = { id: held.id, seq: held.seq };
-          record.ackFromView = true;
-          return;
-        }
         // A final close or a closed session: nothing will carry a retry.
         if (this.#closed || member.finalClose !== undefined || record.lastError === 'not_found') return;
         await sleep(RETRY_DELAY_MS);
         record.attempts++;
         ack = client.retry(record.clientMsgId);
-      }
-    }
-  }
-
-  /**
-   * Resolves once the sender has held the stored message itself for a while without an ack: a send
-   * answered with an error but stored anyway leaves the SDK's promise for its retry unsettled, so
-   * the copy is the only answer that comes. Recorded as confirmed by the view.
-   */
-  async #heldBySender(member: FleetMember, record: SendRecord): Promise<'held'> {
-    let heldSince: number | undefined;
-    for (;;) {
-      await sleep(1_000);
-      // Settled some other way (acked, given up, or the fleet closed): the race is decided already.
-      if (record.ack || this.#closed || !this.#unsettled.has(record.clientMsgId)) return 'held';
-      const held = member.client.store.getState().messages.find((m) => m.clientMsgId === record.clientMsgId && m.userId === member.userId);
-      if (!held) continue;
-      heldSince ??= performance.now();
-      if (performance.now() - heldSince >= HELD_GRACE_MS) {
-        record.ack = { id: held.id, seq: held.seq };
-        record.ackFromView = true;
-        return 'held';
       }
     }
   }

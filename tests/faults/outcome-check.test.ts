@@ -23,7 +23,7 @@ describe('countOutcome', () => {
     expect(countOutcome(1, sends, rows, [view([1, 2, 3]), view([3], 2)])).toEqual({
       sent: 3,
       acked: 3,
-      ackedFromView: 0,
+      ackedAfterUnavailable: 0,
       unacked: 0,
       stored: 3,
       lost: 0,

@@ -10,8 +10,8 @@ export interface Tally {
   /** Sends made during the fault's window (WebSocket and REST). */
   sent: number;
   acked: number;
-  /** Of those, sends that failed with an error although their sender received the stored message. */
-  ackedFromView: number;
+  /** Of those, sends answered `unavailable` at first (outcome unknown), which the SDK then settled by itself. */
+  ackedAfterUnavailable: number;
   /** Sends never acked despite retries until the window settled (the sender knows; not a loss). */
   unacked: number;
   /** Rows in PostgreSQL for the window's sends. */
@@ -114,7 +114,7 @@ export function countOutcome(phase: number, sends: readonly SendRecord[], rows: 
   return {
     sent: window.length,
     acked: window.filter((send) => send.ack).length,
-    ackedFromView: window.filter((send) => send.ackFromView).length,
+    ackedAfterUnavailable: window.filter((send) => send.ack && send.answeredUnavailable).length,
     unacked: window.filter((send) => !send.ack).length,
     stored: window.reduce((sum, send) => sum + (byKey.get(keyOf(send))?.length ?? 0), 0),
     lost: window.filter((send) => send.ack && storedIds.get(send.ack.id)?.seq !== String(send.ack.seq)).length,

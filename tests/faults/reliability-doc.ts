@@ -10,6 +10,12 @@ function seconds(ms: number | null): string {
   return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** For a drain: how the clients came back, e.g. " (450 drain closes, 450 reconnects, 1 per drain at most)". */
+function drains(r: SuiteReport['results'][number]): string {
+  const d = r.drainReconnects;
+  return d ? ` (${d.drainCloses} drain closes, ${d.attempts} reconnects, at most ${d.maxPerDrain} per drain close)` : '';
+}
+
 /** The fault table: one row per fault, its outcome, how long it lasted and took to recover, and the counts. */
 export function renderFaultTable(report: SuiteReport, command: string): string {
   const lines = [
@@ -24,12 +30,12 @@ export function renderFaultTable(report: SuiteReport, command: string): string {
     const t = r.tally;
     const outcome = r.passed ? 'pass' : `**FAIL**: ${r.failures.join('; ')}`;
     lines.push(
-      `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked}${t.ackedFromView > 0 ? ` (${t.ackedFromView} by view)` : ''} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed} | ${r.sawUnready.join(', ') || '—'} |`,
+      `| ${r.fault} | ${outcome} | ${seconds(r.faultMs)} | ${seconds(r.recoveryMs)} | ${t.acked}${t.ackedAfterUnavailable > 0 ? ` (${t.ackedAfterUnavailable} after unavailable)` : ''} | ${t.stored} | ${t.lost} | ${t.doubled} | ${t.holes} | ${t.viewHoles} | ${r.clientsDropped} / ${r.clientsResumed}${drains(r)} | ${r.sawUnready.join(', ') || '—'} |`,
     );
   }
-  const total = (key: 'acked' | 'ackedFromView' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
+  const total = (key: 'acked' | 'ackedAfterUnavailable' | 'stored' | 'lost' | 'doubled' | 'holes') => report.results.reduce((sum, r) => sum + r.tally[key], 0);
   const failed = report.results.filter((r) => !r.passed).length;
-  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedFromView')} answered with an error although the sender received the stored message), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
+  lines.push('', `In all: ${total('acked')} acked (of which ${total('ackedAfterUnavailable')} were answered \`unavailable\` at least once and then settled by the SDK itself, by a resend with the same clientMsgId or its own stored copy), ${total('stored')} stored, ${total('lost')} lost, ${total('doubled')} doubled, ${total('holes')} holes; ${failed} of ${report.results.length} rows failed.`);
   return lines.join('\n');
 }
 

@@ -131,7 +131,7 @@ function summarize(results: readonly SoakWorkerResult[]): SoakSummary {
     finalCloses: sum((r) => r.finalCloses),
     sent: sum((r) => r.tally.sent),
     acked: sum((r) => r.tally.acked),
-    ackedFromView: sum((r) => r.tally.ackedFromView),
+    ackedAfterUnavailable: sum((r) => r.tally.ackedAfterUnavailable),
     unacked: sum((r) => r.tally.unacked),
     stored: sum((r) => r.tally.stored),
     lost: sum((r) => r.tally.lost),

@@ -4,7 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ChatMessage } from '@chat/protocol';
+import { drainCloseReason, type ChatMessage } from '@chat/protocol';
 import { ChatClient, type ChatClientOptions } from './chat-client.ts';
 import type { ConnectionState } from './connection-state.ts';
 import type { EnvironmentSignals } from './environment.ts';
@@ -16,7 +16,7 @@ import { ChatClientError } from './errors.ts';
  * Tokens are `user:<uuid>`; `bad` is refused with 4401 and `stranger:<uuid>` with 4403.
  */
 class FakePeer {
-  readonly sessionId = randomUUID();
+  readonly sessionId: string;
   readonly messages: ChatMessage[] = [];
   readonly chatUrls: string[] = [];
   /** Seqs the fan-out skips, to make a hole in the live stream. */
@@ -25,6 +25,13 @@ class FakePeer {
   swallowAcks = false;
   /** The next send is refused with this code, as the rate limiter would. */
   failNext: string | undefined;
+  /**
+   * The next send is answered `unavailable` although it was stored, as a publish that timed out
+   * and landed later is: `silent` stores it without fan-out, `fanout` sends its copy first.
+   */
+  storedButUnavailable: 'silent' | 'fanout' | undefined;
+  /** While set, every send is answered `unavailable` and nothing is stored. */
+  allUnavailable = false;
   /** While set, every client frame goes unanswered, pings included. */
   mute = false;
   closed = false;
@@ -37,7 +44,8 @@ class FakePeer {
   readonly #status = new Set<{ ws: WebSocket; userId: string }>();
   readonly #byClientId = new Map<string, ChatMessage>();
 
-  constructor() {
+  constructor(sessionId: string = randomUUID()) {
+    this.sessionId = sessionId;
     this.#server = createServer((req, res) => this.#http(req.url ?? '/', res));
     this.#server.on('upgrade', (req, socket, head) => {
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req.url ?? '/'));
@@ -65,6 +73,11 @@ class FakePeer {
       if (code === 1006) ws.terminate();
       else ws.close(code);
     }
+  }
+
+  /** Drains as a gateway does: every chat socket closed with 1001 and a reconnect delay. */
+  drain(delayMs: number): void {
+    for (const { ws } of this.#chat) ws.close(1001, drainCloseReason(delayMs));
   }
 
   chatConnections(): number {
@@ -157,6 +170,15 @@ class FakePeer {
     if (frame['type'] !== 'send') return conn.ws.send(JSON.stringify({ type: 'error', code: 'invalid_frame', message: 'unknown frame' }));
     const clientMsgId = String(frame['clientMsgId']);
     const body = String(frame['body']);
+    const unavailable = () => conn.ws.send(JSON.stringify({ type: 'error', code: 'unavailable', message: 'try again', clientMsgId }));
+    if (this.storedButUnavailable !== undefined) {
+      const fanout = this.storedButUnavailable === 'fanout';
+      this.storedButUnavailable = undefined;
+      if (!fanout) this.skipFanout.add(this.messages.length + 1);
+      this.#store(conn.userId, body, clientMsgId, {});
+      return unavailable();
+    }
+    if (this.allUnavailable) return unavailable();
     if (this.failNext !== undefined) {
       const code = this.failNext;
       this.failNext = undefined;
@@ -218,8 +240,8 @@ afterEach(async () => {
   await Promise.all(peers.splice(0).map((p) => p.stop()));
 });
 
-async function startPeer(): Promise<FakePeer> {
-  const peer = new FakePeer();
+async function startPeer(sessionId?: string): Promise<FakePeer> {
+  const peer = new FakePeer(sessionId);
   await peer.start();
   peers.push(peer);
   return peer;
@@ -507,5 +529,134 @@ describe('ChatClient', () => {
     expect(client.state).toMatchObject({ lastCloseCode: 1006 });
     peer.mute = false;
     await opened(client);
+  });
+
+  describe('a send answered unavailable (its outcome unknown)', () => {
+    it('is resent with the same clientMsgId and settles with the first id and seq when the first attempt was stored', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer, { resendAfterUnavailableMs: 20 });
+      const errors: string[] = [];
+      client.on('error', (frame) => errors.push(frame.code));
+      client.connect();
+      await opened(client);
+      peer.storedButUnavailable = 'silent';
+      const ack = await client.send('landed anyway');
+      expect(errors).toEqual(['unavailable']);
+      expect(peer.messages).toHaveLength(1);
+      expect(ack).toMatchObject({ id: peer.messages[0]?.id, seq: 1, clientMsgId: peer.messages[0]?.clientMsgId });
+      expect(client.store.getState().outgoing).toEqual([]);
+    });
+
+    it('settles with the stored copy it receives, even while every resend is refused', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer, { resendAfterUnavailableMs: 20 });
+      client.connect();
+      await opened(client);
+      peer.storedButUnavailable = 'fanout';
+      const sent = client.send('copy first');
+      peer.allUnavailable = true;
+      const ack = await sent;
+      expect(ack).toMatchObject({ id: peer.messages[0]?.id, seq: 1 });
+      expect(client.store.getState().messages.map((m) => m.body)).toEqual(['copy first']);
+      expect(client.store.getState().outgoing).toEqual([]);
+    });
+
+    it('settles with the copy found in history when the live copy was missed', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer, { resendAfterUnavailableMs: 60_000 });
+      client.connect();
+      await opened(client);
+      peer.storedButUnavailable = 'silent';
+      const sent = client.send('only in history');
+      await until(() => peer.messages.length === 1, 'stored');
+      // Someone else's message reveals the hole at seq 1, which the client fills from history.
+      peer.post(randomUUID(), 'after it');
+      await expect(sent).resolves.toMatchObject({ id: peer.messages[0]?.id, seq: 1 });
+    });
+
+    it('stays pending while the service keeps answering unavailable, and is stored once when it recovers', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer, { resendAfterUnavailableMs: 20 });
+      const errors: string[] = [];
+      client.on('error', (frame) => errors.push(frame.code));
+      client.connect();
+      await opened(client);
+      peer.allUnavailable = true;
+      let settled = false;
+      const sent = client.send('eventually');
+      void sent.finally(() => (settled = true));
+      await until(() => errors.length >= 3, 'three refusals');
+      expect(settled).toBe(false);
+      expect(client.store.getState().outgoing).toMatchObject([{ status: 'pending' }]);
+      peer.allUnavailable = false;
+      await expect(sent).resolves.toMatchObject({ seq: 1 });
+      expect(peer.messages.map((m) => m.body)).toEqual(['eventually']);
+    });
+
+    it('retry() of a message the client already holds as stored resolves with its id and seq', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer);
+      client.connect();
+      await opened(client);
+      peer.failNext = 'rate_limited';
+      await expect(client.send('x')).rejects.toMatchObject({ code: 'rate_limited' });
+      const [failed] = client.store.getState().outgoing;
+      const ack = await client.retry(failed!.clientMsgId);
+      await expect(client.retry(failed!.clientMsgId)).resolves.toMatchObject({ id: ack.id, seq: ack.seq });
+      expect(peer.messages).toHaveLength(1);
+    });
+  });
+
+  describe('a drain (1001 with a reconnect delay)', () => {
+    it('waits the delay it was told, with no more than its jitter, then reconnects once to the next replica', async () => {
+      const first = await startPeer();
+      // Two replicas serving the same session.
+      const second = await startPeer(first.sessionId);
+      const client = new ChatClient({
+        sessionId: first.sessionId,
+        token: `user:${randomUUID()}`,
+        wsUrl: [`ws://${first.base}`, `ws://${second.base}`],
+        apiUrl: `http://${first.base}`,
+        WebSocket,
+        environment: null,
+        status: false,
+        backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+      });
+      clients.push(client);
+      const states = statesOf(client);
+      client.connect();
+      await opened(client);
+      const hintMs = 400;
+      const drainedAt = Date.now();
+      first.drain(hintMs);
+      await until(() => states.some((s) => s.status === 'reconnecting'), 'reconnecting');
+      const reconnecting = states.find((s) => s.status === 'reconnecting');
+      expect(reconnecting).toMatchObject({ lastCloseCode: 1001, attempt: 1 });
+      if (reconnecting?.status !== 'reconnecting') throw new Error('unreachable');
+      expect(reconnecting.nextAttemptAt - drainedAt).toBeGreaterThanOrEqual(hintMs);
+      expect(reconnecting.nextAttemptAt - drainedAt).toBeLessThanOrEqual(hintMs + hintMs * 0.1 + 200);
+      await sleep(hintMs - 100);
+      expect(second.chatConnections()).toBe(0);
+      await until(() => second.chatConnections() === 1, 'reconnected to the second replica', 5_000);
+      const connectedAt = Date.now();
+      expect(connectedAt - drainedAt).toBeGreaterThanOrEqual(hintMs);
+      await opened(client);
+      expect(states.filter((s) => s.status === 'connecting')).toHaveLength(2);
+      expect(first.chatUrls).toHaveLength(1);
+      expect(second.chatUrls).toHaveLength(1);
+    });
+
+    it('treats a 1001 without a delay as any other drop: the usual backoff, the same address', async () => {
+      const peer = await startPeer();
+      const client = clientOf(peer, { status: false });
+      const states = statesOf(client);
+      client.connect();
+      await opened(client);
+      peer.dropAll(1001);
+      await until(() => peer.chatUrls.length === 2 && client.state.status === 'open', 'reconnected');
+      const reconnecting = states.find((s) => s.status === 'reconnecting');
+      if (reconnecting?.status !== 'reconnecting') throw new Error('no reconnecting state');
+      expect(reconnecting.nextAttemptAt - Date.now()).toBeLessThanOrEqual(100);
+    });
   });
 });

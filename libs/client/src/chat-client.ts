@@ -28,18 +28,27 @@ import type { WebSocketConstructor } from './socket.ts';
 export interface ChatClientOptions {
   sessionId: string;
   token: string;
-  /** Base of the gateway, e.g. `ws://localhost:8080`. */
-  wsUrl: string;
+  /**
+   * Base of the gateway, e.g. `ws://localhost:8080` (a load balancer in front of the replicas), or
+   * the bases of several replicas: a socket moves to the next one after a drain close (1001) or
+   * an attempt that never opened.
+   */
+  wsUrl: string | readonly string[];
   /** Base of the session-api, e.g. `http://localhost:8081`; empty for the page's origin. */
   apiUrl: string;
   /** Defaults to the global `WebSocket`; Node passes the `ws` package's. */
   WebSocket?: WebSocketConstructor;
   fetch?: FetchLike;
   backoff?: BackoffOptions;
-  /** Application-level ping interval on the chat socket; 0 turns it off. */
   /** While chat is turned off (close 4503), how often GET /status is asked whether it is back on. Default 30 s. */
   disabledPollMs?: number;
+  /** Application-level ping interval on the chat socket; 0 turns it off. */
   heartbeatMs?: number;
+  /**
+   * After a send is answered `unavailable` (its outcome unknown: it may still be stored), the first
+   * wait before it is sent again with the same clientMsgId; each later wait doubles, up to 5 s.
+   */
+  resendAfterUnavailableMs?: number;
   /** Online/visibility signals; defaults to the browser's when present, `null` for none. */
   environment?: EnvironmentSignals | null;
   /** Resume after this seq (e.g. a cached view); omitted for a fresh view. */
@@ -69,6 +78,7 @@ export interface ChatClientEvents {
 }
 
 const TYPING_THROTTLE_MS = 2_000;
+const RESEND_MAX_MS = 5_000;
 
 /** One session's chat: two managed sockets, an outbox, gap repair from history, and a store for a UI. */
 export class ChatClient extends EventEmitter<ChatClientEvents> {
@@ -86,6 +96,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   #fillAgain = false;
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #resendTimers = new Set<ReturnType<typeof setTimeout>>();
   #lastTypingSent = 0;
   #started = false;
   #welcomed = false;
@@ -101,8 +112,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (WebSocketImpl === undefined) throw new ChatClientError('invalid_input', 'No WebSocket implementation: pass the WebSocket option.');
     const heartbeatMs = options.heartbeatMs ?? 25_000;
+    const replicas = this.#bases().length;
     this.#chat = new ManagedSocket({
-      url: () => this.#routeUrl('chat', this.#lastSeq),
+      url: (replica) => this.#routeUrl('chat', replica, this.#lastSeq),
+      replicas,
       WebSocket: WebSocketImpl,
       policy: new ReconnectPolicy(options.backoff),
       onText: (text) => this.#onChatText(text),
@@ -113,7 +126,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     });
     if (options.status !== false) {
       this.#status = new ManagedSocket({
-        url: () => this.#routeUrl('status'),
+        url: (replica) => this.#routeUrl('status', replica),
+        replicas,
         WebSocket: WebSocketImpl,
         policy: new ReconnectPolicy(options.backoff),
         onText: (text) => this.#onStatusText(text),
@@ -171,8 +185,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.#enqueue(frame);
   }
 
-  /** Sends a failed message again with its original clientMsgId, so it cannot be stored twice. */
+  /**
+   * Sends a failed message again with its original clientMsgId, so it cannot be stored twice. One
+   * this client already holds as stored resolves at once with its id and seq.
+   */
   retry(clientMsgId: string): Promise<AckFrame> {
+    const held = this.#heldOwn(clientMsgId);
+    if (held) return Promise.resolve(ackOf(held, clientMsgId));
     const failed = this.store.getState().outgoing.find((o) => o.clientMsgId === clientMsgId && o.status === 'failed');
     // A pending send is already in the outbox and goes out again by itself after a reconnect.
     if (!failed) return Promise.reject(new ChatClientError('invalid_input', 'No such failed message.'));
@@ -237,8 +256,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return acked;
   }
 
-  #routeUrl(route: 'chat' | 'status', lastSeq?: number): string {
-    const base = this.#options.wsUrl.replace(/\/+$/, '');
+  #bases(): readonly string[] {
+    const { wsUrl } = this.#options;
+    const bases = typeof wsUrl === 'string' ? [wsUrl] : wsUrl;
+    if (bases.length === 0) throw new ChatClientError('invalid_input', 'wsUrl names no gateway.');
+    return bases;
+  }
+
+  #routeUrl(route: 'chat' | 'status', replica: number, lastSeq?: number): string {
+    const bases = this.#bases();
+    const base = (bases[replica % bases.length] ?? '').replace(/\/+$/, '');
     const params = new URLSearchParams({ token: this.#options.token });
     if (lastSeq !== undefined) params.set('lastSeq', String(lastSeq));
     return `${base}/ws/${route}/${encodeURIComponent(this.sessionId)}?${params.toString()}`;
@@ -313,13 +340,39 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   #onError(frame: ErrorFrame): void {
     const { code, message, clientMsgId } = frame;
-    if (clientMsgId !== undefined && this.store.getState().outgoing.some((o) => o.clientMsgId === clientMsgId)) {
+    const held = clientMsgId === undefined ? undefined : this.#heldOwn(clientMsgId);
+    if (clientMsgId !== undefined && held) {
+      // Whatever this attempt was told, the message is stored: the copy held says where.
+      this.#outbox.resolve(ackOf(held, clientMsgId));
+    } else if (clientMsgId !== undefined && code === 'unavailable' && this.#outbox.has(clientMsgId)) {
+      // The outcome is unknown (a publish that timed out may still land): only a resend with the
+      // same clientMsgId can tell, and it is answered with the first id and seq if it landed.
+      this.#resendLater(clientMsgId);
+    } else if (clientMsgId !== undefined && this.store.getState().outgoing.some((o) => o.clientMsgId === clientMsgId)) {
       this.store.fail(clientMsgId, { code, message });
       this.#outbox.reject(clientMsgId, new ChatClientError(code, message));
     } else {
       this.store.setError({ code, message });
     }
     this.emit('error', frame);
+  }
+
+  #resendLater(clientMsgId: string): void {
+    const count = this.#outbox.noteUnavailable(clientMsgId);
+    const delayMs = Math.min(RESEND_MAX_MS, (this.#options.resendAfterUnavailableMs ?? 500) * 2 ** (count - 1));
+    const timer = setTimeout(() => {
+      this.#resendTimers.delete(timer);
+      const frame = this.#outbox.frame(clientMsgId);
+      // Not welcomed: the next welcome resends every pending send anyway.
+      if (frame && this.#welcomed) this.#chat.send(JSON.stringify(frame));
+    }, delayMs);
+    this.#resendTimers.add(timer);
+  }
+
+  /** This user's own stored message with `clientMsgId`, if this client holds it. */
+  #heldOwn(clientMsgId: string): ChatMessage | undefined {
+    const { messages, userId } = this.store.getState();
+    return userId === undefined ? undefined : messages.find((m) => m.clientMsgId === clientMsgId && m.userId === userId);
   }
 
   #onSessionClosed(): void {
@@ -374,8 +427,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   #afterNewMessages(fresh: readonly ChatMessage[]): void {
     for (const message of fresh) {
       if (message.userId === this.store.getState().userId && message.clientMsgId !== undefined) {
-        // The fan-out copy of my own message can overtake its ack; the ack still settles the promise.
+        // A copy of my own message (live, resumed or from history) is proof it is stored: it settles
+        // the send with the stored id and seq, even if the ack never comes (e.g. it was answered
+        // `unavailable` and landed anyway).
         this.store.removeOutgoing(message.clientMsgId);
+        this.#outbox.resolve(ackOf(message, message.clientMsgId));
       }
       this.emit('message', message);
     }
@@ -447,11 +503,18 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   #clearTimers(): void {
+    for (const timer of this.#resendTimers) clearTimeout(timer);
+    this.#resendTimers.clear();
     if (this.#gapTimer !== undefined) clearTimeout(this.#gapTimer);
     if (this.#typingTimer !== undefined) clearTimeout(this.#typingTimer);
     this.#gapTimer = undefined;
     this.#typingTimer = undefined;
   }
+}
+
+/** The ack a stored copy of one's own message stands for. */
+function ackOf(message: ChatMessage, clientMsgId: string): AckFrame {
+  return { type: 'ack', clientMsgId, id: message.id, seq: message.seq, timestamp: message.timestamp };
 }
 
 function parseFrame<T>(text: string, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T | undefined {

@@ -1,11 +1,17 @@
-import { CLOSE_CODES, closeCodeMeaning, shouldReconnect } from '@chat/protocol';
+import { CLOSE_CODES, closeCodeMeaning, drainHintOf, shouldReconnect } from '@chat/protocol';
 import type { ConnectionState } from './connection-state.ts';
 import type { ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.ts';
 
 export interface ManagedSocketOptions {
-  /** Built anew for every attempt, so a resume cursor can change between attempts. */
-  url: () => string;
+  /**
+   * Built anew for every attempt, so a resume cursor can change between attempts. `replica` picks
+   * one of `replicas` gateway addresses: the socket moves to the next after a drain close or an
+   * attempt that never opened.
+   */
+  url: (replica: number) => string;
+  /** How many gateway addresses `url` knows; 1 (the default) is one address, e.g. a load balancer. */
+  replicas?: number;
   WebSocket: WebSocketConstructor;
   policy: ReconnectPolicy;
   onText: (text: string) => void;
@@ -21,6 +27,17 @@ export interface ManagedSocketOptions {
    */
   isChatOn?: () => Promise<boolean>;
   disabledPollMs?: number;
+  /** Uniform in [0, 1); the drain jitter draws from it. */
+  random?: () => number;
+}
+
+/** Up to this share of a drain hint (and at most DRAIN_JITTER_MAX_MS) is added at random, so clients told the same moment still spread. */
+const DRAIN_JITTER_SHARE = 0.1;
+const DRAIN_JITTER_MAX_MS = 1_000;
+
+/** The wait a drain hint asks for, with jitter: uniform in [hint, hint + min(10 % of hint, 1 s)]. */
+export function drainWaitMs(hintMs: number, random: () => number = Math.random): number {
+  return Math.round(hintMs + random() * Math.min(DRAIN_JITTER_MAX_MS, hintMs * DRAIN_JITTER_SHARE));
 }
 
 const CLIENT_CLOSE = 1000;
@@ -41,6 +58,7 @@ export class ManagedSocket {
   #offline = false;
   #attempt = 0;
   #everOpened = false;
+  #replica = 0;
 
   constructor(options: ManagedSocketOptions) {
     this.#options = options;
@@ -98,7 +116,7 @@ export class ManagedSocket {
     this.#setState({ status: 'connecting', attempt: this.#attempt, resuming: this.#everOpened || this.#attempt > 1 });
     let ws: WebSocketLike;
     try {
-      ws = new this.#options.WebSocket(this.#options.url());
+      ws = new this.#options.WebSocket(this.#options.url(this.#replica));
     } catch {
       this.#closed(ABNORMAL);
       return;
@@ -158,15 +176,30 @@ export class ManagedSocket {
       this.#stopped = true;
       return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });
     }
-    const wasStable = this.#openedAt > 0 && this.#now() - this.#openedAt >= (this.#options.stableAfterMs ?? 5_000);
+    const neverOpened = this.#openedAt === 0;
+    const wasStable = !neverOpened && this.#now() - this.#openedAt >= (this.#options.stableAfterMs ?? 5_000);
     if (wasStable) this.#options.policy.reset();
     this.#openedAt = 0;
+    const hint = code === CLOSE_CODES.goingAway ? drainHintOf(reason) : undefined;
+    // A draining replica is going away, and one that refused us may be too: try the next address.
+    if (hint !== undefined || neverOpened) this.#replica = (this.#replica + 1) % Math.max(1, this.#options.replicas ?? 1);
+    if (hint !== undefined) return this.#reconnectAfterDrain(code, hint);
     const step = this.#options.policy.next();
-    this.#timer = setTimeout(() => this.#connect(), step.delayMs);
+    this.#scheduleReconnect(code, step.attempt, step.delayMs);
+  }
+
+  /** The server said when to come back: wait that long (plus a little jitter), then start a fresh backoff. */
+  #reconnectAfterDrain(code: number, hintMs: number): void {
+    this.#options.policy.reset();
+    this.#scheduleReconnect(code, 1, drainWaitMs(hintMs, this.#options.random));
+  }
+
+  #scheduleReconnect(code: number, attempt: number, delayMs: number): void {
+    this.#timer = setTimeout(() => this.#connect(), delayMs);
     this.#setState({
       status: 'reconnecting',
-      attempt: step.attempt,
-      nextAttemptAt: this.#now() + step.delayMs,
+      attempt,
+      nextAttemptAt: this.#now() + delayMs,
       lastCloseCode: code,
       lastCloseMeaning: closeCodeMeaning(code),
     });

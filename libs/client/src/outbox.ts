@@ -3,6 +3,8 @@ import type { ChatClientError } from './errors.ts';
 
 interface Entry {
   frame: SendFrame;
+  /** Times the server answered `unavailable` to this send. */
+  unavailable: number;
   resolve: (ack: AckFrame) => void;
   reject: (error: ChatClientError) => void;
 }
@@ -13,12 +15,24 @@ export class Outbox {
 
   add(frame: SendFrame): Promise<AckFrame> {
     return new Promise((resolve, reject) => {
-      this.#entries.set(frame.clientMsgId, { frame, resolve, reject });
+      this.#entries.set(frame.clientMsgId, { frame, unavailable: 0, resolve, reject });
     });
   }
 
   frames(): SendFrame[] {
     return [...this.#entries.values()].map((entry) => entry.frame);
+  }
+
+  frame(clientMsgId: string): SendFrame | undefined {
+    return this.#entries.get(clientMsgId)?.frame;
+  }
+
+  /** Counts one more `unavailable` answer to a send still waiting; returns the count (0 if not waiting). */
+  noteUnavailable(clientMsgId: string): number {
+    const entry = this.#entries.get(clientMsgId);
+    if (!entry) return 0;
+    entry.unavailable += 1;
+    return entry.unavailable;
   }
 
   has(clientMsgId: string): boolean {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_JSON_BOUNDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, MAX_JSON_BOUNDS } from '@chat/protocol';
+import { DEFAULT_JSON_BOUNDS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, MAX_DRAIN_HINT_MS, MAX_JSON_BOUNDS } from '@chat/protocol';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -72,6 +72,7 @@ export const envSchema = z.object({
   PRESENCE_TTL_MS: positiveInt(30_000),
   RECENT_MESSAGES: positiveInt(1000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  DRAIN_RECONNECT_WINDOW_MS: z.coerce.number().int().min(0).max(MAX_DRAIN_HINT_MS).default(10_000),
   PERSIST_BATCH_SIZE: positiveInt(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().min(1).optional(),

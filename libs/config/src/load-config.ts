@@ -50,6 +50,8 @@ export interface Config {
   readonly presenceTtlMs: number;
   readonly recentMessages: number;
   readonly shutdownGraceMs: number;
+  /** A draining gateway spreads its clients' reconnects over this window (each told its delay in the 1001 close). */
+  readonly drainReconnectWindowMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly dataDir: string;
   readonly devSignIn: boolean;
@@ -123,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     presenceTtlMs: env.PRESENCE_TTL_MS,
     recentMessages: env.RECENT_MESSAGES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    drainReconnectWindowMs: env.DRAIN_RECONNECT_WINDOW_MS,
     logLevel: env.LOG_LEVEL,
     dataDir: env.DATA_DIR,
     devSignIn: env.DEV_SIGNIN,

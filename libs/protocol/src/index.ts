@@ -8,3 +8,4 @@ export * from './queued-message.ts';
 export * from './dead-letters.ts';
 export * from './seq-gap.ts';
 export * from './json-schemas.ts';
+export * from './drain-hint.ts';

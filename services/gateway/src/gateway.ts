@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
 import { MemoryConnectionSlots, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type SessionDirectory, type SessionState } from '@chat/core';
-import { CHAT_DISABLED_REASON, CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
+import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { admit } from './admission.ts';
@@ -143,8 +143,9 @@ export class Gateway implements Part {
   }
 
   /**
-   * Refuses new upgrades and reports not ready first, then closes every socket with 1001 (each
-   * leaves presence as it goes), drops the subscriptions and stops the server.
+   * Refuses new upgrades and reports not ready first, then closes every socket with 1001 and a
+   * reconnect delay spread over DRAIN_RECONNECT_WINDOW_MS (each leaves presence as it goes), drops
+   * the subscriptions and stops the server.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -157,7 +158,9 @@ export class Gateway implements Part {
     this.#unwatchSwitch?.();
     for (const timer of this.#timers) clearInterval(timer);
     const open = [...this.#connections];
-    for (const connection of open) connection.end(CLOSE_CODES.goingAway, 'server restarting');
+    // Each client is told its own moment to come back, so a restart does not bring them all at once.
+    const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
+    open.forEach((connection, i) => connection.end(CLOSE_CODES.goingAway, drainCloseReason(delays[i] ?? 0)));
     await Promise.race([Promise.all(open.map((connection) => connection.done)), delay(this.#deps.config.shutdownGraceMs)]);
     await this.#sessions.settle();
     await this.#server.close();
@@ -213,7 +216,7 @@ export class Gateway implements Part {
       this.#metrics.disconnects.add(1, { route: route.kind, code: admission.code });
       return socket.close(admission.code, admission.reason);
     }
-    if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, 'server restarting');
+    if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, drainCloseReason(Math.random() * this.#deps.config.drainReconnectWindowMs));
     // The switch may have turned off while the token and membership were checked.
     if (this.#chatOff()) return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
     const holder = randomUUID();

@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { countDrainReconnects } from './fault-suite.ts';
+
+const at = (drainCloses: number, reconnects: number) => ({ drainCloses, reconnects });
+
+describe('countDrainReconnects', () => {
+  it('passes when every client made exactly one attempt per drain close since the phase began', () => {
+    const failures: string[] = [];
+    const counts = countDrainReconnects([at(3, 5), at(1, 1), at(2, 2)], [at(1, 3), at(0, 0), at(1, 1)], failures);
+    expect(failures).toEqual([]);
+    expect(counts).toEqual({ clients: 3, drainCloses: 4, attempts: 4, maxPerDrain: 1 });
+  });
+
+  it('fails a client that needed more than one attempt, and one never closed by a drain', () => {
+    const failures: string[] = [];
+    const counts = countDrainReconnects([at(1, 3), at(0, 0)], [at(0, 0), at(0, 0)], failures);
+    expect(counts.maxPerDrain).toBe(3);
+    expect(failures).toEqual(['1 clients were never closed by a drain', '1 clients did not reconnect exactly once per drain close (3 attempts for 1 drain closes)']);
+  });
+});
