@@ -54,6 +54,11 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve();
   }
 
+  removeMember(sessionId: string, userId: string): Promise<void> {
+    this.#sessions.get(sessionId)?.members.delete(userId);
+    return Promise.resolve();
+  }
+
   remove(sessionId: string): Promise<void> {
     this.#sessions.delete(sessionId);
     return Promise.resolve();

@@ -68,6 +68,8 @@ export interface SessionState {
   /** Whether live state holds the session at all. */
   exists(sessionId: string): Promise<boolean>;
   addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
+  /** Takes a member out of a live session; nothing when the session is not live. */
+  removeMember(sessionId: string, userId: string): Promise<void>;
   /** Drops every live key of the session. */
   remove(sessionId: string): Promise<void>;
   /** The highest seq handed out, or null when the session is not live. */
@@ -199,12 +201,22 @@ export interface NewSession {
   createdAt: string;
 }
 
+/** What PATCH may change: a field left out stays as it is; a null title clears it. */
+export interface SessionChanges {
+  title?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
 /** The system of record (PostgreSQL, or PGlite in the embedded mode). */
 export interface ChatStore {
   createSession(session: NewSession): Promise<SessionRecord>;
   getSession(sessionId: string): Promise<SessionRecord | null>;
   /** Adds members (ignoring those already in); returns the updated session or null when unknown. */
   addMembers(sessionId: string, userIds: readonly string[]): Promise<SessionRecord | null>;
+  /** Removes a member; the updated session, or null when unknown. Removing a non-member changes nothing. */
+  removeMember(sessionId: string, userId: string): Promise<SessionRecord | null>;
+  /** Replaces the title and/or the metadata given; the updated session, or null when unknown. */
+  updateSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord | null>;
   /** Marks the session closed; false when it did not exist or was already closed. */
   closeSession(sessionId: string, closedAt: string): Promise<boolean>;
   history(sessionId: string, range: HistoryRange): Promise<HistoryPage>;

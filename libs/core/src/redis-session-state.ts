@@ -332,6 +332,10 @@ export class RedisSessionState implements SessionState {
     await this.#redis.chatAddMembers(keys.metadata, keys.users, ...userIds);
   }
 
+  async removeMember(sessionId: string, userId: string): Promise<void> {
+    await this.#redis.srem(sessionKeys(sessionId).users, userId);
+  }
+
   async remove(sessionId: string): Promise<void> {
     // One DEL of the known keys: atomic, and no KEYS/SCAN over the keyspace. The buckets around
     // now cover replicas whose clocks differ a little; any older one expires by itself.
