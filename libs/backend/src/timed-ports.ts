@@ -55,6 +55,8 @@ const SESSION_STATE_CALLS = [
   'presenceRefresh',
   'presenceOnline',
   'presenceSweep',
+  'members',
+  'lastConnected',
 ] as const satisfies readonly (keyof SessionState)[];
 const BUS_CALLS = ['publish', 'subscribe', 'unsubscribe'] as const satisfies readonly (keyof Bus)[];
 const QUEUE_CALLS = ['publish', 'lastSeq', 'range'] as const satisfies readonly (keyof MessageQueue)[];

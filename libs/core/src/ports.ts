@@ -109,6 +109,13 @@ export interface SessionState {
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
   /** Users with at least one unexpired connection, with names where known. */
   presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]>;
+  /** The members of a live session, or null when it is not live. */
+  members(sessionId: string): Promise<string[] | null>;
+  /**
+   * userId → when (ms) the user last had a chat socket open in the session, as written by every
+   * presence join, refresh and leave (so to within a presence refresh interval).
+   */
+  lastConnected(sessionId: string): Promise<Map<string, number>>;
   /** Removes expired connections (of a crashed replica); returns users that have no connection left. */
   presenceSweep(sessionId: string): Promise<string[]>;
   ping(): Promise<void>;
