@@ -4,7 +4,7 @@ export { messageCreated, fromMessageStream, fromSessionEventStream, type Webhook
 export { UnreadOfflineWatcher, redisMarks, type ReportedMarks, type UnreadOfflineWatcherDeps } from './unread-offline-watcher.ts';
 export { deliverOnce, type DeliveryOutcome } from './deliver-once.ts';
 export { retryDelayMs } from './retry-delay.ts';
-export { JetStreamDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.ts';
+export { JetStreamDeadLetters, type DeadLetter, type DeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
 export { EndpointWorker } from './endpoint-worker.ts';
 export { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
 export { WebhookMetrics } from './webhook-metrics.ts';

@@ -38,7 +38,7 @@ const watcher =
       })
     : undefined;
 if (state) readiness.add('redis', () => state.ping());
-const server = new WebhooksServer({ host: config.host, port: settings.port, readiness, metrics, deadLetters, verifier: createVerifier(config) });
+const server = new WebhooksServer({ host: config.host, port: settings.port, readiness, metrics, deadLetters, verifier: createVerifier(config), endpoints: settings.endpoints });
 
 // Stopped in reverse: readiness turns false, attempts in flight finish, then the server and the connection close.
 const lifecycle = new Lifecycle(logger)

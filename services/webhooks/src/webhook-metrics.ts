@@ -3,6 +3,7 @@ export class WebhookMetrics {
   readonly #deliveries = new Map<string, number>();
   readonly #deadLetters = new Map<string, number>();
   readonly #retries = new Map<string, number>();
+  readonly #replays = new Map<string, number>();
   readonly #seconds = new Map<string, { sum: number; count: number }>();
 
   attempt(endpointId: string, outcome: 'delivered' | 'failed', seconds: number): void {
@@ -15,6 +16,11 @@ export class WebhookMetrics {
   /** An attempt after the first of an event. */
   retried(endpointId: string): void {
     this.#retries.set(endpointId, (this.#retries.get(endpointId) ?? 0) + 1);
+  }
+
+  /** A dead letter delivered by an admin's replay. */
+  replayed(endpointId: string): void {
+    this.#replays.set(endpointId, (this.#replays.get(endpointId) ?? 0) + 1);
   }
 
   deadLettered(endpointId: string): void {
@@ -32,6 +38,9 @@ export class WebhookMetrics {
       '# HELP chat_webhook_dead_letters_total Events given up on after the endpoint\'s attempts.',
       '# TYPE chat_webhook_dead_letters_total counter',
       ...[...this.#deadLetters].map(([id, value]) => `chat_webhook_dead_letters_total{endpoint="${id}"} ${value}`),
+      '# HELP chat_webhook_dead_letters_replayed_total Dead letters delivered by a replay.',
+      '# TYPE chat_webhook_dead_letters_replayed_total counter',
+      ...[...this.#replays].map(([id, value]) => `chat_webhook_dead_letters_replayed_total{endpoint="${id}"} ${value}`),
       '# HELP chat_webhook_attempt_seconds Time of one delivery attempt.',
       '# TYPE chat_webhook_attempt_seconds summary',
       ...[...this.#seconds].flatMap(([id, { sum, count }]) => [`chat_webhook_attempt_seconds_sum{endpoint="${id}"} ${sum}`, `chat_webhook_attempt_seconds_count{endpoint="${id}"} ${count}`]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, TypeVar, Union
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, Sequence, TypeVar, Union
 
 import httpx
 
@@ -49,11 +49,11 @@ class _Base:
         fixed = str(token)
         return lambda: fixed
 
-    def user_token(self, user_id: str, *, name: Optional[str] = None, ttl_seconds: int = 900) -> str:
+    def user_token(self, user_id: str, *, name: Optional[str] = None, ttl_seconds: int = 900, scopes: Sequence[str] = ()) -> str:
         """A short-lived token for one user, to hand to that user's browser (needs ``secret``)."""
         if self._secret is None:
             raise ValueError("minting user tokens needs the client to be built with secret")
-        return mint_token(self._secret, user_id, name=name, ttl_seconds=ttl_seconds)
+        return mint_token(self._secret, user_id, name=name, ttl_seconds=ttl_seconds, scopes=scopes)
 
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
@@ -138,6 +138,14 @@ class ChatClient(_Base):
     def add_members(self, session_id: str, user_ids: List[str]) -> Session:
         return self._run(endpoints.add_members(session_id, user_ids))
 
+    def update_session(self, session_id: str, *, title: Any = endpoints.UNSET, metadata: Optional[JsonObject] = None) -> Session:
+        """Replaces the title (``None`` clears it) and/or the metadata; what is left out stays."""
+        return self._run(endpoints.update_session(session_id, title, metadata))
+
+    def remove_member(self, session_id: str, user_id: str) -> Session:
+        """Removes a member; their open sockets close with 4403 and history refuses them afterwards."""
+        return self._run(endpoints.remove_member(session_id, user_id))
+
     def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
                      client_msg_id: Optional[str] = None) -> ChatMessage:
         return self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
@@ -204,6 +212,13 @@ class AsyncChatClient(_Base):
 
     async def add_members(self, session_id: str, user_ids: List[str]) -> Session:
         return await self._run(endpoints.add_members(session_id, user_ids))
+
+    async def update_session(self, session_id: str, *, title: Any = endpoints.UNSET,
+                             metadata: Optional[JsonObject] = None) -> Session:
+        return await self._run(endpoints.update_session(session_id, title, metadata))
+
+    async def remove_member(self, session_id: str, user_id: str) -> Session:
+        return await self._run(endpoints.remove_member(session_id, user_id))
 
     async def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
                            client_msg_id: Optional[str] = None) -> ChatMessage:

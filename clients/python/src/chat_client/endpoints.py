@@ -53,6 +53,33 @@ def add_members(session_id: str, user_ids: List[str]) -> Call[Session]:
                 json=AddMembersBody(user_ids=list(user_ids)).to_json())
 
 
+class _Unset:
+    """Marks a field left out of a PATCH (``None`` for a title means: clear it)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def update_session(session_id: str, title: Any, metadata: Optional[JsonObject]) -> Call[Session]:
+    # Setting the same title and metadata again leaves the same session: safe to retry.
+    body: Dict[str, Any] = {}
+    if title is not UNSET:
+        body["title"] = title
+    if metadata is not None:
+        body["metadata"] = metadata
+    if not body:
+        raise ValueError("give title, metadata or both")
+    return Call("PATCH", f"/api/chat/sessions/{_segment(session_id)}", Session.from_json, json=body)
+
+
+def remove_member(session_id: str, user_id: str) -> Call[Session]:
+    # Removing a non-member answers the session unchanged, so a retry after a lost answer is safe.
+    return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}/members/{_segment(user_id)}", Session.from_json)
+
+
 def post_message(session_id: str, body: str, metadata: Optional[JsonObject], client_msg_id: Optional[str]) -> Call[ChatMessage]:
     # A clientMsgId makes the post idempotent (the server answers a repeat with the first message),
     # so one is always sent: a retry after a lost answer never posts twice.
