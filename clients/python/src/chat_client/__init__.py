@@ -6,7 +6,7 @@ from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden
                      Unauthorized, Unavailable)
 from .listener import Listener
 from .models import (Ack, AddMembersBody, ChatMessage, CreateSessionBody, ErrorFrame, Frame, HistoryPage, Pong,
-                     PostMessageBody, Session, SessionClosed, UnknownFrame, Welcome, parse_frame)
+                     PostMessageBody, Session, SessionClosed, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
 from .retry import NO_RETRY, RetryPolicy
 from .endpoints import UNSET
 from .tokens import ADMIN_SCOPE, MEMBERS_SCOPE, ServiceTokens, mint_token
@@ -17,6 +17,6 @@ __all__ = [
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
     "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
     "RateLimited", "RetryPolicy", "RouteNotFound", "ServiceTokens", "Session", "SessionClosed", "SlowConsumer",
-    "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
+    "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookDeadLetter", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
     "webhook_signature",
 ]
