@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES } from '@chat/protocol';
-import { signedHeaders } from '@chat/webhooks';
-import { NATS, POSTGRES, realServicesAvailable, REDIS } from '../support/services.ts';
+import { randomBytes } from 'node:crypto';
+import { createVerifier } from '@chat/backend';
+import { Readiness } from '@chat/service-kit';
+import { createLogger } from '@chat/telemetry';
+import { JetStreamDeadLetters, loadWebhookSettings, signedHeaders, WebhookDispatcher, WebhookMetrics, WebhooksServer } from '@chat/webhooks';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Receiver } from '../webhooks/receiver.ts';
+import { NATS, POSTGRES, realServicesAvailable, REDIS, TEST_NATS_URL } from '../support/services.ts';
 import { startStack, type Stack, type StackKind } from '../support/stack.ts';
 import { PYTHON, pythonAvailable, run } from './python-runtime.ts';
 
@@ -14,7 +21,9 @@ const kinds: StackKind[] = ['embedded', ...((await realServicesAvailable(POSTGRE
 const describePython = python ? describe : describe.skip;
 
 /** Runs clients/python's pytest suite against a stack; pytest's own output is the failure message. */
-async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promise<{ code: number; output: string }> {
+async function runPytest(stack: Stack, webhooks: Webhooks | undefined): Promise<{ code: number; output: string }> {
+  // The embedded mode has no webhooks service (no JetStream): its dead-letter tests run against the services stack only.
+  const extraArgs = webhooks ? [] : ['--ignore=clients/python/tests/test_webhook_dead_letters.py'];
   return run(PYTHON, ['-m', 'pytest', 'clients/python/tests', '-q', '-p', 'no:cacheprovider', ...extraArgs], {
     cwd: ROOT,
     timeoutMs: PYTEST_TIMEOUT_MS,
@@ -27,8 +36,49 @@ async function runPytest(stack: Stack, extraArgs: readonly string[] = []): Promi
       CHAT_JWT_SECRET: stack.secret,
       CHAT_ERROR_CODES: JSON.stringify(ERROR_CODES),
       CHAT_WEBHOOK_VECTOR: JSON.stringify(webhookVector()),
+      ...(webhooks ? { CHAT_WEBHOOKS_URL: webhooks.url } : {}),
     },
   });
+}
+
+interface Webhooks {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The webhooks service beside the services stack, with one endpoint whose receiver refuses the
+ * first attempt of each event and takes any later one: with one attempt allowed, every message
+ * becomes a dead letter that a replay then delivers.
+ */
+async function startWebhooks(stack: Stack): Promise<Webhooks> {
+  const secret = 'whsec-python-client-0123456789';
+  const receiver = new Receiver(secret, (attempt) => ({ status: attempt === 1 ? 503 : 200 }));
+  await receiver.start();
+  const deadLetterStream = `WEBHOOK_DL_PY_${randomBytes(4).toString('hex')}`;
+  const settings = loadWebhookSettings({
+    WEBHOOK_ENDPOINTS: JSON.stringify([{ id: 'flaky', url: receiver.url, secrets: [secret], events: ['message.created'], maxAttempts: 1 }]),
+    WEBHOOK_DEAD_LETTER_STREAM: deadLetterStream,
+    WEBHOOK_CONSUMER_PREFIX: `wh_py_${randomBytes(4).toString('hex')}`,
+  });
+  const nc: NatsConnection = await connect({ servers: TEST_NATS_URL });
+  const deadLetters = await JetStreamDeadLetters.create(nc, deadLetterStream);
+  const metrics = new WebhookMetrics();
+  const logger = createLogger('python-webhooks', 'silent');
+  const dispatcher = new WebhookDispatcher({ nc, queue: stack.config.queue, endpoints: settings.endpoints, consumerPrefix: settings.consumerPrefix, deadLetters, metrics, logger });
+  await dispatcher.start();
+  const server = new WebhooksServer({ host: '127.0.0.1', port: 0, readiness: new Readiness(), metrics, deadLetters, verifier: createVerifier(stack.config), endpoints: settings.endpoints });
+  await server.start();
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    stop: async () => {
+      await dispatcher.stop();
+      await server.stop();
+      await (await jetstreamManager(nc)).streams.delete(deadLetterStream).catch(() => false);
+      await nc.close();
+      await receiver.stop();
+    },
+  };
 }
 
 /** A delivery signed by the webhooks service's code, for the Python verifier to check. */
@@ -43,20 +93,23 @@ function webhookVector(): { secret: string; timestamp: number; headers: Record<s
 
 describePython.each(kinds)("the Python client's tests against the %s stack", (kind) => {
   let stack: Stack;
+  let webhooks: Webhooks | undefined;
 
   beforeAll(async () => {
     // A low per-user limit so the rate-limit test reaches it quickly; admins are never limited.
     stack = await startStack(kind, { env: { RATE_LIMIT_PER_SEC: '2', RATE_LIMIT_BURST: '5' } });
+    if (kind === 'services') webhooks = await startWebhooks(stack);
   }, 60_000);
 
   afterAll(async () => {
+    await webhooks?.stop();
     await stack.stop();
   }, 30_000);
 
   it(
     'pass',
     async () => {
-      const result = await runPytest(stack);
+      const result = await runPytest(stack, webhooks);
       if (result.code !== 0) throw new Error(`pytest failed (exit ${result.code}) against the ${kind} stack:\n${result.output}`);
       expect(result.output).toMatch(/\d+ passed/);
       expect(result.output).not.toMatch(/\d+ (skipped|xfailed|deselected)/);

@@ -39,7 +39,7 @@ export interface Stack {
   readonly store: ChatStore;
   /** Present when the stack was started with `proxies: true`. */
   readonly proxies?: { redis: TcpProxy; nats: TcpProxy };
-  token(userId: string, options?: { admin?: boolean; name?: string; ttlSeconds?: number }): Promise<string>;
+  token(userId: string, options?: { admin?: boolean; name?: string; ttlSeconds?: number; scopes?: readonly string[] }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -157,7 +157,7 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   const apiSide = await backendFor('session-api');
   const { state, bus, intake, directory, store, queue } = apiSide.backend;
   const apiSwitch = await switchFor(apiSide.config, apiSide.backend);
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, queue, logger, chatSwitch: apiSwitch });
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, sessionEvents: apiSide.backend.sessionEvents, queue, logger, chatSwitch: apiSwitch });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister

@@ -70,7 +70,7 @@ describeReal('webhook delivery from the message stream', () => {
       return started;
     };
     dispatcher = await startDispatcher();
-    server = new WebhooksServer({ host: '127.0.0.1', port: 0, readiness: new Readiness(), metrics, deadLetters, verifier: createVerifier(stack.config) });
+    server = new WebhooksServer({ host: '127.0.0.1', port: 0, readiness: new Readiness(), metrics, deadLetters, verifier: createVerifier(stack.config), endpoints: settings.endpoints });
     await server.start();
 
     admin = await stack.token(randomUUID(), { admin: true });
@@ -148,6 +148,37 @@ describeReal('webhook delivery from the message stream', () => {
     const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
     expect(text).toContain(`chat_webhook_dead_letters_total{endpoint="broken"} ${MESSAGES}`);
     expect(text).toContain(`chat_webhook_attempts_total{endpoint="broken",outcome="failed"} ${3 * MESSAGES}`);
+  });
+
+  it('replays a dead letter over REST to admins: refused while the receiver still fails, then delivered once and gone from the list', async () => {
+    const admin = await stack.token(randomUUID(), { admin: true });
+    const base = `http://127.0.0.1:${server.port}${DEAD_LETTERS_PATH}`;
+    const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    const list = async () => ((await (await fetch(`${base}?endpoint=broken&limit=100`, as(admin))).json()) as { deadLetters: { seq: number; eventId: string }[] }).deadLetters;
+    const [letter] = await list();
+    const replay = (seq: number, token = admin) => fetch(`${base}/${seq}/replay`, { method: 'POST', ...as(token) });
+    const broken = receivers.get('broken')!;
+
+    expect((await replay(letter!.seq, await stack.token(randomUUID()))).status).toBe(403);
+    expect((await fetch(`${base}/${letter!.seq}/replay`, { method: 'POST' })).status).toBe(401);
+    const stillBroken = await replay(letter!.seq);
+    expect(stillBroken.status).toBe(409);
+    expect(((await stillBroken.json()) as { error: { message: string } }).error.message).toContain('HTTP 503');
+    expect((await list()).map((l) => l.seq)).toContain(letter!.seq);
+
+    broken.behaviour = () => ({ status: 200 });
+    const before = broken.deliveries.length;
+    const replayed = await replay(letter!.seq);
+    expect(replayed.status).toBe(200);
+    expect(await replayed.json()).toEqual({ replayed: true, eventId: letter!.eventId, endpointId: 'broken', status: 200 });
+    const delivered = broken.deliveries.slice(before);
+    expect(delivered.map((d) => [d.eventId, d.verified])).toEqual([[letter!.eventId, true]]);
+    expect((await list()).map((l) => l.seq)).not.toContain(letter!.seq);
+    expect((await list()).length).toBe(MESSAGES - 1);
+    expect((await replay(letter!.seq)).status).toBe(404);
+    expect((await replay(99_999_999)).status).toBe(404);
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    expect(text).toContain('chat_webhook_dead_letters_replayed_total{endpoint="broken"} 1');
   });
 
   it('signs so that a receiver refuses a replay outside the window and a changed body', () => {

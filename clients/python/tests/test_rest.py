@@ -191,3 +191,50 @@ def test_a_user_past_the_rate_limit_gets_rate_limited_with_retry_after(make, sta
         for i in range(100):
             member.post_message(session.id, f"burst {i}")
     assert limited.value.status == 429 and limited.value.retry_after is not None and limited.value.retry_after >= 1
+
+
+def test_removing_a_member_closes_history_to_them_and_repeating_it_changes_nothing(make):
+    chat = make()
+    alice, bob = new_user(), new_user()
+    session = chat.create_session(members=[alice, bob])
+    removed = chat.remove_member(session.id, alice)
+    assert removed.members == [bob]
+    assert chat.remove_member(session.id, alice).members == [bob]  # a retry after a lost answer
+    gone = make(token=chat.user_token(alice))
+    for call in (lambda: gone.history(session.id), lambda: gone.post_message(session.id, "still here?")):
+        with pytest.raises(Forbidden):
+            call()
+    assert chat.get_session(session.id).members == [bob]
+
+
+def test_a_member_may_leave_but_removing_another_takes_the_members_scope(make):
+    from chat_client import MEMBERS_SCOPE
+    chat = make()
+    alice, bob, carol = new_user(), new_user(), new_user()
+    session = chat.create_session(members=[alice, bob, carol])
+    with pytest.raises(Forbidden) as refused:
+        make(token=chat.user_token(alice)).remove_member(session.id, bob)
+    assert MEMBERS_SCOPE in refused.value.message
+    assert make(token=chat.user_token(alice)).remove_member(session.id, alice).members == [bob, carol]
+    moderator = make(token=chat.user_token(carol, scopes=[MEMBERS_SCOPE]))
+    assert moderator.remove_member(session.id, bob).members == [carol]
+    with pytest.raises(NotFound):
+        chat.remove_member(str(uuid.uuid4()), carol)
+
+
+def test_updating_a_session_changes_only_what_is_given(make):
+    from chat_client import MEMBERS_SCOPE
+    chat = make()
+    alice = new_user()
+    session = chat.create_session(title="draft", members=[alice], metadata={"analysisId": "a-1"})
+    assert chat.update_session(session.id, title="Q3 forecast").metadata == {"analysisId": "a-1"}
+    updated = make(token=chat.user_token(alice, scopes=[MEMBERS_SCOPE])).update_session(session.id, metadata={"analysisId": "a-2"})
+    assert (updated.title, updated.metadata) == ("Q3 forecast", {"analysisId": "a-2"})
+    assert chat.update_session(session.id, title=None).title is None
+    with pytest.raises(ValueError):
+        chat.update_session(session.id)
+    with pytest.raises(Forbidden):
+        make(token=chat.user_token(alice)).update_session(session.id, title="mine")
+    with pytest.raises(InvalidInput):
+        chat.update_session(session.id, title="x" * 201)
+    assert chat.get_session(session.id).title is None

@@ -74,3 +74,12 @@ def test_a_user_token_is_not_an_admin_token(stack, admin):
     session = admin.create_session()
     with stack.as_user(str(uuid.uuid4())) as user, pytest.raises(Forbidden):
         user.close_session(session.id)
+
+
+def test_further_scopes_join_the_admin_scope_in_one_space_separated_claim():
+    from chat_client import MEMBERS_SCOPE
+    claims = _decode(mint_token(SECRET, str(uuid.uuid4()), admin=True, scopes=[MEMBERS_SCOPE]).split(".")[1])
+    assert claims["scope"] == "chat:admin chat:members"
+    assert _decode(mint_token(SECRET, str(uuid.uuid4()), scopes=[MEMBERS_SCOPE]).split(".")[1])["scope"] == "chat:members"
+    with pytest.raises(ValueError):
+        mint_token(SECRET, str(uuid.uuid4()), scopes=["two words"])

@@ -5,6 +5,8 @@ export interface TokenClaims {
   userId: string;
   name?: string;
   admin?: boolean;
+  /** Further scopes, beside the admin scope `admin` adds (for example `chat:members`). */
+  scopes?: readonly string[];
   /** Seconds until expiry; default one hour. */
   ttlSeconds?: number;
   issuer?: string;
@@ -15,7 +17,7 @@ export interface TokenClaims {
 export async function signToken(secret: string, claims: TokenClaims): Promise<string> {
   const jwt = new SignJWT({
     ...(claims.name === undefined ? {} : { name: claims.name }),
-    ...(claims.admin ? { scope: ADMIN_SCOPE } : {}),
+    ...scopeClaim(claims),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.userId)
@@ -24,4 +26,9 @@ export async function signToken(secret: string, claims: TokenClaims): Promise<st
   if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
   if (claims.audience !== undefined) jwt.setAudience(claims.audience);
   return jwt.sign(new TextEncoder().encode(secret));
+}
+
+function scopeClaim(claims: TokenClaims): { scope?: string } {
+  const scopes = [...(claims.admin ? [ADMIN_SCOPE] : []), ...(claims.scopes ?? [])];
+  return scopes.length === 0 ? {} : { scope: scopes.join(' ') };
 }

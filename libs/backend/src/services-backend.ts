@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { connectRedis, JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
+import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
@@ -29,6 +29,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
   const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
   const queue = await JetStreamQueue.create(nats, stream);
+  const sessionEvents = await JetStreamSessionEvents.create(nats, sessionEventStream(stream));
   const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) });
   const store = new KyselyChatStore(db);
   return assembleBackend({
@@ -39,6 +40,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     store: timedStore(store),
     // Shares the store's pool; closing the store closes it.
     deadLetters: new KyselyDeadLetterStore(db),
+    sessionEvents,
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(

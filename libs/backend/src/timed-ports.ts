@@ -44,6 +44,7 @@ const SESSION_STATE_CALLS = [
   'membership',
   'exists',
   'addMembers',
+  'removeMember',
   'remove',
   'head',
   'reserve',
@@ -54,6 +55,8 @@ const SESSION_STATE_CALLS = [
   'presenceRefresh',
   'presenceOnline',
   'presenceSweep',
+  'members',
+  'lastConnected',
 ] as const satisfies readonly (keyof SessionState)[];
 const BUS_CALLS = ['publish', 'subscribe', 'unsubscribe'] as const satisfies readonly (keyof Bus)[];
 const QUEUE_CALLS = ['publish', 'lastSeq', 'range'] as const satisfies readonly (keyof MessageQueue)[];
@@ -62,6 +65,8 @@ const STORE_CALLS = [
   'createSession',
   'getSession',
   'addMembers',
+  'removeMember',
+  'updateSession',
   'closeSession',
   'history',
   'maxSeq',

@@ -10,6 +10,8 @@ interface LiveSession {
   recent: ChatMessage[];
   /** connectionId → lease */
   presence: Map<string, { userId: string; userName?: string; expiresAt: number }>;
+  /** userId → ms of the user's last presence join, refresh or leave */
+  lastConnected: Map<string, number>;
 }
 
 /** In-process live state for the embedded single-process mode; same semantics as RedisSessionState. */
@@ -33,7 +35,7 @@ export class MemorySessionState implements SessionState {
       live.head = Math.max(live.head, headSeq);
     } else {
       const restoredAt = headSeq > 0 ? this.#now() : undefined;
-      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, restoredAt, dedupe: new Map(), recent: [], presence: new Map() });
+      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, restoredAt, dedupe: new Map(), recent: [], presence: new Map(), lastConnected: new Map() });
     }
     return Promise.resolve();
   }
@@ -51,6 +53,11 @@ export class MemorySessionState implements SessionState {
   addMembers(sessionId: string, userIds: readonly string[]): Promise<void> {
     const live = this.#sessions.get(sessionId);
     if (live) for (const userId of userIds) live.members.add(userId);
+    return Promise.resolve();
+  }
+
+  removeMember(sessionId: string, userId: string): Promise<void> {
+    this.#sessions.get(sessionId)?.members.delete(userId);
     return Promise.resolve();
   }
 
@@ -132,21 +139,34 @@ export class MemorySessionState implements SessionState {
     this.#expire(live);
     const first = !this.#hasUser(live, entry.userId);
     live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
+    live.lastConnected.set(entry.userId, this.#now());
     return Promise.resolve(first);
   }
 
   presenceLeave(entry: PresenceEntry): Promise<boolean> {
     const live = this.#sessions.get(entry.sessionId);
     if (!live?.presence.delete(entry.connectionId)) return Promise.resolve(false);
+    live.lastConnected.set(entry.userId, this.#now());
     return Promise.resolve(!this.#hasUser(live, entry.userId));
   }
 
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
     for (const entry of entries) {
-      const lease = this.#sessions.get(entry.sessionId)?.presence.get(entry.connectionId);
+      const live = this.#sessions.get(entry.sessionId);
+      const lease = live?.presence.get(entry.connectionId);
       if (lease) lease.expiresAt = this.#now() + ttlMs;
+      live?.lastConnected.set(entry.userId, this.#now());
     }
     return Promise.resolve();
+  }
+
+  members(sessionId: string): Promise<string[] | null> {
+    const live = this.#sessions.get(sessionId);
+    return Promise.resolve(live ? [...live.members] : null);
+  }
+
+  lastConnected(sessionId: string): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.#sessions.get(sessionId)?.lastConnected));
   }
 
   presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]> {

@@ -68,6 +68,8 @@ export interface SessionState {
   /** Whether live state holds the session at all. */
   exists(sessionId: string): Promise<boolean>;
   addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
+  /** Takes a member out of a live session; nothing when the session is not live. */
+  removeMember(sessionId: string, userId: string): Promise<void>;
   /** Drops every live key of the session. */
   remove(sessionId: string): Promise<void>;
   /** The highest seq handed out, or null when the session is not live. */
@@ -107,6 +109,13 @@ export interface SessionState {
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
   /** Users with at least one unexpired connection, with names where known. */
   presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]>;
+  /** The members of a live session, or null when it is not live. */
+  members(sessionId: string): Promise<string[] | null>;
+  /**
+   * userId → when (ms) the user last had a chat socket open in the session, as written by every
+   * presence join, refresh and leave (so to within a presence refresh interval).
+   */
+  lastConnected(sessionId: string): Promise<Map<string, number>>;
   /** Removes expired connections (of a crashed replica); returns users that have no connection left. */
   presenceSweep(sessionId: string): Promise<string[]>;
   ping(): Promise<void>;
@@ -199,12 +208,22 @@ export interface NewSession {
   createdAt: string;
 }
 
+/** What PATCH may change: a field left out stays as it is; a null title clears it. */
+export interface SessionChanges {
+  title?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
 /** The system of record (PostgreSQL, or PGlite in the embedded mode). */
 export interface ChatStore {
   createSession(session: NewSession): Promise<SessionRecord>;
   getSession(sessionId: string): Promise<SessionRecord | null>;
   /** Adds members (ignoring those already in); returns the updated session or null when unknown. */
   addMembers(sessionId: string, userIds: readonly string[]): Promise<SessionRecord | null>;
+  /** Removes a member; the updated session, or null when unknown. Removing a non-member changes nothing. */
+  removeMember(sessionId: string, userId: string): Promise<SessionRecord | null>;
+  /** Replaces the title and/or the metadata given; the updated session, or null when unknown. */
+  updateSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord | null>;
   /** Marks the session closed; false when it did not exist or was already closed. */
   closeSession(sessionId: string, closedAt: string): Promise<boolean>;
   history(sessionId: string, range: HistoryRange): Promise<HistoryPage>;

@@ -33,6 +33,8 @@ export function sessionKeys(sessionId: string) {
     presenceCounts: `${base}:presence:counts`,
     /** hash userId → userName */
     presenceNames: `${base}:presence:names`,
+    /** hash userId → ms when the user last had a chat socket open (for unread-while-offline) */
+    lastConnected: `${base}:presence:seen`,
   };
 }
 
@@ -332,6 +334,10 @@ export class RedisSessionState implements SessionState {
     await this.#redis.chatAddMembers(keys.metadata, keys.users, ...userIds);
   }
 
+  async removeMember(sessionId: string, userId: string): Promise<void> {
+    await this.#redis.srem(sessionKeys(sessionId).users, userId);
+  }
+
   async remove(sessionId: string): Promise<void> {
     // One DEL of the known keys: atomic, and no KEYS/SCAN over the keyspace. The buckets around
     // now cover replicas whose clocks differ a little; any older one expires by itself.
@@ -408,19 +414,34 @@ export class RedisSessionState implements SessionState {
     const now = this.#now();
     const name = entry.userName === undefined ? [] : [entry.userName];
     const reply = await this.#redis.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
+    await this.#redis.hset(keys.lastConnected, entry.userId, now);
     return reply === 1;
   }
 
   async presenceLeave(entry: PresenceEntry): Promise<boolean> {
     const keys = sessionKeys(entry.sessionId);
     const reply = await this.#redis.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId);
+    await this.#redis.hset(keys.lastConnected, entry.userId, this.#now());
     return reply === 1;
   }
 
   async presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
     const expiresAt = this.#now() + ttlMs;
     // XX: only extend leases that still exist; a swept connection must join again.
+    const now = this.#now();
     await Promise.all(entries.map((entry) => this.#redis.zadd(sessionKeys(entry.sessionId).presence, 'XX', expiresAt, entry.connectionId)));
+    await Promise.all(entries.map((entry) => this.#redis.hset(sessionKeys(entry.sessionId).lastConnected, entry.userId, now)));
+  }
+
+  async members(sessionId: string): Promise<string[] | null> {
+    const keys = sessionKeys(sessionId);
+    const [live, members] = execResults(await this.#redis.multi().exists(keys.metadata).smembers(keys.users).exec());
+    return live === 0 ? null : (members as string[]);
+  }
+
+  async lastConnected(sessionId: string): Promise<Map<string, number>> {
+    const seen = await this.#redis.hgetall(sessionKeys(sessionId).lastConnected);
+    return new Map(Object.entries(seen).map(([userId, ms]) => [userId, Number(ms)]));
   }
 
   async presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]> {

@@ -1,4 +1,4 @@
-import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionRecord } from '@chat/core';
+import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionChanges, SessionRecord } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ChatMessagesTable, ChatSessionsTable, Database } from './database.ts';
@@ -43,6 +43,31 @@ export class KyselyChatStore implements ChatStore {
     const row = await this.#db
       .updateTable('chat_sessions')
       .set({ members: sql<string[]>`members || ${fresh}` })
+      .where('id', '=', sessionId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : toSession(row);
+  }
+
+  async removeMember(sessionId: string, userId: string): Promise<SessionRecord | null> {
+    // One statement, so a concurrent addition or removal is never lost.
+    const row = await this.#db
+      .updateTable('chat_sessions')
+      .set({ members: sql<string[]>`array_remove(members, ${userId}::uuid)` })
+      .where('id', '=', sessionId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? null : toSession(row);
+  }
+
+  async updateSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord | null> {
+    if (changes.title === undefined && changes.metadata === undefined) return this.getSession(sessionId);
+    const row = await this.#db
+      .updateTable('chat_sessions')
+      .set({
+        ...(changes.title === undefined ? {} : { title: changes.title }),
+        ...(changes.metadata === undefined ? {} : { metadata: JSON.stringify(changes.metadata) }),
+      })
       .where('id', '=', sessionId)
       .returningAll()
       .executeTakeFirst();

@@ -53,5 +53,8 @@ export function shouldReconnect(code: number): boolean {
   return !FINAL.has(code);
 }
 
+/** The reason sent with 4403 when the user was removed from the session while connected. */
+export const MEMBER_REMOVED_REASON = 'removed from this session';
+
 /** The reason sent with 4503: chat was turned off by an operator; poll GET /api/chat/status before reconnecting. */
 export const CHAT_DISABLED_REASON = 'chat is turned off';

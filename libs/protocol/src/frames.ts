@@ -126,8 +126,14 @@ export type TypingEventFrame = z.infer<typeof typingEventFrameSchema>;
 export type ChatServerFrame = z.infer<typeof chatServerFrameSchema>;
 export type StatusServerFrame = z.infer<typeof statusServerFrameSchema>;
 
+/** A control event on the fan-out channel, never sent to clients: every replica closes the user's sockets in the session with 4403. */
+export interface MemberRemovedEvent {
+  type: 'member_removed';
+  userId: string;
+}
+
 /** Events carried on a session's fan-out channel between replicas. */
-export type SessionEvent = ChatMessage | JoinFrame | LeaveFrame | TypingEventFrame | z.infer<typeof sessionClosedFrameSchema>;
+export type SessionEvent = ChatMessage | JoinFrame | LeaveFrame | TypingEventFrame | z.infer<typeof sessionClosedFrameSchema> | MemberRemovedEvent;
 
 export type ParsedClientFrame =
   | { ok: true; frame: ClientFrame }

@@ -31,6 +31,16 @@ export const addMembersBodySchema = z
   .meta({ id: 'AddMembersBody' });
 export type AddMembersBody = z.infer<typeof addMembersBodySchema>;
 
+/** PATCH of a session: at least one field; a field left out stays, a null title clears it. */
+export const updateSessionBodySchema = z
+  .strictObject({
+    title: storableTextSchema.max(MAX_TITLE_CHARS).nullable().optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .refine((body) => body.title !== undefined || body.metadata !== undefined, { message: 'give title, metadata or both' })
+  .meta({ id: 'UpdateSessionBody' });
+export type UpdateSessionBody = z.infer<typeof updateSessionBodySchema>;
+
 /** `body` length is checked against MAX_MESSAGE_CHARS by the handler, to answer 413 rather than 400. */
 export const postMessageBodySchema = z
   .strictObject({
@@ -63,6 +73,10 @@ export const errorBodySchema = z
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const sessionIdParamSchema = z.object({ session_id: uuid });
+export const memberParamSchema = z.object({ session_id: uuid, user_id: uuid });
+
+/** A token scope: a member holding it may remove other members of the sessions it belongs to. */
+export const MEMBERS_SCOPE = 'chat:members';
 
 /** Whether chat is on: the kill switch, as `GET /api/chat/status` answers it (no token needed). */
 export const chatStatusSchema = z

@@ -1,5 +1,5 @@
 import { bearerToken, type Principal, type TokenVerifier } from '@chat/auth';
-import type { SessionDirectory } from '@chat/core';
+import type { SessionDirectory, SessionState } from '@chat/core';
 import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import type { UpgradeRoute } from './upgrade-route.ts';
 
@@ -60,4 +60,14 @@ function originAllowed(origin: string, host: string | undefined, allowed: readon
 function refuse(code: number, reason: string): Admission {
   // A close reason may hold at most 123 bytes.
   return { ok: false, code, reason: reason.slice(0, 120) };
+}
+
+/**
+ * Checked once the socket is subscribed to its session: a removal whose `member_removed` event
+ * went out between admission and the subscription would otherwise leave the socket open. Admins
+ * need no membership, so they are never "removed".
+ */
+export async function removedWhileAdmitted(state: SessionState, sessionId: string, principal: Principal): Promise<boolean> {
+  if (principal.admin) return false;
+  return (await state.membership(sessionId, principal.userId)) === 'not_member';
 }

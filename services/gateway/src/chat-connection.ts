@@ -1,6 +1,7 @@
 import type { Principal } from '@chat/auth';
 import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
 import { CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
+import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
@@ -38,6 +39,7 @@ const PONG = '{"type":"pong"}';
 export class ChatConnection extends Connection implements SessionMember {
   readonly kind = 'chat';
   readonly sessionId: string;
+  readonly userId: string;
   readonly #principal: Principal;
   readonly #deps: ChatConnectionDeps;
   readonly #guard: RateGuard;
@@ -56,6 +58,7 @@ export class ChatConnection extends Connection implements SessionMember {
   constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
     super(socket, deps, 'chat');
     this.sessionId = sessionId;
+    this.userId = principal.userId;
     this.#principal = principal;
     this.#deps = deps;
     this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
@@ -72,6 +75,11 @@ export class ChatConnection extends Connection implements SessionMember {
     try {
       await this.#deps.sessions.attach(this.sessionId, this);
       this.#attached = true;
+      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.#principal)) {
+        this.#detach();
+        this.memberRemoved();
+        return;
+      }
       head = (await this.#deps.state.head(this.sessionId)) ?? 0;
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a chat connection');

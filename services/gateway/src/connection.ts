@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CLOSE_CODES, type ErrorCode } from '@chat/protocol';
+import { CLOSE_CODES, MEMBER_REMOVED_REASON, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { InvalidFrameBudget } from './rate-guard.ts';
@@ -155,6 +155,11 @@ export abstract class Connection {
   sessionClosed(): void {
     this.write('{"type":"session_closed"}', 'session_closed');
     this.end(CLOSE_CODES.sessionNotFound, 'session closed');
+  }
+
+  /** The user was removed from the session: close with 4403 on every route. */
+  memberRemoved(): void {
+    this.end(CLOSE_CODES.forbidden, MEMBER_REMOVED_REASON);
   }
 
   /** Releases what the connection holds (presence, subscriptions); runs once, after the socket closed. */

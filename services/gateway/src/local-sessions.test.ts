@@ -5,7 +5,20 @@ import { chatMetrics } from '@chat/telemetry';
 import { silentLogger } from './gateway-logger.ts';
 import { LocalSessions, type SessionMember } from './local-sessions.ts';
 
-const member: SessionMember = { kind: 'chat', receiveMessage: () => undefined, receiveEvent: () => undefined, sessionClosed: () => undefined };
+const member: SessionMember = { kind: 'chat', userId: randomUUID(), receiveMessage: () => undefined, receiveEvent: () => undefined, sessionClosed: () => undefined, memberRemoved: () => undefined };
+
+/** A member that records which control events reached it. */
+function recordingMember(kind: 'chat' | 'status', userId: string): SessionMember & { removed: number; closed: number } {
+  const recorded = { removed: 0, closed: 0 };
+  return Object.assign(recorded, {
+    kind,
+    userId,
+    receiveMessage: () => undefined,
+    receiveEvent: () => undefined,
+    sessionClosed: () => void (recorded.closed += 1),
+    memberRemoved: () => void (recorded.removed += 1),
+  });
+}
 
 /** Live state that answers `head` a tick later and remembers how many reads were in flight at once. */
 function countingState(): { state: SessionState; reads: () => number; mostAtOnce: () => number } {
@@ -32,5 +45,26 @@ describe('the tail check over local sessions', () => {
     await sessions.checkTails();
     expect(counting.reads() - readsBefore).toBe(450);
     expect(counting.mostAtOnce()).toBe(200);
+  });
+});
+
+describe('a member_removed event on the bus', () => {
+  it('reaches the removed user\'s chat and status sockets in that session, and nobody else\'s', async () => {
+    const hub = new MemoryHub();
+    const state = { head: () => Promise.resolve(0) } as unknown as SessionState;
+    const sessions = new LocalSessions({ bus: hub.bus(), state, timing: { gapFillMs: 300, gapSkipMs: 5_000 }, logger: silentLogger, metrics: chatMetrics() });
+    const [sessionId, otherSession, removed, stays] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const removedChat = recordingMember('chat', removed);
+    const removedStatus = recordingMember('status', removed);
+    const staying = recordingMember('chat', stays);
+    const elsewhere = recordingMember('chat', removed);
+    await sessions.attach(sessionId, removedChat);
+    await sessions.attach(sessionId, removedStatus);
+    await sessions.attach(sessionId, staying);
+    await sessions.attach(otherSession, elsewhere);
+    await hub.bus().publish(sessionId, JSON.stringify({ type: 'member_removed', userId: removed }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([removedChat.removed, removedStatus.removed, staying.removed, elsewhere.removed]).toEqual([1, 1, 0, 0]);
+    expect(removedChat.closed + staying.closed).toBe(0);
   });
 });

@@ -9,15 +9,19 @@ const TAIL_CHECK_SLICE = 200;
 /** A local socket's view of its session's traffic. */
 export interface SessionMember {
   readonly kind: 'chat' | 'status';
+  /** Whose socket it is: a `member_removed` event closes that user's sockets. */
+  readonly userId: string;
   /** Chat sockets: a message, in seq order per session; the frame is shared by every recipient. */
   receiveMessage(seq: number, frame: Buffer): void;
   /** Status sockets: join, leave and typing events. */
   receiveEvent(frame: Buffer): void;
   sessionClosed(): void;
+  memberRemoved(): void;
 }
 
 interface Routed {
   type?: unknown;
+  userId?: unknown;
   seq?: unknown;
   timestamp?: unknown;
 }
@@ -79,6 +83,9 @@ class SessionHub {
       }
       case 'session_closed':
         for (const member of [...this.members]) member.sessionClosed();
+        return;
+      case 'member_removed':
+        for (const member of [...this.members]) if (member.userId === routed.userId) member.memberRemoved();
         return;
       default:
         logger.debug({ type: routed.type }, 'ignored an unknown bus event');

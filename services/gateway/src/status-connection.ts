@@ -1,6 +1,7 @@
 import type { Principal } from '@chat/auth';
 import type { SessionState } from '@chat/core';
 import { CLOSE_CODES, parseClientFrame, type JsonBounds } from '@chat/protocol';
+import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
@@ -24,14 +25,18 @@ export interface StatusConnectionDeps extends ConnectionSettings {
 export class StatusConnection extends Connection implements SessionMember {
   readonly kind = 'status';
   readonly sessionId: string;
+  readonly userId: string;
+  readonly #principal: Principal;
   readonly #deps: StatusConnectionDeps;
   readonly #guard: RateGuard;
   #held: Buffer[] | undefined = [];
   #attached = false;
 
-  constructor(socket: Socket, _principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
+  constructor(socket: Socket, principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
     super(socket, deps, 'status');
     this.sessionId = sessionId;
+    this.userId = principal.userId;
+    this.#principal = principal;
     this.#deps = deps;
     this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
   }
@@ -41,6 +46,11 @@ export class StatusConnection extends Connection implements SessionMember {
     try {
       await this.#deps.sessions.attach(this.sessionId, this);
       this.#attached = true;
+      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.#principal)) {
+        this.#detach();
+        this.memberRemoved();
+        return;
+      }
       online = await this.#deps.state.presenceOnline(this.sessionId);
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a status connection');

@@ -8,6 +8,7 @@ import { boundedJson } from './bounded-json.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerHistoryRoutes } from './history-routes.ts';
 import { errorHandler, routeNotFound } from './http-errors.ts';
+import { registerMemberRoutes } from './member-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
 import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
@@ -32,7 +33,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(
     cors({
       origin: [...deps.config.allowedOrigins],
-      methods: ['GET', 'POST', 'DELETE'],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'traceparent', 'tracestate'],
       exposedHeaders: ['Retry-After'],
       maxAge: 600,
@@ -52,6 +53,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use('/api', refuseWritesWhileOff(deps));
   registerSwitchRoute(app, deps, json);
   registerSessionRoutes(app, deps, json);
+  registerMemberRoutes(app, deps);
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);
   registerDeadLetterRoutes(app, deps, json);

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionState } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionEventLog, SessionState } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 import type { RedisClient } from './message-rate-limiter.ts';
@@ -15,6 +15,8 @@ export interface ApiDeps {
   intake: MessageIntake;
   directory: SessionDirectory;
   store: ChatStore;
+  /** Where session.closed and member.removed go for the webhooks service; without it they are not recorded. */
+  sessionEvents?: SessionEventLog;
   /** For the admin dead-letter endpoints; without it they answer 503. */
   deadLetters?: DeadLetterStore;
   logger: Logger;

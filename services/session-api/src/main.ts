@@ -33,6 +33,7 @@ const app = createApiApp({
   directory,
   store,
   deadLetters,
+  sessionEvents: backend.sessionEvents,
   logger,
   readiness,
   ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),

@@ -15,6 +15,8 @@ import {
   postMessageBodySchema,
   sessionIdParamSchema,
   sessionSchema,
+  memberParamSchema,
+  updateSessionBodySchema,
 } from '@chat/protocol';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
@@ -94,6 +96,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
           requestParams: sessionPath,
           responses: { '200': json('The session.', sessionSchema), ...errors(400, 401, 403, 404, 503) },
         }),
+        patch: op({
+          operationId: 'updateSession',
+          summary: 'Change the title and/or metadata (admins, or members holding the chat:members scope); a field left out stays, a null title clears it.',
+          requestParams: sessionPath,
+          requestBody: { required: true, content: { 'application/json': { schema: updateSessionBodySchema } } },
+          responses: { '200': json('The updated session.', sessionSchema), ...errors(400, 401, 403, 404, 413, 503) },
+        }),
         delete: op({
           operationId: 'closeSession',
           summary: 'Close a session (admins only): open sockets get `session_closed` then 4404; messages stay readable by admins.',
@@ -108,6 +117,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
           requestParams: sessionPath,
           requestBody: { required: true, content: { 'application/json': { schema: addMembersBodySchema } } },
           responses: { '200': json('The session with its members.', sessionSchema), ...errors(400, 401, 403, 404, 413, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.member)]: {
+        delete: op({
+          operationId: 'removeMember',
+          summary:
+            'Remove a member: any member may remove itself; removing another takes an admin token or the chat:members scope. The user\'s open chat and status sockets on every replica close with 4403 within a second; history and posting refuse them afterwards. Idempotent: removing a non-member changes nothing and answers the session.',
+          requestParams: { path: memberParamSchema },
+          responses: { '200': json('The session without the member.', sessionSchema), ...errors(400, 401, 403, 404, 503) },
         }),
       },
       [toOpenApiPath(ROUTES.messages)]: {

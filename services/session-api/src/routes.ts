@@ -3,6 +3,7 @@ export const ROUTES = {
   sessions: '/api/chat/sessions',
   session: '/api/chat/sessions/:session_id',
   members: '/api/chat/sessions/:session_id/members',
+  member: '/api/chat/sessions/:session_id/members/:user_id',
   messages: '/api/chat/sessions/:session_id/messages',
   history: '/api/chat/history/:session_id',
   deadLetters: '/api/chat/dead-letters',

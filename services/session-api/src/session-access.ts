@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Principal } from '@chat/auth';
 import type { ChatStore, SessionRecord } from '@chat/core';
-import { ChatError, sessionIdParamSchema, type Session } from '@chat/protocol';
+import { ChatError, MEMBERS_SCOPE, memberParamSchema, sessionIdParamSchema, type Session } from '@chat/protocol';
 import { fromDependency, parseInput } from './http-errors.ts';
 
 /** The session id of the path, validated and in the lower case the store and live state use. */
@@ -30,4 +30,18 @@ export async function accessibleSession(
 export function toSessionBody(session: SessionRecord): Session {
   const { closedAt, ...open } = session;
   return closedAt === null ? open : { ...open, closedAt };
+}
+
+/** The session and user ids of a member path, lower case. */
+export function memberOf(req: Request): { sessionId: string; userId: string } {
+  const params = parseInput(memberParamSchema, req.params, 'path');
+  return { sessionId: params.session_id.toLowerCase(), userId: params.user_id.toLowerCase() };
+}
+
+/**
+ * The right to manage a session (remove others, change title and metadata): an admin token, or a
+ * member's token holding the `chat:members` scope. Membership itself is checked by accessibleSession.
+ */
+export function mayManageMembers(caller: Principal): boolean {
+  return caller.admin || caller.scopes.includes(MEMBERS_SCOPE);
 }

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
-import { addMembersBodySchema, ChatError, createSessionBodySchema } from '@chat/protocol';
+import { addMembersBodySchema, ChatError, createSessionBodySchema, MEMBERS_SCOPE, updateSessionBodySchema } from '@chat/protocol';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, parseInput } from './http-errors.ts';
 import { ROUTES } from './routes.ts';
-import { accessibleSession, sessionIdOf, toSessionBody } from './session-access.ts';
+import { accessibleSession, mayManageMembers, sessionIdOf, toSessionBody } from './session-access.ts';
 
 const SESSION_CLOSED_EVENT = JSON.stringify({ type: 'session_closed' });
 
-/** Create, read, add members to and close sessions. */
+/** Create, read, change, add members to and close sessions. */
 export function registerSessionRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
   const { store, state, bus, logger } = deps;
   const now = deps.now ?? Date.now;
@@ -52,6 +52,18 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     res.status(200).json(toSessionBody(updated));
   });
 
+  app.patch(ROUTES.session, json, async (req, res) => {
+    const caller = principalOf(res);
+    const sessionId = sessionIdOf(req);
+    const body = parseInput(updateSessionBodySchema, req.body, 'body');
+    await accessibleSession(store, sessionId, caller, { closedVisibleToAdmins: false });
+    if (!mayManageMembers(caller)) throw new ChatError('forbidden', `Changing a session takes an admin token or the ${MEMBERS_SCOPE} scope.`);
+    const changes = { ...(body.title === undefined ? {} : { title: body.title }), ...(body.metadata === undefined ? {} : { metadata: body.metadata }) };
+    const updated = await fromDependency('The store', store.updateSession(sessionId, changes));
+    if (!updated) throw new ChatError('not_found');
+    res.status(200).json(toSessionBody(updated));
+  });
+
   app.delete(ROUTES.session, async (req, res) => {
     const caller = principalOf(res);
     const sessionId = sessionIdOf(req);
@@ -64,6 +76,12 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     }
     // Closed in the store first, so no replica can load it into live state again; then every
     // replica closes its sockets on the event, and the live keys go.
+    const closed = await fromDependency('The store', store.getSession(sessionId));
+    if (closed?.closedAt != null && deps.sessionEvents) {
+      // Repeated on a retry under the same id, so the webhook is recorded once, never lost.
+      const event = { id: `session.closed:${sessionId}`, type: 'session.closed' as const, createdAt: closed.closedAt, data: { sessionId, closedAt: closed.closedAt, closedBy: caller.userId } };
+      await fromDependency('The session event stream', deps.sessionEvents.append(event));
+    }
     await fromDependency('The bus', bus.publish(sessionId, SESSION_CLOSED_EVENT));
     await fromDependency('Live session state', state.remove(sessionId));
     logger.info({ sessionId, by: caller.userId }, 'session closed');

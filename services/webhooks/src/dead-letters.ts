@@ -13,10 +13,17 @@ export interface DeadLetter {
   body: string;
 }
 
+/** A dead letter as listed: with its place in the dead-letter stream, which names it for a replay. */
+export type StoredDeadLetter = DeadLetter & { seq: number };
+
 export interface DeadLetterStore {
   add(letter: DeadLetter): Promise<void>;
   /** Newest first. */
-  list(options: { endpointId?: string; limit: number }): Promise<DeadLetter[]>;
+  list(options: { endpointId?: string; limit: number }): Promise<StoredDeadLetter[]>;
+  /** One dead letter, or null when there is none at that seq (never was, or replayed). */
+  get(seq: number): Promise<StoredDeadLetter | null>;
+  /** Drops a dead letter once its event was delivered after all. */
+  remove(seq: number): Promise<void>;
 }
 
 const SCAN_LIMIT = 5_000;
@@ -51,16 +58,30 @@ export class JetStreamDeadLetters implements DeadLetterStore {
     await this.#js.publish(`${this.#stream}.${letter.endpointId}`, JSON.stringify(letter), { headers: h });
   }
 
-  async list(options: { endpointId?: string; limit: number }): Promise<DeadLetter[]> {
+  async list(options: { endpointId?: string; limit: number }): Promise<StoredDeadLetter[]> {
     const { state } = await this.#jsm.streams.info(this.#stream);
-    const found: DeadLetter[] = [];
+    const found: StoredDeadLetter[] = [];
     for (let seq = state.last_seq; seq >= state.first_seq && seq > state.last_seq - SCAN_LIMIT && found.length < options.limit; seq--) {
       if (seq === 0) break;
       const stored = await this.#jsm.streams.getMessage(this.#stream, { seq }).catch(() => null);
       if (stored === null) continue;
-      const letter = stored.json<DeadLetter>();
+      const letter = { ...stored.json<DeadLetter>(), seq };
       if (options.endpointId === undefined || letter.endpointId === options.endpointId) found.push(letter);
     }
     return found;
+  }
+
+  async get(seq: number): Promise<StoredDeadLetter | null> {
+    try {
+      const stored = await this.#jsm.streams.getMessage(this.#stream, { seq });
+      return stored === null ? null : { ...stored.json<DeadLetter>(), seq };
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw error;
+    }
+  }
+
+  async remove(seq: number): Promise<void> {
+    await this.#jsm.streams.deleteMessage(this.#stream, seq, false);
   }
 }

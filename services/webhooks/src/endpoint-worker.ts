@@ -1,24 +1,25 @@
 import type { QueueConsumer, QueuedMessage } from '@chat/core';
-import { chatMessageSchema } from '@chat/protocol';
 import type { Logger } from '@chat/telemetry';
 import type { DeadLetterStore } from './dead-letters.ts';
 import { deliverOnce } from './deliver-once.ts';
 import { retryDelayMs } from './retry-delay.ts';
 import type { WebhookEndpoint } from './webhook-endpoints.ts';
-import { messageCreated } from './webhook-event.ts';
+import type { WebhookEvent } from './webhook-event.ts';
 import type { WebhookMetrics } from './webhook-metrics.ts';
 
 export interface EndpointWorkerDeps {
   endpoint: WebhookEndpoint;
-  /** A durable consumer of the message stream owned by this endpoint alone, so one slow receiver holds back no other. */
+  /** A durable consumer (of the message stream or the session event stream) owned by this endpoint alone, so one slow receiver holds back no other. */
   consumer: QueueConsumer;
+  /** The stream's payload as an event; undefined for one that is not (it is skipped). */
+  decode: (payload: unknown) => WebhookEvent | undefined;
   deadLetters: DeadLetterStore;
   metrics: WebhookMetrics;
   logger: Logger;
 }
 
 /**
- * Delivers each message of the stream to one endpoint: ack on a 2xx, otherwise redelivery by
+ * Delivers each event of a stream to one endpoint: ack on a 2xx, otherwise redelivery by
  * JetStream after a growing delay, and after `maxAttempts` a dead letter. The queue, not this
  * process, holds what is pending, so a crash or restart loses nothing.
  */
@@ -37,17 +38,17 @@ export class EndpointWorker {
 
   async #handle(queued: QueuedMessage): Promise<void> {
     const { endpoint, metrics, logger } = this.#deps;
-    const parsed = chatMessageSchema.safeParse(parseJson(queued.data));
-    if (!parsed.success) {
-      logger.error({ endpoint: endpoint.id }, 'not a chat message on the stream; skipped');
-      queued.term('not a chat message');
+    const event = this.#deps.decode(parseJson(queued.data));
+    if (event === undefined) {
+      logger.error({ endpoint: endpoint.id }, 'not an event on the stream; skipped');
+      queued.term('not an event');
       return;
     }
-    if (!endpoint.events.includes('message.created')) {
+    if (!endpoint.events.includes(event.type)) {
       queued.ack();
       return;
     }
-    const event = messageCreated(parsed.data);
+    if (queued.deliveryCount > 1) metrics.retried(endpoint.id);
     const body = JSON.stringify(event);
     const outcome = await deliverOnce(endpoint, event.id, body);
     metrics.attempt(endpoint.id, outcome.delivered ? 'delivered' : 'failed', outcome.seconds);

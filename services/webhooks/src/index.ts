@@ -1,9 +1,10 @@
 export { WEBHOOK_HEADERS, DEFAULT_TOLERANCE_SECONDS, signatureOf, signedHeaders, verifyWebhook, type VerifyResult } from './signature.ts';
 export { loadWebhookSettings, loadWebhookSettingsOrExit, WebhookConfigError, WEBHOOK_EVENT_TYPES, type WebhookEndpoint, type WebhookSettings, type WebhookEventType } from './webhook-endpoints.ts';
-export { messageCreated, type WebhookEvent } from './webhook-event.ts';
+export { messageCreated, fromMessageStream, fromSessionEventStream, type WebhookEvent } from './webhook-event.ts';
+export { UnreadOfflineWatcher, redisMarks, type ReportedMarks, type UnreadOfflineWatcherDeps } from './unread-offline-watcher.ts';
 export { deliverOnce, type DeliveryOutcome } from './deliver-once.ts';
 export { retryDelayMs } from './retry-delay.ts';
-export { JetStreamDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.ts';
+export { JetStreamDeadLetters, type DeadLetter, type DeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
 export { EndpointWorker } from './endpoint-worker.ts';
 export { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
 export { WebhookMetrics } from './webhook-metrics.ts';

@@ -7,8 +7,8 @@ const load = (endpoints: unknown, env: Record<string, string> = {}) => loadWebho
 describe('webhook settings', () => {
   it('fill in the defaults of an endpoint', () => {
     const settings = load([endpoint]);
-    expect(settings.endpoints).toEqual([{ ...endpoint, events: ['message.created'], timeoutMs: 5000, maxAttempts: 12, retryBaseMs: 1000, retryMaxMs: 600000 }]);
-    expect(settings).toMatchObject({ port: 8083, deadLetterStream: 'WEBHOOK_DEAD_LETTERS', consumerPrefix: 'webhooks' });
+    expect(settings.endpoints).toEqual([{ ...endpoint, events: ['message.created', 'session.closed', 'member.removed', 'member.unread_offline'], timeoutMs: 5000, maxAttempts: 12, retryBaseMs: 1000, retryMaxMs: 600000 }]);
+    expect(settings).toMatchObject({ port: 8083, deadLetterStream: 'WEBHOOK_DEAD_LETTERS', consumerPrefix: 'webhooks', unreadOfflineMinutes: 10 });
     expect(Object.isFrozen(settings)).toBe(true);
   });
 
@@ -34,5 +34,7 @@ describe('webhook settings', () => {
     expect(() => load([], { WEBHOOK_PORT: 'x' })).toThrow(/^WEBHOOK_PORT: /);
     expect(() => load([], { WEBHOOK_DEAD_LETTER_STREAM: 'a.b' })).toThrow(/^WEBHOOK_DEAD_LETTER_STREAM: /);
     expect(() => load([], { WEBHOOK_CONSUMER_PREFIX: 'a b' })).toThrow(/^WEBHOOK_CONSUMER_PREFIX: /);
+    for (const minutes of ['0', '-1', 'ten', '20000']) expect(() => load([], { WEBHOOK_UNREAD_OFFLINE_MINUTES: minutes })).toThrow(/^WEBHOOK_UNREAD_OFFLINE_MINUTES: /);
+    expect(load([], { WEBHOOK_UNREAD_OFFLINE_MINUTES: '0.05' }).unreadOfflineMinutes).toBe(0.05);
   });
 });

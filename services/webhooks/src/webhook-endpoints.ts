@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const WEBHOOK_EVENT_TYPES = ['message.created'] as const;
+export const WEBHOOK_EVENT_TYPES = ['message.created', 'session.closed', 'member.removed', 'member.unread_offline'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Below the queue's 30 s ack wait, so a slow receiver never makes JetStream redeliver an attempt still in flight. */
@@ -27,6 +27,8 @@ export interface WebhookSettings {
   deadLetterStream: string;
   /** Durable consumers are named `<prefix>_<endpoint id>`. */
   consumerPrefix: string;
+  /** member.unread_offline fires once a member has had unread messages this long while offline. */
+  unreadOfflineMinutes: number;
 }
 
 export class WebhookConfigError extends Error {
@@ -52,7 +54,12 @@ export function loadWebhookSettings(env: Record<string, string | undefined>): We
   if (!/^[A-Za-z0-9_-]+$/.test(deadLetterStream)) throw new WebhookConfigError('WEBHOOK_DEAD_LETTER_STREAM: letters, digits, _ and - only');
   const consumerPrefix = env['WEBHOOK_CONSUMER_PREFIX'] ?? 'webhooks';
   if (!/^[A-Za-z0-9_-]+$/.test(consumerPrefix)) throw new WebhookConfigError('WEBHOOK_CONSUMER_PREFIX: letters, digits, _ and - only');
-  return Object.freeze({ port, endpoints: Object.freeze(parsed.data), deadLetterStream, consumerPrefix });
+  const unreadOfflineMinutes = Number(env['WEBHOOK_UNREAD_OFFLINE_MINUTES'] ?? '10');
+  // Fractions of a minute are allowed (tests use seconds); the upper bound keeps the wait inside the stream's 7-day age.
+  if (!Number.isFinite(unreadOfflineMinutes) || unreadOfflineMinutes < 0.01 || unreadOfflineMinutes > 10_080) {
+    throw new WebhookConfigError('WEBHOOK_UNREAD_OFFLINE_MINUTES: a number of minutes from 0.01 to 10080');
+  }
+  return Object.freeze({ port, endpoints: Object.freeze(parsed.data), deadLetterStream, consumerPrefix, unreadOfflineMinutes });
 }
 
 /** For main: one line naming the variable, then exit, as every service does with a bad setting. */

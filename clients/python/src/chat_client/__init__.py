@@ -6,16 +6,17 @@ from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden
                      Unauthorized, Unavailable)
 from .listener import Listener
 from .models import (Ack, AddMembersBody, ChatMessage, CreateSessionBody, ErrorFrame, Frame, HistoryPage, Pong,
-                     PostMessageBody, Session, SessionClosed, UnknownFrame, Welcome, parse_frame)
+                     PostMessageBody, Session, SessionClosed, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
 from .retry import NO_RETRY, RetryPolicy
-from .tokens import ADMIN_SCOPE, ServiceTokens, mint_token
+from .endpoints import UNSET
+from .tokens import ADMIN_SCOPE, MEMBERS_SCOPE, ServiceTokens, mint_token
 from .webhooks import WebhookVerificationError, verify_webhook, webhook_signature
 
 __all__ = [
-    "ADMIN_SCOPE", "ERROR_CLASSES", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
+    "ADMIN_SCOPE", "ERROR_CLASSES", "MEMBERS_SCOPE", "UNSET", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
     "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
     "RateLimited", "RetryPolicy", "RouteNotFound", "ServiceTokens", "Session", "SessionClosed", "SlowConsumer",
-    "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
+    "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookDeadLetter", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
     "webhook_signature",
 ]

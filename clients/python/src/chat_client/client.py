@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, TypeVar, Union
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, Sequence, TypeVar, Union
 
 import httpx
 
 from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
-from .models import ChatMessage, HistoryPage, JsonObject, Session
+from .models import ChatMessage, HistoryPage, JsonObject, Session, WebhookDeadLetter
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
 
@@ -27,7 +27,8 @@ class _Base:
     """Authentication and answer handling shared by both clients."""
 
     def __init__(self, api_url: str, *, secret: Optional[str], service_user_id: Optional[str], token: Optional[TokenSource],
-                 gateway_url: Optional[str], retry: RetryPolicy, service_name: Optional[str]) -> None:
+                 gateway_url: Optional[str], retry: RetryPolicy, service_name: Optional[str],
+                 webhooks_url: Optional[str] = None) -> None:
         if (secret is None) == (token is None):
             raise ValueError("give either secret (with service_user_id) or token")
         if secret is not None and service_user_id is None:
@@ -35,6 +36,8 @@ class _Base:
         self.api_url = api_url.rstrip("/")
         #: Where the WebSockets are; the API's own host unless the gateways sit elsewhere.
         self.gateway_url = (gateway_url or api_url).rstrip("/")
+        #: The webhooks service (its dead-letter list), when the client needs it.
+        self.webhooks_url = webhooks_url.rstrip("/") if webhooks_url else None
         self.retry = retry
         self._secret = secret
         self._token = self._token_source(secret, service_user_id, token, service_name)
@@ -49,11 +52,11 @@ class _Base:
         fixed = str(token)
         return lambda: fixed
 
-    def user_token(self, user_id: str, *, name: Optional[str] = None, ttl_seconds: int = 900) -> str:
+    def user_token(self, user_id: str, *, name: Optional[str] = None, ttl_seconds: int = 900, scopes: Sequence[str] = ()) -> str:
         """A short-lived token for one user, to hand to that user's browser (needs ``secret``)."""
         if self._secret is None:
             raise ValueError("minting user tokens needs the client to be built with secret")
-        return mint_token(self._secret, user_id, name=name, ttl_seconds=ttl_seconds)
+        return mint_token(self._secret, user_id, name=name, ttl_seconds=ttl_seconds, scopes=scopes)
 
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
@@ -98,9 +101,9 @@ class ChatClient(_Base):
     def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
                  token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
                  timeout: float = 10.0, service_name: Optional[str] = None, transport: Optional[httpx.BaseTransport] = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, webhooks_url: Optional[str] = None) -> None:
         super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
-                         retry=retry, service_name=service_name)
+                         retry=retry, service_name=service_name, webhooks_url=webhooks_url)
         self._http = httpx.Client(base_url=self.api_url, timeout=timeout, transport=transport)
         self._sleep = sleep
 
@@ -138,6 +141,14 @@ class ChatClient(_Base):
     def add_members(self, session_id: str, user_ids: List[str]) -> Session:
         return self._run(endpoints.add_members(session_id, user_ids))
 
+    def update_session(self, session_id: str, *, title: Any = endpoints.UNSET, metadata: Optional[JsonObject] = None) -> Session:
+        """Replaces the title (``None`` clears it) and/or the metadata; what is left out stays."""
+        return self._run(endpoints.update_session(session_id, title, metadata))
+
+    def remove_member(self, session_id: str, user_id: str) -> Session:
+        """Removes a member; their open sockets close with 4403 and history refuses them afterwards."""
+        return self._run(endpoints.remove_member(session_id, user_id))
+
     def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
                      client_msg_id: Optional[str] = None) -> ChatMessage:
         return self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
@@ -158,6 +169,14 @@ class ChatClient(_Base):
     def close_session(self, session_id: str) -> None:
         self._run(endpoints.close_session(session_id))
 
+    def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
+        """Admins: events a webhook endpoint never took, newest first (needs ``webhooks_url``)."""
+        return self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))
+
+    def replay_webhook_dead_letter(self, seq: int) -> JsonObject:
+        """Admins: delivers a dead letter once more now; raises Conflict while the endpoint still refuses it."""
+        return self._run(endpoints.replay_webhook_dead_letter(self.webhooks_url, seq))
+
 
 class AsyncChatClient(_Base):
     """The same as ``ChatClient`` for asyncio, plus ``listen`` (a WebSocket listener)."""
@@ -165,9 +184,9 @@ class AsyncChatClient(_Base):
     def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
                  token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
                  timeout: float = 10.0, service_name: Optional[str] = None,
-                 transport: Optional[httpx.AsyncBaseTransport] = None) -> None:
+                 transport: Optional[httpx.AsyncBaseTransport] = None, webhooks_url: Optional[str] = None) -> None:
         super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
-                         retry=retry, service_name=service_name)
+                         retry=retry, service_name=service_name, webhooks_url=webhooks_url)
         self._http = httpx.AsyncClient(base_url=self.api_url, timeout=timeout, transport=transport)
 
     async def __aenter__(self) -> "AsyncChatClient":
@@ -205,6 +224,13 @@ class AsyncChatClient(_Base):
     async def add_members(self, session_id: str, user_ids: List[str]) -> Session:
         return await self._run(endpoints.add_members(session_id, user_ids))
 
+    async def update_session(self, session_id: str, *, title: Any = endpoints.UNSET,
+                             metadata: Optional[JsonObject] = None) -> Session:
+        return await self._run(endpoints.update_session(session_id, title, metadata))
+
+    async def remove_member(self, session_id: str, user_id: str) -> Session:
+        return await self._run(endpoints.remove_member(session_id, user_id))
+
     async def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
                            client_msg_id: Optional[str] = None) -> ChatMessage:
         return await self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
@@ -225,6 +251,12 @@ class AsyncChatClient(_Base):
 
     async def close_session(self, session_id: str) -> None:
         await self._run(endpoints.close_session(session_id))
+
+    async def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
+        return await self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))
+
+    async def replay_webhook_dead_letter(self, seq: int) -> JsonObject:
+        return await self._run(endpoints.replay_webhook_dead_letter(self.webhooks_url, seq))
 
     def listen(self, session_id: str, *, last_seq: Optional[int] = None, **options: Any) -> "AsyncIterator[Any]":
         """Typed frames of one session, resumed with ``lastSeq`` across reconnects; see ``Listener``."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
 from urllib.parse import quote
 
-from .models import AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject, PostMessageBody, Session
+from .models import (AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject, PostMessageBody, Session,
+                     WebhookDeadLetter)
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ class Call(Generic[T]):
     path: str
     parse: Callable[[Any], T]
     json: Optional[JsonObject] = None
-    params: Optional[Dict[str, int]] = None
+    params: Optional[Dict[str, Any]] = None
     #: Safe to send twice: the second has no further effect on the server.
     idempotent: bool = True
     #: The call answers 204 with no body.
@@ -53,6 +54,33 @@ def add_members(session_id: str, user_ids: List[str]) -> Call[Session]:
                 json=AddMembersBody(user_ids=list(user_ids)).to_json())
 
 
+class _Unset:
+    """Marks a field left out of a PATCH (``None`` for a title means: clear it)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def update_session(session_id: str, title: Any, metadata: Optional[JsonObject]) -> Call[Session]:
+    # Setting the same title and metadata again leaves the same session: safe to retry.
+    body: Dict[str, Any] = {}
+    if title is not UNSET:
+        body["title"] = title
+    if metadata is not None:
+        body["metadata"] = metadata
+    if not body:
+        raise ValueError("give title, metadata or both")
+    return Call("PATCH", f"/api/chat/sessions/{_segment(session_id)}", Session.from_json, json=body)
+
+
+def remove_member(session_id: str, user_id: str) -> Call[Session]:
+    # Removing a non-member answers the session unchanged, so a retry after a lost answer is safe.
+    return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}/members/{_segment(user_id)}", Session.from_json)
+
+
 def post_message(session_id: str, body: str, metadata: Optional[JsonObject], client_msg_id: Optional[str]) -> Call[ChatMessage]:
     # A clientMsgId makes the post idempotent (the server answers a repeat with the first message),
     # so one is always sent: a retry after a lost answer never posts twice.
@@ -70,3 +98,21 @@ def history(session_id: str, limit: Optional[int], before: Optional[int], after:
 def close_session(session_id: str) -> Call[None]:
     # Closing a closed session answers 204 again (and finishes a half-done close).
     return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}", _none, empty=True)
+
+
+def _webhooks(webhooks_url: Optional[str]) -> str:
+    if not webhooks_url:
+        raise ValueError("webhook dead letters need the client to be built with webhooks_url (the webhooks service)")
+    return webhooks_url.rstrip("/")
+
+
+def webhook_dead_letters(webhooks_url: Optional[str], endpoint: Optional[str], limit: int) -> Call[List[WebhookDeadLetter]]:
+    params: Dict[str, Any] = {"limit": limit}
+    if endpoint is not None:
+        params["endpoint"] = endpoint
+    return Call("GET", f"{_webhooks(webhooks_url)}/api/webhooks/dead-letters", WebhookDeadLetter.list_from_json, params=params)
+
+
+def replay_webhook_dead_letter(webhooks_url: Optional[str], seq: int) -> Call[JsonObject]:
+    # A replay that was delivered removes the letter: a second try answers 404, never delivers twice by itself.
+    return Call("POST", f"{_webhooks(webhooks_url)}/api/webhooks/dead-letters/{int(seq)}/replay", dict, idempotent=False)

@@ -54,6 +54,34 @@ class Session:
 
 
 @dataclass(frozen=True)
+class WebhookDeadLetter:
+    """An event one webhook endpoint never took within its attempts; ``seq`` names it for a replay."""
+
+    seq: int
+    endpoint_id: str
+    event_id: str
+    type: str
+    attempts: int
+    last_error: str
+    failed_at: str
+    body: str
+    last_status: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "WebhookDeadLetter":
+        o = _object(raw, "WebhookDeadLetter")
+        w = "WebhookDeadLetter"
+        return cls(seq=_get(o, "seq", int, w), endpoint_id=_get(o, "endpointId", str, w), event_id=_get(o, "eventId", str, w),
+                   type=_get(o, "type", str, w), attempts=_get(o, "attempts", int, w), last_error=_get(o, "lastError", str, w),
+                   failed_at=_get(o, "failedAt", str, w), body=_get(o, "body", str, w), last_status=_opt(o, "lastStatus", int, w))
+
+    @staticmethod
+    def list_from_json(raw: Any) -> "List[WebhookDeadLetter]":
+        o = _object(raw, "WebhookDeadLetterList")
+        return [WebhookDeadLetter.from_json(item) for item in _get(o, "deadLetters", list, "WebhookDeadLetterList")]
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """``ChatMessage``: a stored message, the same shape in REST answers, history and live frames."""
 

@@ -13,9 +13,11 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Sequence
 
 ADMIN_SCOPE = "chat:admin"
+#: A member holding it may remove other members and change the session's title and metadata.
+MEMBERS_SCOPE = "chat:members"
 #: The auth library refuses shorter HS256 keys at start-up.
 MIN_SECRET_CHARS = 32
 
@@ -33,8 +35,8 @@ def _canonical_user_id(user_id: str) -> str:
 
 def mint_token(secret: str, user_id: str, *, name: Optional[str] = None, admin: bool = False,
                ttl_seconds: int = 3600, issuer: Optional[str] = None, audience: Optional[str] = None,
-               now: Optional[float] = None) -> str:
-    """Signs a token for ``user_id``; ``admin=True`` adds the ``chat:admin`` scope."""
+               now: Optional[float] = None, scopes: Sequence[str] = ()) -> str:
+    """Signs a token for ``user_id``; ``admin=True`` adds the ``chat:admin`` scope, ``scopes`` any others."""
     if len(secret) < MIN_SECRET_CHARS:
         raise ValueError(f"the signing key must be at least {MIN_SECRET_CHARS} characters")
     if ttl_seconds <= 0:
@@ -43,8 +45,11 @@ def mint_token(secret: str, user_id: str, *, name: Optional[str] = None, admin: 
     claims: Dict[str, Any] = {"sub": _canonical_user_id(user_id), "iat": issued, "exp": issued + int(ttl_seconds)}
     if name:
         claims["name"] = name
-    if admin:
-        claims["scope"] = ADMIN_SCOPE
+    granted = ([ADMIN_SCOPE] if admin else []) + [scope for scope in scopes if scope != ADMIN_SCOPE or not admin]
+    if any(not scope or " " in scope for scope in granted):
+        raise ValueError("a scope is one word")
+    if granted:
+        claims["scope"] = " ".join(granted)
     if issuer is not None:
         claims["iss"] = issuer
     if audience is not None:

@@ -1,4 +1,4 @@
-import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionRecord } from '@chat/core';
+import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionChanges, SessionRecord } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 
 /** An in-memory ChatStore with the contract's history paging, for unit tests. */
@@ -22,6 +22,21 @@ export class FakeChatStore implements ChatStore {
     const record = this.sessions.get(sessionId);
     if (!record) return Promise.resolve(null);
     record.members = [...new Set([...record.members, ...userIds])];
+    return Promise.resolve(record);
+  }
+
+  removeMember(sessionId: string, userId: string): Promise<SessionRecord | null> {
+    const record = this.sessions.get(sessionId);
+    if (!record) return Promise.resolve(null);
+    record.members = record.members.filter((member) => member !== userId);
+    return Promise.resolve(record);
+  }
+
+  updateSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord | null> {
+    const record = this.sessions.get(sessionId);
+    if (!record) return Promise.resolve(null);
+    if (changes.title !== undefined) record.title = changes.title;
+    if (changes.metadata !== undefined) record.metadata = changes.metadata;
     return Promise.resolve(record);
   }
 
