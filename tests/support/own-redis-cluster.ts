@@ -68,6 +68,34 @@ export class OwnRedisCluster {
       .filter((port) => this.livePorts().includes(port));
   }
 
+  /** The port of the live master serving a slot. */
+  async masterOf(slot: number): Promise<number> {
+    const nodes = await clusterCommand(this.livePorts()[0] ?? 0, 'NODES');
+    for (const line of nodes.split('\n')) {
+      if (!/ (myself,)?master /.test(line) || line.includes('fail')) continue;
+      const port = Number(/:(\d+)@/.exec(line)?.[1]);
+      for (const range of line.split(' ').slice(8)) {
+        const [from, to] = range.split('-').map(Number);
+        if (from !== undefined && slot >= from && slot <= (to ?? from)) return port;
+      }
+    }
+    throw new Error(`no live master serves slot ${String(slot)}`);
+  }
+
+  /** SIGSTOP: the node keeps its sockets and accepts connections, and answers nothing. */
+  pause(port: number): void {
+    this.#children.get(port)?.kill('SIGSTOP');
+  }
+
+  resume(port: number): void {
+    this.#children.get(port)?.kill('SIGCONT');
+  }
+
+  /** Drops every pub/sub connection of one node, as a network blip would. */
+  async dropSubscribers(port: number): Promise<void> {
+    await withNode(port, (client) => client.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+  }
+
   /** kill -9 of one node, as a crash. */
   async kill(port: number): Promise<void> {
     const child = this.#children.get(port);

@@ -77,11 +77,15 @@ function connectCluster(url: string, base: RedisOptions, extra: Partial<ClusterO
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await redis.quit();
+      // A cluster's QUIT goes to every node, and one that died unnoticed never answers.
+      await Promise.race([redis.quit(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('QUIT timed out')), 1_000)))]);
       return;
     } catch {
       // Fall through: the connection went away while quitting.
+    } finally {
+      clearTimeout(timer);
     }
   }
   redis.disconnect();
