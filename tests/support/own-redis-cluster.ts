@@ -99,7 +99,8 @@ export class OwnRedisCluster {
   /** kill -9 of one node, as a crash. */
   async kill(port: number): Promise<void> {
     const child = this.#children.get(port);
-    if (child === undefined || child.exitCode !== null) return;
+    // A child killed by a signal keeps exitCode null: signalCode says it is gone too.
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
