@@ -34,10 +34,11 @@ for (const backend of await busBackends()) {
     let publisher: Bus;
     let listener: Bus;
 
-    beforeAll(() => {
+    beforeAll(async () => {
+      await backend.start?.();
       publisher = backend.open();
       listener = backend.open();
-    });
+    }, 60_000);
 
     afterAll(async () => {
       await Promise.all([publisher.close(), listener.close()]);

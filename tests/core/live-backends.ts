@@ -1,4 +1,6 @@
-import { connectRedis, MemoryHub, MemorySessionState, RedisBus, RedisSessionState, type Bus, type SessionState } from '@chat/core';
+import type { Redis } from 'ioredis';
+import { closeRedis, connectRedis, MemoryHub, type RedisClient, MemorySessionState, RedisBus, RedisSessionState, type Bus, type SessionState } from '@chat/core';
+import { OwnRedisCluster } from '../support/own-redis-cluster.ts';
 import { realServicesAvailable, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 
 export { TEST_REDIS_URL };
@@ -9,6 +11,8 @@ export interface StateBackend {
   name: string;
   /** False when the backend's server is unreachable outside CI (the suite then skips, loudly). */
   available: boolean;
+  /** Brings up what the backend runs on (a Redis Cluster of the suite's own). */
+  start?(): Promise<void>;
   open(options: { recentMessages: number; now: () => number }): SessionState;
   /** Every stored key of the session, where the backend has keys to look at. */
   keysOf?(sessionId: string): Promise<string[]>;
@@ -19,6 +23,7 @@ export interface StateBackend {
 export interface BusBackend {
   name: string;
   available: boolean;
+  start?(): Promise<void>;
   /** Buses of one backend reach each other, like replicas of a deployment. */
   open(): Bus;
   close(): Promise<void>;
@@ -45,7 +50,38 @@ export async function stateBackends(): Promise<StateBackend[]> {
         await raw?.quit();
       },
     },
+    clusterStateBackend(),
   ];
+}
+
+/** Ports of this suite's own clusters: 3 masters and 3 replicas each. */
+const STATE_CLUSTER_PORT = 37001;
+const BUS_CLUSTER_PORT = 37011;
+/** Six redis-servers starting on a busy CI machine answer the cluster's ready check slowly. */
+const LOADED_MACHINE_TIMEOUT_MS = 5_000;
+
+/** The same assertions on a 3-master, 3-replica Redis Cluster: every script must stay on one slot. */
+function clusterStateBackend(): StateBackend {
+  const cluster = new OwnRedisCluster(STATE_CLUSTER_PORT, { replicas: 1 });
+  let admin: RedisClient | undefined;
+  return {
+    name: 'Redis Cluster',
+    available: true,
+    start: () => cluster.start(),
+    open: (options) => new RedisSessionState({ url: cluster.url, cluster: true, commandTimeoutMs: LOADED_MACHINE_TIMEOUT_MS, ...options }),
+    keysOf: async (sessionId) => {
+      admin ??= connectRedis({ url: cluster.url, cluster: true, connectionName: 'chat-test-admin' });
+      const found: string[] = [];
+      // Every key of a session hashes to one slot, so one master holds them all.
+      if (!('nodes' in admin)) throw new Error('expected a cluster client');
+      for (const node of admin.nodes('master')) found.push(...(await scanKeys(node, `sessions:{${sessionId}}:*`)));
+      return found;
+    },
+    close: async () => {
+      if (admin) await closeRedis(admin);
+      await cluster.stop();
+    },
+  };
 }
 
 /** Every Bus suite runs once per backend with the same assertions. */
@@ -55,10 +91,16 @@ export async function busBackends(): Promise<BusBackend[]> {
   return [
     { name: 'memory', available: true, open: () => hub.bus(), close: () => Promise.resolve() },
     { name: 'Redis', available: redisUp, open: () => new RedisBus({ url: TEST_REDIS_URL }), close: () => Promise.resolve() },
+    clusterBusBackend(),
   ];
 }
 
-export async function scanKeys(redis: RawRedis, pattern: string): Promise<string[]> {
+function clusterBusBackend(): BusBackend {
+  const cluster = new OwnRedisCluster(BUS_CLUSTER_PORT, { replicas: 1 });
+  return { name: 'Redis Cluster', available: true, start: () => cluster.start(), open: () => new RedisBus({ url: cluster.url, cluster: true, commandTimeoutMs: LOADED_MACHINE_TIMEOUT_MS }), close: () => cluster.stop() };
+}
+
+export async function scanKeys(redis: RawRedis | Redis, pattern: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
   do {

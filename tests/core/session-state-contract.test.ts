@@ -25,9 +25,10 @@ for (const backend of await stateBackends()) {
     let clock = Date.UTC(2026, 0, 1);
     let state: SessionState;
 
-    beforeAll(() => {
+    beforeAll(async () => {
+      await backend.start?.();
       state = backend.open({ recentMessages: RECENT, now: () => clock });
-    });
+    }, 60_000);
 
     afterAll(async () => {
       await state.close();

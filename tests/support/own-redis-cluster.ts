@@ -6,37 +6,112 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { OwnRedis } from './own-redis.ts';
 
-/** A three-master Redis Cluster of the test's own, on three consecutive ports. */
+export interface OwnRedisClusterOptions {
+  /** Replicas per master (0 by default): with 1, a killed master's replica takes over. */
+  replicas?: number;
+  /** cluster-node-timeout: how long a master may be silent before its replica is promoted. */
+  nodeTimeoutMs?: number;
+}
+
+/** A three-master Redis Cluster of the test's own, on consecutive ports (3 × (1 + replicas)). */
 export class OwnRedisCluster {
   readonly ports: readonly number[];
+  readonly #replicas: number;
+  readonly #nodeTimeoutMs: number;
   readonly #dir = mkdtempSync(join(tmpdir(), 'chat-redis-cluster-'));
-  readonly #children: ChildProcess[] = [];
+  readonly #children = new Map<number, ChildProcess>();
 
-  constructor(firstPort: number) {
-    this.ports = [firstPort, firstPort + 1, firstPort + 2];
+  constructor(firstPort: number, options: OwnRedisClusterOptions = {}) {
+    this.#replicas = options.replicas ?? 0;
+    this.#nodeTimeoutMs = options.nodeTimeoutMs ?? 15_000;
+    this.ports = Array.from({ length: 3 * (1 + this.#replicas) }, (_, i) => firstPort + i);
+  }
+
+  /** A seed URL for REDIS_URL with REDIS_MODE=cluster. */
+  get url(): string {
+    return `redis://127.0.0.1:${String(this.ports[0])}`;
   }
 
   async start(): Promise<void> {
     for (const port of this.ports) {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(this.#dir, `nodes-${String(port)}.conf`), '--save', '', '--appendonly', 'no', '--dir', this.#dir];
-      this.#children.push(spawn(OwnRedis.binary(), args, { stdio: 'ignore' }));
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(this.#dir, `nodes-${String(port)}.conf`), '--cluster-node-timeout', String(this.#nodeTimeoutMs), '--save', '', '--appendonly', 'no', '--dir', this.#dir];
+      this.#children.set(port, spawn(OwnRedis.binary(), args, { stdio: 'ignore' }));
     }
     for (const port of this.ports) await waitForPing(port);
     await new Promise<void>((resolve, reject) => {
-      execFile('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${String(port)}`), '--cluster-replicas', '0', '--cluster-yes'], (error) => (error ? reject(new Error('redis-cli --cluster create failed', { cause: error })) : resolve()));
+      execFile('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${String(port)}`), '--cluster-replicas', String(this.#replicas), '--cluster-yes'], (error) => (error ? reject(new Error('redis-cli --cluster create failed', { cause: error })) : resolve()));
     });
-    for (const port of this.ports) await waitForClusterOk(port);
+    await this.waitUntilHealthy();
+  }
+
+  /** Until every live node says cluster_state:ok and, with replicas, each master has one in sync. */
+  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const masters = await this.masterPorts().catch(() => []);
+      let ok = masters.length === 3;
+      for (const port of this.livePorts()) if (ok) ok = (await clusterCommand(port, 'INFO')).includes('cluster_state:ok');
+      if (ok && this.#replicas > 0) for (const port of masters) if (ok) ok = (await info(port, 'replication')).includes('slave0:') && !(await info(port, 'replication')).includes('state=wait_bgsave');
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error('the cluster did not become healthy');
+      await sleep(100);
+    }
+  }
+
+  /** The ports of the nodes that are masters now, as the live nodes see it. */
+  async masterPorts(): Promise<number[]> {
+    const nodes = await clusterCommand(this.livePorts()[0] ?? 0, 'NODES');
+    return nodes
+      .split('\n')
+      .filter((line) => / (myself,)?master /.test(line) && !line.includes('fail'))
+      .map((line) => Number(/:(\d+)@/.exec(line)?.[1]))
+      .filter((port) => this.livePorts().includes(port));
+  }
+
+  /** The port of the live master serving a slot. */
+  async masterOf(slot: number): Promise<number> {
+    const nodes = await clusterCommand(this.livePorts()[0] ?? 0, 'NODES');
+    for (const line of nodes.split('\n')) {
+      if (!/ (myself,)?master /.test(line) || line.includes('fail')) continue;
+      const port = Number(/:(\d+)@/.exec(line)?.[1]);
+      for (const range of line.split(' ').slice(8)) {
+        const [from, to] = range.split('-').map(Number);
+        if (from !== undefined && slot >= from && slot <= (to ?? from)) return port;
+      }
+    }
+    throw new Error(`no live master serves slot ${String(slot)}`);
+  }
+
+  /** SIGSTOP: the node keeps its sockets and accepts connections, and answers nothing. */
+  pause(port: number): void {
+    this.#children.get(port)?.kill('SIGSTOP');
+  }
+
+  resume(port: number): void {
+    this.#children.get(port)?.kill('SIGCONT');
+  }
+
+  /** Drops every pub/sub connection of one node, as a network blip would. */
+  async dropSubscribers(port: number): Promise<void> {
+    await withNode(port, (client) => client.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+  }
+
+  /** kill -9 of one node, as a crash. */
+  async kill(port: number): Promise<void> {
+    const child = this.#children.get(port);
+    // A child killed by a signal keeps exitCode null: signalCode says it is gone too.
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  livePorts(): number[] {
+    return [...this.#children].filter(([, child]) => child.exitCode === null && child.signalCode === null).map(([port]) => port);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.#children.map((child) => {
-        if (child.exitCode !== null) return Promise.resolve();
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        return exited;
-      }),
-    );
+    await Promise.all([...this.#children.keys()].map((port) => this.kill(port)));
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
@@ -57,16 +132,20 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(`redis-server did not start on port ${String(port)}`);
 }
 
-async function waitForClusterOk(port: number): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1' });
+async function withNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const info = await client.cluster('INFO');
-      if (info.includes('cluster_state:ok')) return;
-      await sleep(100);
-    }
-    throw new Error('the cluster did not reach cluster_state:ok');
+    await client.connect();
+    return await use(client);
   } finally {
     client.disconnect();
   }
+}
+
+function clusterCommand(port: number, sub: 'INFO' | 'NODES'): Promise<string> {
+  return withNode(port, (client) => client.call('CLUSTER', sub) as Promise<string>);
+}
+
+function info(port: number, section: string): Promise<string> {
+  return withNode(port, (client) => client.info(section));
 }

@@ -23,7 +23,7 @@ if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
 }
 
 const config = loadConfigOrExit();
-const redis = connectTarget(config.redisUrl, values.cluster);
+const redis = connectTarget(config.redisUrl, values.cluster || config.redisCluster);
 const report = (verb: string, result: PurgeResult) => {
   for (const [pattern, count] of Object.entries(result.matched)) process.stdout.write(`${verb} ${String(count)} keys matching ${pattern}\n`);
   process.stdout.write(`nodes: ${result.nodes.join(', ')}\n`);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@chat/config';
 import { RedisSwitchStore } from '@chat/core';
-import { Redis } from 'ioredis';
+import { connectTarget } from './redis-target.ts';
 
 // `pnpm chat:switch off|on|status`: the kill switch in REDIS_URL; every replica follows within
 // CHAT_SWITCH_POLL_MS. The embedded mode keeps its switch in-process: use POST /api/chat/admin/switch there.
@@ -15,7 +15,7 @@ if (positionals.length !== 1 || (command !== 'on' && command !== 'off' && comman
 }
 
 const config = loadConfigOrExit();
-const store = new RedisSwitchStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 }));
+const store = new RedisSwitchStore(connectTarget(config.redisUrl, config.redisCluster));
 try {
   if (command !== 'status') await store.write(command);
   const state = await store.read();

@@ -21,8 +21,8 @@ export interface ServicesBackendOptions {
 export async function createServicesBackend(config: Config, options: ServicesBackendOptions): Promise<Backend> {
   const name = `${options.role}-${config.instanceId}`;
   const onRedisError = (error: Error) => options.onError?.(error, 'redis');
-  const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
-  const bus = new RedisBus({ url: config.redisUrl, connectionName: `${name}-bus`, onError: onRedisError });
+  const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
+  const bus = new RedisBus({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-bus`, onError: onRedisError });
   // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
   // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
   // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
@@ -41,7 +41,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     // Shares the store's pool; closing the store closes it.
     deadLetters: new KyselyDeadLetterStore(db),
     sessionEvents,
-    switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, connectionName: `${name}-switch`, onError: onRedisError })),
+    switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(
         await JetStreamQueueConsumer.create(nats, {

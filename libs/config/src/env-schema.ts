@@ -40,6 +40,7 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   CHAT_BACKEND: z.enum(['services', 'embedded']).default('services'),
   REDIS_URL: url(/^rediss?$/, 'redis://127.0.0.1:6379'),
+  REDIS_MODE: z.enum(['single', 'cluster']).default('single'),
   NATS_URL: url(/^(nats|tls|wss?)$/, 'nats://127.0.0.1:4222'),
   DATABASE_URL: url(/^postgres(ql)?$/, 'postgres://postgres@127.0.0.1:5432/postgres'),
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('CHAT_MESSAGES'),

@@ -18,6 +18,8 @@ export interface Config {
   readonly host: string;
   readonly ports: { readonly gateway: number; readonly api: number; readonly persister: number };
   readonly redisUrl: string;
+  /** REDIS_MODE=cluster: REDIS_URL names one node of a Redis Cluster. */
+  readonly redisCluster: boolean;
   readonly natsUrl: string;
   readonly databaseUrl: string;
   readonly queue: { readonly stream: string; readonly subjectPrefix: string; readonly consumer: string; readonly replicas: number; readonly batchSize: number };
@@ -92,6 +94,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.HOST,
     ports: { gateway: env.GATEWAY_PORT, api: env.API_PORT, persister: env.PERSISTER_PORT },
     redisUrl: env.REDIS_URL,
+    redisCluster: env.REDIS_MODE === 'cluster',
     natsUrl: env.NATS_URL,
     databaseUrl: env.DATABASE_URL,
     queue: {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 export type ChatSwitchState = 'on' | 'off';
 
@@ -16,11 +16,11 @@ export interface ChatSwitchStore {
 export const CHAT_SWITCH_KEY = 'chat-control:switch';
 
 export class RedisSwitchStore implements ChatSwitchStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #owned: boolean;
 
   /** `owned`: close() disconnects the client. */
-  constructor(redis: Redis, options: { owned?: boolean } = {}) {
+  constructor(redis: RedisClient, options: { owned?: boolean } = {}) {
     this.#redis = redis;
     this.#owned = options.owned ?? true;
   }

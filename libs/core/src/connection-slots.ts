@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
 /**
  * Counted leases on open connections under a key (a user, a client address), shared by every
@@ -62,7 +61,7 @@ export interface RedisConnectionSlotsOptions extends RedisConnectionOptions {
 
 /** Leases in one Redis sorted set per key; while Redis cannot answer, each process counts alone. */
 export class RedisConnectionSlots implements ConnectionSlots {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #fallback = new MemoryConnectionSlots();
@@ -95,16 +94,10 @@ export class RedisConnectionSlots implements ConnectionSlots {
   async refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
     if (leases.length === 0) return;
     const expiry = this.#now() + this.#ttlMs;
-    const pipeline = this.#redis.pipeline();
-    for (const { key, holder } of leases) {
-      pipeline.zadd(key, 'XX', expiry, holder);
-      pipeline.pexpire(key, this.#ttlMs * 2);
-    }
-    try {
-      await pipeline.exec();
-    } catch {
-      // Retried on the next refresh; a lapsed lease only means the connection stops counting.
-    }
+    // Separate commands, not one pipeline: in Redis Cluster the keys live on different masters,
+    // and auto-pipelining batches them per connection anyway. A failed one is retried on the
+    // next refresh; a lapsed lease only means the connection stops counting.
+    await Promise.allSettled(leases.flatMap(({ key, holder }) => [this.#redis.zadd(key, 'XX', expiry, holder), this.#redis.pexpire(key, this.#ttlMs * 2)]));
   }
 
   close(): Promise<void> {

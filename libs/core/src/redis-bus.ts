@@ -1,32 +1,47 @@
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import type { Bus } from './ports.ts';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+import { ProbeChannels } from './bus-probe.ts';
+import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
 /** The pub/sub channel of one session; braces as in the other keys, so it maps to the session's slot. */
 export function sessionChannel(sessionId: string): string {
   return `sessions:{${sessionId}}:events`;
 }
 
+const PROBE_PREFIX = 'chat-bus-probe:';
+
+export interface RedisBusOptions extends RedisConnectionOptions {
+  /** How long ping() waits to hear its own probe on each shard. */
+  probeTimeoutMs?: number;
+}
+
 /**
  * Fan-out between replicas over Redis sharded pub/sub (SPUBLISH/SSUBSCRIBE: in Redis Cluster a
  * session's events stay on the shard that owns its slot instead of being broadcast to every node).
- * One publisher and one subscriber connection per process; ioredis resubscribes after a reconnect.
+ * One publisher and one subscriber client per process; ioredis resubscribes after a reconnect or
+ * a failover (in a cluster, one subscriber connection per master).
  */
 export class RedisBus implements Bus {
-  readonly #publisher: Redis;
-  readonly #subscriber: Redis;
+  readonly #publisher: RedisClient;
+  readonly #subscriber: RedisClient;
+  readonly #probeTimeoutMs: number;
+  readonly #probes = new ProbeChannels();
   /** channel → handler; at most one per session, as in MemoryBus. */
   readonly #handlers = new Map<string, (payload: string) => void>();
   /** channel → the SSUBSCRIBE in flight or done, so a second subscribe waits for the first. */
   readonly #subscribed = new Map<string, Promise<unknown>>();
+  /** probe nonce → what to call when it comes back. */
+  readonly #probeWaiters = new Map<string, () => void>();
 
-  constructor(options: RedisConnectionOptions) {
+  constructor(options: RedisBusOptions) {
     const name = options.connectionName ?? 'chat-bus';
+    this.#probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
     this.#publisher = connectRedis({ ...options, connectionName: `${name}-pub` });
     // No auto-pipelining on the subscriber: subscription changes are rare and must stay in call order.
-    this.#subscriber = connectRedis({ ...options, connectionName: `${name}-sub` }, { enableAutoPipelining: false });
+    this.#subscriber = connectRedis({ ...options, connectionName: `${name}-sub` }, { enableAutoPipelining: false }, { shardedSubscribers: true });
     this.#subscriber.on('smessage', (channel: string, payload: string) => {
-      this.#handlers.get(channel)?.(payload);
+      if (channel.startsWith(PROBE_PREFIX)) this.#probeWaiters.get(payload)?.();
+      else this.#handlers.get(channel)?.(payload);
     });
   }
 
@@ -38,19 +53,10 @@ export class RedisBus implements Bus {
     const channel = sessionChannel(sessionId);
     // Replacing the handler of a live subscription needs no second SSUBSCRIBE.
     this.#handlers.set(channel, onPayload);
-    let subscribing = this.#subscribed.get(channel);
-    if (!subscribing) {
-      subscribing = this.#subscriber.ssubscribe(channel);
-      this.#subscribed.set(channel, subscribing);
-    }
     try {
-      await subscribing;
+      await this.#ssubscribe(channel);
     } catch (error) {
-      // Leave no half subscription behind: the next subscribe tries again.
-      if (this.#subscribed.get(channel) === subscribing) {
-        this.#subscribed.delete(channel);
-        this.#handlers.delete(channel);
-      }
+      this.#handlers.delete(channel);
       throw error;
     }
   }
@@ -62,14 +68,53 @@ export class RedisBus implements Bus {
     await this.#subscriber.sunsubscribe(channel);
   }
 
+  /**
+   * Healthy only when this process hears its own messages on every shard: a reply to PING says
+   * nothing of subscriptions, and a resubscribe after a reconnect or failover can fail or hang
+   * unnoticed while PING keeps answering. Each call SPUBLISHes a probe to a channel of each
+   * master and waits to receive it on the same subscriber connections the sessions use.
+   */
   async ping(): Promise<void> {
-    // The subscriber matters as much as the publisher: without it this replica hears nothing.
     await Promise.all([this.#publisher.ping(), this.#subscriber.ping()]);
+    const channels = this.#probes.current(this.#subscriber);
+    if (channels.length === 0) throw new Error('the bus knows no Redis master yet');
+    await Promise.all(channels.map((channel) => this.#probe(channel)));
   }
 
   async close(): Promise<void> {
     this.#handlers.clear();
     this.#subscribed.clear();
     await Promise.all([closeRedis(this.#publisher), closeRedis(this.#subscriber)]);
+  }
+
+  async #ssubscribe(channel: string): Promise<void> {
+    let subscribing = this.#subscribed.get(channel);
+    if (!subscribing) {
+      subscribing = this.#subscriber.ssubscribe(channel);
+      this.#subscribed.set(channel, subscribing);
+    }
+    try {
+      await subscribing;
+    } catch (error) {
+      // Leave no half subscription behind: the next subscribe tries again.
+      if (this.#subscribed.get(channel) === subscribing) this.#subscribed.delete(channel);
+      throw error;
+    }
+  }
+
+  async #probe(channel: string): Promise<void> {
+    const nonce = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve, reject) => {
+      this.#probeWaiters.set(nonce, resolve);
+      timer = setTimeout(() => reject(new Error(`the bus subscriber did not hear its probe on ${channel} within ${String(this.#probeTimeoutMs)} ms`)), this.#probeTimeoutMs);
+    });
+    try {
+      await Promise.race([this.#ssubscribe(channel).then(() => this.#publisher.spublish(channel, nonce)), heard]);
+      await heard;
+    } finally {
+      clearTimeout(timer);
+      this.#probeWaiters.delete(nonce);
+    }
   }
 }

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { ChatMessage } from '@chat/protocol';
 import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+import { hashSlot } from './hash-slot.ts';
+import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
   /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
@@ -13,6 +13,11 @@ export interface RedisSessionStateOptions extends RedisConnectionOptions {
   dedupeTtlSeconds?: number;
   /** Clock for presence leases; injectable so tests can expire them. */
   now?: () => number;
+  /**
+   * Cluster only: how long a reservation waits (WAIT) for its master's replica to have it, so a
+   * failover right after an ack does not promote a replica that hands the same seq out again.
+   */
+  replicaWaitMs?: number;
 }
 
 /**
@@ -290,7 +295,7 @@ return out`,
 } as const;
 
 type ScriptArgument = string | number;
-type Scripted = Redis & { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument[]) => Promise<unknown> };
+type Scripted = RedisClient & { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument[]) => Promise<unknown> };
 
 /** Thrown when Redis answers something the scripts never return: a bug or a foreign key layout. */
 export class LiveStateCorruptError extends Error {
@@ -303,8 +308,10 @@ export class RedisSessionState implements SessionState {
   readonly #recentCap: number;
   readonly #dedupeBucketMs: number;
   readonly #now: () => number;
+  readonly #replicaWaitMs: number;
 
   constructor(options: RedisSessionStateOptions) {
+    this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options }, { scripts: SCRIPTS }) as Scripted;
     this.#recentCap = options.recentMessages;
     this.#dedupeBucketMs = (options.dedupeTtlSeconds ?? 24 * 60 * 60) * 1_000;
@@ -368,7 +375,10 @@ export class RedisSessionState implements SessionState {
     const [status, value] = reply as unknown[];
     if (status === 'unknown_session') return { status: 'unknown_session' };
     if (status === 'restored') return { status: 'restored' };
-    if (status === 'reserved' && typeof value === 'number') return { status: 'reserved', seq: value };
+    if (status === 'reserved' && typeof value === 'number') {
+      await this.#replicated(keys.metadata);
+      return { status: 'reserved', seq: value };
+    }
     if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
     throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
   }
@@ -467,6 +477,22 @@ export class RedisSessionState implements SessionState {
 
   close(): Promise<void> {
     return closeRedis(this.#redis);
+  }
+
+  /**
+   * Redis replicates asynchronously: a master killed right after a reserve may be replaced by a
+   * replica that never saw it. WAIT on the connection that wrote narrows that to a replica that
+   * stays behind for longer than replicaWaitMs; a master with no replica left answers at once.
+   */
+  async #replicated(key: string): Promise<void> {
+    if (this.#replicaWaitMs === 0 || !('slots' in this.#redis)) return;
+    const owner = this.#redis.slots[hashSlot(key)]?.[0];
+    const node = this.#redis.nodes('master').find((candidate) => `${String(candidate.options.host)}:${String(candidate.options.port)}` === owner);
+    try {
+      await node?.wait(1, this.#replicaWaitMs);
+    } catch {
+      // The reservation stands: not waiting only widens the window WAIT narrows.
+    }
   }
 
   #bucket(): number {

@@ -19,7 +19,7 @@ const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ er
 // Connection caps count across replicas in Redis; the embedded mode is one process.
 const slots =
   backend.kind === 'services'
-    ? new RedisConnectionSlots({ url: config.redisUrl, ttlMs: config.presenceTtlMs, connectionName: `gateway-slots-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
+    ? new RedisConnectionSlots({ url: config.redisUrl, cluster: config.redisCluster, ttlMs: config.presenceTtlMs, connectionName: `gateway-slots-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
     : new MemoryConnectionSlots();
 const gateway = new Gateway({
   config,

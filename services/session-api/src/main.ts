@@ -21,7 +21,7 @@ const readiness = defaultReadiness({ store, state, bus, queue });
 // With Redis, every replica counts against the same per-caller limit.
 const rateLimitRedis =
   backend.kind === 'services'
-    ? connectRedis({ url: config.redisUrl, connectionName: `session-api-ratelimit-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
+    ? connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `session-api-ratelimit-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
     : undefined;
 const app = createApiApp({
   config,

@@ -25,7 +25,7 @@ const readiness = new Readiness().add('nats', () => nc.flush());
 const watchUnread = settings.endpoints.some((endpoint) => endpoint.events.includes('member.unread_offline'));
 const onRedisError = (error: Error) => logger.debug({ err: error }, 'redis connection error');
 const state = watchUnread ? new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages, connectionName: `webhooks-state-${config.instanceId}`, onError: onRedisError }) : undefined;
-const marksRedis = watchUnread ? connectRedis({ url: config.redisUrl, connectionName: `webhooks-marks-${config.instanceId}`, onError: onRedisError }) : undefined;
+const marksRedis = watchUnread ? connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `webhooks-marks-${config.instanceId}`, onError: onRedisError }) : undefined;
 const watcher =
   state && marksRedis
     ? new UnreadOfflineWatcher({
