@@ -1,9 +1,9 @@
 import type { Config } from '@chat/config';
 import { connectRedis, JetStreamQueue, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
-import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore } from './timed-ports.ts';
+import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore, timedWorkspace } from './timed-ports.ts';
 
 export interface ServicesBackendOptions {
   /** Names the connections in Redis CLIENT LIST and NATS monitoring. */
@@ -39,6 +39,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     store: timedStore(store),
     // Shares the store's pool; closing the store closes it.
     deadLetters: new KyselyDeadLetterStore(db),
+    workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(

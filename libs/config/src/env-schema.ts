@@ -66,6 +66,7 @@ export const envSchema = z.object({
   WEB_ROOT: z.string().min(1).optional(),
   CHAT_DISABLED: flag,
   CHAT_SWITCH_POLL_MS: positiveInt(1000),
+  ANALYSIS_LINK_HOSTS: addresses,
 });
 
 export type Env = z.output<typeof envSchema>;

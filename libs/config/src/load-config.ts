@@ -56,6 +56,8 @@ export interface Config {
   readonly webRoot?: string;
   /** The kill switch: `hardOff` (CHAT_DISABLED) holds chat off; replicas read the shared switch every `pollMs`. */
   readonly chatSwitch: { readonly hardOff: boolean; readonly pollMs: number };
+  /** Hosts (lower case, no port) an analysis result card's link may point to; empty refuses every link. */
+  readonly analysisLinkHosts: readonly string[];
 }
 
 export interface LoadOptions {
@@ -123,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     devSignIn: env.DEV_SIGNIN,
     ...(env.WEB_ROOT === undefined ? {} : { webRoot: env.WEB_ROOT }),
     chatSwitch: { hardOff: env.CHAT_DISABLED, pollMs: env.CHAT_SWITCH_POLL_MS },
+    analysisLinkHosts: env.ANALYSIS_LINK_HOSTS.map((host) => host.toLowerCase()),
   });
 }
 

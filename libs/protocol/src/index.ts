@@ -7,3 +7,6 @@ export * from './rest.ts';
 export * from './queued-message.ts';
 export * from './dead-letters.ts';
 export * from './seq-gap.ts';
+export * from './analysis-result.ts';
+export * from './analysis-status.ts';
+export * from './workspace.ts';

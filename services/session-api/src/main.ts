@@ -33,6 +33,8 @@ const app = createApiApp({
   directory,
   store,
   deadLetters,
+  workspace: backend.workspace,
+  readMarks: backend.readMarks,
   logger,
   readiness,
   ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),

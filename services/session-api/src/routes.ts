@@ -4,6 +4,7 @@ export const ROUTES = {
   session: '/api/chat/sessions/:session_id',
   members: '/api/chat/sessions/:session_id/members',
   messages: '/api/chat/sessions/:session_id/messages',
+  analysisStatus: '/api/chat/sessions/:session_id/analysis-status',
   history: '/api/chat/history/:session_id',
   deadLetters: '/api/chat/dead-letters',
   deadLetter: '/api/chat/dead-letters/:dead_letter_id',
