@@ -3,11 +3,13 @@ import {
   createSessionBodySchema,
   errorBodySchema,
   historyResponseSchema,
+  sessionListSchema,
   sessionSchema,
   type ChatStatus,
   type CreateSessionBody,
   type HistoryResponse,
   type Session,
+  type SessionList,
 } from '@chat/protocol';
 import type { z } from 'zod';
 import { ChatClientError } from './errors.ts';
@@ -52,6 +54,14 @@ export class ApiClient {
 
   createSession(body: CreateSessionBody = {}): Promise<Session> {
     return this.#request('POST', '/api/chat/sessions', sessionSchema, createSessionBodySchema.parse(body));
+  }
+
+  /** `GET /api/chat/sessions`: the caller's sessions, newest activity first, with unread counts. */
+  listSessions(query: { limit?: number | undefined; cursor?: string | undefined; analysisId?: string | undefined } = {}): Promise<SessionList> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const suffix = params.size > 0 ? `?${params.toString()}` : '';
+    return this.#request('GET', `/api/chat/sessions${suffix}`, sessionListSchema);
   }
 
   getSession(sessionId: string): Promise<Session> {

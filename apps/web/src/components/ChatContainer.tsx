@@ -18,6 +18,8 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const announcement = useLiveAnnouncement(client);
   const [draft, setDraft] = useState('');
   const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
+  const unreadAfter = useUnreadMarker(state.userId === undefined ? undefined : state.reads[state.userId], state.messages.length > 0);
+  useMarkRead(client, state.messages.at(-1)?.seq);
 
   useEffect(() => {
     const loadFirstPage = () => void client.loadOlder().catch(() => undefined);
@@ -59,6 +61,8 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
         onLoadOlder={() => void client.loadOlder().catch(() => undefined)}
         onRetry={(id) => void client.retry(id).catch(() => undefined)}
         onDiscard={(id) => client.discard(id)}
+        reads={state.reads}
+        unreadAfter={unreadAfter}
         onEdit={(id) => {
           // Puts a refused message back into the input so it can be shortened, and drops the failed copy.
           const failed = state.outgoing.find((o) => o.clientMsgId === id);
@@ -79,6 +83,32 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
       />
     </main>
   );
+}
+
+/**
+ * Where the "New messages" marker goes: my read cursor as it was when the first page arrived. It
+ * stays there while I read (so I see where I was), and a new session gets a new one.
+ */
+function useUnreadMarker(myCursor: number | undefined, loaded: boolean): number | undefined {
+  const at = useRef<number | undefined>(undefined);
+  const fixed = useRef(false);
+  if (!fixed.current && loaded) {
+    at.current = myCursor ?? 0;
+    fixed.current = true;
+  }
+  return at.current;
+}
+
+/** Marks the newest message read while the page is visible, and again when it becomes visible. */
+function useMarkRead(client: ChatClient, newest: number | undefined): void {
+  useEffect(() => {
+    const mark = () => {
+      if (newest !== undefined && document.visibilityState === 'visible') client.markRead(newest);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [client, newest]);
 }
 
 /** Words for a screen reader about the newest message from someone else (not history being loaded). */
