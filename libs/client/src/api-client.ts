@@ -57,9 +57,11 @@ export class ApiClient {
   }
 
   /** `GET /api/chat/sessions`: the caller's sessions, newest activity first, with unread counts. */
-  listSessions(query: { limit?: number | undefined; cursor?: string | undefined; analysisId?: string | undefined } = {}): Promise<SessionList> {
+  listSessions(query: { limit?: number; cursor?: string; analysisId?: string } = {}): Promise<SessionList> {
     const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor !== undefined) params.set('cursor', query.cursor);
+    if (query.analysisId !== undefined) params.set('analysisId', query.analysisId);
     const suffix = params.size > 0 ? `?${params.toString()}` : '';
     return this.#request('GET', `/api/chat/sessions${suffix}`, sessionListSchema);
   }
