@@ -18,7 +18,8 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const announcement = useLiveAnnouncement(client);
   const [draft, setDraft] = useState('');
   const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
-  const unreadAfter = useUnreadMarker(state.userId === undefined ? undefined : state.reads[state.userId], state.messages.length > 0);
+  const firstPageIn = !state.loadingOlder && (state.messages.length > 0 || !state.hasOlder);
+  const unread = useUnreadMarker(state.userId === undefined ? undefined : state.reads[state.userId], state.messages.at(-1)?.seq ?? 0, firstPageIn);
   useMarkRead(client, state.messages.at(-1)?.seq);
 
   useEffect(() => {
@@ -62,7 +63,8 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
         onRetry={(id) => void client.retry(id).catch(() => undefined)}
         onDiscard={(id) => client.discard(id)}
         reads={state.reads}
-        unreadAfter={unreadAfter}
+        unreadAfter={unread?.after}
+        unreadUpTo={unread?.upTo}
         onEdit={(id) => {
           // Puts a refused message back into the input so it can be shortened, and drops the failed copy.
           const failed = state.outgoing.find((o) => o.clientMsgId === id);
@@ -86,16 +88,13 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
 }
 
 /**
- * Where the "New messages" marker goes: my read cursor as it was when the first page arrived. It
- * stays there while I read (so I see where I was), and a new session gets a new one.
+ * Where the "New messages" marker goes: between my read cursor and the newest message as they
+ * were when the first page arrived (what was unread on opening). It stays there while I read, so
+ * I see where I was; messages arriving later are read as they come and get none.
  */
-function useUnreadMarker(myCursor: number | undefined, loaded: boolean): number | undefined {
-  const at = useRef<number | undefined>(undefined);
-  const fixed = useRef(false);
-  if (!fixed.current && loaded) {
-    at.current = myCursor ?? 0;
-    fixed.current = true;
-  }
+function useUnreadMarker(myCursor: number | undefined, newest: number, loaded: boolean): { after: number; upTo: number } | undefined {
+  const at = useRef<{ after: number; upTo: number } | undefined>(undefined);
+  if (at.current === undefined && loaded) at.current = { after: myCursor ?? 0, upTo: newest };
   return at.current;
 }
 

@@ -20,6 +20,8 @@ export interface MessageListProps {
   reads?: Readonly<Record<string, number>>;
   /** Messages after this seq (not mine) are new: a marker goes before the first of them. */
   unreadAfter?: number | undefined;
+  /** …and at most this seq (what was there when the session opened). */
+  unreadUpTo?: number | undefined;
 }
 
 const NEAR_EDGE_PX = 48;
@@ -45,7 +47,8 @@ export function MessageList(props: MessageListProps) {
   // A gap record only keeps the seqs gapless; there is nothing to show.
   const visible = messages.filter((m) => !isSeqGap(m));
   const unreadAfter = props.unreadAfter;
-  const firstUnread = unreadAfter === undefined ? undefined : visible.find((m) => m.seq > unreadAfter && m.userId !== me)?.id;
+  const unreadUpTo = props.unreadUpTo ?? Number.POSITIVE_INFINITY;
+  const firstUnread = unreadAfter === undefined ? undefined : visible.find((m) => m.seq > unreadAfter && m.seq <= unreadUpTo && m.userId !== me)?.id;
   const reads = props.reads ?? {};
   const seenBy = (seq: number): string[] =>
     Object.entries(reads)
