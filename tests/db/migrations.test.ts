@@ -71,13 +71,17 @@ for (const backend of backends) {
       await dispose();
     });
 
+    const ALL_TABLES = ['chat_analysis_status', 'chat_dead_letters', 'chat_messages', 'chat_read_cursors', 'chat_sessions'];
+
     it('creates the contract tables and the dead letters, then drops them going down, then creates them again', async () => {
       const fresh = await backend.open();
       try {
         expect(await tables(fresh.db)).toEqual([]);
         expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
-        expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+        expect(await tables(fresh.db)).toEqual(ALL_TABLES);
 
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['30-workspace'] });
+        expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['20-dead-letters'] });
         expect(await tables(fresh.db)).toEqual(['chat_messages', 'chat_sessions']);
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['12_client-msg-id-unique'] });
@@ -86,7 +90,7 @@ for (const backend of backends) {
         expect(await tables(fresh.db)).toEqual([]);
 
         expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
-        expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
+        expect(await tables(fresh.db)).toEqual(ALL_TABLES);
       } finally {
         await fresh.dispose();
       }
@@ -97,6 +101,7 @@ for (const backend of backends) {
       try {
         const db = fresh.db;
         await migrateToLatest(db);
+        expect(await migrateDown(db)).toEqual({ applied: ['30-workspace'] });
         const id = randomUUID();
         await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
           values (${id}, ${new Uint8Array([0x7b, 0x00, 0xff])}, 'invalid_payload', 'payload is not JSON', 1, now(), now())`.execute(db);
@@ -108,7 +113,7 @@ for (const backend of backends) {
 
         await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
         expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace'] });
       } finally {
         await fresh.dispose();
       }

@@ -112,6 +112,7 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
     RATE_LIMIT_BURST: '100',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ANALYSIS_LINK_HOSTS: 'analysis.example.com',
   };
   const apiPort = await freePort();
   const api = new ServiceProcess('session-api', 'services/session-api/src/main.ts', apiPort, { ...env, API_PORT: String(apiPort), INSTANCE_ID: `api-${run}` });

@@ -50,7 +50,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   // One switch for every part of the process; CHAT_DISABLED holds it off.
   const chatSwitch = createChatSwitch(config, backend);
   await chatSwitch.start();
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, queue, logger, chatSwitch, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, queue, logger, chatSwitch, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state, allowedOrigins: config.allowedOrigins }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'), config.web);
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -78,6 +78,8 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       directory,
       store,
       queue,
+      workspace: backend.workspace,
+      readMarks: backend.readMarks,
       slots,
       logger,
       fallback,

@@ -1,16 +1,40 @@
 import './no-eval.ts';
-import { ChatClient } from '@chat/client';
+import { ApiClient, ChatClient } from '@chat/client';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { chatUrl, loadServedConfig, readAppConfig, type AppConfig } from './app-config.ts';
 import { ChatContainer } from './components/ChatContainer.tsx';
+import { SessionList } from './components/SessionList.tsx';
 import { SessionPicker } from './components/SessionPicker.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { devSignInAvailable } from './dev-sign-in.ts';
 import { tokenClaims } from './token-claims.ts';
 import './styles.css';
 
-function ChatPage({ config, sessionId, token }: { config: AppConfig; sessionId: string; token: string }) {
+/** The workspace: the caller's sessions beside the open one; switching changes the address, not the page. */
+function Workspace({ config, sessionId: first, token }: { config: AppConfig; sessionId: string; token: string }) {
+  const [sessionId, setSessionId] = useState(first);
+  const [pulse, setPulse] = useState(0);
+  const api = useMemo(() => new ApiClient({ apiUrl: config.apiUrl, token }), [config.apiUrl, token]);
+  useEffect(() => {
+    const onPop = () => setSessionId(readAppConfig(location).sessionId ?? first);
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, [first]);
+  const open = (id: string) => {
+    if (id === sessionId) return;
+    history.pushState(null, '', chatUrl(location, id, token));
+    setSessionId(id);
+  };
+  return (
+    <div class="workspace">
+      <SessionList api={api} current={sessionId} onOpen={open} pulse={pulse} />
+      <ChatPage key={sessionId} config={config} sessionId={sessionId} token={token} onActivity={() => setPulse((n) => n + 1)} />
+    </div>
+  );
+}
+
+function ChatPage({ config, sessionId, token, onActivity }: { config: AppConfig; sessionId: string; token: string; onActivity?: () => void }) {
   const { apiUrl, wsUrl } = config;
   const client = useMemo(() => new ChatClient({ sessionId, token, apiUrl, wsUrl }), [apiUrl, wsUrl, sessionId, token]);
   const [title, setTitle] = useState<string | undefined>(undefined);
@@ -21,6 +45,15 @@ function ChatPage({ config, sessionId, token }: { config: AppConfig; sessionId: 
       () => undefined,
     );
   }, [client, sessionId]);
+  useEffect(() => {
+    if (!onActivity) return undefined;
+    client.on('message', onActivity);
+    client.on('read', onActivity);
+    return () => {
+      client.off('message', onActivity);
+      client.off('read', onActivity);
+    };
+  }, [client, onActivity]);
   return <ChatContainer client={client} title={title} />;
 }
 
@@ -51,7 +84,11 @@ function Lobby({ config }: { config: AppConfig }) {
 }
 
 function App({ config }: { config: AppConfig }) {
-  if (config.sessionId && config.token) return <ChatPage config={config} sessionId={config.sessionId} token={config.token} />;
+  if (config.sessionId && config.token) {
+    // `embed=1`: the one-session view alone, for an iframe inside another application.
+    if (new URLSearchParams(location.search).get('embed') === '1') return <ChatPage config={config} sessionId={config.sessionId} token={config.token} />;
+    return <Workspace config={config} sessionId={config.sessionId} token={config.token} />;
+  }
   return <Lobby config={config} />;
 }
 

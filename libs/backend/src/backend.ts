@@ -1,6 +1,6 @@
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionEventLog, SessionState } from '@chat/core';
-import { ChatSwitch, MessageIntake, SessionDirectory } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionEventLog, SessionState, WorkspaceStore } from '@chat/core';
+import { ChatSwitch, MessageIntake, ReadMarks, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
 export interface Backend {
@@ -11,6 +11,9 @@ export interface Backend {
   readonly store: ChatStore;
   /** Messages the persister could not write, in the same database as the store. */
   readonly deadLetters: DeadLetterStore;
+  /** Read cursors, analysis status and session lists, in the same database as the store. */
+  readonly workspace: WorkspaceStore;
+  readonly readMarks: ReadMarks;
   readonly directory: SessionDirectory;
   readonly intake: MessageIntake;
   /** Where the kill switch is kept: Redis, or one in-process value in the embedded mode. */
@@ -29,6 +32,7 @@ export interface BackendParts {
   queue: MessageQueue;
   store: ChatStore;
   deadLetters: DeadLetterStore;
+  workspace: WorkspaceStore;
   switchStore: ChatSwitchStore;
   sessionEvents: SessionEventLog;
   makeConsumer: () => Promise<QueueConsumer>;
@@ -40,6 +44,7 @@ export function assembleBackend(parts: BackendParts): Backend {
   const { state, bus, queue, store } = parts;
   const directory = new SessionDirectory({ state, store, queue });
   const intake = new MessageIntake({ state, queue, bus, directory });
+  const readMarks = new ReadMarks({ state, store, workspace: parts.workspace, bus });
   let consumer: Promise<QueueConsumer> | undefined;
   return {
     kind: parts.kind,
@@ -48,6 +53,8 @@ export function assembleBackend(parts: BackendParts): Backend {
     queue,
     store,
     deadLetters: parts.deadLetters,
+    workspace: parts.workspace,
+    readMarks,
     directory,
     intake,
     switchStore: parts.switchStore,

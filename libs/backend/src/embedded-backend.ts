@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
 import { MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, type Bus } from '@chat/core';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
 export interface EmbeddedBackendOptions {
@@ -33,6 +33,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     queue,
     store: new KyselyChatStore(db),
     deadLetters: new KyselyDeadLetterStore(db),
+    workspace: new KyselyWorkspaceStore(db),
     switchStore: new MemorySwitchStore(),
     sessionEvents: new MemorySessionEvents(),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),

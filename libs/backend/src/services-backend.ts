@@ -1,9 +1,9 @@
 import type { Config } from '@chat/config';
 import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
-import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore } from './timed-ports.ts';
+import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore, timedWorkspace } from './timed-ports.ts';
 
 export interface ServicesBackendOptions {
   /** Names the connections in Redis CLIENT LIST and NATS monitoring. */
@@ -41,6 +41,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     // Shares the store's pool; closing the store closes it.
     deadLetters: new KyselyDeadLetterStore(db),
     sessionEvents,
+    workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(

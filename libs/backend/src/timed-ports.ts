@@ -1,4 +1,4 @@
-import type { Bus, ChatStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
+import type { Bus, ChatStore, MessageQueue, QueueConsumer, SessionState, WorkspaceStore } from '@chat/core';
 import { callDependency, chatMetrics, type ChatMetrics, type Dependency } from '@chat/telemetry';
 
 type DependencyMetrics = Pick<ChatMetrics, 'dependencyCallDuration' | 'dependencyFailures'>;
@@ -96,4 +96,11 @@ export function timedConsumer<T extends QueueConsumer>(consumer: T, metrics?: De
 /** PostgreSQL, as `postgres history`, `postgres insert_messages`, … */
 export function timedStore<T extends ChatStore>(store: T, metrics?: DependencyMetrics): T {
   return timeCalls(store, 'postgres', STORE_CALLS, metrics);
+}
+
+const WORKSPACE_CALLS = ['moveReadCursor', 'readCursors', 'listSessions', 'setAnalysisStatus', 'analysisStatus'] as const satisfies readonly (keyof WorkspaceStore)[];
+
+/** Read cursors, analysis status and session lists in PostgreSQL. */
+export function timedWorkspace<T extends WorkspaceStore>(workspace: T, metrics?: DependencyMetrics): T {
+  return timeCalls(workspace, 'postgres', WORKSPACE_CALLS, metrics);
 }

@@ -3,11 +3,13 @@ import {
   createSessionBodySchema,
   errorBodySchema,
   historyResponseSchema,
+  sessionListSchema,
   sessionSchema,
   type ChatStatus,
   type CreateSessionBody,
   type HistoryResponse,
   type Session,
+  type SessionList,
 } from '@chat/protocol';
 import type { z } from 'zod';
 import { ChatClientError } from './errors.ts';
@@ -52,6 +54,16 @@ export class ApiClient {
 
   createSession(body: CreateSessionBody = {}): Promise<Session> {
     return this.#request('POST', '/api/chat/sessions', sessionSchema, createSessionBodySchema.parse(body));
+  }
+
+  /** `GET /api/chat/sessions`: the caller's sessions, newest activity first, with unread counts. */
+  listSessions(query: { limit?: number; cursor?: string; analysisId?: string } = {}): Promise<SessionList> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor !== undefined) params.set('cursor', query.cursor);
+    if (query.analysisId !== undefined) params.set('analysisId', query.analysisId);
+    const suffix = params.size > 0 ? `?${params.toString()}` : '';
+    return this.#request('GET', `/api/chat/sessions${suffix}`, sessionListSchema);
   }
 
   getSession(sessionId: string): Promise<Session> {

@@ -2,12 +2,14 @@ import {
   chatServerFrameSchema,
   statusServerFrameSchema,
   type AckFrame,
+  type AnalysisStatusFrame,
   type ChatMessage,
   type ChatServerFrame,
   type ErrorFrame,
   type JoinFrame,
   type LeaveFrame,
   type PresenceFrame,
+  type ReadEventFrame,
   type SendFrame,
   type StatusServerFrame,
   type TypingEventFrame,
@@ -73,6 +75,9 @@ export interface ChatClientEvents {
   join: [JoinFrame];
   leave: [LeaveFrame];
   typing: [TypingEventFrame];
+  /** A member's read cursor moved forward. */
+  read: [ReadEventFrame];
+  analysis_status: [AnalysisStatusFrame];
   /** Messages `from..to` were missing from the live stream and were fetched from history. */
   gap: [{ from: number; to: number }];
 }
@@ -206,6 +211,20 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   /** Tells others this user is typing; throttled, and dropped while disconnected. */
+  /**
+   * Marks the session read up to `seq` (only forward: a seq at or below the cursor this client knows
+   * is not sent). False when the chat socket could not take the frame.
+   */
+  markRead(seq: number): boolean {
+    const state = this.store.getState();
+    const me = state.userId;
+    if (me === undefined || seq <= (state.reads[me] ?? 0)) return false;
+    const sent = this.#chat.send(JSON.stringify({ type: 'read', seq }));
+    // Known at once, so a burst of new messages sends one mark each, not the same one again.
+    if (sent) this.store.setReads([{ userId: me, seq }]);
+    return sent;
+  }
+
   typing(): void {
     const now = Date.now();
     if (now - this.#lastTypingSent < TYPING_THROTTLE_MS) return;
@@ -221,6 +240,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.store.setOlder({ loadingOlder: true });
     try {
       const page = await this.api.history(this.sessionId, oldest === undefined ? { limit } : { before: oldest, limit });
+      // Cursors first, so a view never sees the page without them (and marks it all unread).
+      if (page.reads) this.store.setReads(page.reads);
       this.#addMessages(page.messages);
       this.store.setOlder({ hasOlder: page.hasMore, loadingOlder: false });
     } catch (error) {
@@ -403,6 +424,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return;
       case 'typing':
         return this.#onTyping(frame);
+      case 'read':
+        this.store.setReads([frame]);
+        this.emit('read', frame);
+        return;
+      case 'analysis_status': {
+        const { type: _type, ...status } = frame;
+        this.store.setAnalysisStatus(status);
+        this.emit('analysis_status', frame);
+        return;
+      }
       case 'session_closed':
         return this.#onSessionClosed();
       case 'error':

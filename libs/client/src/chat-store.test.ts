@@ -85,4 +85,24 @@ describe('ChatStore', () => {
     store.addMessages([message(2)]);
     expect(seen).toEqual([1]);
   });
+
+  it('moves read cursors only forward, whatever order history and live events arrive in', () => {
+    const store = new ChatStore();
+    store.setReads([{ userId: alice, seq: 5 }, { userId: bob, seq: 2 }]);
+    const before = store.getState();
+    store.setReads([{ userId: alice, seq: 3 }]);
+    expect(store.getState()).toBe(before);
+    store.setReads([{ userId: bob, seq: 4 }]);
+    expect(store.getState().reads).toEqual({ [alice]: 5, [bob]: 4 });
+  });
+
+  it('keeps the newest analysis status', () => {
+    const store = new ChatStore();
+    const running = { sessionId, state: 'running' as const, progress: 40, updatedAt: '2026-12-01T10:00:01.000Z' };
+    store.setAnalysisStatus(running);
+    store.setAnalysisStatus({ sessionId, state: 'queued', updatedAt: '2026-12-01T10:00:00.000Z' });
+    expect(store.getState().analysisStatus).toEqual(running);
+    store.setAnalysisStatus({ sessionId, state: 'done', updatedAt: '2026-12-01T10:00:02.000Z' });
+    expect(store.getState().analysisStatus?.state).toBe('done');
+  });
 });

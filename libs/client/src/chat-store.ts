@@ -1,4 +1,4 @@
-import type { AckFrame, ChatMessage } from '@chat/protocol';
+import type { AckFrame, AnalysisStatus, ChatMessage } from '@chat/protocol';
 import type { ConnectionState } from './connection-state.ts';
 
 /** A send of mine that has no seq yet: waiting for its ack, or refused. */
@@ -27,6 +27,10 @@ export interface ChatState {
   sessionClosed: boolean;
   /** The latest error not tied to one send. */
   lastError: { code: string; message: string } | undefined;
+  /** userId → how far they have read (read cursors from history, then live `read` events). */
+  reads: Readonly<Record<string, number>>;
+  /** The latest reported state of the session's analysis, or null before any. */
+  analysisStatus: AnalysisStatus | null;
 }
 
 export type Listener = (state: ChatState) => void;
@@ -43,6 +47,8 @@ const initialState: ChatState = {
   loadingOlder: false,
   sessionClosed: false,
   lastError: undefined,
+  reads: {},
+  analysisStatus: null,
 };
 
 /** A framework-free store of one session's view; every change replaces the state object. */
@@ -79,6 +85,24 @@ export class ChatStore {
 
   setUser(userId: string): void {
     this.#update({ userId });
+  }
+
+  /** Read cursors only move forward, whatever order history and live events arrive in. */
+  setReads(reads: readonly { userId: string; seq: number }[]): void {
+    const next = { ...this.#state.reads };
+    let changed = false;
+    for (const { userId, seq } of reads) {
+      if ((next[userId] ?? 0) >= seq) continue;
+      next[userId] = seq;
+      changed = true;
+    }
+    if (changed) this.#update({ reads: next });
+  }
+
+  setAnalysisStatus(status: AnalysisStatus): void {
+    const current = this.#state.analysisStatus;
+    if (current !== null && current.updatedAt > status.updatedAt) return;
+    this.#update({ analysisStatus: status });
   }
 
   /** Adds messages not seen before (by seq or id); returns those that were new. */

@@ -85,6 +85,7 @@ export const envSchema = z.object({
   WEB_FRAME_ANCESTORS: frameAncestors,
   CHAT_DISABLED: flag,
   CHAT_SWITCH_POLL_MS: positiveInt(1000),
+  ANALYSIS_LINK_HOSTS: addresses,
 });
 
 export type Env = z.output<typeof envSchema>;

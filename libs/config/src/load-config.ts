@@ -65,6 +65,8 @@ export interface Config {
   readonly web: { readonly apiUrls: readonly string[]; readonly wsUrls: readonly string[]; readonly frameAncestors: readonly string[] };
   /** The kill switch: `hardOff` (CHAT_DISABLED) holds chat off; replicas read the shared switch every `pollMs`. */
   readonly chatSwitch: { readonly hardOff: boolean; readonly pollMs: number };
+  /** Hosts (lower case, no port) an analysis result card's link may point to; empty refuses every link. */
+  readonly analysisLinkHosts: readonly string[];
 }
 
 export interface LoadOptions {
@@ -135,6 +137,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...(env.WEB_ROOT === undefined ? {} : { webRoot: env.WEB_ROOT }),
     web: { apiUrls: env.WEB_API_URLS.map(withoutTrailingSlash), wsUrls: env.WEB_WS_URLS.map(withoutTrailingSlash), frameAncestors: env.WEB_FRAME_ANCESTORS },
     chatSwitch: { hardOff: env.CHAT_DISABLED, pollMs: env.CHAT_SWITCH_POLL_MS },
+    analysisLinkHosts: env.ANALYSIS_LINK_HOSTS.map((host) => host.toLowerCase()),
   });
 }
 

@@ -17,3 +17,5 @@ export { purgeChatKeys, keyHolders, CHAT_KEY_PATTERNS, type PurgeOptions, type P
 export { ChatSwitch, ChatSwitchHeldError, RedisSwitchStore, MemorySwitchStore, CHAT_SWITCH_KEY, type ChatSwitchState, type ChatSwitchStore, type ChatSwitchOptions } from './chat-switch.ts';
 export { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots, type RedisConnectionSlotsOptions } from './connection-slots.ts';
 export { JetStreamSessionEvents, MemorySessionEvents, sessionEventStream, type SessionEventLog, type SessionLifecycleEvent } from './session-events.ts';
+export type * from './workspace-store.ts';
+export { ReadMarks, type ReadMarkResult } from './read-marks.ts';

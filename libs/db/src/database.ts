@@ -42,9 +42,26 @@ export interface ChatDeadLettersTable {
   replayed_at: ColumnType<Date | null, string | null | undefined, string | null>;
 }
 
+export interface ChatReadCursorsTable {
+  session_id: string;
+  user_id: string;
+  seq: BigIntColumn;
+  updated_at: ColumnType<Date, string | undefined, string>;
+}
+
+export interface ChatAnalysisStatusTable {
+  session_id: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  progress: number | null;
+  reason: string | null;
+  updated_at: ColumnType<Date, string, string>;
+}
+
 export interface Database {
   chat_messages: ChatMessagesTable;
   chat_sessions: ChatSessionsTable;
   chat_dead_letters: ChatDeadLettersTable;
+  chat_read_cursors: ChatReadCursorsTable;
+  chat_analysis_status: ChatAnalysisStatusTable;
 }
 

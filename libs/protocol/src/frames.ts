@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { analysisResultIssue } from './analysis-result.ts';
+import { analysisStatusFrameSchema, type AnalysisStatusFrame } from './analysis-status.ts';
 import type { ErrorCode } from './errors.ts';
 import { DEFAULT_JSON_BOUNDS, describeViolation, findJsonBoundsViolation, isStorableText, MAX_JSON_BOUNDS, UNSTORABLE_TEXT_MESSAGE } from './json-bounds.ts';
 import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, type MessageLimits } from './limits.ts';
@@ -25,6 +27,15 @@ export const metadataSchema = z
     }
   })
   .meta({ id: 'Metadata', description: 'Free-form JSON object, at most 4 KiB serialized, nested at most 64 deep, without U+0000 or unpaired surrogates.' });
+
+/**
+ * A message's metadata: free-form, except that one claiming `kind: "analysis_result"` must follow
+ * the analysis result schema (analysis-result.ts), on every path a message enters by.
+ */
+export const messageMetadataSchema = metadataSchema.superRefine((value, ctx) => {
+  const issue = analysisResultIssue(value);
+  if (issue) ctx.addIssue({ code: 'custom', message: `analysis result: ${issue.message}`, path: issue.path });
+});
 
 export const clientMsgIdSchema = storableTextSchema.min(1).max(MAX_CLIENT_MSG_ID_CHARS);
 
@@ -56,12 +67,15 @@ export const sendFrameSchema = z.object({
   type: z.literal('send'),
   clientMsgId: clientMsgIdSchema,
   body: storableTextSchema.min(1),
-  metadata: metadataSchema.optional(),
+  metadata: messageMetadataSchema.optional(),
 });
+/** Moves the sender's read cursor in the session forward to `seq` (see read-marks in the gateway README). */
+export const readFrameSchema = z.object({ type: z.literal('read'), seq: z.number().int().nonnegative() });
 export const typingFrameSchema = z.object({ type: z.literal('typing') });
 export const pingFrameSchema = z.object({ type: z.literal('ping') });
-export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, typingFrameSchema, pingFrameSchema]);
+export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, readFrameSchema, typingFrameSchema, pingFrameSchema]);
 export type SendFrame = z.infer<typeof sendFrameSchema>;
+export type ReadFrame = z.infer<typeof readFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 // Server → client frames on the chat route.
@@ -98,6 +112,8 @@ export const presenceFrameSchema = z.object({
 export const joinFrameSchema = z.object({ type: z.literal('join'), userId: uuid, userName: z.string().optional() });
 export const leaveFrameSchema = z.object({ type: z.literal('leave'), userId: uuid });
 export const typingEventFrameSchema = z.object({ type: z.literal('typing'), userId: uuid, userName: z.string().optional() });
+/** A member's read cursor moved forward: they have read up to `seq`. */
+export const readEventFrameSchema = z.object({ type: z.literal('read'), userId: uuid, seq: z.number().int().nonnegative() }).meta({ id: 'ReadEvent' });
 
 export const chatServerFrameSchema = z.discriminatedUnion('type', [
   welcomeFrameSchema,
@@ -112,6 +128,8 @@ export const statusServerFrameSchema = z.discriminatedUnion('type', [
   joinFrameSchema,
   leaveFrameSchema,
   typingEventFrameSchema,
+  readEventFrameSchema,
+  analysisStatusFrameSchema,
   sessionClosedFrameSchema,
   errorFrameSchema,
 ]);
@@ -123,6 +141,7 @@ export type PresenceFrame = z.infer<typeof presenceFrameSchema>;
 export type JoinFrame = z.infer<typeof joinFrameSchema>;
 export type LeaveFrame = z.infer<typeof leaveFrameSchema>;
 export type TypingEventFrame = z.infer<typeof typingEventFrameSchema>;
+export type ReadEventFrame = z.infer<typeof readEventFrameSchema>;
 export type ChatServerFrame = z.infer<typeof chatServerFrameSchema>;
 export type StatusServerFrame = z.infer<typeof statusServerFrameSchema>;
 
@@ -133,7 +152,7 @@ export interface MemberRemovedEvent {
 }
 
 /** Events carried on a session's fan-out channel between replicas. */
-export type SessionEvent = ChatMessage | JoinFrame | LeaveFrame | TypingEventFrame | z.infer<typeof sessionClosedFrameSchema> | MemberRemovedEvent;
+export type SessionEvent = ChatMessage | JoinFrame | LeaveFrame | TypingEventFrame | ReadEventFrame | AnalysisStatusFrame | z.infer<typeof sessionClosedFrameSchema> | MemberRemovedEvent;
 
 export type ParsedClientFrame =
   | { ok: true; frame: ClientFrame }

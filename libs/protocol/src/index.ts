@@ -9,3 +9,6 @@ export * from './dead-letters.ts';
 export * from './seq-gap.ts';
 export * from './json-schemas.ts';
 export * from './drain-hint.ts';
+export * from './analysis-result.ts';
+export * from './analysis-status.ts';
+export * from './workspace.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { chatMessageSchema, clientMsgIdSchema, metadataSchema, storableTextSchema, uuid } from './frames.ts';
+import { chatMessageSchema, clientMsgIdSchema, messageMetadataSchema, metadataSchema, storableTextSchema, uuid } from './frames.ts';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from './limits.ts';
+import { readCursorSchema } from './workspace.ts';
 
 export const MAX_TITLE_CHARS = 200;
 export const MAX_MEMBERS_PER_REQUEST = 1000;
@@ -46,7 +47,7 @@ export const postMessageBodySchema = z
   .strictObject({
     body: storableTextSchema.min(1),
     clientMsgId: clientMsgIdSchema.optional(),
-    metadata: metadataSchema.optional(),
+    metadata: messageMetadataSchema.optional(),
   })
   .meta({ id: 'PostMessageBody' });
 export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
@@ -63,7 +64,12 @@ export const historyQuerySchema = z
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 export const historyResponseSchema = z
-  .object({ messages: z.array(chatMessageSchema), hasMore: z.boolean() })
+  .object({
+    messages: z.array(chatMessageSchema),
+    hasMore: z.boolean(),
+    /** Each member's read cursor (members who never read are left out); absent where the deployment keeps none. */
+    reads: z.array(readCursorSchema).optional(),
+  })
   .meta({ id: 'HistoryResponse' });
 export type HistoryResponse = z.infer<typeof historyResponseSchema>;
 

@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
-import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, SessionState } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
+import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, ReadMarks, SessionState } from '@chat/core';
+import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -8,6 +8,7 @@ import type { LocalSessions, SessionMember } from './local-sessions.ts';
 import type { PresenceRegistry } from './presence-registry.ts';
 import { injectTraceHeaders, stopwatch, withSpan } from '@chat/telemetry';
 import { RateGuard } from './rate-guard.ts';
+import { answerReadFrame } from './read-frame.ts';
 import type { Socket } from './socket.ts';
 
 export interface ChatConnectionDeps extends ConnectionSettings {
@@ -27,6 +28,10 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
   backlogWaitMs: number;
   historyPageSize: number;
+  /** Moves read cursors; without it `read` frames answer `unavailable`. */
+  readMarks?: ReadMarks;
+  /** Hosts an analysis result's link may point to (ANALYSIS_LINK_HOSTS). */
+  analysisLinkHosts: readonly string[];
 }
 
 const PONG = '{"type":"pong"}';
@@ -166,6 +171,8 @@ export class ChatConnection extends Connection implements SessionMember {
         void answered.finally(() => this.#inFlight.delete(answered));
         return answered;
       }
+      case 'read':
+        return answerReadFrame(this, this.#deps.readMarks, this.#deps.logger, { sessionId: this.sessionId, userId: this.#principal.userId, seq: parsed.frame.seq });
       case 'typing':
         return this.#typing();
       case 'ping':
@@ -176,6 +183,8 @@ export class ChatConnection extends Connection implements SessionMember {
 
   async #send(frame: SendFrame): Promise<void> {
     const elapsed = stopwatch();
+    const linkRefused = analysisLinkRefusal(frame.metadata, this.#deps.analysisLinkHosts);
+    if (linkRefused !== undefined) return this.refuseFrame('invalid_frame', linkRefused, frame.clientMsgId);
     // The send span is the parent of what the message causes downstream (the persister's span).
     const result = await withSpan('send', (span) => {
       span.setAttribute('chat.session_id', this.sessionId);

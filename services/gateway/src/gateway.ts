@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import { MemoryConnectionSlots, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type SessionDirectory, type SessionState } from '@chat/core';
+import { MemoryConnectionSlots, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type WorkspaceStore } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -53,6 +53,9 @@ export interface GatewayDeps {
   intake: MessageIntake;
   directory: SessionDirectory;
   store: ChatStore;
+  /** Read cursors and analysis status; without them `read` frames answer `unavailable`. */
+  workspace?: WorkspaceStore;
+  readMarks?: ReadMarks;
   logger: GatewayLogger;
   /** Pinged by /readyz with live state and the bus. */
   queue?: MessageQueue;
@@ -273,7 +276,7 @@ export class Gateway implements Part {
       rateBurst: config.limits.rateBurst,
     };
     if (route.kind === 'status') {
-      const status = new StatusConnection(socket, principal, sessionId, common);
+      const status = new StatusConnection(socket, principal, sessionId, { ...common, ...(this.#deps.workspace === undefined ? {} : { workspace: this.#deps.workspace }) });
       status.open().catch((error: unknown) => status.fail(error));
       return status;
     }
@@ -286,6 +289,8 @@ export class Gateway implements Part {
       presence: this.#presence,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
+      ...(this.#deps.readMarks === undefined ? {} : { readMarks: this.#deps.readMarks }),
+      analysisLinkHosts: config.analysisLinkHosts,
     });
     chat.open(route.lastSeq).catch((error: unknown) => chat.fail(error));
     return chat;

@@ -13,7 +13,7 @@ export interface SessionMember {
   readonly userId: string;
   /** Chat sockets: a message, in seq order per session; the frame is shared by every recipient. */
   receiveMessage(seq: number, frame: Buffer): void;
-  /** Status sockets: join, leave and typing events. */
+  /** Status sockets: join, leave, typing, read and analysis_status events. */
   receiveEvent(frame: Buffer): void;
   sessionClosed(): void;
   memberRemoved(): void;
@@ -70,7 +70,9 @@ class SessionHub {
         return;
       case 'join':
       case 'leave':
-      case 'typing': {
+      case 'typing':
+      case 'read':
+      case 'analysis_status': {
         const frame = Buffer.from(payload);
         let recipients = 0;
         for (const member of this.members) {

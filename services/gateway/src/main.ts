@@ -30,6 +30,8 @@ const gateway = new Gateway({
   directory,
   store,
   queue,
+  workspace: backend.workspace,
+  readMarks: backend.readMarks,
   slots,
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),

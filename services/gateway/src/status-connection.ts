@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
-import type { SessionState } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame, type JsonBounds } from '@chat/protocol';
+import type { SessionState, WorkspaceStore } from '@chat/core';
+import { CLOSE_CODES, parseClientFrame, type AnalysisStatus, type JsonBounds } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -16,10 +16,13 @@ export interface StatusConnectionDeps extends ConnectionSettings {
   jsonBounds: JsonBounds;
   ratePerSec: number;
   rateBurst: number;
+  /** Where the latest analysis status is read on open; without it none is sent. */
+  workspace?: WorkspaceStore;
 }
 
 /**
- * One `/ws/status/{session}` socket: the online list on open, then join, leave and typing events.
+ * One `/ws/status/{session}` socket: the online list on open (and the analysis status, when one was
+ * reported), then join, leave, typing, read and analysis_status events.
  * Events that arrive while the list is being read are held and sent after it.
  */
 export class StatusConnection extends Connection implements SessionMember {
@@ -43,6 +46,7 @@ export class StatusConnection extends Connection implements SessionMember {
 
   async open(): Promise<void> {
     let online: { userId: string; userName?: string }[];
+    let status: AnalysisStatus | null = null;
     try {
       await this.#deps.sessions.attach(this.sessionId, this);
       this.#attached = true;
@@ -51,7 +55,7 @@ export class StatusConnection extends Connection implements SessionMember {
         this.memberRemoved();
         return;
       }
-      online = await this.#deps.state.presenceOnline(this.sessionId);
+      [online, status] = await Promise.all([this.#deps.state.presenceOnline(this.sessionId), this.#deps.workspace?.analysisStatus(this.sessionId) ?? null]);
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a status connection');
       this.end(CLOSE_CODES.tryAgainLater, 'unavailable');
@@ -65,6 +69,8 @@ export class StatusConnection extends Connection implements SessionMember {
     // `names` is an addition to the contract's frame; it is left out when nobody online has one.
     const frame = { type: 'presence', online: online.map((user) => user.userId), ...(Object.keys(names).length === 0 ? {} : { names }) };
     this.write(JSON.stringify(frame), 'presence');
+    // A live change held meanwhile is newer and follows, so the client ends on the latest state.
+    if (status !== null) this.write(JSON.stringify({ type: 'analysis_status', ...status }), 'analysis_status');
     this.welcomed();
     this.listen((text, binary) => this.#onFrame(text, binary));
     const held = this.#held ?? [];

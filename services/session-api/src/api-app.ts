@@ -14,6 +14,7 @@ import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { refuseWritesWhileOff, registerStatusRoute, registerSwitchRoute } from './switch-routes.ts';
+import { registerWorkspaceRoutes } from './workspace-routes.ts';
 
 /**
  * Bytes of JSON a request may carry: a full-length message even if every character were
@@ -33,7 +34,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(
     cors({
       origin: [...deps.config.allowedOrigins],
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'traceparent', 'tracestate'],
       exposedHeaders: ['Retry-After'],
       maxAge: 600,
@@ -52,6 +53,7 @@ export function createApiApp(deps: ApiDeps): Express {
   const json = boundedJson({ limitBytes: jsonLimitBytes(deps.config.limits.maxMessageChars), json: { maxDepth: deps.config.limits.maxJsonDepth, maxEntries: deps.config.limits.maxJsonEntries } });
   app.use('/api', refuseWritesWhileOff(deps));
   registerSwitchRoute(app, deps, json);
+  registerWorkspaceRoutes(app, deps, json);
   registerSessionRoutes(app, deps, json);
   registerMemberRoutes(app, deps);
   registerMessageRoutes(app, deps, json);

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, SessionDirectory, SessionEventLog, SessionState } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, ReadMarks, SessionDirectory, SessionEventLog, SessionState, WorkspaceStore } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 import type { RedisClient } from './message-rate-limiter.ts';
@@ -19,6 +19,9 @@ export interface ApiDeps {
   sessionEvents?: SessionEventLog;
   /** For the admin dead-letter endpoints; without it they answer 503. */
   deadLetters?: DeadLetterStore;
+  /** Read cursors, session lists and analysis status; without it those endpoints answer 503 and history carries no cursors. */
+  workspace?: WorkspaceStore;
+  readMarks?: ReadMarks;
   logger: Logger;
   /** Only pinged, for readiness: messages reach it through the intake. */
   queue?: MessageQueue;

@@ -43,6 +43,8 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
       const queued = await fromDependency('The queue', queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
       page = mergeHistory(stored, [...recent, ...queued], range);
     }
+    // Only a caller authorized above gets here: members' cursors are for members (and admins).
+    if (deps.workspace) page = { ...page, reads: await fromDependency('The store', deps.workspace.readCursors(sessionId)) };
     res.status(200).json(page);
   });
 }

@@ -34,6 +34,8 @@ const app = createApiApp({
   store,
   deadLetters,
   sessionEvents: backend.sessionEvents,
+  workspace: backend.workspace,
+  readMarks: backend.readMarks,
   logger,
   readiness,
   ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),

@@ -7,6 +7,7 @@ import { fromDependency, parseInput } from './http-errors.ts';
 import { MessageRateLimiter } from './message-rate-limiter.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
+import { refuseForeignLink } from './workspace-routes.ts';
 
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
@@ -47,6 +48,7 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
       }
     }
     const body = parseInput(postMessageBodySchema, req.body, 'body');
+    refuseForeignLink(body.metadata, config.analysisLinkHosts);
     if (exceedsChars(body.body, config.limits.maxMessageChars)) {
       throw new ChatError('too_large', `body is longer than ${config.limits.maxMessageChars} characters`);
     }

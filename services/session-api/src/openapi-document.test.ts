@@ -80,7 +80,7 @@ describe('/openapi.json', () => {
         for (const name of path.match(/\{(\w+)\}/g) ?? []) {
           expect(operation.parameters).toContainEqual(expect.objectContaining({ name: name.slice(1, -1), in: 'path', required: true }));
         }
-        if (method === 'post') expect(operation.requestBody?.content['application/json']?.schema).toBeDefined();
+        if (method === 'post' || method === 'put') expect(operation.requestBody?.content['application/json']?.schema).toBeDefined();
       }
     }
     const history = doc.paths['/api/chat/history/{session_id}']!['get']!;

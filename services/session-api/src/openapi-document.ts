@@ -1,5 +1,10 @@
 import {
   addMembersBodySchema,
+  analysisResultSchema,
+  analysisStatusBodySchema,
+  analysisStatusSchema,
+  listSessionsQuerySchema,
+  sessionListSchema,
   chatMessageSchema,
   chatStatusSchema,
   setChatSwitchBodySchema,
@@ -78,10 +83,19 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description: 'Sessions, members, posted messages and history. Every error body is `{"error":{"code","message"}}`.',
     },
     components: {
+      // Not referenced by a path (metadata is free-form JSON), but part of the contract: the result card schema.
+      schemas: { AnalysisResult: analysisResultSchema },
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },
     paths: {
       [toOpenApiPath(ROUTES.sessions)]: {
+        get: op({
+          operationId: 'listSessions',
+          summary:
+            "The caller's open sessions, newest activity first, each with its last stored message, the caller's read cursor and unread count (others' messages after it, up to 1000) and the analysis status. Admins see every open session; `analysisId` finds the session(s) of an analysis. Page on with `cursor` = the previous `nextCursor`.",
+          requestParams: { query: listSessionsQuerySchema },
+          responses: { '200': json('A page of sessions.', sessionListSchema), ...errors(400, 401, 503) },
+        }),
         post: op({
           operationId: 'createSession',
           summary: 'Create a session; a non-admin caller is always one of its members.',
@@ -135,6 +149,16 @@ export function buildOpenApiDocument(): OpenApiDocument {
           requestParams: sessionPath,
           requestBody: { required: true, content: { 'application/json': { schema: postMessageBodySchema } } },
           responses: { '201': json('The stored message.', chatMessageSchema), ...errors(400, 401, 403, 404, 413, 429, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.analysisStatus)]: {
+        put: op({
+          operationId: 'reportAnalysisStatus',
+          summary:
+            "Admins only (the analysis backend): the state of the session's analysis. Stored, sent live to the session's status sockets as `analysis_status`, and sent to every status socket on open.",
+          requestParams: sessionPath,
+          requestBody: { required: true, content: { 'application/json': { schema: analysisStatusBodySchema } } },
+          responses: { '200': json('The status as stored.', analysisStatusSchema), ...errors(400, 401, 403, 404, 503) },
         }),
       },
       [toOpenApiPath(ROUTES.history)]: {

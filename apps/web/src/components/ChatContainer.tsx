@@ -18,6 +18,9 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const announcement = useLiveAnnouncement(client);
   const [draft, setDraft] = useState('');
   const [dismissedError, setDismissedError] = useState<object | undefined>(undefined);
+  const firstPageIn = !state.loadingOlder && (state.messages.length > 0 || !state.hasOlder);
+  const unread = useUnreadMarker(state.userId === undefined ? undefined : state.reads[state.userId], state.messages.at(-1)?.seq ?? 0, firstPageIn);
+  useMarkRead(client, state.messages.at(-1)?.seq);
 
   useEffect(() => {
     // The newest page of history, once: after the first welcome, or as soon as chat turns out to be
@@ -73,6 +76,9 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
         onLoadOlder={() => void client.loadOlder().catch(() => undefined)}
         onRetry={(id) => void client.retry(id).catch(() => undefined)}
         onDiscard={(id) => client.discard(id)}
+        reads={state.reads}
+        unreadAfter={unread?.after}
+        unreadUpTo={unread?.upTo}
         onEdit={(id) => {
           // Puts a refused message back into the input so it can be shortened, and drops the failed copy.
           const failed = state.outgoing.find((o) => o.clientMsgId === id);
@@ -93,6 +99,29 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
       />
     </main>
   );
+}
+
+/**
+ * Where the "New messages" marker goes: between my read cursor and the newest message as they
+ * were when the first page arrived (what was unread on opening). It stays there while I read, so
+ * I see where I was; messages arriving later are read as they come and get none.
+ */
+function useUnreadMarker(myCursor: number | undefined, newest: number, loaded: boolean): { after: number; upTo: number } | undefined {
+  const at = useRef<{ after: number; upTo: number } | undefined>(undefined);
+  if (at.current === undefined && loaded) at.current = { after: myCursor ?? 0, upTo: newest };
+  return at.current;
+}
+
+/** Marks the newest message read while the page is visible, and again when it becomes visible. */
+function useMarkRead(client: ChatClient, newest: number | undefined): void {
+  useEffect(() => {
+    const mark = () => {
+      if (newest !== undefined && document.visibilityState === 'visible') client.markRead(newest);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [client, newest]);
 }
 
 /** Words for a screen reader about the newest message from someone else (not history being loaded). */

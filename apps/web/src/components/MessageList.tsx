@@ -2,7 +2,8 @@ import type { OutgoingMessage } from '@chat/client';
 import { isSeqGap, type ChatMessage } from '@chat/protocol';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { canRetry, errorText } from '../error-text.ts';
-import { displayName, fullTime, shortTime } from '../names.ts';
+import { displayName, fullTime, listNames, shortTime } from '../names.ts';
+import { ResultCard, resultOf } from './ResultCard.tsx';
 
 export interface MessageListProps {
   messages: readonly ChatMessage[];
@@ -15,6 +16,12 @@ export interface MessageListProps {
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
   onEdit: (clientMsgId: string) => void;
+  /** userId → read cursor, for "Seen by" on my messages. */
+  reads?: Readonly<Record<string, number>>;
+  /** Messages after this seq (not mine) are new: a marker goes before the first of them. */
+  unreadAfter?: number | undefined;
+  /** …and at most this seq (what was there when the session opened). */
+  unreadUpTo?: number | undefined;
 }
 
 const NEAR_EDGE_PX = 48;
@@ -36,6 +43,17 @@ export function MessageList(props: MessageListProps) {
     else if (atBottom.current) el.scrollTop = el.scrollHeight;
     previous.current = { height: el.scrollHeight, firstSeq };
   }, [messages, outgoing]);
+
+  // A gap record only keeps the seqs gapless; there is nothing to show.
+  const visible = messages.filter((m) => !isSeqGap(m));
+  const unreadAfter = props.unreadAfter;
+  const unreadUpTo = props.unreadUpTo ?? Number.POSITIVE_INFINITY;
+  const firstUnread = unreadAfter === undefined ? undefined : visible.find((m) => m.seq > unreadAfter && m.seq <= unreadUpTo && m.userId !== me)?.id;
+  const reads = props.reads ?? {};
+  const seenBy = (seq: number): string[] =>
+    Object.entries(reads)
+      .filter(([userId, readSeq]) => userId !== me && readSeq >= seq)
+      .map(([userId]) => displayName(userId, names, me));
 
   const onScroll = () => {
     const el = scroller.current;
@@ -60,10 +78,14 @@ export function MessageList(props: MessageListProps) {
         )}
       </div>
       <ol class="messages" aria-label="Messages">
-        {/* A gap record only keeps the seqs gapless; there is nothing to show. */}
-        {messages.filter((m) => !isSeqGap(m)).map((m) => (
-          <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} />
-        ))}
+        {visible.map((m) => [
+          m.id === firstUnread ? (
+            <li key="first-unread" class="unread-marker" data-testid="unread-marker" role="separator" aria-label="New messages">
+              New messages
+            </li>
+          ) : null,
+          <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} seenBy={m.userId === me ? seenBy(m.seq) : []} />,
+        ])}
         {outgoing.map((o) => (
           <OutgoingItem key={o.clientMsgId} message={o} onRetry={props.onRetry} onDiscard={props.onDiscard} onEdit={props.onEdit} />
         ))}
@@ -72,7 +94,8 @@ export function MessageList(props: MessageListProps) {
   );
 }
 
-function SentItem({ message, author, mine }: { message: ChatMessage; author: string; mine: boolean }) {
+function SentItem({ message, author, mine, seenBy }: { message: ChatMessage; author: string; mine: boolean; seenBy: readonly string[] }) {
+  const result = resultOf(message.metadata);
   return (
     <li class={mine ? 'message mine' : 'message'} data-seq={message.seq} data-testid="message">
       <div class="meta">
@@ -86,7 +109,12 @@ function SentItem({ message, author, mine }: { message: ChatMessage; author: str
           </span>
         )}
       </div>
-      <p class="body">{message.body}</p>
+      {result ? <ResultCard result={result} /> : <p class="body">{message.body}</p>}
+      {mine && seenBy.length > 0 && (
+        <p class="seen-by" data-testid="seen-by">
+          Seen by {listNames([...seenBy])}
+        </p>
+      )}
     </li>
   );
 }

@@ -1,3 +1,4 @@
+import type { AnalysisStatus } from '@chat/protocol';
 import type { ChatState } from '@chat/client';
 import { errorCodeOfClose } from '@chat/client';
 import { errorText } from '../error-text.ts';
@@ -58,11 +59,29 @@ export function StatusBar({ state, onReconnectNow }: StatusBarProps) {
           {errorText(errorCodeOfClose(connection.code, connection.reason))}
         </div>
       )}
+      {state.analysisStatus !== null && (
+        <p class={`analysis-status analysis-${state.analysisStatus.state}`} role="status" data-testid="analysis-status">
+          {analysisWords(state.analysisStatus)}
+        </p>
+      )}
       <p class="typing" aria-live="polite" data-testid="typing">
         {typing.length === 0 ? '' : `${listNames(typing)} ${typing.length === 1 ? 'is' : 'are'} typing…`}
       </p>
     </header>
   );
+}
+
+function analysisWords(status: AnalysisStatus): string {
+  switch (status.state) {
+    case 'queued':
+      return 'Analysis queued';
+    case 'running':
+      return status.progress === undefined ? 'Analysis running' : `Analysis running: ${Math.round(status.progress)} %`;
+    case 'done':
+      return 'Analysis done';
+    case 'failed':
+      return `Analysis failed: ${status.reason ?? 'no reason given'}`;
+  }
 }
 
 function capitalize(text: string): string {
