@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { Bus } from './ports.ts';
 import { ProbeChannels } from './bus-probe.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
@@ -18,8 +19,10 @@ export interface RedisBusOptions extends RedisConnectionOptions {
 /**
  * Fan-out between replicas over Redis sharded pub/sub (SPUBLISH/SSUBSCRIBE: in Redis Cluster a
  * session's events stay on the shard that owns its slot instead of being broadcast to every node).
- * One publisher and one subscriber client per process; ioredis resubscribes after a reconnect or
- * a failover (in a cluster, one subscriber connection per master).
+ * One publisher and one subscriber client per process. After a reconnect a plain connection
+ * resubscribes here, not through ioredis's own resubscribe, which leaves a refused or timed-out
+ * SSUBSCRIBE as an unhandled rejection that ends the process; a cluster client's subscriber group
+ * (one connection per master) resubscribes by itself and handles its failures.
  */
 export class RedisBus implements Bus {
   readonly #publisher: RedisClient;
@@ -32,13 +35,17 @@ export class RedisBus implements Bus {
   readonly #subscribed = new Map<string, Promise<unknown>>();
   /** probe nonce → what to call when it comes back. */
   readonly #probeWaiters = new Map<string, () => void>();
+  readonly #onError: ((error: Error) => void) | undefined;
+  #resubscribeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RedisBusOptions) {
     const name = options.connectionName ?? 'chat-bus';
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
     this.#publisher = connectRedis({ ...options, connectionName: `${name}-pub` });
     // No auto-pipelining on the subscriber: subscription changes are rare and must stay in call order.
-    this.#subscriber = connectRedis({ ...options, connectionName: `${name}-sub` }, { enableAutoPipelining: false }, { shardedSubscribers: true });
+    this.#onError = options.onError;
+    this.#subscriber = connectRedis({ ...options, connectionName: `${name}-sub` }, { enableAutoPipelining: false, autoResubscribe: false }, { shardedSubscribers: true });
+    if (this.#subscriber instanceof Redis) this.#subscriber.on('ready', () => this.#resubscribe());
     this.#subscriber.on('smessage', (channel: string, payload: string) => {
       if (channel.startsWith(PROBE_PREFIX)) this.#probeWaiters.get(payload)?.();
       else this.#handlers.get(channel)?.(payload);
@@ -82,9 +89,25 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#resubscribeTimer);
     this.#handlers.clear();
     this.#subscribed.clear();
     await Promise.all([closeRedis(this.#publisher), closeRedis(this.#subscriber)]);
+  }
+
+  /**
+   * Subscribes again to every channel after a reconnect. A refusal or a timeout is retried each
+   * second; meanwhile ping() fails, so readiness says this replica hears nothing.
+   */
+  #resubscribe(): void {
+    clearTimeout(this.#resubscribeTimer);
+    const channels = [...this.#subscribed.keys()];
+    if (channels.length === 0) return;
+    Promise.all(channels.map((channel) => this.#subscriber.ssubscribe(channel))).catch((error: unknown) => {
+      this.#onError?.(error instanceof Error ? error : new Error(String(error)));
+      this.#resubscribeTimer = setTimeout(() => this.#resubscribe(), 1_000);
+      this.#resubscribeTimer.unref();
+    });
   }
 
   async #ssubscribe(channel: string): Promise<void> {
