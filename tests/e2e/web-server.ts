@@ -27,10 +27,11 @@ export async function buildWeb(): Promise<string> {
  */
 export class WebServer {
   readonly #root: string;
-  readonly #apiPort: number;
+  readonly #apiPort: () => number;
   readonly #server: Server;
 
-  constructor(root: string, apiPort: number) {
+  /** `apiPort` is read per request, so the page's origin can be bound before the session-api starts. */
+  constructor(root: string, apiPort: () => number) {
     this.#root = root;
     this.#apiPort = apiPort;
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -60,7 +61,7 @@ export class WebServer {
   }
 
   #proxy(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = request({ host: '127.0.0.1', port: this.#apiPort, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+    const upstream = request({ host: '127.0.0.1', port: this.#apiPort(), path: req.url, method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
