@@ -32,7 +32,8 @@ describeReal('a smoke run of every benchmark scenario', () => {
       log: () => undefined,
     });
     result = output.result;
-  }, 300_000);
+    // A minute on a quiet machine; on a busy one the start-up of its dozen server processes dominates.
+  }, 900_000);
 
   afterAll(() => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
