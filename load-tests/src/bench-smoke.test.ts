@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL, TEST_REDIS_URL } from '../../tests/support/services.ts';
+import { findDeliveryFaults } from './delivery-faults.ts';
 import { findProblems, type BenchResult } from './result.ts';
 import { SCENARIOS, SMOKE } from './profile.ts';
 import { runBench, type RunOutput } from './run-bench.ts';
@@ -31,7 +32,8 @@ describeReal('a smoke run of every benchmark scenario', () => {
       log: () => undefined,
     });
     result = output.result;
-  }, 300_000);
+    // A minute on a quiet machine; on a busy one the start-up of its dozen server processes dominates.
+  }, 900_000);
 
   afterAll(() => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
@@ -39,6 +41,10 @@ describeReal('a smoke run of every benchmark scenario', () => {
 
   it('completes every scenario without a failure', () => {
     expect(result.failures).toEqual([]);
+  });
+
+  it('loses, reorders and leaves unacknowledged nothing, and opens every idle connection', () => {
+    expect(findDeliveryFaults(result)).toEqual([]);
   });
 
   it.each(SCENARIOS)('produces a complete, well-formed %s result', (name) => {
@@ -55,9 +61,12 @@ describeReal('a smoke run of every benchmark scenario', () => {
     expect(Number.isFinite(fanout.ratio)).toBe(true);
   });
 
-  it('reports every target with its goal', () => {
-    expect(result.targets.length).toBeGreaterThanOrEqual(11);
-    for (const target of result.targets) expect(target.goal.length).toBeGreaterThan(0);
+  it('measures every target a smoke run can reach', () => {
+    // The list of targets is fixed; what shows a scenario ran is a measured figure for each of its targets.
+    // A smoke run sends fewer than 1,000/s and seeds fewer than 1,000,000 rows, so these two stay unmeasured.
+    const unmeasured = result.targets.filter((target) => target.met === null).map((target) => target.name);
+    expect(unmeasured).toEqual(['ack p99 at 1,000 sends/s', 'history p99, page of 50 on 1,000,000 rows']);
+    for (const target of result.targets.filter((t) => t.met !== null)) expect(target.measured).toMatch(/\d/);
   });
 
   it('writes the JSON result, the Markdown summary and the SVG chart', () => {

@@ -48,6 +48,8 @@ export interface FanoutStep {
   ackLatency: LatencySummary;
   errors: Record<string, number>;
   serverCpuPercent: number[];
+  /** The counts of the failed first try, when the step was repeated: its losses are still losses. */
+  firstAttempt?: Pick<FanoutStep, 'sent' | 'acked' | 'expectedDeliveries' | 'delivered' | 'lost' | 'outOfOrder'>;
 }
 
 export interface FanoutSeries {
@@ -83,6 +85,8 @@ export interface AckStep {
   latency: LatencySummary;
   errors: Record<string, number>;
   gatewayCpuPercent: number;
+  /** The counts of the failed first try, when the step was repeated. */
+  firstAttempt?: Pick<AckStep, 'sent' | 'acked'>;
 }
 
 export interface AckResult {
@@ -103,6 +107,8 @@ export interface PersistResult {
   /** Publish-to-row latency of messages sent after the drain. */
   lag: LatencySummary;
   liveMessages: number;
+  /** Messages published after the drain; each should have become a row. */
+  livePublished: number;
   persisterCpuPercent: number;
   stream: string;
 }

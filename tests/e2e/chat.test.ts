@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL } from '../support/services.ts';
 import { chromiumAvailable, launchChromium } from './browser.ts';
-import { freePort, ROOT, startStack, type ServiceProcess, type Stack } from './stack.ts';
+import { ROOT, startStack, type ServiceProcess, type Stack } from './stack.ts';
 import { buildWeb, WebServer } from './web-server.ts';
 
 /**
@@ -35,11 +35,11 @@ describeE2e('chat in the browser', () => {
 
   beforeAll(async () => {
     webRoot = await buildWeb();
-    const webPort = await freePort();
-    stack = await startStack(`http://127.0.0.1:${webPort}`);
+    // The page's port stays bound from here on: the services are told its origin before they start.
     // The page may pick either gateway with ?ws=, because its own origin lists both.
-    web = new WebServer(webRoot, stack.api.port, { apiUrls: [], wsUrls: stack.gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] });
-    webUrl = await web.listen(webPort);
+    web = new WebServer(webRoot, () => stack.api.port, () => ({ apiUrls: [], wsUrls: stack.gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] }));
+    webUrl = await web.listen(0);
+    stack = await startStack(webUrl);
     browser = await launchChromium();
   }, 300_000);
 

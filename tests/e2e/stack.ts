@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { onFreePort } from '../support/ports.ts';
 import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** One service process of the real system, started with `node services/<name>/src/main.ts`. */
 export class ServiceProcess {
@@ -26,6 +17,8 @@ export class ServiceProcess {
   readonly #entry: string;
   #child: ChildProcess | undefined;
   #output = '';
+  /** Settles once the process has exited and its output is read to the end. */
+  #closed: Promise<void> = Promise.resolve();
 
   constructor(name: string, entry: string, port: number, env: Record<string, string>) {
     this.name = name;
@@ -43,9 +36,22 @@ export class ServiceProcess {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /**
+   * Starts the service on a free port, and again on another one when something took the port
+   * between the check and the service's bind. `env` gives the variables for a port.
+   */
+  static startOnFreePort(name: string, entry: string, env: (port: number) => Record<string, string>): Promise<ServiceProcess> {
+    return onFreePort(async (port) => {
+      const service = new ServiceProcess(name, entry, port, env(port));
+      await service.start();
+      return service;
+    });
+  }
+
   async start(): Promise<void> {
     const child = spawn(process.execPath, [this.#entry], { cwd: ROOT, env: { ...process.env, ...this.#env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
+    this.#closed = new Promise((resolve) => child.once('close', () => resolve()));
     const keep = (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-20_000);
     };
@@ -69,7 +75,11 @@ export class ServiceProcess {
   async #waitReady(child: ChildProcess): Promise<void> {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.#output}`);
+      if (child.exitCode !== null) {
+        // 'exit' can come before the last of the output, which says why (such as EADDRINUSE).
+        await this.#closed;
+        throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.#output}`);
+      }
       try {
         const response = await fetch(`http://127.0.0.1:${this.port}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
@@ -114,22 +124,19 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
     LOG_LEVEL: 'warn',
     ANALYSIS_LINK_HOSTS: 'analysis.example.com',
   };
-  const apiPort = await freePort();
-  const api = new ServiceProcess('session-api', 'services/session-api/src/main.ts', apiPort, { ...env, API_PORT: String(apiPort), INSTANCE_ID: `api-${run}` });
-  const gateways: [ServiceProcess, ServiceProcess] = [
-    await gatewayProcess('gateway-a', env, `gw-a-${run}`),
-    await gatewayProcess('gateway-b', env, `gw-b-${run}`),
-  ];
-  const persisterPort = await freePort();
-  const persister = new ServiceProcess('persister', 'services/persister/src/main.ts', persisterPort, {
-    ...env,
-    PERSISTER_PORT: String(persisterPort),
-    INSTANCE_ID: `persister-${run}`,
-  });
   await migrate(env);
   // The session-api and gateways create the stream; the persister's consumer attaches to it after.
-  await Promise.all([api.start(), ...gateways.map((g) => g.start())]);
-  await persister.start();
+  const [api, gatewayA, gatewayB] = await Promise.all([
+    ServiceProcess.startOnFreePort('session-api', 'services/session-api/src/main.ts', (port) => ({ ...env, API_PORT: String(port), INSTANCE_ID: `api-${run}` })),
+    gatewayProcess('gateway-a', env, `gw-a-${run}`),
+    gatewayProcess('gateway-b', env, `gw-b-${run}`),
+  ]);
+  const gateways: [ServiceProcess, ServiceProcess] = [gatewayA, gatewayB];
+  const persister = await ServiceProcess.startOnFreePort('persister', 'services/persister/src/main.ts', (port) => ({
+    ...env,
+    PERSISTER_PORT: String(port),
+    INSTANCE_ID: `persister-${run}`,
+  }));
   return {
     secret,
     api,
@@ -142,9 +149,8 @@ export async function startStack(allowedOrigin: string): Promise<Stack> {
   };
 }
 
-async function gatewayProcess(name: string, env: Record<string, string>, instanceId: string): Promise<ServiceProcess> {
-  const port = await freePort();
-  return new ServiceProcess(name, 'services/gateway/src/main.ts', port, { ...env, GATEWAY_PORT: String(port), INSTANCE_ID: instanceId });
+function gatewayProcess(name: string, env: Record<string, string>, instanceId: string): Promise<ServiceProcess> {
+  return ServiceProcess.startOnFreePort(name, 'services/gateway/src/main.ts', (port) => ({ ...env, GATEWAY_PORT: String(port), INSTANCE_ID: instanceId }));
 }
 
 /** The run's own stream goes with it, so repeated runs leave no streams behind. */

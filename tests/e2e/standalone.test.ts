@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser.ts';
-import { freePort, ServiceProcess } from './stack.ts';
+import { ServiceProcess } from './stack.ts';
 import { buildWeb } from './web-server.ts';
 
 /**
@@ -23,17 +23,15 @@ describeBrowser('the single-process mode in the browser', () => {
     const webRoot = await buildWeb();
     const dataDir = await mkdtemp(join(tmpdir(), 'chat-standalone-'));
     folders.push(webRoot, dataDir);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    chat = new ServiceProcess('standalone', 'apps/standalone/src/main.ts', port, {
+    chat = await ServiceProcess.startOnFreePort('standalone', 'apps/standalone/src/main.ts', (port) => ({
       DATA_DIR: dataDir,
       WEB_ROOT: webRoot,
       GATEWAY_PORT: String(port),
       HOST: '127.0.0.1',
-      ALLOWED_ORIGINS: url,
+      ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'warn',
-    });
-    await chat.start();
+    }));
+    url = `http://127.0.0.1:${chat.port}`;
     browser = await launchChromium();
   }, 300_000);
 

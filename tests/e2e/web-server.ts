@@ -29,11 +29,12 @@ export async function buildWeb(): Promise<string> {
  */
 export class WebServer {
   readonly #root: string;
-  readonly #apiPort: number;
+  readonly #apiPort: () => number;
   readonly #server: Server;
-  readonly #policy: WebPolicy;
+  readonly #policy: () => WebPolicy;
 
-  constructor(root: string, apiPort: number, policy: WebPolicy = SAME_ORIGIN_POLICY) {
+  /** `apiPort` and `policy` are read per request, so the page's origin can be bound before the services start. */
+  constructor(root: string, apiPort: () => number, policy: () => WebPolicy = () => SAME_ORIGIN_POLICY) {
     this.#root = root;
     this.#apiPort = apiPort;
     this.#policy = policy;
@@ -53,8 +54,8 @@ export class WebServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://web').pathname;
     if (path.startsWith('/api/')) return this.#proxy(req, res);
-    for (const [name, value] of Object.entries(webSecurityHeaders(this.#policy))) res.setHeader(name, value);
-    if (path === WEB_CONFIG_PATH) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servedWebConfig(this.#policy)));
+    for (const [name, value] of Object.entries(webSecurityHeaders(this.#policy()))) res.setHeader(name, value);
+    if (path === WEB_CONFIG_PATH) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servedWebConfig(this.#policy())));
     const file = normalize(join(this.#root, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(this.#root)) return void res.writeHead(403).end();
     try {
@@ -66,7 +67,7 @@ export class WebServer {
   }
 
   #proxy(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = request({ host: '127.0.0.1', port: this.#apiPort, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+    const upstream = request({ host: '127.0.0.1', port: this.#apiPort(), path: req.url, method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

@@ -36,7 +36,7 @@ describeE2e('the workspace in the browser', () => {
     webRoot = await buildWeb();
     const webPort = await freePort();
     stack = await startStack(`http://127.0.0.1:${webPort}`);
-    web = new WebServer(webRoot, stack.api.port);
+    web = new WebServer(webRoot, () => stack.api.port);
     webUrl = await web.listen(webPort);
     browser = await launchChromium();
     adminToken = await signToken(stack.secret, { userId: randomUUID(), admin: true, name: 'Analysis backend' });

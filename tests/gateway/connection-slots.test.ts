@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { RedisConnectionSlots } from '@chat/core';
-import { realServicesAvailable, REDIS, TEST_REDIS_URL } from '../support/services.ts';
+import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 
-let available = false;
+const describe = await describeWithServices(REDIS);
+
 let now = 1_000_000;
 const replicas: RedisConnectionSlots[] = [];
 
-beforeAll(async () => {
-  available = await realServicesAvailable(REDIS);
-  if (!available) return;
+beforeAll(() => {
   // Two replicas' views of the same Redis, on a clock the test moves.
   for (let i = 0; i < 2; i++) replicas.push(new RedisConnectionSlots({ url: TEST_REDIS_URL, ttlMs: 30_000, now: () => now }));
 });
@@ -20,7 +19,6 @@ afterAll(async () => {
 
 describe('RedisConnectionSlots (finding 3)', () => {
   it('counts one user across replicas, gives a slot back on release, and lets a crashed replica lease lapse', async () => {
-    if (!available) return;
     const [a, b] = replicas;
     if (!a || !b) throw new Error('two replicas expected');
     const key = `limits:connections:user:{test-${randomUUID()}}`;

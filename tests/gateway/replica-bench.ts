@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { signToken } from '@chat/auth';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
+import { onFreePort } from '../support/ports.ts';
 import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
 
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 100);
@@ -18,42 +18,47 @@ const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 100);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 10);
 const SECRET = 'replica-bench-secret-0123456789-abcdefghijkl';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startGateway(port: number, names: { stream: string; subjectPrefix: string }, id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['services/gateway/src/main.ts'], {
-    env: {
-      ...process.env,
-      JWT_SECRET: SECRET,
-      GATEWAY_PORT: String(port),
-      HOST: '127.0.0.1',
-      REDIS_URL: TEST_REDIS_URL,
-      NATS_URL: TEST_NATS_URL,
-      DATABASE_URL: TEST_DATABASE_URL,
-      NATS_STREAM: names.stream,
-      NATS_SUBJECT_PREFIX: names.subjectPrefix,
-      RATE_LIMIT_PER_SEC: '100000',
-      RATE_LIMIT_BURST: '100000',
-      LOG_LEVEL: 'warn',
-      INSTANCE_ID: id,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch {
-      // not listening yet
+/** A gateway replica on a free port, once ready; on another port if that one was taken before the gateway bound it. */
+function startGateway(names: { stream: string; subjectPrefix: string }, id: string): Promise<{ child: ChildProcess; port: number }> {
+  return onFreePort(async (port) => {
+    const child = spawn(process.execPath, ['services/gateway/src/main.ts'], {
+      env: {
+        ...process.env,
+        JWT_SECRET: SECRET,
+        GATEWAY_PORT: String(port),
+        HOST: '127.0.0.1',
+        REDIS_URL: TEST_REDIS_URL,
+        NATS_URL: TEST_NATS_URL,
+        DATABASE_URL: TEST_DATABASE_URL,
+        NATS_STREAM: names.stream,
+        NATS_SUBJECT_PREFIX: names.subjectPrefix,
+        RATE_LIMIT_PER_SEC: '100000',
+        RATE_LIMIT_BURST: '100000',
+        LOG_LEVEL: 'warn',
+        INSTANCE_ID: id,
+      },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    // Shown as before, and kept to tell a taken port from another failure.
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    const state = { closed: false };
+    child.once('close', () => (state.closed = true));
+    for (let i = 0; i < 600; i++) {
+      if (state.closed) throw new Error(`gateway ${id} exited during start-up: ${stderr}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return { child, port };
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gateway ${id} did not become ready`);
+    child.kill('SIGKILL');
+    throw new Error(`gateway ${id} did not become ready`);
+  });
 }
 
 function open(url: string): Promise<WebSocket> {
@@ -78,8 +83,9 @@ const names = randomStream();
 const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
 await migrateToLatest(db);
 const store = new KyselyChatStore(db);
-const [portA, portB] = [await freePort(), await freePort()];
-const children = [await startGateway(portA, names, 'bench-a'), await startGateway(portB, names, 'bench-b')];
+const [gatewayA, gatewayB] = [await startGateway(names, 'bench-a'), await startGateway(names, 'bench-b')];
+const [portA, portB] = [gatewayA.port, gatewayB.port];
+const children = [gatewayA.child, gatewayB.child];
 
 try {
   const sentAt = new Map<string, number>();

@@ -121,14 +121,16 @@ function sentOf(step: Action, sent: Map<string, Sent>): void {
 /** FUZZ_BACKENDS=services (or embedded) runs one backend only. */
 const kinds = (process.env['FUZZ_BACKENDS'] ?? 'services,embedded').split(',').filter((kind): kind is TargetKind => kind === 'services' || kind === 'embedded');
 
-describe.each(kinds)('hostile frames against real %s processes', (kind) => {
+// Missing services: the loud message (a failure in CI) and the services suite skipped, never passed empty.
+const servicesUp = kinds.includes('services') ? await realServicesAvailable(POSTGRES, REDIS, NATS) : false;
+
+describe.each(kinds.filter((kind) => kind !== 'services' || servicesUp))('hostile frames against real %s processes', (kind) => {
   let target: ProcessTarget | undefined;
   const control: FuzzSocket[] = [];
   const userId = randomUUID();
   let controlSession = '';
 
   beforeAll(async () => {
-    if (kind === 'services' && !(await realServicesAvailable(POSTGRES, REDIS, NATS))) return;
     target = await startTarget(kind);
     controlSession = await createSession(target, [userId]);
     // A well-behaved client on every replica, which must keep being served throughout.
@@ -152,7 +154,7 @@ describe.each(kinds)('hostile frames against real %s processes', (kind) => {
   }
 
   it('stays up, answers only contract codes, persists every ack and spends no seq on a refused frame', async () => {
-    if (!target) return;
+    if (!target) throw new Error('the target did not start');
     const current = target;
     await fc.assert(
       fc.asyncProperty(scenario, async ({ route, replica, actions }) => {
@@ -185,7 +187,7 @@ describe.each(kinds)('hostile frames against real %s processes', (kind) => {
   }, 15 * 60_000);
 
   it('survives metadata nested thousands of levels deep on both routes (finding 1)', async () => {
-    if (!target) return;
+    if (!target) throw new Error('the target did not start');
     const sessionId = await createSession(target, [userId]);
     for (const route of ['chat', 'status'] as const) {
       const url = route === 'chat' ? await chatUrl(target, 0, sessionId, userId) : await statusUrl(target, 0, sessionId, userId);
@@ -200,7 +202,7 @@ describe.each(kinds)('hostile frames against real %s processes', (kind) => {
   }, 60_000);
 
   it('refuses text PostgreSQL cannot keep with invalid_frame and reserves nothing (finding 2)', async () => {
-    if (!target) return;
+    if (!target) throw new Error('the target did not start');
     const sessionId = await createSession(target, [userId]);
     const socket = await openFuzzSocket(await chatUrl(target, 0, sessionId, userId));
     const hostile = [
@@ -221,7 +223,7 @@ describe.each(kinds)('hostile frames against real %s processes', (kind) => {
   }, 60_000);
 
   it('drops a peer that writes raw garbage after the upgrade and keeps serving others', async () => {
-    if (!target) return;
+    if (!target) throw new Error('the target did not start');
     const url = new URL(target.gatewayUrls[0] ?? '');
     const jwt = await target.token({ userId });
     const socket = connect(Number(url.port), url.hostname);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { signToken, type TokenClaims } from '@chat/auth';
 import { createDatabase, KyselyChatStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
-import { freePort, ServiceProcess, startStack } from '../e2e/stack.ts';
+import { ServiceProcess, startStack } from '../e2e/stack.ts';
 import { TEST_DATABASE_URL } from '../support/services.ts';
 
 export type TargetKind = 'services' | 'embedded';
@@ -62,8 +62,7 @@ async function startServices(): Promise<ProcessTarget> {
 async function startEmbedded(): Promise<ProcessTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-hostile-'));
   const secret = randomBytes(32).toString('hex');
-  const port = await freePort();
-  const chat = new ServiceProcess('standalone', 'apps/standalone/src/main.ts', port, {
+  const chat = await ServiceProcess.startOnFreePort('standalone', 'apps/standalone/src/main.ts', (port) => ({
     NODE_ENV: 'test',
     JWT_SECRET: secret,
     DATA_DIR: dataDir,
@@ -72,9 +71,8 @@ async function startEmbedded(): Promise<ProcessTarget> {
     ALLOWED_ORIGINS: 'http://fuzz.invalid',
     RATE_LIMIT_BURST: '100',
     LOG_LEVEL: 'warn',
-  });
-  await chat.start();
-  const url = `http://127.0.0.1:${port}`;
+  }));
+  const url = `http://127.0.0.1:${chat.port}`;
   const token = (claims: TokenClaims) => signToken(secret, claims);
   return {
     kind: 'embedded',

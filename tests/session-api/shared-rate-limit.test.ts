@@ -26,15 +26,36 @@ async function allowedOf(limiter: MessageRateLimiter, caller: string, count: num
   return allowed;
 }
 
+/**
+ * Runs `attempt` with a new caller until one run fits inside the limiter's one-second window, and
+ * returns what that run saw. A caller's window opens at its first take, so a run that ends within a
+ * second of its start (as timed here, around the calls) made every take inside that window, and the
+ * counts are exact. A machine too slow to fit a run in five tries fails the test rather than skip it.
+ */
+async function withinOneWindow<T>(attempt: (caller: string) => Promise<T>): Promise<T> {
+  const timings: number[] = [];
+  for (let tries = 0; tries < 5; tries++) {
+    const started = performance.now();
+    const seen = await attempt(randomUUID());
+    const elapsed = performance.now() - started;
+    if (elapsed < 1000) return seen;
+    timings.push(Math.round(elapsed));
+  }
+  throw new Error(`no run of the takes fitted in one window of 1000 ms (took ${timings.join(', ')} ms)`);
+}
+
 describe('the posted-message rate limit over Redis', () => {
   it('is shared by every replica: two limiters on one Redis allow one burst between them', async () => {
-    const caller = randomUUID();
     const replicaA = new MessageRateLimiter({ perSec: 2, burst: 4, redis: await redisAt(TEST_REDIS_URL) });
     const replicaB = new MessageRateLimiter({ perSec: 2, burst: 4, redis: await redisAt(TEST_REDIS_URL) });
-    expect(await allowedOf(replicaA, caller, 3)).toBe(3);
-    expect(await allowedOf(replicaB, caller, 3)).toBe(1);
-    expect((await replicaA.take(caller)).allowed).toBe(false);
-    expect(await allowedOf(replicaB, randomUUID(), 1)).toBe(1);
+    const seen = await withinOneWindow(async (caller) => ({
+      a: await allowedOf(replicaA, caller, 3),
+      b: await allowedOf(replicaB, caller, 3),
+      aAgain: (await replicaA.take(caller)).allowed,
+      otherCaller: await allowedOf(replicaB, randomUUID(), 1),
+    }));
+    // 2 a second plus 2 of burst, once between both replicas: A gets 3, B the last one, then nobody.
+    expect(seen).toEqual({ a: 3, b: 1, aAgain: false, otherCaller: 1 });
   });
 
   it('keeps limiting in each process while Redis is unreachable', async () => {
@@ -46,9 +67,7 @@ describe('the posted-message rate limit over Redis', () => {
     expect((await limiter.take(randomUUID())).allowed).toBe(true);
 
     await proxy.cut({ stopListening: true });
-    const caller = randomUUID();
-    const started = Date.now();
-    expect(await allowedOf(limiter, caller, 5)).toBe(3);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Fitting in one window also shows no take waited on the unreachable Redis.
+    expect(await withinOneWindow((caller) => allowedOf(limiter, caller, 5))).toBe(3);
   });
 });

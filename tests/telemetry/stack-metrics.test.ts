@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect as connectTcp, createServer, type Socket } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -11,6 +11,7 @@ import { TestClient, type Frame } from '@chat/gateway/testing';
 import { METRIC_CATALOGUE, type MetricKey } from '@chat/telemetry';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { onFreePort } from '../support/ports.ts';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
 
 const describe = await describeWithServices(POSTGRES, REDIS, NATS);
@@ -73,17 +74,6 @@ async function stalledClient(port: number, path: string): Promise<{ socket: Sock
   return { socket, seq };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition().catch(() => false))) {
@@ -137,7 +127,7 @@ describe('metrics of the three services after real traffic', () => {
   const base = (service: Service) => `http://127.0.0.1:${ports[service]}`;
   const scrape = async (service: Service) => parseSamples(await (await fetch(`${base(service)}/metrics`)).text());
 
-  function start(service: Service, script: string, env: Record<string, string>): void {
+  function spawnService(service: Service, script: string, env: Record<string, string>): ChildProcess {
     const child = spawn(process.execPath, [script], {
       cwd: ROOT,
       env: {
@@ -165,6 +155,20 @@ describe('metrics of the three services after real traffic', () => {
       if (signal === null && code !== 0) console.error(`${service} exited with ${String(code)}: ${stderr.get(child) ?? ''}`);
     });
     children.push(child);
+    return child;
+  }
+
+  /** Starts a service on a free port and waits for its readiness; on another port if that one was taken first. */
+  async function start(service: Service, script: string, portVariable: string, env: Record<string, string> = {}): Promise<void> {
+    ports[service] = await onFreePort(async (port) => {
+      const child = spawnService(service, script, { [portVariable]: String(port), ...env });
+      const closed = new Promise<never>((_, reject) =>
+        child.once('close', (code) => reject(new Error(`${service} exited with ${String(code)} during start-up: ${stderr.get(child) ?? ''}`))),
+      );
+      // Start-up alone takes tens of seconds on a busy machine; it is not what is tested here.
+      await Promise.race([until(`${service} readiness`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000), closed]);
+      return port;
+    });
   }
 
   async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown }> {
@@ -190,15 +194,11 @@ describe('metrics of the three services after real traffic', () => {
     } finally {
       await db.destroy();
     }
-    ports.gateway = await freePort();
-    ports['session-api'] = await freePort();
-    ports.persister = await freePort();
-    start('gateway', 'services/gateway/src/main.ts', { GATEWAY_PORT: String(ports.gateway), SLOW_CONSUMER_BYTES: String(SLOW_CONSUMER_BYTES) });
-    start('session-api', 'services/session-api/src/main.ts', { API_PORT: String(ports['session-api']) });
-    start('persister', 'services/persister/src/main.ts', { PERSISTER_PORT: String(ports.persister) });
-    for (const service of ['gateway', 'session-api', 'persister'] as const) {
-      await until(`${service} readiness`, async () => (await fetch(`${base(service)}/readyz`)).status === 200, 20_000);
-    }
+    await Promise.all([
+      start('gateway', 'services/gateway/src/main.ts', 'GATEWAY_PORT', { SLOW_CONSUMER_BYTES: String(SLOW_CONSUMER_BYTES) }),
+      start('session-api', 'services/session-api/src/main.ts', 'API_PORT'),
+      start('persister', 'services/persister/src/main.ts', 'PERSISTER_PORT'),
+    ]);
 
     const alice = randomUUID();
     const bob = randomUUID();
@@ -269,7 +269,7 @@ describe('metrics of the three services after real traffic', () => {
     // The pending gauge is refreshed every few seconds; the event-loop gauge after its first interval.
     await until('the pending gauge', async () => (await scrape('persister')).some((s) => s.name === METRIC_CATALOGUE.persisterPending.name), 15_000);
     for (const service of ['gateway', 'session-api', 'persister'] as const) scraped.set(service, await scrape(service));
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(

@@ -63,8 +63,9 @@ export async function runAck(ctx: BenchContext): Promise<AckResult> {
       let step = await measure(rate, ++stepId);
       // One repeat of a failed step, so a burst of other work on the machine does not end the search.
       if (failure(step) !== null) {
+        const { sent, acked } = step;
         await sleep(1000);
-        step = await measure(rate, ++stepId, 2);
+        step = { ...(await measure(rate, ++stepId, 2)), firstAttempt: { sent, acked } };
       }
       steps.push(step);
       const failed = failure(step);

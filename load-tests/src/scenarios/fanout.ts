@@ -129,8 +129,9 @@ async function runSeries(ctx: BenchContext, kind: SystemKind, start: () => Promi
       let step = await measure(rate, 1);
       // One repeat of a failed step, so a burst of other work on the machine does not end the search.
       if (failure(step) !== null) {
+        const { sent, acked, expectedDeliveries, delivered, lost, outOfOrder } = step;
         await sleep(1000);
-        step = await measure(rate, 2);
+        step = { ...(await measure(rate, 2)), firstAttempt: { sent, acked, expectedDeliveries, delivered, lost, outOfOrder } };
       }
       steps.push(step);
       const failed = failure(step);

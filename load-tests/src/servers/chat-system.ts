@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freePort, ServiceProcess } from './service-process.ts';
+import { startOnFreePort, type ServiceProcess } from './service-process.ts';
 
 export interface InfraUrls {
   redisUrl: string;
@@ -93,16 +93,14 @@ export async function startService(
   portVariable: 'API_PORT' | 'GATEWAY_PORT' | 'PERSISTER_PORT',
   started: ServiceProcess[],
 ): Promise<Endpoint> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const service = await ServiceProcess.start({
+  const { port, service } = await startOnFreePort((candidate) => ({
     name,
     script,
     cwd: options.repoRoot,
-    env: { ...serviceEnv(options, `bench-${name}`), [portVariable]: String(port) },
-    readyUrl: `${url}/readyz`,
+    env: { ...serviceEnv(options, `bench-${name}`), [portVariable]: String(candidate) },
+    readyUrl: `http://127.0.0.1:${candidate}/readyz`,
     logFile: join(options.logDir, `${name}.log`),
-  });
+  }));
   started.push(service);
-  return { url, process: service };
+  return { url: `http://127.0.0.1:${port}`, process: service };
 }

@@ -3,9 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
 export class ServiceStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The service exited because its port was taken (EADDRINUSE in its output). */
+  readonly portTaken: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; portTaken?: boolean }) {
     super(message, options);
     this.name = 'ServiceStartError';
+    this.portTaken = options?.portTaken ?? false;
   }
 }
 
@@ -25,10 +29,16 @@ export class ServiceProcess {
   readonly name: string;
   readonly #child: ChildProcess;
   #exited = false;
+  /** The end of what the process wrote, to tell why it exited during start-up. */
+  #outputTail = '';
+
+  /** Settles once the process has exited and its output is read to the end. */
+  readonly #closed: Promise<void>;
 
   private constructor(name: string, child: ChildProcess) {
     this.name = name;
     this.#child = child;
+    this.#closed = new Promise((resolve) => child.once('close', () => resolve()));
     child.once('exit', () => {
       this.#exited = true;
     });
@@ -46,7 +56,13 @@ export class ServiceProcess {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     const service = new ServiceProcess(spec.name, child);
-    await service.#waitReady(spec.readyUrl, spec.readyTimeoutMs ?? 30_000, spec.logFile);
+    const keepTail = (chunk: Buffer) => {
+      service.#outputTail = (service.#outputTail + chunk.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', keepTail);
+    child.stderr.on('data', keepTail);
+    // Start-up is not what a run measures: on a busy machine loading the modules alone can take half a minute.
+    await service.#waitReady(spec.readyUrl, spec.readyTimeoutMs ?? 60_000, spec.logFile);
     return service;
   }
 
@@ -62,7 +78,12 @@ export class ServiceProcess {
     const deadline = performance.now() + timeoutMs;
     let last = 'no answer';
     while (performance.now() < deadline) {
-      if (this.#exited) throw new ServiceStartError(`${this.name} exited during start-up (exit ${this.#child.exitCode}); see ${logFile}`);
+      if (this.#exited) {
+        // 'exit' can come before the last of the output: read it all before looking for the reason.
+        await this.#closed;
+        const portTaken = /EADDRINUSE|address already in use/i.test(this.#outputTail);
+        throw new ServiceStartError(`${this.name} exited during start-up (exit ${this.#child.exitCode})${portTaken ? ', its port was taken' : ''}; see ${logFile}`, { portTaken });
+      }
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
         if (response.ok) return;
@@ -92,8 +113,23 @@ export class ServiceProcess {
   }
 }
 
-/** A port the OS says is free right now. */
-export function freePort(): Promise<number> {
+/**
+ * Starts a service on a port the OS reported free, and again on another one when something took the
+ * port between the check and the service's bind (the port has to be released for the service to bind it).
+ */
+export async function startOnFreePort(spec: (port: number) => ServiceSpec | Promise<ServiceSpec>, attempts = 5): Promise<{ port: number; service: ServiceProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await candidatePort();
+    try {
+      return { port, service: await ServiceProcess.start(await spec(port)) };
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof ServiceStartError) || !error.portTaken) throw error;
+    }
+  }
+}
+
+/** A port the OS says is free right now; released again before it is returned. */
+function candidatePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, ServiceProcess } from './service-process.ts';
+import { startOnFreePort } from './service-process.ts';
 import type { Endpoint } from './chat-system.ts';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./socketio-node.ts', import.meta.url));
@@ -17,17 +17,15 @@ export class SocketIoSystem {
     const nodes: Endpoint[] = [];
     try {
       for (let i = 0; i < options.nodes; i++) {
-        const port = await freePort();
-        const url = `http://127.0.0.1:${port}`;
-        const service = await ServiceProcess.start({
+        const { port, service } = await startOnFreePort((candidate) => ({
           name: `socketio-${i + 1}`,
           script: NODE_SCRIPT,
           cwd: process.cwd(),
-          env: { NODE_ENV: 'production', SIO_PORT: String(port), REDIS_URL: options.redisUrl, JWT_SECRET: options.secret, SIO_KEY_PREFIX: options.keyPrefix },
-          readyUrl: `${url}/readyz`,
+          env: { NODE_ENV: 'production', SIO_PORT: String(candidate), REDIS_URL: options.redisUrl, JWT_SECRET: options.secret, SIO_KEY_PREFIX: options.keyPrefix },
+          readyUrl: `http://127.0.0.1:${candidate}/readyz`,
           logFile: join(options.logDir, `socketio-${i + 1}.log`),
-        });
-        nodes.push({ url, process: service });
+        }));
+        nodes.push({ url: `http://127.0.0.1:${port}`, process: service });
       }
       return new SocketIoSystem(nodes);
     } catch (error) {

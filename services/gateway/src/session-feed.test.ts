@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '@chat/protocol';
 import { silentLogger } from './gateway-logger.ts';
@@ -31,7 +31,14 @@ function feed(options: { recent?: ChatMessage[]; gapFillMs?: number; gapSkipMs?:
   return { made, released, reads };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The fill and skip bounds are timers: a fake clock puts each check exactly before or after a bound,
+// however slow the machine. Async advances let a fill's read resolve before the next check.
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 describe('SessionFeed', () => {
   it('delivers N before N+1 when they arrive swapped', () => {
@@ -57,8 +64,11 @@ describe('SessionFeed', () => {
     const { made, released, reads } = feed({ recent: [message(5), message(6), message(7)] });
     made.start(4);
     made.push(7, frame(7));
-    await sleep(60);
-    expect(reads[0]).toBe(4);
+    await jest.advanceTimersByTimeAsync(19);
+    expect(reads).toEqual([]);
+    expect(released).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(reads).toEqual([4]);
     expect(released).toEqual([5, 6, 7]);
     made.stop();
   });
@@ -69,9 +79,9 @@ describe('SessionFeed', () => {
     made.push(1, frame(1));
     made.push(3, frame(3));
     made.push(4, frame(4));
-    await sleep(40);
+    await jest.advanceTimersByTimeAsync(79);
     expect(released).toEqual([1]);
-    await sleep(80);
+    await jest.advanceTimersByTimeAsync(1);
     expect(released).toEqual([1, 3, 4]);
     made.push(2, frame(2));
     made.push(5, frame(5));
@@ -95,7 +105,9 @@ describe('SessionFeed at the tail', () => {
     const { made, released } = feed({ recent: [message(1), message(2)] });
     made.start(0);
     made.expect(2);
-    await sleep(60);
+    await jest.advanceTimersByTimeAsync(19);
+    expect(released).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
     expect(released).toEqual([1, 2]);
     made.stop();
   });
@@ -104,8 +116,10 @@ describe('SessionFeed at the tail', () => {
     const { made, released } = feed({ gapFillMs: 10, gapSkipMs: 50 });
     made.start(0);
     made.expect(1);
-    await sleep(100);
+    await jest.advanceTimersByTimeAsync(49);
     made.push(2, frame(2));
+    expect(released).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
     expect(released).toEqual([2]);
     made.stop();
   });
