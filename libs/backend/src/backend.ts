@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionState } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionState, UserRateLimiter } from '@chat/core';
 import { ChatSwitch, MessageIntake, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
@@ -15,6 +15,8 @@ export interface Backend {
   readonly intake: MessageIntake;
   /** Where the kill switch is kept: Redis, or one in-process value in the embedded mode. */
   readonly switchStore: ChatSwitchStore;
+  /** Per-user budgets (sends, session creation): Redis, shared by every replica, or one in-process count. */
+  readonly rateLimiter: UserRateLimiter;
   /** The queue's consuming side, for the persister; made on first use. */
   consumer(): Promise<QueueConsumer>;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export interface BackendParts {
   store: ChatStore;
   deadLetters: DeadLetterStore;
   switchStore: ChatSwitchStore;
+  rateLimiter: UserRateLimiter;
   makeConsumer: () => Promise<QueueConsumer>;
   /** Releases everything, after the ports' own close(). */
   release?: () => Promise<void>;
@@ -48,9 +51,10 @@ export function assembleBackend(parts: BackendParts): Backend {
     directory,
     intake,
     switchStore: parts.switchStore,
+    rateLimiter: parts.rateLimiter,
     consumer: () => (consumer ??= parts.makeConsumer()),
     close: async () => {
-      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close()]);
+      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close(), parts.rateLimiter.close()]);
       await parts.release?.();
     },
   };

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
-import { MemoryHub, MemoryQueue, MemorySessionState, MemorySwitchStore, type Bus } from '@chat/core';
+import { MemoryHub, MemoryQueue, MemorySessionState, MemorySwitchStore, MemoryUserRateLimiter, type Bus } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
@@ -34,6 +34,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     store: new KyselyChatStore(db),
     deadLetters: new KyselyDeadLetterStore(db),
     switchStore: new MemorySwitchStore(),
+    rateLimiter: new MemoryUserRateLimiter(),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
   });
   return { ...backend, hub, newBus: () => hub.bus() };

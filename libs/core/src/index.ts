@@ -15,3 +15,4 @@ export type * from './dead-letter-store.ts';
 export { purgeChatKeys, keyHolders, CHAT_KEY_PATTERNS, type PurgeOptions, type PurgeResult, type PurgeProgress } from './redis-purge.ts';
 export { ChatSwitch, ChatSwitchHeldError, RedisSwitchStore, MemorySwitchStore, CHAT_SWITCH_KEY, type ChatSwitchState, type ChatSwitchStore, type ChatSwitchOptions } from './chat-switch.ts';
 export { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots, type RedisConnectionSlotsOptions } from './connection-slots.ts';
+export { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type RateBudget, type RateDecision, type UserRateLimiter } from './user-rate-limiter.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
 import { DEFAULT_JSON_BOUNDS, describeViolation, findJsonBoundsViolation, isStorableText, MAX_JSON_BOUNDS, UNSTORABLE_TEXT_MESSAGE } from './json-bounds.ts';
-import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, type MessageLimits } from './limits.ts';
+import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, MAX_TOKEN_CHARS, type MessageLimits } from './limits.ts';
 
 export const uuid = z.uuid();
 
@@ -60,7 +60,10 @@ export const sendFrameSchema = z.object({
 });
 export const typingFrameSchema = z.object({ type: z.literal('typing') });
 export const pingFrameSchema = z.object({ type: z.literal('ping') });
-export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, typingFrameSchema, pingFrameSchema]);
+/** A fresh token for the same user, sent before the current one expires, so the connection keeps its rights. */
+export const authFrameSchema = z.object({ type: z.literal('auth'), token: z.string().min(1).max(MAX_TOKEN_CHARS) });
+export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, typingFrameSchema, pingFrameSchema, authFrameSchema]);
+export type AuthFrame = z.infer<typeof authFrameSchema>;
 export type SendFrame = z.infer<typeof sendFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
@@ -86,6 +89,8 @@ export const errorFrameSchema = z.object({
   clientMsgId: z.string().optional(),
 });
 export const pongFrameSchema = z.object({ type: z.literal('pong') });
+/** The answer to an accepted `auth` frame: the connection's rights now end at `expiresAt`. */
+export const authenticatedFrameSchema = z.object({ type: z.literal('authenticated'), expiresAt: z.iso.datetime({ offset: true }).optional() });
 export const sessionClosedFrameSchema = z.object({ type: z.literal('session_closed') });
 
 // Server → client frames on the status route.
@@ -106,6 +111,7 @@ export const chatServerFrameSchema = z.discriminatedUnion('type', [
   errorFrameSchema,
   pongFrameSchema,
   sessionClosedFrameSchema,
+  authenticatedFrameSchema,
 ]);
 export const statusServerFrameSchema = z.discriminatedUnion('type', [
   presenceFrameSchema,
@@ -114,11 +120,14 @@ export const statusServerFrameSchema = z.discriminatedUnion('type', [
   typingEventFrameSchema,
   sessionClosedFrameSchema,
   errorFrameSchema,
+  authenticatedFrameSchema,
+  pongFrameSchema,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type AuthenticatedFrame = z.infer<typeof authenticatedFrameSchema>;
 export type PresenceFrame = z.infer<typeof presenceFrameSchema>;
 export type JoinFrame = z.infer<typeof joinFrameSchema>;
 export type LeaveFrame = z.infer<typeof leaveFrameSchema>;
