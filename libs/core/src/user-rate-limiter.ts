@@ -120,6 +120,8 @@ export class RedisUserRateLimiter implements UserRateLimiter {
   }
 
   async take(key: string, budget: RateBudget): Promise<RateDecision> {
+    // Not connected (yet, or any more): answer now rather than wait for a reconnect.
+    if (this.#redis.status !== 'ready') return this.#fallback.take(key, budget);
     try {
       const [allowed, wait] = (await this.#redis.eval(TAKE, 1, key, budget.perSec, budget.burst)) as [number, number];
       return { allowed: allowed === 1, retryAfterMs: wait };

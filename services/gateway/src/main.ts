@@ -31,6 +31,8 @@ const gateway = new Gateway({
   store,
   queue,
   slots,
+  // A user's sends count once across every replica (and the session-api's posts), in Redis.
+  rateLimiter: backend.rateLimiter,
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,
