@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { ChatClient, type ChatClientOptions } from '@chat/client';
 import type { Frame, TestClient } from '@chat/gateway/testing';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
 import { startStack, type StackKind } from '../support/stack.ts';
@@ -201,5 +202,69 @@ describe.each(kinds)('per-user limits over the %s backend', (kind) => {
       await expect(other.nextOfType('error')).resolves.toMatchObject({ code: 'forbidden' });
       await expect(other.closed).resolves.toMatchObject({ code: 4403 });
     }, 15_000);
+  });
+
+  describe('the SDK renews its token', () => {
+    const clients: ChatClient[] = [];
+    afterEach(() => {
+      for (const client of clients.splice(0)) client.close();
+    });
+
+    function sdk(options: Omit<ChatClientOptions, 'wsUrl' | 'apiUrl'>): { client: ChatClient; welcomes: number[]; closes: number[] } {
+      const client = new ChatClient({ ...options, wsUrl: h.stack.gatewayUrls[0].replace(/^http/, 'ws'), apiUrl: h.stack.apiUrl, environment: null, backoff: { initialDelayMs: 100, maxDelayMs: 500 } });
+      clients.push(client);
+      const welcomes: number[] = [];
+      const closes: number[] = [];
+      client.on('welcome', (frame) => welcomes.push(frame.seq));
+      client.on('state', (state) => {
+        if (state.status === 'reconnecting') closes.push(state.lastCloseCode);
+        if (state.status === 'closed') closes.push(state.code);
+      });
+      return { client, welcomes, closes };
+    }
+
+    it('sends a fresh token before expiry, so neither socket is closed', async () => {
+      const user = randomUUID();
+      const sessionId = await h.createSession([user]);
+      let fetched = 0;
+      const tokenProvider = () => {
+        fetched++;
+        return h.stack.token(user, { ttlSeconds: 600 });
+      };
+      const { client, welcomes, closes } = sdk({ sessionId, token: await h.stack.token(user, { ttlSeconds: 3 }), tokenProvider, renewBeforeMs: 2_000 });
+      const renewed = new Promise((resolve) => client.once('authenticated', resolve));
+      client.connect();
+      await renewed;
+      await sleep(3_500);
+      expect(fetched).toBe(1);
+      expect(welcomes).toHaveLength(1);
+      expect(closes).toEqual([]);
+      await expect(client.send('after the first token expired')).resolves.toMatchObject({ seq: 1 });
+    }, 20_000);
+
+    it('after a 4401 fetches a fresh token and reconnects, resuming where it was', async () => {
+      const user = randomUUID();
+      const sessionId = await h.createSession([user]);
+      const tokenProvider = () => h.stack.token(user, { ttlSeconds: 600 });
+      const { client, welcomes, closes } = sdk({ sessionId, token: await h.stack.token(user, { ttlSeconds: 2 }), tokenProvider, renewBeforeMs: 0 });
+      client.connect();
+      await expect(client.send('before expiry')).resolves.toMatchObject({ seq: 1 });
+      for (let waited = 0; welcomes.length < 2 && waited < 8_000; waited += 100) await sleep(100);
+      expect(closes).toEqual([4401]);
+      expect(welcomes).toEqual([0, 1]);
+      expect(client.lastSeq).toBe(1);
+      await expect(client.send('after renewal')).resolves.toMatchObject({ seq: 2 });
+      expect(client.store.getState().messages.map((m) => m.seq)).toEqual([1, 2]);
+    }, 20_000);
+
+    it('without a token provider a 4401 is final', async () => {
+      const user = randomUUID();
+      const sessionId = await h.createSession([user]);
+      const { client, closes } = sdk({ sessionId, token: await h.stack.token(user, { ttlSeconds: 2 }) });
+      client.connect();
+      for (let waited = 0; closes.length === 0 && waited < 8_000; waited += 100) await sleep(100);
+      expect(closes).toEqual([4401]);
+      expect(client.state).toMatchObject({ status: 'closed', code: 4401, reason: 'token expired' });
+    }, 20_000);
   });
 });
