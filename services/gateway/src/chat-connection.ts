@@ -180,8 +180,8 @@ export class ChatConnection extends Connection implements SessionMember {
   }
 
   async #send(frame: SendFrame, budget: Promise<RateDecision>): Promise<void> {
+    // Admitted before any cut-off, so answered even if the socket is closing: the close waits for it.
     const decision = await budget;
-    if (this.#cutOff) return;
     if (!decision.allowed) {
       this.metrics.rateLimitHits.add(1, { transport: 'ws' });
       this.writeError('rate_limited', `Too many messages from this user; try again in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1000))} s.`, frame.clientMsgId);
