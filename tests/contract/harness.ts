@@ -52,7 +52,11 @@ export class Harness {
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
   }
 
-  /** Creates a session through the REST API, as the finance backend (an admin) would. */
+  /**
+   * Creates a session through the REST API, as the finance backend (an admin) would. Each call
+   * signs in as an admin of its own, so the suite's many sessions stay within the per-user
+   * session-creation limit, which stays on.
+   */
   async createSession(members: readonly string[]): Promise<string> {
     // An admin of its own per session: a per-user limit on creating sessions never sees the suite as one busy user.
     const answer = await this.api<{ id: string }>('POST', '/api/chat/sessions', { token: await this.stack.token(randomUUID(), { admin: true }), body: { title: 'contract', members } });

@@ -6,7 +6,7 @@ import { signToken } from '@chat/auth';
 import type { Browser, Page } from 'playwright-core';
 import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
 import { chromiumAvailable, launchChromium } from './browser.ts';
-import { freePort, ROOT, startStack, type Stack } from './stack.ts';
+import { ROOT, startStack, type Stack } from './stack.ts';
 import { buildWeb, WebServer } from './web-server.ts';
 
 /**
@@ -34,10 +34,10 @@ describeE2e('the workspace in the browser', () => {
 
   beforeAll(async () => {
     webRoot = await buildWeb();
-    const webPort = await freePort();
-    stack = await startStack(`http://127.0.0.1:${webPort}`);
+    // The page's port stays bound from here on: the services are told its origin before they start.
     web = new WebServer(webRoot, () => stack.api.port);
-    webUrl = await web.listen(webPort);
+    webUrl = await web.listen(0);
+    stack = await startStack(webUrl);
     browser = await launchChromium();
     adminToken = await signToken(stack.secret, { userId: randomUUID(), admin: true, name: 'Analysis backend' });
   }, 300_000);

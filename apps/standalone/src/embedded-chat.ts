@@ -50,7 +50,9 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   // One switch for every part of the process; CHAT_DISABLED holds it off.
   const chatSwitch = createChatSwitch(config, backend);
   await chatSwitch.start();
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, queue, logger, chatSwitch, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
+  // One count of each user's sends and session creations for the whole process: every gateway and the API.
+  const rateLimiter = backend.rateLimiter;
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, queue, logger, chatSwitch, rateLimiter, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state, allowedOrigins: config.allowedOrigins }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'), config.web);
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -81,6 +83,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       workspace: backend.workspace,
       readMarks: backend.readMarks,
       slots,
+      rateLimiter,
       logger,
       fallback,
       ...gatewayMetrics,

@@ -15,7 +15,10 @@ function base64url(value: object): string {
 describe('createTokenVerifier', () => {
   it('accepts a valid HS256 token and reads its claims', async () => {
     const token = await signToken(secret, { userId, name: 'Ada', admin: true });
-    await expect(verify(token)).resolves.toEqual({ userId, name: 'Ada', scopes: ['chat:admin'], admin: true });
+    const principal = await verify(token);
+    expect(principal).toEqual({ userId, name: 'Ada', scopes: ['chat:admin'], admin: true, expiresAt: expect.any(Number) });
+    // signToken's default lifetime is an hour; exp has whole seconds.
+    expect(Math.abs((principal.expiresAt ?? 0) - (Date.now() + 3_600_000))).toBeLessThan(5_000);
   });
 
   it('treats a caller without the admin scope as a plain user', async () => {

@@ -9,6 +9,8 @@ export interface Principal {
   name?: string;
   scopes: readonly string[];
   admin: boolean;
+  /** When the token expires, in ms since the epoch (from `exp`); a connection's rights end then. */
+  expiresAt?: number;
 }
 
 export interface VerifierOptions {
@@ -64,11 +66,13 @@ function toPrincipal(payload: Record<string, unknown>): Principal {
   const scope = payload['scope'];
   const scopes = typeof scope === 'string' ? scope.split(' ').filter((item) => item.length > 0) : [];
   const name = payload['name'];
+  const exp = payload['exp'];
   return {
     userId: sub.toLowerCase(),
     ...(typeof name === 'string' && name.length > 0 ? { name: name.slice(0, 100) } : {}),
     scopes,
     admin: scopes.includes(ADMIN_SCOPE),
+    ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}),
   };
 }
 

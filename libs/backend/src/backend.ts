@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionEventLog, SessionState, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
 import { ChatSwitch, MessageIntake, ReadMarks, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
@@ -20,6 +20,8 @@ export interface Backend {
   readonly switchStore: ChatSwitchStore;
   /** Session events (closed, member removed) for the webhooks service: a JetStream stream, or memory. */
   readonly sessionEvents: SessionEventLog;
+  /** Per-user budgets (sends, session creation): Redis, shared by every replica, or one in-process count. */
+  readonly rateLimiter: UserRateLimiter;
   /** The queue's consuming side, for the persister; made on first use. */
   consumer(): Promise<QueueConsumer>;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export interface BackendParts {
   workspace: WorkspaceStore;
   switchStore: ChatSwitchStore;
   sessionEvents: SessionEventLog;
+  rateLimiter: UserRateLimiter;
   makeConsumer: () => Promise<QueueConsumer>;
   /** Releases everything, after the ports' own close(). */
   release?: () => Promise<void>;
@@ -59,9 +62,10 @@ export function assembleBackend(parts: BackendParts): Backend {
     intake,
     switchStore: parts.switchStore,
     sessionEvents: parts.sessionEvents,
+    rateLimiter: parts.rateLimiter,
     consumer: () => (consumer ??= parts.makeConsumer()),
     close: async () => {
-      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close()]);
+      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close(), parts.rateLimiter.close()]);
       await parts.release?.();
     },
   };

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
-import { MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, type Bus } from '@chat/core';
+import { MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, MemoryUserRateLimiter, type Bus } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
@@ -36,6 +36,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     workspace: new KyselyWorkspaceStore(db),
     switchStore: new MemorySwitchStore(),
     sessionEvents: new MemorySessionEvents(),
+    rateLimiter: new MemoryUserRateLimiter(),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
   });
   return { ...backend, hub, newBus: () => hub.bus() };

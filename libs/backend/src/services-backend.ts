@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/core';
+import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
@@ -43,6 +43,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     sessionEvents,
     workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
+    rateLimiter: new RedisUserRateLimiter(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-limits`, onError: onRedisError })),
     makeConsumer: async () =>
       timedConsumer(
         await JetStreamQueueConsumer.create(nats, {

@@ -36,13 +36,18 @@ export interface ApiClientOptions {
 /** The session-api endpoints a chat client needs, with bodies checked against the protocol. */
 export class ApiClient {
   readonly #base: string;
-  readonly #token: string;
+  #token: string;
   readonly #fetch: FetchLike;
 
   constructor(options: ApiClientOptions) {
     this.#base = options.apiUrl.replace(/\/+$/, '');
     this.#token = options.token;
     this.#fetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  }
+
+  /** Uses a renewed token from now on. */
+  setToken(token: string): void {
+    this.#token = token;
   }
 
   history(sessionId: string, query: HistoryQuery = {}): Promise<HistoryResponse> {

@@ -3,6 +3,7 @@ import {
   statusServerFrameSchema,
   type AckFrame,
   type AnalysisStatusFrame,
+  type AuthenticatedFrame,
   type ChatMessage,
   type ChatServerFrame,
   type ErrorFrame,
@@ -25,11 +26,20 @@ import { ChatClientError, errorOfClose } from './errors.ts';
 import { ManagedSocket } from './managed-socket.ts';
 import { Outbox } from './outbox.ts';
 import { ReconnectPolicy, type BackoffOptions } from './reconnect-policy.ts';
+import { TokenKeeper, type TokenProvider } from './token-keeper.ts';
 import type { WebSocketConstructor } from './socket.ts';
 
 export interface ChatClientOptions {
   sessionId: string;
   token: string;
+  /**
+   * Fetches a fresh token for the same user. With it the client sends an `auth` frame on both
+   * sockets `renewBeforeMs` before the token expires, and after a 4401 it fetches a token and
+   * reconnects (resuming) instead of stopping.
+   */
+  tokenProvider?: TokenProvider;
+  /** How long before expiry the token is renewed; default 60 s. 0 renews only after a 4401. */
+  renewBeforeMs?: number;
   /**
    * Base of the gateway, e.g. `ws://localhost:8080` (a load balancer in front of the replicas), or
    * the bases of several replicas: a socket moves to the next one after a drain close (1001) or
@@ -70,6 +80,8 @@ export interface ChatClientEvents {
   ack: [AckFrame];
   error: [ErrorFrame];
   pong: [];
+  /** The chat socket accepted a renewed token; its rights now last until `expiresAt`. */
+  authenticated: [AuthenticatedFrame];
   session_closed: [];
   presence: [PresenceFrame];
   join: [JoinFrame];
@@ -95,6 +107,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   readonly #outbox = new Outbox();
   readonly #environment: EnvironmentSignals | undefined;
   readonly #unlisten: (() => void)[] = [];
+  readonly #tokens: TokenKeeper;
+  /** The token each route's latest socket was opened with: one renewed while it was connecting is sent once it is open. */
+  readonly #openedWith = new Map<'chat' | 'status', string>();
   /** Highest seq up to which this client holds every message; the resume cursor. */
   #lastSeq: number | undefined;
   #filling = false;
@@ -112,6 +127,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     super();
     this.#options = options;
     this.#lastSeq = options.lastSeq;
+    this.#tokens = new TokenKeeper({
+      token: options.token,
+      ...(options.tokenProvider === undefined ? {} : { provider: options.tokenProvider }),
+      renewBeforeMs: options.renewBeforeMs ?? 60_000,
+      onRenewed: (token) => this.#onTokenRenewed(token),
+    });
+    const renewToken = options.tokenProvider === undefined ? {} : { renewToken: () => this.#tokens.renewNow() };
     this.api = new ApiClient({ apiUrl: options.apiUrl, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -126,6 +148,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       onText: (text) => this.#onChatText(text),
       onState: (state) => this.#onChatState(state),
       isChatOn: () => this.#isChatOn(),
+      ...renewToken,
       ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
       ...(heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, frame: JSON.stringify({ type: 'ping' }) } } : {}),
     });
@@ -136,8 +159,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         WebSocket: WebSocketImpl,
         policy: new ReconnectPolicy(options.backoff),
         onText: (text) => this.#onStatusText(text),
-        onState: () => undefined,
+        onState: (state) => {
+          if (state.status === 'open') this.#sendTokenIfRenewed('status');
+        },
         isChatOn: () => this.#isChatOn(),
+        ...renewToken,
         ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
       });
     }
@@ -168,6 +194,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       if (!env.isOnline()) this.#sockets().forEach((s) => s.goOffline());
     }
     this.#sockets().forEach((s) => s.start());
+    this.#tokens.start();
   }
 
   /** Cuts a backoff wait short, e.g. when a person presses "try now". */
@@ -179,6 +206,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   close(): void {
     this.#started = false;
     this.#unlisten.splice(0).forEach((off) => off());
+    this.#tokens.stop();
     this.#clearTimers();
     this.#sockets().forEach((s) => s.stop());
     this.#failAll(() => new ChatClientError('closed', 'The connection was closed.'));
@@ -277,6 +305,21 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return acked;
   }
 
+  /** Open sockets keep their rights with the fresh token; sockets opened later carry it in their URL. */
+  #onTokenRenewed(token: string): void {
+    this.api.setToken(token);
+    const frame = JSON.stringify({ type: 'auth', token });
+    if (this.#chat.send(frame)) this.#openedWith.set('chat', token);
+    if (this.#status?.send(frame)) this.#openedWith.set('status', token);
+  }
+
+  #sendTokenIfRenewed(route: 'chat' | 'status'): void {
+    const token = this.#tokens.token;
+    if (this.#openedWith.get(route) === token) return;
+    const socket = route === 'chat' ? this.#chat : this.#status;
+    if (socket?.send(JSON.stringify({ type: 'auth', token }))) this.#openedWith.set(route, token);
+  }
+
   #bases(): readonly string[] {
     const { wsUrl } = this.#options;
     const bases = typeof wsUrl === 'string' ? [wsUrl] : wsUrl;
@@ -287,7 +330,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   #routeUrl(route: 'chat' | 'status', replica: number, lastSeq?: number): string {
     const bases = this.#bases();
     const base = (bases[replica % bases.length] ?? '').replace(/\/+$/, '');
-    const params = new URLSearchParams({ token: this.#options.token });
+    this.#openedWith.set(route, this.#tokens.token);
+    const params = new URLSearchParams({ token: this.#tokens.token });
     if (lastSeq !== undefined) params.set('lastSeq', String(lastSeq));
     return `${base}/ws/${route}/${encodeURIComponent(this.sessionId)}?${params.toString()}`;
   }
@@ -302,6 +346,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   #onChatState(state: ConnectionState): void {
     if (state.status !== 'open') this.#welcomed = false;
+    if (state.status === 'open') this.#sendTokenIfRenewed('chat');
     this.store.setConnection(state);
     if (state.status === 'closed' && state.code !== 1000) {
       this.#status?.stop(state.code);
@@ -332,6 +377,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return;
       case 'session_closed':
         return this.#onSessionClosed();
+      case 'authenticated':
+        this.emit('authenticated', frame);
+        return;
     }
   }
 
@@ -438,6 +486,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return this.#onSessionClosed();
       case 'error':
         this.store.setError({ code: frame.code, message: frame.message });
+        return;
+      case 'authenticated':
+      case 'pong':
         return;
     }
   }

@@ -7,3 +7,4 @@ export { ChatClientError, errorCodeOfClose } from './errors.ts';
 export { ReconnectPolicy, type BackoffOptions, type ReconnectStep } from './reconnect-policy.ts';
 export type { WebSocketConstructor, WebSocketLike } from './socket.ts';
 export { newClientMsgId } from './client-msg-id.ts';
+export { TokenKeeper, expiryOf, type TokenProvider, type TokenKeeperOptions } from './token-keeper.ts';

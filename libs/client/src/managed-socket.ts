@@ -27,6 +27,12 @@ export interface ManagedSocketOptions {
    */
   isChatOn?: () => Promise<boolean>;
   disabledPollMs?: number;
+  /**
+   * After a 4401 (token expired or refused) this is called once; when it resolves true (a fresh
+   * token is in place for `url()`), the socket reconnects at once and resumes. Without it, or
+   * when it resolves false, or on a second 4401 before the server admitted the socket, 4401 is final.
+   */
+  renewToken?: () => Promise<boolean>;
   /** Uniform in [0, 1); the drain jitter draws from it. */
   random?: () => number;
 }
@@ -59,6 +65,8 @@ export class ManagedSocket {
   #attempt = 0;
   #everOpened = false;
   #replica = 0;
+  /** A fresh token was fetched after a 4401 and the server has not admitted a socket with it yet. */
+  #renewedSinceAdmitted = false;
 
   constructor(options: ManagedSocketOptions) {
     this.#options = options;
@@ -133,6 +141,8 @@ export class ManagedSocket {
     ws.onmessage = (event) => {
       if (ws !== this.#ws) return;
       this.#heardSincePing = true;
+      // A frame from the server means it admitted this socket (a refusal is a bare close).
+      this.#renewedSinceAdmitted = false;
       // Every frame of the protocol is text; binary frames are not part of it.
       if (typeof event.data === 'string') this.#options.onText(event.data);
     };
@@ -172,6 +182,7 @@ export class ManagedSocket {
     if (this.#stopped) return;
     if (this.#offline) return this.#setState({ status: 'offline' });
     if (code === CLOSE_CODES.chatDisabled && this.#options.isChatOn !== undefined) return this.#waitUntilChatOn();
+    if (code === CLOSE_CODES.badToken && this.#options.renewToken !== undefined && !this.#renewedSinceAdmitted) return this.#renewAndReconnect(code, reason);
     if (!shouldReconnect(code)) {
       this.#stopped = true;
       return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });
@@ -203,6 +214,26 @@ export class ManagedSocket {
       lastCloseCode: code,
       lastCloseMeaning: closeCodeMeaning(code),
     });
+  }
+
+  #renewAndReconnect(code: number, reason: string): void {
+    this.#renewedSinceAdmitted = true;
+    this.#setState({ status: 'reconnecting', attempt: 1, nextAttemptAt: this.#now(), lastCloseCode: code, lastCloseMeaning: closeCodeMeaning(code) });
+    const renew = this.#options.renewToken ?? (() => Promise.resolve(false));
+    void renew().then(
+      (renewed) => this.#afterRenew(renewed, code, reason),
+      () => this.#afterRenew(false, code, reason),
+    );
+  }
+
+  #afterRenew(renewed: boolean, code: number, reason: string): void {
+    if (this.#stopped || this.#state.status !== 'reconnecting') return;
+    if (!renewed) {
+      this.#stopped = true;
+      return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });
+    }
+    this.#options.policy.reset();
+    this.#connect();
   }
 
   #startHeartbeat(): void {

@@ -60,6 +60,7 @@ export const envSchema = z.object({
   MAX_FRAME_BYTES: positiveInt(DEFAULT_MAX_FRAME_BYTES),
   RATE_LIMIT_PER_SEC: positiveInt(20),
   RATE_LIMIT_BURST: positiveInt(40),
+  SESSION_CREATE_PER_MINUTE: positiveInt(30),
   MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(MAX_JSON_BOUNDS.maxDepth).default(DEFAULT_JSON_BOUNDS.maxDepth),
   MAX_JSON_ENTRIES: z.coerce.number().int().min(8).max(MAX_JSON_BOUNDS.maxEntries).default(DEFAULT_JSON_BOUNDS.maxEntries),
   MAX_CONNECTIONS_PER_USER: positiveInt(50),

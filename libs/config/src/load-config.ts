@@ -28,8 +28,11 @@ export interface Config {
   readonly limits: {
     readonly maxMessageChars: number;
     readonly maxFrameBytes: number;
+    /** Messages a user may send per second, and in a burst, over every socket and REST, across every replica. */
     readonly ratePerSec: number;
     readonly rateBurst: number;
+    /** Sessions a user may create per minute (all at once, then refilled over the minute), across every replica. */
+    readonly sessionCreatesPerMinute: number;
     readonly slowConsumerBytes: number;
     /** Nesting depth and keys plus elements of one frame or body. */
     readonly maxJsonDepth: number;
@@ -118,6 +121,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxFrameBytes: env.MAX_FRAME_BYTES,
       ratePerSec: env.RATE_LIMIT_PER_SEC,
       rateBurst: env.RATE_LIMIT_BURST,
+      sessionCreatesPerMinute: env.SESSION_CREATE_PER_MINUTE,
       slowConsumerBytes: env.SLOW_CONSUMER_BYTES,
       maxJsonDepth: env.MAX_JSON_DEPTH,
       maxJsonEntries: env.MAX_JSON_ENTRIES,

@@ -19,3 +19,4 @@ export { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots, type
 export { JetStreamSessionEvents, MemorySessionEvents, sessionEventStream, type SessionEventLog, type SessionLifecycleEvent } from './session-events.ts';
 export type * from './workspace-store.ts';
 export { ReadMarks, type ReadMarkResult } from './read-marks.ts';
+export { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type RateBudget, type RateDecision, type UserRateLimiter } from './user-rate-limiter.ts';

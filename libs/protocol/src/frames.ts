@@ -3,7 +3,7 @@ import { analysisResultIssue } from './analysis-result.ts';
 import { analysisStatusFrameSchema, type AnalysisStatusFrame } from './analysis-status.ts';
 import type { ErrorCode } from './errors.ts';
 import { DEFAULT_JSON_BOUNDS, describeViolation, findJsonBoundsViolation, isStorableText, MAX_JSON_BOUNDS, UNSTORABLE_TEXT_MESSAGE } from './json-bounds.ts';
-import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, type MessageLimits } from './limits.ts';
+import { byteLengthOfJson, MAX_CLIENT_MSG_ID_CHARS, MAX_METADATA_BYTES, MAX_TOKEN_CHARS, type MessageLimits } from './limits.ts';
 
 export const uuid = z.uuid();
 
@@ -73,7 +73,10 @@ export const sendFrameSchema = z.object({
 export const readFrameSchema = z.object({ type: z.literal('read'), seq: z.number().int().nonnegative() });
 export const typingFrameSchema = z.object({ type: z.literal('typing') });
 export const pingFrameSchema = z.object({ type: z.literal('ping') });
-export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, readFrameSchema, typingFrameSchema, pingFrameSchema]);
+/** A fresh token for the same user, sent before the current one expires, so the connection keeps its rights. */
+export const authFrameSchema = z.object({ type: z.literal('auth'), token: z.string().min(1).max(MAX_TOKEN_CHARS) });
+export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, readFrameSchema, typingFrameSchema, pingFrameSchema, authFrameSchema]);
+export type AuthFrame = z.infer<typeof authFrameSchema>;
 export type SendFrame = z.infer<typeof sendFrameSchema>;
 export type ReadFrame = z.infer<typeof readFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -100,6 +103,8 @@ export const errorFrameSchema = z.object({
   clientMsgId: z.string().optional(),
 });
 export const pongFrameSchema = z.object({ type: z.literal('pong') });
+/** The answer to an accepted `auth` frame: the connection's rights now end at `expiresAt`. */
+export const authenticatedFrameSchema = z.object({ type: z.literal('authenticated'), expiresAt: z.iso.datetime({ offset: true }).optional() });
 export const sessionClosedFrameSchema = z.object({ type: z.literal('session_closed') });
 
 // Server → client frames on the status route.
@@ -122,6 +127,7 @@ export const chatServerFrameSchema = z.discriminatedUnion('type', [
   errorFrameSchema,
   pongFrameSchema,
   sessionClosedFrameSchema,
+  authenticatedFrameSchema,
 ]);
 export const statusServerFrameSchema = z.discriminatedUnion('type', [
   presenceFrameSchema,
@@ -132,11 +138,14 @@ export const statusServerFrameSchema = z.discriminatedUnion('type', [
   analysisStatusFrameSchema,
   sessionClosedFrameSchema,
   errorFrameSchema,
+  authenticatedFrameSchema,
+  pongFrameSchema,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type AuthenticatedFrame = z.infer<typeof authenticatedFrameSchema>;
 export type PresenceFrame = z.infer<typeof presenceFrameSchema>;
 export type JoinFrame = z.infer<typeof joinFrameSchema>;
 export type LeaveFrame = z.infer<typeof leaveFrameSchema>;

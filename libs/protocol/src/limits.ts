@@ -19,3 +19,6 @@ export interface MessageLimits {
 export function byteLengthOfJson(value: unknown): number {
   return encoder.encode(JSON.stringify(value)).length;
 }
+
+/** Characters of a token in an `auth` frame; a signed JWT is far shorter. */
+export const MAX_TOKEN_CHARS = 8192;

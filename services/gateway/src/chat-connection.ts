@@ -1,8 +1,8 @@
 import type { Principal } from '@chat/auth';
-import type { Bus, ChatStore, MessageIntake, MessageQueue, PresenceEntry, ReadMarks, SessionState } from '@chat/core';
+import { userRateKey, type Bus, type ChatStore, type MessageIntake, type MessageQueue, type PresenceEntry, type RateDecision, type ReadMarks, type SessionState, type UserRateLimiter } from '@chat/core';
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
-import { Connection, type ConnectionSettings } from './connection.ts';
+import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
 import type { PresenceRegistry } from './presence-registry.ts';
@@ -25,6 +25,8 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   jsonBounds: JsonBounds;
   ratePerSec: number;
   rateBurst: number;
+  /** Counts the user's sends over all of their sockets, on every replica (and their REST posts). */
+  rateLimiter: UserRateLimiter;
   /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
   backlogWaitMs: number;
   historyPageSize: number;
@@ -45,7 +47,6 @@ export class ChatConnection extends Connection implements SessionMember {
   readonly kind = 'chat';
   readonly sessionId: string;
   readonly userId: string;
-  readonly #principal: Principal;
   readonly #deps: ChatConnectionDeps;
   readonly #guard: RateGuard;
   readonly #presence: PresenceEntry;
@@ -59,12 +60,13 @@ export class ChatConnection extends Connection implements SessionMember {
   readonly #inFlight = new Set<Promise<void>>();
   /** Past the rate limit for good: frames are no longer read, and the socket closes once #inFlight is empty. */
   #cutOff = false;
+  /** The user's budget is asked in frame order, so sends of one socket reach the intake in the order they came. */
+  #sendTurn: Promise<unknown> = Promise.resolve();
 
   constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
-    super(socket, deps, 'chat');
+    super(socket, principal, deps, 'chat');
     this.sessionId = sessionId;
     this.userId = principal.userId;
-    this.#principal = principal;
     this.#deps = deps;
     this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
     this.#presence = {
@@ -80,7 +82,7 @@ export class ChatConnection extends Connection implements SessionMember {
     try {
       await this.#deps.sessions.attach(this.sessionId, this);
       this.#attached = true;
-      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.#principal)) {
+      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal)) {
         this.#detach();
         this.memberRemoved();
         return;
@@ -100,7 +102,7 @@ export class ChatConnection extends Connection implements SessionMember {
     await this.#presenceJoined;
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
-    this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.#principal.userId, connectionId: this.id, seq: head }), 'welcome');
+    this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.principal.userId, connectionId: this.id, seq: head }), 'welcome');
     this.welcomed();
     this.listen((text, binary) => this.#onFrame(text, binary));
     if (this.#position < head) await this.#catchUp(head);
@@ -166,22 +168,43 @@ export class ChatConnection extends Connection implements SessionMember {
     }
     switch (parsed.frame.type) {
       case 'send': {
-        const answered = this.#send(parsed.frame);
+        const budget = this.#sendTurn.then(() => this.#deps.rateLimiter.take(userRateKey('sends', this.principal.userId), { perSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst }));
+        this.#sendTurn = budget.catch(() => undefined);
+        const answered = this.#send(parsed.frame, budget);
         this.#inFlight.add(answered);
         void answered.finally(() => this.#inFlight.delete(answered));
         return answered;
       }
       case 'read':
-        return answerReadFrame(this, this.#deps.readMarks, this.#deps.logger, { sessionId: this.sessionId, userId: this.#principal.userId, seq: parsed.frame.seq });
+        return answerReadFrame(this, this.#deps.readMarks, this.#deps.logger, { sessionId: this.sessionId, userId: this.principal.userId, seq: parsed.frame.seq });
       case 'typing':
         return this.#typing();
       case 'ping':
         this.write(PONG, 'pong');
         return undefined;
+      case 'auth':
+        return this.renew(parsed.frame.token);
     }
   }
 
-  async #send(frame: SendFrame): Promise<void> {
+  /** Sends accepted before the expiry get their acks first, then the socket closes with 4401. */
+  protected override expire(): void {
+    this.#cutOff = true;
+    void this.#endAfterAnswers(CLOSE_CODES.badToken, TOKEN_EXPIRED_REASON);
+  }
+
+  async #send(frame: SendFrame, budget: Promise<RateDecision>): Promise<void> {
+    // Admitted before any cut-off, so answered even if the socket is closing: the close waits for it.
+    const decision = await budget;
+    if (!decision.allowed) {
+      this.metrics.rateLimitHits.add(1, { transport: 'ws' });
+      this.writeError('rate_limited', `Too many messages from this user; try again in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1000))} s.`, frame.clientMsgId);
+      if (this.#guard.strike() === 'exceeded') {
+        this.#cutOff = true;
+        void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+      }
+      return;
+    }
     const elapsed = stopwatch();
     const linkRefused = analysisLinkRefusal(frame.metadata, this.#deps.analysisLinkHosts);
     if (linkRefused !== undefined) return this.refuseFrame('invalid_frame', linkRefused, frame.clientMsgId);
@@ -190,8 +213,8 @@ export class ChatConnection extends Connection implements SessionMember {
       span.setAttribute('chat.session_id', this.sessionId);
       return this.#deps.intake.accept({
         sessionId: this.sessionId,
-        userId: this.#principal.userId,
-        ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }),
+        userId: this.principal.userId,
+        ...(this.principal.name === undefined ? {} : { userName: this.principal.name }),
         clientMsgId: frame.clientMsgId,
         body: frame.body,
         ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
@@ -224,7 +247,7 @@ export class ChatConnection extends Connection implements SessionMember {
   }
 
   async #typing(): Promise<void> {
-    const event = { type: 'typing', userId: this.#principal.userId, ...(this.#principal.name === undefined ? {} : { userName: this.#principal.name }) };
+    const event = { type: 'typing', userId: this.principal.userId, ...(this.principal.name === undefined ? {} : { userName: this.principal.name }) };
     try {
       await this.#deps.bus.publish(this.sessionId, JSON.stringify(event));
     } catch (error) {

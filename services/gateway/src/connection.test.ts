@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createTokenVerifier, signToken, type Principal } from '@chat/auth';
 import { chatMetrics } from '@chat/telemetry';
 import { Connection, type FrameHandler } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -14,13 +16,21 @@ class RecordingLogger implements GatewayLogger {
   }
 }
 
+const secret = 'a-test-secret-that-is-long-enough-0123456789';
+const verifier = createTokenVerifier({ secret });
+const owner = randomUUID();
+
 class PlainConnection extends Connection {
   cleanedUp = 0;
   readonly logger: RecordingLogger;
 
-  constructor(socket: FakeSocket, logger = new RecordingLogger()) {
-    super(socket, { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics(), logger }, 'chat');
+  constructor(socket: FakeSocket, logger = new RecordingLogger(), principal: Principal = { userId: owner, scopes: [], admin: false }) {
+    super(socket, principal, { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics(), logger, verifier }, 'chat');
     this.logger = logger;
+  }
+
+  renewWith(token: string): Promise<void> {
+    return this.renew(token);
   }
 
   handleWith(handler: FrameHandler): void {
@@ -128,4 +138,66 @@ describe('Connection', () => {
     await connection.done;
     expect(connection.cleanedUp).toBe(1);
   });
+
+  describe('token expiry', () => {
+    const expiringIn = (ms: number): Principal => ({ userId: owner, scopes: [], admin: false, expiresAt: Date.now() + ms });
+
+    it('closes with 4401 "token expired" when the token runs out', async () => {
+      const socket = new FakeSocket();
+      new PlainConnection(socket, new RecordingLogger(), expiringIn(60));
+      await sleep(20);
+      expect(socket.closedWith).toBeUndefined();
+      await sleep(80);
+      expect(socket.closedWith).toEqual({ code: 4401, reason: 'token expired' });
+    });
+
+    it('keeps the connection past the old expiry once a fresh token of the same user arrives', async () => {
+      const socket = new FakeSocket();
+      const fresh = await signToken(secret, { userId: owner, ttlSeconds: 600 });
+      const connection = new PlainConnection(socket, new RecordingLogger(), expiringIn(300));
+      await connection.renewWith(fresh);
+      expect(socket.frames()).toEqual([{ type: 'authenticated', expiresAt: expect.any(String) }]);
+      const frame = { expiresAt: String(socket.frames()[0]?.['expiresAt']) };
+      expect(Date.parse(frame.expiresAt)).toBeGreaterThan(Date.now() + 590_000);
+      expect(connection.expiresAt).toBe(Date.parse(frame.expiresAt));
+      await sleep(400);
+      expect(socket.closedWith).toBeUndefined();
+      connection.end(1000);
+    });
+
+    it('answers an invalid or expired token with unauthorized and keeps the old expiry', async () => {
+      const socket = new FakeSocket();
+      const otherKey = await signToken('another-secret-that-is-also-long-enough-xyz', { userId: owner });
+      const expired = await signToken(secret, { userId: owner, ttlSeconds: -10 });
+      const connection = new PlainConnection(socket, new RecordingLogger(), expiringIn(500));
+      const before = connection.expiresAt;
+      await connection.renewWith('not-a-token');
+      await connection.renewWith(otherKey);
+      await connection.renewWith(expired);
+      expect(socket.frames()).toEqual([
+        { type: 'error', code: 'unauthorized', message: expect.stringContaining('refused') },
+        { type: 'error', code: 'unauthorized', message: expect.stringContaining('refused') },
+        { type: 'error', code: 'unauthorized', message: expect.stringContaining('expired') },
+      ]);
+      expect(connection.expiresAt).toBe(before);
+      expect(socket.closedWith).toBeUndefined();
+      await sleep(Math.max(0, (before ?? 0) - Date.now()) + 100);
+      expect(socket.closedWith?.code).toBe(4401);
+    });
+
+    it('refuses a token of another user with forbidden and closes with 4403', async () => {
+      const socket = new FakeSocket();
+      const stranger = await signToken(secret, { userId: randomUUID(), ttlSeconds: 600 });
+      const connection = new PlainConnection(socket, new RecordingLogger(), expiringIn(60_000));
+      const before = connection.expiresAt;
+      await connection.renewWith(stranger);
+      expect(socket.frames()).toEqual([{ type: 'error', code: 'forbidden', message: expect.stringContaining('another user') }]);
+      expect(socket.closedWith?.code).toBe(4403);
+      expect(connection.expiresAt).toBe(before);
+    });
+  });
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

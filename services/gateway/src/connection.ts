@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Principal, TokenVerifier } from '@chat/auth';
 import { CLOSE_CODES, MEMBER_REMOVED_REASON, type ErrorCode } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -14,7 +15,15 @@ export interface ConnectionSettings {
   /** Malformed frames tolerated in a burst (refilled at one a second) before closing with 1008. */
   invalidFrameBurst: number;
   logger: GatewayLogger;
+  /** Checks the token of an `auth` frame. */
+  verifier: TokenVerifier;
 }
+
+/** The close reason when a connection's token runs out. */
+export const TOKEN_EXPIRED_REASON = 'token expired';
+
+/** setTimeout takes at most this many milliseconds; a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a connection does with one incoming frame; a promise is awaited for its failure. */
 export type FrameHandler = (text: string, binary: boolean) => void | Promise<void>;
@@ -25,7 +34,11 @@ export abstract class Connection {
   protected readonly socket: Socket;
   protected readonly metrics: ChatMetrics;
   readonly route: WsRoute;
+  /** Who the socket's token names; an `auth` frame may extend its expiry, never change the user. */
+  protected readonly principal: Principal;
   readonly #settings: ConnectionSettings;
+  #expiresAt: number | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
   readonly #invalidFrames: InvalidFrameBudget;
   #alive = true;
   #closing = false;
@@ -37,9 +50,10 @@ export abstract class Connection {
   readonly #welcome: Promise<void>;
   #resolveWelcome: () => void = () => undefined;
 
-  protected constructor(socket: Socket, settings: ConnectionSettings, route: WsRoute) {
+  protected constructor(socket: Socket, principal: Principal, settings: ConnectionSettings, route: WsRoute) {
     this.socket = socket;
     this.route = route;
+    this.principal = principal;
     this.#settings = settings;
     this.metrics = settings.metrics;
     this.#invalidFrames = new InvalidFrameBudget(settings.invalidFrameBurst);
@@ -55,6 +69,57 @@ export abstract class Connection {
       this.#alive = true;
     });
     socket.onClose((code) => void this.#onClose(code));
+    this.#armExpiry(principal.expiresAt);
+  }
+
+  /** When the connection's rights end (ms since the epoch), if its token has an expiry. */
+  get expiresAt(): number | undefined {
+    return this.#expiresAt;
+  }
+
+  #armExpiry(expiresAt: number | undefined): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    this.#expiresAt = expiresAt;
+    if (expiresAt === undefined || this.closing) return;
+    // Always through a timer, so a subclass is fully built before its expire() can run.
+    const wait = Math.max(0, expiresAt - Date.now());
+    this.#expiryTimer = setTimeout(() => {
+      if (expiresAt > Date.now()) this.#armExpiry(expiresAt);
+      else this.expire();
+    }, Math.min(wait, MAX_TIMER_MS));
+    this.#expiryTimer.unref();
+  }
+
+  /** The token ran out with no fresh one sent: the connection's rights end now (4401). */
+  protected expire(): void {
+    this.end(CLOSE_CODES.badToken, TOKEN_EXPIRED_REASON);
+  }
+
+  /**
+   * An `auth` frame: a valid token for the same user moves the expiry to the new token's and is
+   * answered `authenticated`. An invalid one is answered `unauthorized` and changes nothing (the
+   * current token still holds until it expires). A token for another user is answered `forbidden`
+   * and closes the socket with 4403: a socket never changes whose it is.
+   */
+  protected async renew(token: string): Promise<void> {
+    let fresh: Principal;
+    try {
+      fresh = await this.#settings.verifier(token);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'The token is not valid.';
+      this.writeError('unauthorized', `The new token was refused: ${why} The current one still holds until it expires.`);
+      return;
+    }
+    if (this.closing) return;
+    if (fresh.userId !== this.principal.userId) {
+      this.writeError('forbidden', 'The new token names another user; a connection cannot change its user.');
+      this.end(CLOSE_CODES.forbidden, 'token for another user');
+      return;
+    }
+    this.#armExpiry(fresh.expiresAt);
+    const expiresAt = fresh.expiresAt === undefined ? {} : { expiresAt: new Date(fresh.expiresAt).toISOString() };
+    this.write(JSON.stringify({ type: 'authenticated', ...expiresAt }), 'authenticated');
   }
 
   /** Settles once the socket is closed and the connection has cleaned up after itself. */
@@ -170,6 +235,7 @@ export abstract class Connection {
     this.#closed = true;
     this.#closeCode = code;
     clearTimeout(this.#terminateTimer);
+    clearTimeout(this.#expiryTimer);
     this.metrics.connectionsOpen.add(-1, { route: this.route });
     this.metrics.disconnects.add(1, { route: this.route, code });
     try {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import { MemoryConnectionSlots, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type WorkspaceStore } from '@chat/core';
+import { MemoryConnectionSlots, MemoryUserRateLimiter, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -67,6 +67,8 @@ export interface GatewayDeps {
   fallback?: HttpHandler;
   /** Open-connection counts per user and per address; this process's own count by default (Redis shares them). */
   slots?: ConnectionSlots;
+  /** Per-user send budgets; this process's own count by default (Redis shares them between replicas and the REST API). */
+  rateLimiter?: UserRateLimiter;
   /** Overrides config.ports.gateway (0 picks a free port). */
   port?: number;
   tuning?: Partial<GatewayTuning>;
@@ -87,6 +89,7 @@ export class Gateway implements Part {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #metrics: ChatMetrics;
   readonly #slots: ConnectionSlots;
+  readonly #rateLimiter: UserRateLimiter;
   /** Slot leases of open connections, refreshed with presence. */
   readonly #leases = new Map<string, { key: string; holder: string }[]>();
   #stopping: Promise<void> | undefined;
@@ -97,6 +100,7 @@ export class Gateway implements Part {
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.#metrics = deps.metrics ?? chatMetrics();
     this.#slots = deps.slots ?? new MemoryConnectionSlots();
+    this.#rateLimiter = deps.rateLimiter ?? new MemoryUserRateLimiter();
     const { state, bus, logger, config } = deps;
     this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
     if (deps.queue) {
@@ -260,10 +264,11 @@ export class Gateway implements Part {
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
-    const { config, state, bus, intake, store, logger } = this.#deps;
+    const { config, state, bus, intake, store, logger, verifier } = this.#deps;
     const sessionId = route.sessionId.toLowerCase();
     const common = {
       state,
+      verifier,
       sessions: this.#sessions,
       logger,
       slowConsumerBytes: config.limits.slowConsumerBytes,
@@ -287,6 +292,7 @@ export class Gateway implements Part {
       store,
       ...(this.#deps.queue === undefined ? {} : { queue: this.#deps.queue }),
       presence: this.#presence,
+      rateLimiter: this.#rateLimiter,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
       ...(this.#deps.readMarks === undefined ? {} : { readMarks: this.#deps.readMarks }),

@@ -33,6 +33,8 @@ const gateway = new Gateway({
   workspace: backend.workspace,
   readMarks: backend.readMarks,
   slots,
+  // A user's sends count once across every replica (and the session-api's posts), in Redis.
+  rateLimiter: backend.rateLimiter,
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,

@@ -18,6 +18,11 @@ export class RateGuard {
 
   take(): RateVerdict {
     if (this.#frames.tryRemoveTokens(1)) return 'ok';
+    return this.strike();
+  }
+
+  /** A frame refused by another limit (the user's shared budget) counts against this connection too. */
+  strike(): Exclude<RateVerdict, 'ok'> {
     return this.#strikes.tryRemoveTokens(1) ? 'limited' : 'exceeded';
   }
 }

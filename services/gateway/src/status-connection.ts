@@ -29,17 +29,15 @@ export class StatusConnection extends Connection implements SessionMember {
   readonly kind = 'status';
   readonly sessionId: string;
   readonly userId: string;
-  readonly #principal: Principal;
   readonly #deps: StatusConnectionDeps;
   readonly #guard: RateGuard;
   #held: Buffer[] | undefined = [];
   #attached = false;
 
   constructor(socket: Socket, principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
-    super(socket, deps, 'status');
+    super(socket, principal, deps, 'status');
     this.sessionId = sessionId;
     this.userId = principal.userId;
-    this.#principal = principal;
     this.#deps = deps;
     this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
   }
@@ -50,7 +48,7 @@ export class StatusConnection extends Connection implements SessionMember {
     try {
       await this.#deps.sessions.attach(this.sessionId, this);
       this.#attached = true;
-      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.#principal)) {
+      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal)) {
         this.#detach();
         this.memberRemoved();
         return;
@@ -98,14 +96,25 @@ export class StatusConnection extends Connection implements SessionMember {
     this.#deps.sessions.detach(this.sessionId, this);
   }
 
-  /** The status route only answers pings; anything else is an error frame. */
-  #onFrame(text: string, binary: boolean): void {
+  /** The status route only answers pings and takes fresh tokens; anything else is an error frame. */
+  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
     const verdict = this.#guard.take();
     if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
-    if (verdict === 'exceeded') return this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
-    if (verdict === 'limited') return this.writeError('rate_limited', 'Too many frames; slow down.');
+    if (verdict === 'exceeded') {
+      this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+      return undefined;
+    }
+    if (verdict === 'limited') {
+      this.writeError('rate_limited', 'Too many frames; slow down.');
+      return undefined;
+    }
     const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
-    if (parsed?.ok && parsed.frame.type === 'ping') return this.write('{"type":"pong"}', 'pong');
-    this.refuseFrame('invalid_frame', 'The status route accepts only ping frames.');
+    if (parsed?.ok && parsed.frame.type === 'ping') {
+      this.write('{"type":"pong"}', 'pong');
+      return undefined;
+    }
+    if (parsed?.ok && parsed.frame.type === 'auth') return this.renew(parsed.frame.token);
+    this.refuseFrame('invalid_frame', 'The status route accepts only ping and auth frames.');
+    return undefined;
   }
 }

@@ -1,10 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, ReadMarks, SessionDirectory, SessionEventLog, SessionState, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, ReadMarks, SessionDirectory, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
-import type { RedisClient } from './message-rate-limiter.ts';
 
 /** Everything the API needs, built by main.ts (or by the embedded one-process mode). */
 export interface ApiDeps {
@@ -27,8 +26,11 @@ export interface ApiDeps {
   queue?: MessageQueue;
   /** Checks behind /readyz; by default the store, the live state, the bus and the queue. */
   readiness?: Readiness;
-  /** An ioredis client for the rate limit, shared by every replica; without it each process counts alone. */
-  rateLimitRedis?: RedisClient;
+  /**
+   * Per-user budgets (posted messages, shared with the gateways' sends; sessions created): the
+   * backend's, shared by every replica through Redis. Without it this app counts alone.
+   */
+  rateLimiter?: UserRateLimiter;
   /** Serves /metrics; a placeholder answers until one is given. */
   metrics?: RequestHandler;
   now?: () => number;

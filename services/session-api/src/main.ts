@@ -1,6 +1,5 @@
 import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
 import { loadConfigOrExit } from '@chat/config';
-import { closeRedis, connectRedis } from '@chat/core';
 import { Lifecycle } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { createApiApp } from './api-app.ts';
@@ -18,11 +17,6 @@ const backend = await createBackend(config, {
 const { state, bus, queue, store, intake, directory, deadLetters } = backend;
 const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
 const readiness = defaultReadiness({ store, state, bus, queue });
-// With Redis, every replica counts against the same per-caller limit.
-const rateLimitRedis =
-  backend.kind === 'services'
-    ? connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `session-api-ratelimit-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
-    : undefined;
 const app = createApiApp({
   config,
   verifier: createVerifier(config),
@@ -38,7 +32,8 @@ const app = createApiApp({
   readMarks: backend.readMarks,
   logger,
   readiness,
-  ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),
+  // With Redis, every replica (and every gateway) counts against the same per-user budgets.
+  rateLimiter: backend.rateLimiter,
   metrics: (req, res) => telemetry.handleMetrics(req, res),
   chatSwitch,
 });
@@ -50,9 +45,7 @@ const lifecycle = new Lifecycle(logger)
   .add({
     name: 'backend',
     start: () => Promise.resolve(),
-    stop: async () => {
-      await Promise.allSettled([backend.close(), rateLimitRedis === undefined ? Promise.resolve() : closeRedis(rateLimitRedis)]);
-    },
+    stop: () => backend.close(),
   })
   .add({ name: 'chat switch', start: () => chatSwitch.start(), stop: () => Promise.resolve(chatSwitch.stop()) })
   .add(server);

@@ -15,7 +15,7 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
   const limiter = new MessageRateLimiter({
     perSec: config.limits.ratePerSec,
     burst: config.limits.rateBurst,
-    ...(deps.rateLimitRedis === undefined ? {} : { redis: deps.rateLimitRedis }),
+    ...(deps.rateLimiter === undefined ? {} : { limiter: deps.rateLimiter }),
   });
 
   /**

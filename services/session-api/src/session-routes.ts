@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
+import { MemoryUserRateLimiter, userRateKey } from '@chat/core';
 import { addMembersBodySchema, ChatError, createSessionBodySchema, MEMBERS_SCOPE, updateSessionBodySchema } from '@chat/protocol';
+import { chatMetrics } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, parseInput } from './http-errors.ts';
@@ -11,14 +13,26 @@ const SESSION_CLOSED_EVENT = JSON.stringify({ type: 'session_closed' });
 
 /** Create, read, change, add members to and close sessions. */
 export function registerSessionRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
-  const { store, state, bus, logger } = deps;
+  const { store, state, bus, logger, config } = deps;
   const now = deps.now ?? Date.now;
+  const limiter = deps.rateLimiter ?? new MemoryUserRateLimiter();
+  const perMinute = config.limits.sessionCreatesPerMinute;
+  // The whole minute's quota may be used at once; it then comes back over the minute.
+  const budget = { perSec: perMinute / 60, burst: perMinute };
 
   app.post(ROUTES.sessions, json, async (req, res) => {
     const caller = principalOf(res);
     // Every field is optional, so a POST without any body creates an untitled session.
     const raw: unknown = req.body === undefined && req.headers['content-type'] === undefined ? {} : req.body;
     const body = parseInput(createSessionBodySchema, raw, 'body');
+    // Checked after the body, so a refused body costs nothing; admins (backends) count too, under their own id.
+    const decision = await limiter.take(userRateKey('session-creates', caller.userId), budget);
+    if (!decision.allowed) {
+      chatMetrics().rateLimitHits.add(1, { transport: 'rest' });
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      res.setHeader('Retry-After', String(seconds));
+      throw new ChatError('rate_limited', `Too many sessions created: at most ${perMinute} a minute per user. Try again in ${seconds} s.`);
+    }
     const members = new Set((body.members ?? []).map((id) => id.toLowerCase()));
     if (!caller.admin) members.add(caller.userId);
     const session = await fromDependency(
