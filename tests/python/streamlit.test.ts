@@ -74,11 +74,11 @@ describePython("the Streamlit component's and its example backend's pytest suite
 });
 
 /** The example backend under uvicorn, as an analysis page's backend runs it. */
-async function startBackend(stack: Stack, pageOrigin: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+async function startBackend(stack: Stack, pageOrigin: string, tokenTtl = 300): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const port = await freePort();
   const child = spawn(PYTHON, ['-m', 'uvicorn', 'example.backend:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
     cwd: PACKAGE,
-    env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', CHAT_API_URL: stack.apiUrl, CHAT_JWT_SECRET: stack.secret, PAGE_ORIGINS: pageOrigin, TOKEN_TTL: '300' },
+    env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', CHAT_API_URL: stack.apiUrl, CHAT_JWT_SECRET: stack.secret, PAGE_ORIGINS: pageOrigin, TOKEN_TTL: String(tokenTtl) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -201,6 +201,36 @@ describeBrowser('the Streamlit component in Chromium, with the example backend a
       await context.close();
     },
     120_000,
+  );
+
+  it(
+    'fetches a new token before the old one runs out and opens the view again with it',
+    async () => {
+      const shortLived = await startBackend(stack, hostUrl, 7);
+      try {
+        const ana = randomUUID();
+        const created = await post(`${shortLived.url}/analyses/a-${randomUUID()}/chat`, { members: [ana] });
+        const args = { sessionId: created.body['sessionId'], user: ana, name: 'Ana', tokenUrl: `${shortLived.url}/chat-token`, chatUrl, apiUrl: stack.apiUrl, wsUrl: null, height: 300, statusPollMs: 60_000 };
+        const page = await browser.newPage();
+        const tokens: string[] = [];
+        page.on('response', (r) => {
+          if (r.url() === args.tokenUrl && r.status() === 200) void r.json().then((b: { token: string }) => tokens.push(b.token), () => undefined);
+        });
+        const viewUrl = () => page.frameLocator('#component').locator('#chat').getAttribute('src');
+        await page.goto(`${hostUrl}/#${encodeURIComponent(JSON.stringify(args))}`);
+        expect(await until(() => frameState(page), 'shown')).toBe('shown');
+        const first = await viewUrl();
+        // At 80 % of the 7 s life: a second token, and the view opened with it.
+        expect(await until(() => Promise.resolve(tokens.length), 2, 12_000)).toBe(2);
+        expect(first).toContain(`token=${tokens[0]!}`);
+        expect(await until(async () => (await viewUrl())?.includes(`token=${tokens[1]!}`), true)).toBe(true);
+        expect(tokens[1]).not.toBe(tokens[0]);
+        await page.close();
+      } finally {
+        shortLived.child.kill('SIGTERM');
+      }
+    },
+    60_000,
   );
 
   it(
