@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Sequence, Set
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -90,7 +90,7 @@ def signed_in_user(body: TokenBody) -> str:
     return body.user
 
 
-def create_app(*, api_url: str, secret: str, service_user_id: Optional[str] = None, page_origins: List[str] = (),
+def create_app(*, api_url: str, secret: str, service_user_id: Optional[str] = None, page_origins: Sequence[str] = (),
                token_ttl: int = DEFAULT_TOKEN_TTL) -> FastAPI:
     chat = ChatClient(api_url, secret=secret, service_user_id=service_user_id or str(uuid.uuid4()), service_name="analysis-backend")
     sessions = AnalysisSessions()
