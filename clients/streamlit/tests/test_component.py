@@ -1,6 +1,7 @@
 """chat() with a stand-in for streamlit.components.v1 (Streamlit cannot be installed here), and the
 page's static files: what Streamlit would serve and how the page treats the values it gets."""
 
+import os
 import re
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def fake_streamlit(monkeypatch):
 
 def test_importing_the_package_does_not_import_streamlit():
     code = "import sys, chat_streamlit; assert 'streamlit' not in sys.modules; print('ok')"
-    result = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(SRC)}, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
