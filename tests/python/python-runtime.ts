@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 
 /** Debian's interpreter: the packages the client needs come from apt (python3-httpx, -websockets, -pytest). */
 export const PYTHON = '/usr/bin/python3';
-const MODULES = ['httpx', 'websockets', 'pytest'];
-const INSTALL = 'apt-get install python3-httpx python3-websockets python3-pytest';
+/** The Python client's own needs; the Streamlit example's backend adds fastapi and uvicorn. */
+export const CLIENT_MODULES = ['httpx', 'websockets', 'pytest'] as const;
 
 export interface RunResult {
   code: number;
@@ -24,11 +24,12 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
  * Whether the Python tests can run here. In CI a missing interpreter or package fails the run;
  * elsewhere the suite is skipped with a loud message saying what to install.
  */
-export async function pythonAvailable(): Promise<boolean> {
-  const probe = await run(PYTHON, ['-c', `import ${MODULES.join(', ')}`]);
+export async function pythonAvailable(modules: readonly string[] = CLIENT_MODULES): Promise<boolean> {
+  const probe = await run(PYTHON, ['-c', `import ${modules.join(', ')}`]);
   if (probe.code === 0) return true;
-  const message = `The Python client's tests need ${PYTHON} with ${MODULES.join(', ')}: ${INSTALL}\n${probe.output.trim()}`;
+  const install = `apt-get install ${modules.map((m) => `python3-${m}`).join(' ')}`;
+  const message = `These Python tests need ${PYTHON} with ${modules.join(', ')}: ${install}\n${probe.output.trim()}`;
   if (process.env['CI']) throw new Error(message);
-  console.warn(`\n*** SKIPPING the Python client's tests ***\n${message}\n`);
+  console.warn(`\n*** SKIPPING Python tests ***\n${message}\n`);
   return false;
 }
