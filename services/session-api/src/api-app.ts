@@ -12,6 +12,7 @@ import { registerMemberRoutes } from './member-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
 import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
+import { apiSecurityHeaders } from './security-headers.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { refuseWritesWhileOff, registerStatusRoute, registerSwitchRoute } from './switch-routes.ts';
 import { registerWorkspaceRoutes } from './workspace-routes.ts';
@@ -30,6 +31,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(deps));
+  app.use(apiSecurityHeaders());
   // Pages embedding the chat from an allowed origin call the API directly; the token travels in a header, never a cookie.
   app.use(
     cors({
