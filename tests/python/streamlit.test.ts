@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../e2e/browser.ts';
-import { freePort } from '../e2e/stack.ts';
 import { buildWeb, WebServer } from '../e2e/web-server.ts';
+import { candidatePort } from '../support/ports.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { CLIENT_MODULES, PYTHON, pythonAvailable, run } from './python-runtime.ts';
 import { StreamlitHost } from './streamlit-host.ts';
@@ -75,7 +75,7 @@ describePython("the Streamlit component's and its example backend's pytest suite
 
 /** The example backend under uvicorn, as an analysis page's backend runs it. */
 async function startBackend(stack: Stack, pageOrigin: string, tokenTtl = 300): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const port = await freePort();
+  const port = await candidatePort();
   const child = spawn(PYTHON, ['-m', 'uvicorn', 'example.backend:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
     cwd: PACKAGE,
     env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', CHAT_API_URL: stack.apiUrl, CHAT_JWT_SECRET: stack.secret, PAGE_ORIGINS: pageOrigin, TOKEN_TTL: String(tokenTtl) },
@@ -107,15 +107,13 @@ describeBrowser('the Streamlit component in Chromium, with the example backend a
 
   beforeAll(async () => {
     webRoot = await buildWeb();
-    const [chatPort, hostPort] = [await freePort(), await freePort()];
-    chatUrl = `http://127.0.0.1:${chatPort}`;
-    hostUrl = `http://127.0.0.1:${hostPort}`;
+    // Both pages are bound first, so their origins are known before the chat starts.
+    web = new WebServer(webRoot, () => Number(new URL(stack.apiUrl).port));
+    chatUrl = await web.listen(0);
+    host = new StreamlitHost(`${PACKAGE}/src/chat_streamlit/frontend`);
+    hostUrl = await host.listen(0);
     // The chat view's origin opens the WebSocket; the Streamlit page's origin asks GET /status.
     stack = await startStack('embedded', { env: { ...SWITCH_ENV, ALLOWED_ORIGINS: `${chatUrl},${hostUrl}` } });
-    web = new WebServer(webRoot, Number(new URL(stack.apiUrl).port));
-    await web.listen(chatPort);
-    host = new StreamlitHost(`${PACKAGE}/src/chat_streamlit/frontend`);
-    await host.listen(hostPort);
     backend = await startBackend(stack, hostUrl);
     browser = await launchChromium();
   }, 300_000);
