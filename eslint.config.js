@@ -45,4 +45,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The Streamlit component's page runs in a browser frame, not in Node.
+  { files: ['clients/streamlit/**/frontend/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 );
