@@ -35,7 +35,8 @@ describeE2e('the workspace in the browser', () => {
   beforeAll(async () => {
     webRoot = await buildWeb();
     // The page's port stays bound from here on: the services are told its origin before they start.
-    web = new WebServer(webRoot, () => stack.api.port);
+    // The page may pick either gateway with ?ws=, because its own origin lists both.
+    web = new WebServer(webRoot, () => stack.api.port, () => ({ apiUrls: [], wsUrls: stack.gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] }));
     webUrl = await web.listen(0);
     stack = await startStack(webUrl);
     browser = await launchChromium();

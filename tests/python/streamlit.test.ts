@@ -108,7 +108,9 @@ describeBrowser('the Streamlit component in Chromium, with the example backend a
   beforeAll(async () => {
     webRoot = await buildWeb();
     // Both pages are bound first, so their origins are known before the chat starts.
-    web = new WebServer(webRoot, () => Number(new URL(stack.apiUrl).port));
+    // The chat view may be pointed at the one-process chat's API and gateway: its config lists them.
+    const toWs = (url: string) => url.replace(/^http/, 'ws');
+    web = new WebServer(webRoot, () => Number(new URL(stack.apiUrl).port), () => ({ apiUrls: [stack.apiUrl], wsUrls: [...stack.gatewayUrls, stack.apiUrl].map(toWs), frameAncestors: ["'self'", hostUrl] }));
     chatUrl = await web.listen(0);
     host = new StreamlitHost(`${PACKAGE}/src/chat_streamlit/frontend`);
     hostUrl = await host.listen(0);

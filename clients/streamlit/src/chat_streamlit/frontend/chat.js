@@ -59,6 +59,8 @@
     view.searchParams.set('session', args.sessionId);
     view.searchParams.set('token', token);
     view.searchParams.set('api', args.apiUrl);
+    // The one-session view, without the session list: the analysis page chose the session.
+    view.searchParams.set('embed', '1');
     if (args.wsUrl) view.searchParams.set('ws', args.wsUrl);
     frame.style.height = args.height + 'px';
     frame.src = view.toString();
