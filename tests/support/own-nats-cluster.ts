@@ -34,9 +34,28 @@ export class OwnNatsCluster {
     return this.nodes.map((node) => `nats://127.0.0.1:${String(node.port)}`).join(',');
   }
 
+  /**
+   * Starts the three servers and waits for a meta leader. The ports sit in the OS's ephemeral
+   * range, so another process's outgoing connection may hold one for a moment: a server that
+   * cannot bind exits at once, and the cluster is started again, a few times.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.#spawnAll();
+      await sleep(300);
+      const exited = this.nodes.filter((node) => !this.liveNodes().includes(node)).map((node) => node.name);
+      if (exited.length === 0) break;
+      await Promise.all(this.nodes.map((node) => this.kill(node.name)));
+      if (attempt === 5) throw new Error(`nats-server ${exited.join(', ')} exited at start five times (ports taken?); logs in ${this.#dir}`);
+      await sleep(1_000);
+    }
+    await this.waitForMetaLeader();
+  }
+
+  #spawnAll(): void {
     const routes = this.nodes.map((node) => `nats-route://127.0.0.1:${String(node.clusterPort)}`).join(',');
     for (const node of this.nodes) {
+      rmSync(join(this.#dir, node.name), { recursive: true, force: true });
       const args = [
         '-a', '127.0.0.1', '-p', String(node.port), '-m', String(node.monitorPort),
         '--server_name', node.name, '-js', '-sd', join(this.#dir, node.name),
@@ -45,11 +64,6 @@ export class OwnNatsCluster {
       ];
       this.#children.set(node.name, spawn(NATS_BIN, args, { stdio: 'ignore' }));
     }
-    // A server that could not bind its ports exits at once: say so rather than wait for a leader.
-    await sleep(300);
-    const exited = this.nodes.filter((node) => !this.liveNodes().includes(node)).map((node) => node.name);
-    if (exited.length > 0) throw new Error(`nats-server ${exited.join(', ')} exited at start (ports taken?); logs in ${this.#dir}`);
-    await this.waitForMetaLeader();
   }
 
   /** Until a live server names a JetStream meta leader that is alive: streams can be created and moved. */
