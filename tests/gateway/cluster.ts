@@ -87,7 +87,7 @@ export class Cluster {
     const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages });
     const bus = new RedisBus({ url: config.redisUrl });
     // Reconnects forever, and soon, as in production: outage tests cut NATS and bring it back.
-    const nats = await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nats = await connect({ servers: [...config.natsServers], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const queue = await JetStreamQueue.create(nats, { ...this.names, replicas: 1 });
     const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
     const directory = new SessionDirectory({ state, store, queue });
@@ -171,7 +171,7 @@ export class Cluster {
   /** The persister service, in-process, on the cluster's stream. */
   async #startPersister(): Promise<void> {
     this.#persister = new PersisterWorker({
-      natsUrl: TEST_NATS_URL,
+      natsServers: TEST_NATS_URL,
       connectionName: 'gateway-test-persister',
       queue: { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 },
       store: this.store,

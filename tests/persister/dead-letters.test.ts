@@ -61,7 +61,7 @@ describeReal('a persister meeting a message the store refuses', () => {
   async function start(current: PersisterFixture): Promise<() => Promise<number>> {
     const { metrics } = telemetry;
     worker = new PersisterWorker({
-      natsUrl: TEST_NATS_URL,
+      natsServers: TEST_NATS_URL,
       connectionName: 'dead-letter-test',
       queue: { ...current.queueOptions, batchSize: 20 },
       store: current.store,

@@ -39,7 +39,7 @@ describeReal('a persister meeting messages that can never be stored', () => {
     await fixture.queue.publish(after);
 
     worker = new PersisterWorker({
-      natsUrl: TEST_NATS_URL,
+      natsServers: TEST_NATS_URL,
       connectionName: 'invalid-test',
       queue: { ...fixture.queueOptions, batchSize: 10 },
       store: fixture.store,

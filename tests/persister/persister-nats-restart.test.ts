@@ -92,7 +92,7 @@ describeReal('a persister whose NATS server goes away', () => {
     fixture = await new PersisterFixture({ natsUrl: nats.url }).open();
     const current = fixture;
     worker = new PersisterWorker({
-      natsUrl: nats.url,
+      natsServers: nats.url,
       connectionName: 'nats-restart-test',
       queue: { ...fixture.queueOptions, batchSize: 50 },
       store: fixture.store,

@@ -24,7 +24,7 @@ describeReal('persister replicas on one durable consumer', () => {
       const store = fixture.store;
       workers.push(
         new PersisterWorker({
-          natsUrl: TEST_NATS_URL,
+          natsServers: TEST_NATS_URL,
           connectionName: `replica-${index}`,
           queue: { ...fixture.queueOptions, batchSize: 25 },
           deadLetters: fixture.deadLetters,

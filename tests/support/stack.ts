@@ -93,7 +93,8 @@ export async function startStack(kind: StackKind, options: StackOptions = {}): P
       await parts.stop();
       await proxies?.redis.stop();
       await proxies?.nats.stop();
-      if (kind === 'services') await deleteStream(config.queue.stream);
+      // Past the proxies (stopped by now), on the servers they stood in front of.
+      if (kind === 'services') await deleteStream(proxies ? [TEST_NATS_URL] : config.natsServers, config.queue.stream);
     },
   };
 }
@@ -222,10 +223,10 @@ function hostAndPort(url: string, defaultPort: number): { host: string; port: nu
   return { host: parsed.hostname, port: parsed.port === '' ? defaultPort : Number(parsed.port) };
 }
 
-async function deleteStream(stream: string): Promise<void> {
-  const nc = await connect({ servers: TEST_NATS_URL });
+async function deleteStream(servers: readonly string[], stream: string): Promise<void> {
+  const nc = await connect({ servers: [...servers] });
   try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+    await (await jetstreamManager(nc, { checkAPI: false })).streams.delete(stream).catch(() => false);
   } finally {
     await nc.close();
   }

@@ -26,7 +26,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
   // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
   // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
-  const nats = await connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
+  const nats = await connect({ servers: [...config.natsServers], name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
   const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
   const queue = await JetStreamQueue.create(nats, stream);
   const sessionEvents = await JetStreamSessionEvents.create(nats, sessionEventStream(stream));

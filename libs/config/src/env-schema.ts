@@ -5,6 +5,14 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const url = (protocols: RegExp, fallback: string) =>
   z.string().trim().default(fallback).pipe(z.url({ protocol: protocols, error: 'must be a URL like ' + fallback }));
+/** One URL, or several separated by commas (the servers of a cluster). */
+const urls = (protocols: RegExp, fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(z.array(z.url({ protocol: protocols, error: `must be a URL like ${fallback}, or several separated by commas` })).min(1));
 const list = z
   .string()
   .default('http://localhost:8080,http://127.0.0.1:8080,http://localhost:5173')
@@ -41,7 +49,7 @@ export const envSchema = z.object({
   CHAT_BACKEND: z.enum(['services', 'embedded']).default('services'),
   REDIS_URL: url(/^rediss?$/, 'redis://127.0.0.1:6379'),
   REDIS_MODE: z.enum(['single', 'cluster']).default('single'),
-  NATS_URL: url(/^(nats|tls|wss?)$/, 'nats://127.0.0.1:4222'),
+  NATS_URL: urls(/^(nats|tls|wss?)$/, 'nats://127.0.0.1:4222'),
   DATABASE_URL: url(/^postgres(ql)?$/, 'postgres://postgres@127.0.0.1:5432/postgres'),
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('CHAT_MESSAGES'),
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('chat.messages'),

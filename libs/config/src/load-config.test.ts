@@ -37,6 +37,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_MESSAGE_CHARS: '0' })).toThrow(ConfigError);
   });
 
+  it('takes one NATS server or a comma-separated list of a cluster\'s servers, and refuses a list with a bad entry', () => {
+    expect(loadConfig({}).natsServers).toEqual(['nats://127.0.0.1:4222']);
+    expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222 ,tls://c:4222' }).natsServers).toEqual(['nats://a:4222', 'nats://b:4222', 'tls://c:4222']);
+    expect(() => loadConfig({ NATS_URL: 'nats://a:4222,http://b:4222' })).toThrow(/^NATS_URL: .*several separated by commas/);
+    expect(() => loadConfig({ NATS_URL: 'nats://a:4222,' })).toThrow(/^NATS_URL: /);
+    expect(() => loadConfig({ NATS_URL: ',' })).toThrow(/^NATS_URL: /);
+  });
+
   it('requires a token key where tokens are verified', () => {
     expect(() => loadConfig({}, { requireAuth: true })).toThrow(/^JWT_SECRET: /);
     expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }, { requireAuth: true }).jwt.secret).toBe('x'.repeat(32));

@@ -20,7 +20,8 @@ export interface Config {
   readonly redisUrl: string;
   /** REDIS_MODE=cluster: REDIS_URL names one node of a Redis Cluster. */
   readonly redisCluster: boolean;
-  readonly natsUrl: string;
+  /** NATS_URL: one server, or every server of a cluster (comma-separated), so the client can fail over. */
+  readonly natsServers: readonly string[];
   readonly databaseUrl: string;
   readonly queue: { readonly stream: string; readonly subjectPrefix: string; readonly consumer: string; readonly replicas: number; readonly batchSize: number };
   readonly jwt: { readonly secret?: string; readonly jwksUrl?: string; readonly issuer?: string; readonly audience?: string };
@@ -100,7 +101,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ports: { gateway: env.GATEWAY_PORT, api: env.API_PORT, persister: env.PERSISTER_PORT },
     redisUrl: env.REDIS_URL,
     redisCluster: env.REDIS_MODE === 'cluster',
-    natsUrl: env.NATS_URL,
+    natsServers: env.NATS_URL,
     databaseUrl: env.DATABASE_URL,
     queue: {
       stream: env.NATS_STREAM,

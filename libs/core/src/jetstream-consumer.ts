@@ -31,6 +31,12 @@ export interface JetStreamConsumerOptions extends StreamOptions {
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
 const RETRY_DELAY_MS = 1_000;
+/**
+ * How long one pull request lives. The client finds a lost pull (the consumer's leader moved to
+ * another server of a cluster) only by two missed idle heartbeats, sent every half of this: with
+ * the library's 30 s the persister would stand still for half a minute after a leader change.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 /**
  * The persister's side of the queue: a durable pull consumer with explicit acks. Each batch is
@@ -76,7 +82,7 @@ export class JetStreamQueueConsumer implements QueueConsumer {
 
   async #consume(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void> {
     this.#consumer ??= await this.#ensure();
-    const messages = await this.#consumer.consume({ max_messages: this.#options.batchSize });
+    const messages = await this.#consumer.consume({ max_messages: this.#options.batchSize, expires: PULL_EXPIRES_MS });
     const pump = new MessagePump(messages, this.#options.batchSize);
     const stop = () => void pump.stop();
     signal.addEventListener('abort', stop, { once: true });

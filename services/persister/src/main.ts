@@ -15,7 +15,7 @@ const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTime
 const store = new KyselyChatStore(db);
 const deadLetters = new KyselyDeadLetterStore(db);
 const worker = new PersisterWorker({
-  natsUrl: config.natsUrl,
+  natsServers: config.natsServers,
   connectionName: `persister-${config.instanceId}`,
   queue: config.queue,
   // Each insert is timed as a PostgreSQL dependency call.

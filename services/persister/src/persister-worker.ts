@@ -3,7 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Persister, type PersisterLogger, type PersisterMetrics } from './persister.ts';
 
 export interface PersisterWorkerOptions {
-  natsUrl: string;
+  /** One server's URL, or every server of a cluster. */
+  natsServers: string | readonly string[];
   connectionName: string;
   queue: { stream: string; subjectPrefix: string; consumer: string; replicas: number; batchSize: number };
   store: Pick<ChatStore, 'insertMessages'>;
@@ -36,8 +37,8 @@ export class PersisterWorker {
   }
 
   async start(): Promise<void> {
-    const { natsUrl, connectionName, queue, store, deadLetters, logger, metrics, retry } = this.#options;
-    this.#nats = await connect({ servers: natsUrl, name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+    const { natsServers, connectionName, queue, store, deadLetters, logger, metrics, retry } = this.#options;
+    this.#nats = await connect({ servers: typeof natsServers === 'string' ? natsServers : [...natsServers], name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
     this.#consumer = await JetStreamQueueConsumer.create(this.#nats, {
       ...queue,
       onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),

@@ -16,7 +16,7 @@ const settings = loadWebhookSettingsOrExit(process.env);
 const logger = createLogger('webhooks', config.logLevel);
 const metrics = new WebhookMetrics();
 
-const nc = await connect({ servers: config.natsUrl, name: `webhooks-${config.instanceId}`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+const nc = await connect({ servers: [...config.natsServers], name: `webhooks-${config.instanceId}`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
 const deadLetters = await JetStreamDeadLetters.create(nc, settings.deadLetterStream);
 const dispatcher = new WebhookDispatcher({ nc, queue: config.queue, endpoints: settings.endpoints, consumerPrefix: settings.consumerPrefix, deadLetters, metrics, logger });
 const readiness = new Readiness().add('nats', () => nc.flush());
