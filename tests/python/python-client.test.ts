@@ -15,6 +15,8 @@ import { PYTHON, pythonAvailable, run } from './python-runtime.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PYTEST_TIMEOUT_MS = 240_000;
+/** The one host result-card links may point to on the stacks the Python tests use. */
+const ANALYSIS_LINK_HOST = 'analysis.example.com';
 
 const python = await pythonAvailable();
 const kinds: StackKind[] = ['embedded', ...((await realServicesAvailable(POSTGRES, REDIS, NATS)) ? (['services'] as const) : [])];
@@ -36,6 +38,7 @@ async function runPytest(stack: Stack, webhooks: Webhooks | undefined): Promise<
       CHAT_JWT_SECRET: stack.secret,
       CHAT_ERROR_CODES: JSON.stringify(ERROR_CODES),
       CHAT_WEBHOOK_VECTOR: JSON.stringify(webhookVector()),
+      CHAT_ANALYSIS_LINK_HOST: ANALYSIS_LINK_HOST,
       ...(webhooks ? { CHAT_WEBHOOKS_URL: webhooks.url } : {}),
     },
   });
@@ -97,7 +100,7 @@ describePython.each(kinds)("the Python client's tests against the %s stack", (ki
 
   beforeAll(async () => {
     // A low per-user limit so the rate-limit test reaches it quickly; admins are never limited.
-    stack = await startStack(kind, { env: { RATE_LIMIT_PER_SEC: '2', RATE_LIMIT_BURST: '5' } });
+    stack = await startStack(kind, { env: { RATE_LIMIT_PER_SEC: '2', RATE_LIMIT_BURST: '5', ANALYSIS_LINK_HOSTS: ANALYSIS_LINK_HOST } });
     if (kind === 'services') webhooks = await startWebhooks(stack);
   }, 60_000);
 

@@ -12,7 +12,8 @@ import httpx
 from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
-from .models import ChatMessage, HistoryPage, JsonObject, Session, WebhookDeadLetter
+from .cards import AnalysisResult
+from .models import AnalysisStatus, ChatMessage, HistoryPage, JsonObject, Session, SessionList, SessionSummary, WebhookDeadLetter
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
 
@@ -21,6 +22,8 @@ TokenSource = Union[str, Callable[[], str]]
 
 #: The largest history page the server gives; walking history uses it.
 HISTORY_MAX_LIMIT = 500
+#: The largest session-list page; walking the list uses it.
+SESSIONS_MAX_LIMIT = 100
 
 
 class _Base:
@@ -153,6 +156,37 @@ class ChatClient(_Base):
                      client_msg_id: Optional[str] = None) -> ChatMessage:
         return self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
 
+    def list_sessions(self, *, limit: Optional[int] = None, cursor: Optional[str] = None,
+                      analysis_id: Optional[str] = None) -> SessionList:
+        """The caller's open sessions (every open one for the admin token), newest activity first;
+        pass the page's ``next_cursor`` as ``cursor`` for the next one."""
+        return self._run(endpoints.list_sessions(limit, cursor, analysis_id))
+
+    def iter_sessions(self, *, analysis_id: Optional[str] = None, page_size: int = SESSIONS_MAX_LIMIT) -> Iterator[SessionSummary]:
+        """Every listed session, page by page."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
+            yield from page.sessions
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
+        """The open session of an analysis (``metadata.analysisId`` at creation), the most active if several; or None."""
+        page = self.list_sessions(limit=1, analysis_id=analysis_id)
+        return page.sessions[0] if page.sessions else None
+
+    def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
+                               reason: Optional[str] = None) -> AnalysisStatus:
+        """Admins: ``queued``, ``running`` (``progress`` 0-100), ``done`` or ``failed`` (with ``reason``)."""
+        return self._run(endpoints.report_analysis_status(session_id, state, progress, reason))
+
+    def post_analysis_result(self, session_id: str, result: AnalysisResult, *, body: Optional[str] = None,
+                             client_msg_id: Optional[str] = None) -> ChatMessage:
+        """Posts a result card; ``body`` (the text clients without cards show) defaults to ``result.plain_text()``."""
+        return self._run(endpoints.post_analysis_result(session_id, result, body, client_msg_id))
+
     def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
                 after: Optional[int] = None) -> HistoryPage:
         return self._run(endpoints.history(session_id, limit, before, after))
@@ -234,6 +268,33 @@ class AsyncChatClient(_Base):
     async def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
                            client_msg_id: Optional[str] = None) -> ChatMessage:
         return await self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
+
+    async def list_sessions(self, *, limit: Optional[int] = None, cursor: Optional[str] = None,
+                            analysis_id: Optional[str] = None) -> SessionList:
+        return await self._run(endpoints.list_sessions(limit, cursor, analysis_id))
+
+    async def iter_sessions(self, *, analysis_id: Optional[str] = None,
+                            page_size: int = SESSIONS_MAX_LIMIT) -> AsyncIterator[SessionSummary]:
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
+            for session in page.sessions:
+                yield session
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
+        page = await self.list_sessions(limit=1, analysis_id=analysis_id)
+        return page.sessions[0] if page.sessions else None
+
+    async def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
+                                     reason: Optional[str] = None) -> AnalysisStatus:
+        return await self._run(endpoints.report_analysis_status(session_id, state, progress, reason))
+
+    async def post_analysis_result(self, session_id: str, result: AnalysisResult, *, body: Optional[str] = None,
+                                   client_msg_id: Optional[str] = None) -> ChatMessage:
+        return await self._run(endpoints.post_analysis_result(session_id, result, body, client_msg_id))
 
     async def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
                       after: Optional[int] = None) -> HistoryPage:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
 from urllib.parse import quote
 
-from .models import (AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject, PostMessageBody, Session,
-                     WebhookDeadLetter)
+from .cards import AnalysisResult
+from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject,
+                     PostMessageBody, Session, SessionList, WebhookDeadLetter)
 
 T = TypeVar("T")
 
@@ -86,6 +87,21 @@ def post_message(session_id: str, body: str, metadata: Optional[JsonObject], cli
     # so one is always sent: a retry after a lost answer never posts twice.
     payload = PostMessageBody(body=body, client_msg_id=client_msg_id or str(uuid.uuid4()), metadata=metadata)
     return Call("POST", f"/api/chat/sessions/{_segment(session_id)}/messages", ChatMessage.from_json, json=payload.to_json())
+
+
+def list_sessions(limit: Optional[int], cursor: Optional[str], analysis_id: Optional[str]) -> Call[SessionList]:
+    params = {k: v for k, v in {"limit": limit, "cursor": cursor, "analysisId": analysis_id}.items() if v is not None}
+    return Call("GET", "/api/chat/sessions", SessionList.from_json, params=params)
+
+
+def report_analysis_status(session_id: str, state: str, progress: Optional[float], reason: Optional[str]) -> Call[AnalysisStatus]:
+    # The latest report replaces the stored one: sending the same report again leaves the same state.
+    body = AnalysisStatusBody(state=state, progress=progress, reason=reason)
+    return Call("PUT", f"/api/chat/sessions/{_segment(session_id)}/analysis-status", AnalysisStatus.from_json, json=body.to_json())
+
+
+def post_analysis_result(session_id: str, result: AnalysisResult, body: Optional[str], client_msg_id: Optional[str]) -> Call[ChatMessage]:
+    return post_message(session_id, body if body is not None else result.plain_text(), result.to_metadata(), client_msg_id)
 
 
 def history(session_id: str, limit: Optional[int], before: Optional[int], after: Optional[int]) -> Call[HistoryPage]:
