@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from chat_client import (AddMembersBody, AnalysisFigure, AnalysisLink, AnalysisResult, AnalysisStatus, AnalysisTable, ChatMessage,
+from chat_client import (ChatStatus, DeadLetter, DeadLetterDetail, ReplayResult, AddMembersBody, AnalysisFigure, AnalysisLink, AnalysisResult, AnalysisStatus, AnalysisTable, ChatMessage,
                          CreateSessionBody, HistoryPage, LastMessage, PostMessageBody, ProtocolError, ReadCursor, Session, SessionList,
                          SessionSummary)
 from chat_client.models import parse_frame
@@ -20,7 +20,7 @@ MODELS = {"Session": Session, "ChatMessage": ChatMessage, "HistoryResponse": His
           "CreateSessionBody": CreateSessionBody, "AddMembersBody": AddMembersBody, "PostMessageBody": PostMessageBody,
           "ReadCursor": ReadCursor, "SessionList": SessionList, "SessionSummary": SessionSummary, "LastMessage": LastMessage,
           "AnalysisStatus": AnalysisStatus, "AnalysisFigure": AnalysisFigure, "AnalysisTable": AnalysisTable,
-          "AnalysisLink": AnalysisLink}
+          "AnalysisLink": AnalysisLink, "DeadLetter": DeadLetter, "ReplayResult": ReplayResult, "ChatStatus": ChatStatus}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,13 @@ def test_the_result_card_has_the_fields_of_its_schema_beside_the_fixed_kind_and_
     assert fields | {"kind", "version"} == set(schema["properties"])
     assert schema["properties"]["version"]["const"] == AnalysisResult(title="t").to_metadata()["version"]
     assert set(schema["required"]) == {"kind", "version", "title"}
+
+
+def test_a_dead_letters_detail_flattens_its_payload_and_keeps_the_rest_of_its_schema(schemas):
+    schema = schemas["DeadLetterDetail"]
+    fields = {_camel(f.name) for f in dataclasses.fields(DeadLetterDetail)}
+    assert fields - {"payloadBase64", "payloadText"} | {"payload"} == set(schema["properties"])
+    assert {"base64", "text"} == set(schema["properties"]["payload"]["properties"])
 
 
 def test_a_listed_session_missing_a_nullable_field_is_a_protocol_error():

@@ -13,7 +13,8 @@ from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
 from .cards import AnalysisResult
-from .models import AnalysisStatus, ChatMessage, HistoryPage, JsonObject, Session, SessionList, SessionSummary, WebhookDeadLetter
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult,
+                     Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
 
@@ -203,6 +204,27 @@ class ChatClient(_Base):
     def close_session(self, session_id: str) -> None:
         self._run(endpoints.close_session(session_id))
 
+    def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
+                     include_replayed: bool = False) -> List[DeadLetter]:
+        """Admins: messages the persister could not write, newest first (open ones unless ``include_replayed``)."""
+        return self._run(endpoints.dead_letters(limit, session_id, include_replayed))
+
+    def dead_letter(self, dead_letter_id: str) -> DeadLetterDetail:
+        """Admins: one dead letter with its queued bytes and the message they hold."""
+        return self._run(endpoints.dead_letter(dead_letter_id))
+
+    def replay_dead_letter(self, dead_letter_id: str) -> ReplayResult:
+        """Admins: writes the message to the store once and marks the letter replayed; Conflict if it cannot be."""
+        return self._run(endpoints.replay_dead_letter(dead_letter_id))
+
+    def chat_status(self) -> ChatStatus:
+        """Whether chat is on (the kill switch)."""
+        return self._run(endpoints.chat_status())
+
+    def set_chat(self, state: str) -> ChatStatus:
+        """Admins: turns chat ``"on"`` or ``"off"`` on every replica; while off, writes raise ChatDisabled."""
+        return self._run(endpoints.set_chat(state))
+
     def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
         """Admins: events a webhook endpoint never took, newest first (needs ``webhooks_url``)."""
         return self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))
@@ -312,6 +334,22 @@ class AsyncChatClient(_Base):
 
     async def close_session(self, session_id: str) -> None:
         await self._run(endpoints.close_session(session_id))
+
+    async def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
+                           include_replayed: bool = False) -> List[DeadLetter]:
+        return await self._run(endpoints.dead_letters(limit, session_id, include_replayed))
+
+    async def dead_letter(self, dead_letter_id: str) -> DeadLetterDetail:
+        return await self._run(endpoints.dead_letter(dead_letter_id))
+
+    async def replay_dead_letter(self, dead_letter_id: str) -> ReplayResult:
+        return await self._run(endpoints.replay_dead_letter(dead_letter_id))
+
+    async def chat_status(self) -> ChatStatus:
+        return await self._run(endpoints.chat_status())
+
+    async def set_chat(self, state: str) -> ChatStatus:
+        return await self._run(endpoints.set_chat(state))
 
     async def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
         return await self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))

@@ -12,8 +12,9 @@ from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
 from urllib.parse import quote
 
 from .cards import AnalysisResult
-from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject,
-                     PostMessageBody, Session, SessionList, WebhookDeadLetter)
+from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
+                     DeadLetterDetail, HistoryPage, JsonObject, PostMessageBody, ReplayResult, Session, SessionList,
+                     WebhookDeadLetter)
 
 T = TypeVar("T")
 
@@ -114,6 +115,35 @@ def history(session_id: str, limit: Optional[int], before: Optional[int], after:
 def close_session(session_id: str) -> Call[None]:
     # Closing a closed session answers 204 again (and finishes a half-done close).
     return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}", _none, empty=True)
+
+
+def dead_letters(limit: Optional[int], session_id: Optional[str], include_replayed: bool) -> Call[List[DeadLetter]]:
+    params: Dict[str, Any] = {"includeReplayed": "true" if include_replayed else "false"}
+    if limit is not None:
+        params["limit"] = limit
+    if session_id is not None:
+        params["sessionId"] = session_id
+    return Call("GET", "/api/chat/dead-letters", DeadLetter.list_from_json, params=params)
+
+
+def dead_letter(dead_letter_id: str) -> Call[DeadLetterDetail]:
+    return Call("GET", f"/api/chat/dead-letters/{_segment(dead_letter_id)}", DeadLetterDetail.from_json)
+
+
+def replay_dead_letter(dead_letter_id: str) -> Call[ReplayResult]:
+    # The write is ON CONFLICT DO NOTHING: a repeated replay writes nothing more (inserted=False).
+    return Call("POST", f"/api/chat/dead-letters/{_segment(dead_letter_id)}/replay", ReplayResult.from_json, json={})
+
+
+def chat_status() -> Call[ChatStatus]:
+    return Call("GET", "/status", ChatStatus.from_json)
+
+
+def set_chat(state: str) -> Call[ChatStatus]:
+    if state not in ("on", "off"):
+        raise ValueError(f"chat is 'on' or 'off', not {state!r}")
+    # Setting the state it already has changes nothing: safe to retry.
+    return Call("POST", "/api/chat/admin/switch", ChatStatus.from_json, json={"chat": state})
 
 
 def _webhooks(webhooks_url: Optional[str]) -> str:

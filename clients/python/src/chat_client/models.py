@@ -361,3 +361,96 @@ def parse_frame(raw: Any) -> Frame:
     if kind == "session_closed":
         return SessionClosed()
     return UnknownFrame(raw=dict(o))
+
+
+# The session-api's admin endpoints: the persister's dead letters and the chat switch.
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """``DeadLetter``: a message the persister could not write; ``state`` is ``open`` until a replay writes it."""
+
+    id: str
+    message_id: Optional[str]
+    session_id: Optional[str]
+    seq: Optional[int]
+    #: ``invalid_payload`` (not a chat message) or ``refused`` (the store refused the row after the retries).
+    reason: str
+    error: str
+    #: The SQLSTATE, when the store gave one.
+    error_code: Optional[str]
+    attempts: int
+    first_failed_at: str
+    last_failed_at: str
+    replayed_at: Optional[str]
+    state: str
+
+    @classmethod
+    def _fields(cls, o: Mapping[str, Any], w: str) -> Dict[str, Any]:
+        for key in ("messageId", "sessionId", "seq", "errorCode", "replayedAt"):
+            if key not in o:  # nullable, but always present
+                raise ProtocolError(f"{w}: missing field {key!r}")
+        return dict(id=_get(o, "id", str, w), message_id=_opt(o, "messageId", str, w), session_id=_opt(o, "sessionId", str, w),
+                    seq=_opt(o, "seq", int, w), reason=_get(o, "reason", str, w), error=_get(o, "error", str, w),
+                    error_code=_opt(o, "errorCode", str, w), attempts=_get(o, "attempts", int, w),
+                    first_failed_at=_get(o, "firstFailedAt", str, w), last_failed_at=_get(o, "lastFailedAt", str, w),
+                    replayed_at=_opt(o, "replayedAt", str, w), state=_get(o, "state", str, w))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "DeadLetter":
+        return cls(**cls._fields(_object(raw, "DeadLetter"), "DeadLetter"))
+
+    @staticmethod
+    def list_from_json(raw: Any) -> "List[DeadLetter]":
+        o = _object(raw, "DeadLetterList")
+        return [DeadLetter.from_json(item) for item in _get(o, "deadLetters", list, "DeadLetterList")]
+
+
+@dataclass(frozen=True)
+class DeadLetterDetail(DeadLetter):
+    """``DeadLetterDetail``: a dead letter with its queued bytes and the chat message they hold (``None`` if none)."""
+
+    #: The queued bytes, base64.
+    payload_base64: str = ""
+    #: The bytes as UTF-8, or ``None`` when they are not valid UTF-8.
+    payload_text: Optional[str] = None
+    message: Optional[ChatMessage] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "DeadLetterDetail":
+        w = "DeadLetterDetail"
+        o = _object(raw, w)
+        payload = _object(_get(o, "payload", dict, w), "DeadLetterDetail.payload")
+        if "message" not in o:
+            raise ProtocolError(f"{w}: missing field 'message'")
+        message = _opt(o, "message", dict, w)
+        return cls(**cls._fields(o, w), payload_base64=_get(payload, "base64", str, w), payload_text=_opt(payload, "text", str, w),
+                   message=None if message is None else ChatMessage.from_json(message))
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """``ReplayResult``: the message is in the store; ``inserted`` is False when it already was (a repeated replay)."""
+
+    dead_letter: DeadLetter
+    message: ChatMessage
+    inserted: bool
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ReplayResult":
+        o = _object(raw, "ReplayResult")
+        return cls(dead_letter=DeadLetter.from_json(_get(o, "deadLetter", dict, "ReplayResult")),
+                   message=ChatMessage.from_json(_get(o, "message", dict, "ReplayResult")),
+                   inserted=_get(o, "inserted", bool, "ReplayResult"))
+
+
+@dataclass(frozen=True)
+class ChatStatus:
+    """``ChatStatus``: the kill switch; ``held_by`` is ``environment`` when CHAT_DISABLED holds chat off."""
+
+    chat: str
+    held_by: str
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ChatStatus":
+        o = _object(raw, "ChatStatus")
+        return cls(chat=_get(o, "chat", str, "ChatStatus"), held_by=_get(o, "heldBy", str, "ChatStatus"))
