@@ -33,6 +33,8 @@ class Stack:
         self.gateway_urls: List[str] = _env("CHAT_GATEWAY_URLS").split(",")
         self.secret = _env("CHAT_JWT_SECRET")
         self.service_user_id = str(uuid.uuid4())
+        #: The one host the stack allows result-card links to (ANALYSIS_LINK_HOSTS).
+        self.analysis_link_host = _env("CHAT_ANALYSIS_LINK_HOST")
 
     def admin(self, **options: Any) -> ChatClient:
         return ChatClient(self.api_url, secret=self.secret, service_user_id=self.service_user_id, **options)

@@ -6,7 +6,9 @@ import re
 import httpx
 import pytest
 
-from chat_client import AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, PostMessageBody, ProtocolError, Session
+from chat_client import (ChatStatus, DeadLetter, DeadLetterDetail, ReplayResult, AddMembersBody, AnalysisFigure, AnalysisLink, AnalysisResult, AnalysisStatus, AnalysisTable, ChatMessage,
+                         CreateSessionBody, HistoryPage, LastMessage, PostMessageBody, ProtocolError, ReadCursor, Session, SessionList,
+                         SessionSummary)
 from chat_client.models import parse_frame
 
 
@@ -15,7 +17,10 @@ def _camel(name: str) -> str:
 
 
 MODELS = {"Session": Session, "ChatMessage": ChatMessage, "HistoryResponse": HistoryPage,
-          "CreateSessionBody": CreateSessionBody, "AddMembersBody": AddMembersBody, "PostMessageBody": PostMessageBody}
+          "CreateSessionBody": CreateSessionBody, "AddMembersBody": AddMembersBody, "PostMessageBody": PostMessageBody,
+          "ReadCursor": ReadCursor, "SessionList": SessionList, "SessionSummary": SessionSummary, "LastMessage": LastMessage,
+          "AnalysisStatus": AnalysisStatus, "AnalysisFigure": AnalysisFigure, "AnalysisTable": AnalysisTable,
+          "AnalysisLink": AnalysisLink, "DeadLetter": DeadLetter, "ReplayResult": ReplayResult, "ChatStatus": ChatStatus}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +38,33 @@ def test_each_model_has_exactly_the_fields_of_its_schema_and_requires_what_it_re
                      if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     # `type` is fixed by the model, so it has a default though the wire requires it.
     assert required_here == set(schema.get("required", [])) - {"type"}
+
+
+def test_the_result_card_has_the_fields_of_its_schema_beside_the_fixed_kind_and_version(schemas):
+    schema = schemas["AnalysisResult"]
+    fields = {_camel(f.name) for f in dataclasses.fields(AnalysisResult)}
+    assert fields | {"kind", "version"} == set(schema["properties"])
+    assert schema["properties"]["version"]["const"] == AnalysisResult(title="t").to_metadata()["version"]
+    assert set(schema["required"]) == {"kind", "version", "title"}
+
+
+def test_a_dead_letters_detail_flattens_its_payload_and_keeps_the_rest_of_its_schema(schemas):
+    schema = schemas["DeadLetterDetail"]
+    fields = {_camel(f.name) for f in dataclasses.fields(DeadLetterDetail)}
+    assert fields - {"payloadBase64", "payloadText"} | {"payload"} == set(schema["properties"])
+    assert {"base64", "text"} == set(schema["properties"]["payload"]["properties"])
+
+
+def test_a_listed_session_missing_a_nullable_field_is_a_protocol_error():
+    good = {"id": "s", "title": None, "analysisId": None, "members": [], "createdAt": "t", "lastActivityAt": "t",
+            "lastMessage": None, "readSeq": 0, "unread": 0, "analysisStatus": None}
+    assert SessionSummary.from_json(good).analysis_status is None
+    for broken in ({k: v for k, v in good.items() if k != "analysisStatus"}, {**good, "unread": "1"},
+                   {**good, "lastMessage": {"seq": 1}}):
+        with pytest.raises(ProtocolError):
+            SessionSummary.from_json(broken)
+    with pytest.raises(ProtocolError):
+        SessionList.from_json({"sessions": []})
 
 
 def test_a_message_missing_a_required_field_or_with_a_wrong_type_is_a_protocol_error():

@@ -1,18 +1,22 @@
 """Python client for the chat system: REST (sync and async), service tokens, a WebSocket listener."""
 
+from .cards import AnalysisFigure, AnalysisLink, AnalysisResult, AnalysisTable
 from .client import AsyncChatClient, ChatClient
 from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden, Internal, InvalidFrame, InvalidInput, NotFound,
                      OriginRefused, ProtocolError, RateLimited, RouteNotFound, SlowConsumer, TooLarge, TransportError,
                      Unauthorized, Unavailable)
 from .listener import Listener
-from .models import (Ack, AddMembersBody, ChatMessage, CreateSessionBody, ErrorFrame, Frame, HistoryPage, Pong,
-                     PostMessageBody, Session, SessionClosed, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
+from .models import (Ack, AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
+                     DeadLetterDetail, ErrorFrame, Frame, HistoryPage, LastMessage, Pong, PostMessageBody, ReadCursor, ReplayResult, Session, SessionClosed, SessionList,
+                     SessionSummary, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
 from .retry import NO_RETRY, RetryPolicy
 from .endpoints import UNSET
 from .tokens import ADMIN_SCOPE, MEMBERS_SCOPE, ServiceTokens, mint_token
 from .webhooks import WebhookVerificationError, verify_webhook, webhook_signature
 
 __all__ = [
+    "AnalysisFigure", "AnalysisLink", "AnalysisResult", "AnalysisStatus", "AnalysisStatusBody", "AnalysisTable", "LastMessage",
+    "ChatStatus", "DeadLetter", "DeadLetterDetail", "ReadCursor", "ReplayResult", "SessionList", "SessionSummary",
     "ADMIN_SCOPE", "ERROR_CLASSES", "MEMBERS_SCOPE", "UNSET", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
     "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",

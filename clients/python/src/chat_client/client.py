@@ -12,7 +12,9 @@ import httpx
 from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
-from .models import ChatMessage, HistoryPage, JsonObject, Session, WebhookDeadLetter
+from .cards import AnalysisResult
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult,
+                     Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
 
@@ -21,6 +23,8 @@ TokenSource = Union[str, Callable[[], str]]
 
 #: The largest history page the server gives; walking history uses it.
 HISTORY_MAX_LIMIT = 500
+#: The largest session-list page; walking the list uses it.
+SESSIONS_MAX_LIMIT = 100
 
 
 class _Base:
@@ -153,6 +157,37 @@ class ChatClient(_Base):
                      client_msg_id: Optional[str] = None) -> ChatMessage:
         return self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
 
+    def list_sessions(self, *, limit: Optional[int] = None, cursor: Optional[str] = None,
+                      analysis_id: Optional[str] = None) -> SessionList:
+        """The caller's open sessions (every open one for the admin token), newest activity first;
+        pass the page's ``next_cursor`` as ``cursor`` for the next one."""
+        return self._run(endpoints.list_sessions(limit, cursor, analysis_id))
+
+    def iter_sessions(self, *, analysis_id: Optional[str] = None, page_size: int = SESSIONS_MAX_LIMIT) -> Iterator[SessionSummary]:
+        """Every listed session, page by page."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
+            yield from page.sessions
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
+        """The open session of an analysis (``metadata.analysisId`` at creation), the most active if several; or None."""
+        page = self.list_sessions(limit=1, analysis_id=analysis_id)
+        return page.sessions[0] if page.sessions else None
+
+    def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
+                               reason: Optional[str] = None) -> AnalysisStatus:
+        """Admins: ``queued``, ``running`` (``progress`` 0-100), ``done`` or ``failed`` (with ``reason``)."""
+        return self._run(endpoints.report_analysis_status(session_id, state, progress, reason))
+
+    def post_analysis_result(self, session_id: str, result: AnalysisResult, *, body: Optional[str] = None,
+                             client_msg_id: Optional[str] = None) -> ChatMessage:
+        """Posts a result card; ``body`` (the text clients without cards show) defaults to ``result.plain_text()``."""
+        return self._run(endpoints.post_analysis_result(session_id, result, body, client_msg_id))
+
     def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
                 after: Optional[int] = None) -> HistoryPage:
         return self._run(endpoints.history(session_id, limit, before, after))
@@ -168,6 +203,27 @@ class ChatClient(_Base):
 
     def close_session(self, session_id: str) -> None:
         self._run(endpoints.close_session(session_id))
+
+    def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
+                     include_replayed: bool = False) -> List[DeadLetter]:
+        """Admins: messages the persister could not write, newest first (open ones unless ``include_replayed``)."""
+        return self._run(endpoints.dead_letters(limit, session_id, include_replayed))
+
+    def dead_letter(self, dead_letter_id: str) -> DeadLetterDetail:
+        """Admins: one dead letter with its queued bytes and the message they hold."""
+        return self._run(endpoints.dead_letter(dead_letter_id))
+
+    def replay_dead_letter(self, dead_letter_id: str) -> ReplayResult:
+        """Admins: writes the message to the store once and marks the letter replayed; Conflict if it cannot be."""
+        return self._run(endpoints.replay_dead_letter(dead_letter_id))
+
+    def chat_status(self) -> ChatStatus:
+        """Whether chat is on (the kill switch)."""
+        return self._run(endpoints.chat_status())
+
+    def set_chat(self, state: str) -> ChatStatus:
+        """Admins: turns chat ``"on"`` or ``"off"`` on every replica; while off, writes raise ChatDisabled."""
+        return self._run(endpoints.set_chat(state))
 
     def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
         """Admins: events a webhook endpoint never took, newest first (needs ``webhooks_url``)."""
@@ -235,6 +291,33 @@ class AsyncChatClient(_Base):
                            client_msg_id: Optional[str] = None) -> ChatMessage:
         return await self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
 
+    async def list_sessions(self, *, limit: Optional[int] = None, cursor: Optional[str] = None,
+                            analysis_id: Optional[str] = None) -> SessionList:
+        return await self._run(endpoints.list_sessions(limit, cursor, analysis_id))
+
+    async def iter_sessions(self, *, analysis_id: Optional[str] = None,
+                            page_size: int = SESSIONS_MAX_LIMIT) -> AsyncIterator[SessionSummary]:
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
+            for session in page.sessions:
+                yield session
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
+        page = await self.list_sessions(limit=1, analysis_id=analysis_id)
+        return page.sessions[0] if page.sessions else None
+
+    async def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
+                                     reason: Optional[str] = None) -> AnalysisStatus:
+        return await self._run(endpoints.report_analysis_status(session_id, state, progress, reason))
+
+    async def post_analysis_result(self, session_id: str, result: AnalysisResult, *, body: Optional[str] = None,
+                                   client_msg_id: Optional[str] = None) -> ChatMessage:
+        return await self._run(endpoints.post_analysis_result(session_id, result, body, client_msg_id))
+
     async def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
                       after: Optional[int] = None) -> HistoryPage:
         return await self._run(endpoints.history(session_id, limit, before, after))
@@ -251,6 +334,22 @@ class AsyncChatClient(_Base):
 
     async def close_session(self, session_id: str) -> None:
         await self._run(endpoints.close_session(session_id))
+
+    async def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
+                           include_replayed: bool = False) -> List[DeadLetter]:
+        return await self._run(endpoints.dead_letters(limit, session_id, include_replayed))
+
+    async def dead_letter(self, dead_letter_id: str) -> DeadLetterDetail:
+        return await self._run(endpoints.dead_letter(dead_letter_id))
+
+    async def replay_dead_letter(self, dead_letter_id: str) -> ReplayResult:
+        return await self._run(endpoints.replay_dead_letter(dead_letter_id))
+
+    async def chat_status(self) -> ChatStatus:
+        return await self._run(endpoints.chat_status())
+
+    async def set_chat(self, state: str) -> ChatStatus:
+        return await self._run(endpoints.set_chat(state))
 
     async def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
         return await self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))

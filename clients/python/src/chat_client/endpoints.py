@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar
 from urllib.parse import quote
 
-from .models import (AddMembersBody, ChatMessage, CreateSessionBody, HistoryPage, JsonObject, PostMessageBody, Session,
+from .cards import AnalysisResult
+from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
+                     DeadLetterDetail, HistoryPage, JsonObject, PostMessageBody, ReplayResult, Session, SessionList,
                      WebhookDeadLetter)
 
 T = TypeVar("T")
@@ -88,6 +90,21 @@ def post_message(session_id: str, body: str, metadata: Optional[JsonObject], cli
     return Call("POST", f"/api/chat/sessions/{_segment(session_id)}/messages", ChatMessage.from_json, json=payload.to_json())
 
 
+def list_sessions(limit: Optional[int], cursor: Optional[str], analysis_id: Optional[str]) -> Call[SessionList]:
+    params = {k: v for k, v in {"limit": limit, "cursor": cursor, "analysisId": analysis_id}.items() if v is not None}
+    return Call("GET", "/api/chat/sessions", SessionList.from_json, params=params)
+
+
+def report_analysis_status(session_id: str, state: str, progress: Optional[float], reason: Optional[str]) -> Call[AnalysisStatus]:
+    # The latest report replaces the stored one: sending the same report again leaves the same state.
+    body = AnalysisStatusBody(state=state, progress=progress, reason=reason)
+    return Call("PUT", f"/api/chat/sessions/{_segment(session_id)}/analysis-status", AnalysisStatus.from_json, json=body.to_json())
+
+
+def post_analysis_result(session_id: str, result: AnalysisResult, body: Optional[str], client_msg_id: Optional[str]) -> Call[ChatMessage]:
+    return post_message(session_id, body if body is not None else result.plain_text(), result.to_metadata(), client_msg_id)
+
+
 def history(session_id: str, limit: Optional[int], before: Optional[int], after: Optional[int]) -> Call[HistoryPage]:
     if before is not None and after is not None:
         raise ValueError("use either before or after, not both")
@@ -98,6 +115,35 @@ def history(session_id: str, limit: Optional[int], before: Optional[int], after:
 def close_session(session_id: str) -> Call[None]:
     # Closing a closed session answers 204 again (and finishes a half-done close).
     return Call("DELETE", f"/api/chat/sessions/{_segment(session_id)}", _none, empty=True)
+
+
+def dead_letters(limit: Optional[int], session_id: Optional[str], include_replayed: bool) -> Call[List[DeadLetter]]:
+    params: Dict[str, Any] = {"includeReplayed": "true" if include_replayed else "false"}
+    if limit is not None:
+        params["limit"] = limit
+    if session_id is not None:
+        params["sessionId"] = session_id
+    return Call("GET", "/api/chat/dead-letters", DeadLetter.list_from_json, params=params)
+
+
+def dead_letter(dead_letter_id: str) -> Call[DeadLetterDetail]:
+    return Call("GET", f"/api/chat/dead-letters/{_segment(dead_letter_id)}", DeadLetterDetail.from_json)
+
+
+def replay_dead_letter(dead_letter_id: str) -> Call[ReplayResult]:
+    # The write is ON CONFLICT DO NOTHING: a repeated replay writes nothing more (inserted=False).
+    return Call("POST", f"/api/chat/dead-letters/{_segment(dead_letter_id)}/replay", ReplayResult.from_json, json={})
+
+
+def chat_status() -> Call[ChatStatus]:
+    return Call("GET", "/status", ChatStatus.from_json)
+
+
+def set_chat(state: str) -> Call[ChatStatus]:
+    if state not in ("on", "off"):
+        raise ValueError(f"chat is 'on' or 'off', not {state!r}")
+    # Setting the state it already has changes nothing: safe to retry.
+    return Call("POST", "/api/chat/admin/switch", ChatStatus.from_json, json={"chat": state})
 
 
 def _webhooks(webhooks_url: Optional[str]) -> str:

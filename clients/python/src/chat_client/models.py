@@ -109,17 +109,148 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class ReadCursor:
+    """``ReadCursor``: how far one member has read in a session."""
+
+    user_id: str
+    seq: int
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ReadCursor":
+        o = _object(raw, "ReadCursor")
+        return cls(user_id=_get(o, "userId", str, "ReadCursor"), seq=_get(o, "seq", int, "ReadCursor"))
+
+
+@dataclass(frozen=True)
 class HistoryPage:
-    """``HistoryResponse``: messages in ascending ``seq``; ``has_more`` beyond the page in its direction."""
+    """``HistoryResponse``: messages in ascending ``seq``; ``has_more`` beyond the page in its direction.
+
+    ``reads`` holds every member's read cursor (those who never read are left out); ``None`` where
+    the deployment keeps none.
+    """
 
     messages: List[ChatMessage]
     has_more: bool
+    reads: Optional[List[ReadCursor]] = None
 
     @classmethod
     def from_json(cls, raw: Any) -> "HistoryPage":
         o = _object(raw, "HistoryResponse")
+        reads = _opt(o, "reads", list, "HistoryResponse")
         return cls(messages=[ChatMessage.from_json(m) for m in _get(o, "messages", list, "HistoryResponse")],
-                   has_more=_get(o, "hasMore", bool, "HistoryResponse"))
+                   has_more=_get(o, "hasMore", bool, "HistoryResponse"),
+                   reads=None if reads is None else [ReadCursor.from_json(r) for r in reads])
+
+
+#: The states an analysis reports, in the order they usually come.
+ANALYSIS_STATES = ("queued", "running", "done", "failed")
+
+
+@dataclass(frozen=True)
+class AnalysisStatus:
+    """``AnalysisStatus``: the latest reported state of a session's analysis, as stored."""
+
+    session_id: str
+    state: str
+    updated_at: str
+    #: Percent done (0-100), only with ``running``.
+    progress: Optional[float] = None
+    #: Why it failed, only with ``failed``.
+    reason: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "AnalysisStatus":
+        o = _object(raw, "AnalysisStatus")
+        w = "AnalysisStatus"
+        return cls(session_id=_get(o, "sessionId", str, w), state=_get(o, "state", str, w), updated_at=_get(o, "updatedAt", str, w),
+                   progress=_opt(o, "progress", (int, float), w), reason=_opt(o, "reason", str, w))
+
+
+@dataclass(frozen=True)
+class AnalysisStatusBody:
+    """``AnalysisStatusBody``: ``progress`` only while running, ``reason`` (required) only when failed."""
+
+    state: str
+    progress: Optional[float] = None
+    reason: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.state not in ANALYSIS_STATES:
+            raise ValueError(f"state must be one of {', '.join(ANALYSIS_STATES)}, not {self.state!r}")
+        if self.progress is not None and self.state != "running":
+            raise ValueError("progress is only allowed with the running state")
+        if (self.reason is not None) != (self.state == "failed"):
+            raise ValueError("reason is required with the failed state and allowed with no other")
+
+    def to_json(self) -> JsonObject:
+        return _without_none({"state": self.state, "progress": self.progress, "reason": self.reason})
+
+
+@dataclass(frozen=True)
+class LastMessage:
+    """``LastMessage``: the newest stored message of a listed session; ``kind`` is its ``metadata.kind``."""
+
+    seq: int
+    user_id: str
+    body: str
+    timestamp: str
+    user_name: Optional[str] = None
+    kind: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "LastMessage":
+        o = _object(raw, "LastMessage")
+        w = "LastMessage"
+        return cls(seq=_get(o, "seq", int, w), user_id=_get(o, "userId", str, w), body=_get(o, "body", str, w),
+                   timestamp=_get(o, "timestamp", str, w), user_name=_opt(o, "userName", str, w), kind=_opt(o, "kind", str, w))
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """``SessionSummary``: one listed session with the caller's read cursor, unread count and analysis status."""
+
+    id: str
+    title: Optional[str]
+    analysis_id: Optional[str]
+    members: List[str]
+    created_at: str
+    last_activity_at: str
+    last_message: Optional[LastMessage]
+    read_seq: int
+    #: Others' messages after the caller's cursor, counted up to 1000.
+    unread: int
+    analysis_status: Optional[AnalysisStatus]
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "SessionSummary":
+        o = _object(raw, "SessionSummary")
+        w = "SessionSummary"
+        for key in ("title", "analysisId", "lastMessage", "analysisStatus"):
+            if key not in o:  # nullable, but always present
+                raise ProtocolError(f"{w}: missing field {key!r}")
+        last = _opt(o, "lastMessage", dict, w)
+        status = _opt(o, "analysisStatus", dict, w)
+        return cls(id=_get(o, "id", str, w), title=_opt(o, "title", str, w), analysis_id=_opt(o, "analysisId", str, w),
+                   members=list(_get(o, "members", list, w)), created_at=_get(o, "createdAt", str, w),
+                   last_activity_at=_get(o, "lastActivityAt", str, w),
+                   last_message=None if last is None else LastMessage.from_json(last), read_seq=_get(o, "readSeq", int, w),
+                   unread=_get(o, "unread", int, w), analysis_status=None if status is None else AnalysisStatus.from_json(status))
+
+
+@dataclass(frozen=True)
+class SessionList:
+    """``SessionList``: a page of sessions, newest activity first; ``next_cursor`` is ``None`` on the last page."""
+
+    sessions: List[SessionSummary]
+    next_cursor: Optional[str]
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "SessionList":
+        o = _object(raw, "SessionList")
+        if "nextCursor" not in o:
+            raise ProtocolError("SessionList: missing field 'nextCursor'")
+        return cls(sessions=[SessionSummary.from_json(s) for s in _get(o, "sessions", list, "SessionList")],
+                   next_cursor=_opt(o, "nextCursor", str, "SessionList"))
 
 
 # Request bodies, as the server's strict schemas accept them (unknown fields are refused with 400).
@@ -230,3 +361,96 @@ def parse_frame(raw: Any) -> Frame:
     if kind == "session_closed":
         return SessionClosed()
     return UnknownFrame(raw=dict(o))
+
+
+# The session-api's admin endpoints: the persister's dead letters and the chat switch.
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """``DeadLetter``: a message the persister could not write; ``state`` is ``open`` until a replay writes it."""
+
+    id: str
+    message_id: Optional[str]
+    session_id: Optional[str]
+    seq: Optional[int]
+    #: ``invalid_payload`` (not a chat message) or ``refused`` (the store refused the row after the retries).
+    reason: str
+    error: str
+    #: The SQLSTATE, when the store gave one.
+    error_code: Optional[str]
+    attempts: int
+    first_failed_at: str
+    last_failed_at: str
+    replayed_at: Optional[str]
+    state: str
+
+    @classmethod
+    def _fields(cls, o: Mapping[str, Any], w: str) -> Dict[str, Any]:
+        for key in ("messageId", "sessionId", "seq", "errorCode", "replayedAt"):
+            if key not in o:  # nullable, but always present
+                raise ProtocolError(f"{w}: missing field {key!r}")
+        return dict(id=_get(o, "id", str, w), message_id=_opt(o, "messageId", str, w), session_id=_opt(o, "sessionId", str, w),
+                    seq=_opt(o, "seq", int, w), reason=_get(o, "reason", str, w), error=_get(o, "error", str, w),
+                    error_code=_opt(o, "errorCode", str, w), attempts=_get(o, "attempts", int, w),
+                    first_failed_at=_get(o, "firstFailedAt", str, w), last_failed_at=_get(o, "lastFailedAt", str, w),
+                    replayed_at=_opt(o, "replayedAt", str, w), state=_get(o, "state", str, w))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "DeadLetter":
+        return cls(**cls._fields(_object(raw, "DeadLetter"), "DeadLetter"))
+
+    @staticmethod
+    def list_from_json(raw: Any) -> "List[DeadLetter]":
+        o = _object(raw, "DeadLetterList")
+        return [DeadLetter.from_json(item) for item in _get(o, "deadLetters", list, "DeadLetterList")]
+
+
+@dataclass(frozen=True)
+class DeadLetterDetail(DeadLetter):
+    """``DeadLetterDetail``: a dead letter with its queued bytes and the chat message they hold (``None`` if none)."""
+
+    #: The queued bytes, base64.
+    payload_base64: str = ""
+    #: The bytes as UTF-8, or ``None`` when they are not valid UTF-8.
+    payload_text: Optional[str] = None
+    message: Optional[ChatMessage] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "DeadLetterDetail":
+        w = "DeadLetterDetail"
+        o = _object(raw, w)
+        payload = _object(_get(o, "payload", dict, w), "DeadLetterDetail.payload")
+        if "message" not in o:
+            raise ProtocolError(f"{w}: missing field 'message'")
+        message = _opt(o, "message", dict, w)
+        return cls(**cls._fields(o, w), payload_base64=_get(payload, "base64", str, w), payload_text=_opt(payload, "text", str, w),
+                   message=None if message is None else ChatMessage.from_json(message))
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """``ReplayResult``: the message is in the store; ``inserted`` is False when it already was (a repeated replay)."""
+
+    dead_letter: DeadLetter
+    message: ChatMessage
+    inserted: bool
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ReplayResult":
+        o = _object(raw, "ReplayResult")
+        return cls(dead_letter=DeadLetter.from_json(_get(o, "deadLetter", dict, "ReplayResult")),
+                   message=ChatMessage.from_json(_get(o, "message", dict, "ReplayResult")),
+                   inserted=_get(o, "inserted", bool, "ReplayResult"))
+
+
+@dataclass(frozen=True)
+class ChatStatus:
+    """``ChatStatus``: the kill switch; ``held_by`` is ``environment`` when CHAT_DISABLED holds chat off."""
+
+    chat: str
+    held_by: str
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "ChatStatus":
+        o = _object(raw, "ChatStatus")
+        return cls(chat=_get(o, "chat", str, "ChatStatus"), held_by=_get(o, "heldBy", str, "ChatStatus"))
