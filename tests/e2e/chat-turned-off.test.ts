@@ -66,12 +66,12 @@ describeBrowser('chat turned off, in the browser', () => {
     const sessionId = await sessionWithHistory(['before the switch']);
     const { page, violations } = await open(sessionId);
     await connected(page);
-    await page.getByText('before the switch').waitFor();
+    await page.getByTestId('message').getByText('before the switch').waitFor();
 
     await setChat('off');
     await turnedOff(page);
     expect(await page.getByTestId('connection-status').innerText()).toContain('Chat is turned off');
-    expect(await page.getByText('before the switch').isVisible()).toBe(true);
+    expect(await page.getByTestId('message').getByText('before the switch').isVisible()).toBe(true);
     const input = page.getByRole('textbox', { name: 'Message' });
     expect(await input.isDisabled()).toBe(true);
     expect(await input.getAttribute('placeholder')).toBe('Chat is turned off.');
@@ -81,7 +81,7 @@ describeBrowser('chat turned off, in the browser', () => {
     expect(await page.getByTestId('chat-disabled-banner').count()).toBe(0);
     await input.fill('after the switch');
     await input.press('Enter');
-    await page.getByText('after the switch').waitFor();
+    await page.getByTestId('message').getByText('after the switch').waitFor();
     expect(await violations()).toEqual([]);
     await page.context().close();
   }, 120_000);
@@ -92,14 +92,14 @@ describeBrowser('chat turned off, in the browser', () => {
     try {
       const { page } = await open(sessionId);
       await turnedOff(page);
-      await page.getByText('first line').waitFor({ timeout: 10_000 });
-      await page.getByText('second line').waitFor();
+      await page.getByTestId('message').getByText('first line').waitFor({ timeout: 10_000 });
+      await page.getByTestId('message').getByText('second line').waitFor();
       expect(await page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
 
       await setChat('on');
       await connected(page, BACK_WITHIN_MS);
       // History was loaded once, not again on the welcome: each line shows once.
-      expect(await page.getByText('first line').count()).toBe(1);
+      expect(await page.getByTestId('message').getByText('first line').count()).toBe(1);
       await page.context().close();
     } finally {
       await setChat('on');

@@ -94,7 +94,7 @@ describeBrowser('the UI under its security headers', () => {
     await signIn(page, 'Csp Checker');
     await page.getByRole('textbox', { name: 'Message' }).fill('under the policy');
     await page.keyboard.press('Enter');
-    await page.getByText('under the policy').waitFor();
+    await page.getByTestId('message').getByText('under the policy').waitFor();
     expect(await violations()).toEqual([]);
     await page.context().close();
   }, 120_000);
