@@ -99,6 +99,7 @@ export async function createFixture(options: { env?: Record<string, string>; rec
     directory,
     store,
     deadLetters,
+    queue,
     logger,
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
   });

@@ -59,6 +59,16 @@ describe('GET /api/chat/history/{id} across the store and live state', () => {
     expect(await history(sessionId, auth, '?after=8')).toEqual({ seqs: [], hasMore: false });
   });
 
+  it('gives an admin reading a closed session the messages acknowledged before the close and not written yet', async () => {
+    const closing = await sessionOf(owner);
+    for (let i = 1; i <= 3; i++) await request(fx.app).post(`/api/chat/sessions/${closing}/messages`).set('Authorization', auth).send({ body: `c${i}` }).expect(201);
+    await fx.store.insertMessages(fx.queue.published.filter((m) => m.sessionId === closing && m.seq === 1));
+    const admin = await bearer(randomUUID(), { admin: true });
+    await request(fx.app).delete(`/api/chat/sessions/${closing}`).set('Authorization', admin).expect(204);
+    // No live state is left for a closed session: 2 and 3 are only in the queue.
+    expect(await history(closing, admin)).toEqual({ seqs: [1, 2, 3], hasMore: false });
+  });
+
   it('lets an admin read it, and refuses a non-member with 403', async () => {
     expect(await history(sessionId, await bearer(randomUUID(), { admin: true }), '?limit=2')).toEqual({ seqs: [7, 8], hasMore: true });
     const res = await request(fx.app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(randomUUID())).expect(403);

@@ -36,8 +36,11 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const stored = await fromDependency('The store', store.history(sessionId, range));
     const recent = open ? await fromDependency('Live session state', state.recent(sessionId, liveFloor(stored, range))) : [];
     let page: HistoryResponse = mergeHistory(stored, recent, range);
-    const newestKnown = Math.max(0, ...recent.map((m) => m.seq), ...stored.messages.map((m) => m.seq));
-    const hole = open && queue ? findHole(page.messages.map((m) => m.seq), range, newestKnown) : undefined;
+    // A closed session has no live state: the newest seq is whatever the queue still holds, so
+    // messages acknowledged just before the close and not yet written are read from there.
+    const queuedHead = !open && queue ? await fromDependency('The queue', queue.lastSeq(sessionId)) : 0;
+    const newestKnown = Math.max(0, queuedHead, ...recent.map((m) => m.seq), ...stored.messages.map((m) => m.seq));
+    const hole = queue ? findHole(page.messages.map((m) => m.seq), range, newestKnown) : undefined;
     if (hole && queue) {
       // The persister is behind by more than the recent list holds: the queue still has the rest.
       const queued = await fromDependency('The queue', queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
