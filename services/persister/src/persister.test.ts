@@ -257,6 +257,39 @@ describe('Persister', () => {
     await expect(persister.check()).rejects.toThrow(/latest write/);
   });
 
+  it('still reports the failure while the redelivery of an undecodable payload waits on its dead letter, and clears it once recorded', async () => {
+    const first = new RawBatch(['not json']);
+    const again = new RawBatch(['not json'], 2);
+    let adds = 0;
+    let release: () => void = () => undefined;
+    let adding: () => void = () => undefined;
+    const secondAddStarted = new Promise<void>((resolve) => (adding = resolve));
+    const deadLetters = {
+      add: (): Promise<void> => {
+        adds += 1;
+        if (adds === 1) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+        adding();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    };
+    const consumer = {
+      run: async (_signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>) => {
+        await onBatch(first.items);
+        await onBatch(again.items);
+      },
+      pending: () => Promise.resolve(0),
+    };
+    const persister = new Persister({ consumer, store: new FakeStore(), deadLetters, logger: new RecordingLogger() });
+    const running = persister.run(new AbortController().signal);
+    await secondAddStarted;
+    // The second batch has no row to insert, so it has proven nothing about the database yet.
+    await expect(persister.check()).rejects.toThrow(/latest write/);
+    release();
+    await running;
+    await expect(persister.check()).resolves.toBeUndefined();
+    expect([first.outcomes, again.outcomes]).toEqual([['nak'], ['ack']]);
+  });
+
   it('hands back every message not yet written when the database fails during the search for a refused row', async () => {
     const sent = Array.from({ length: 8 }, (_, index) => message(index + 1));
     const batch = new RawBatch(sent.map((item) => JSON.stringify(item)), 5);

@@ -110,7 +110,8 @@ export class Persister {
     let outage: unknown;
     try {
       await this.#writeIsolating(valid, written, refused);
-      this.#lastFailure = undefined;
+      // A batch with nothing to insert wrote nothing: it says nothing about the database.
+      if (valid.length > 0) this.#lastFailure = undefined;
     } catch (error) {
       outage = error;
     }
@@ -207,6 +208,7 @@ export class Persister {
         this.#logger.error({ ...ids, error: summarize(error), retryInMs: delayMs }, 'recording a dead letter failed; the message will be redelivered');
         continue;
       }
+      this.#lastFailure = undefined;
       item.ack();
       this.#metrics?.deadLettered?.(letter.reason);
       this.#logger.error({ ...ids, deadLetter: letter.reason }, 'a message that can never be stored was kept as a dead letter');
