@@ -3,6 +3,7 @@ export { MemorySessionState } from './memory-state.ts';
 export { MemoryHub, MemoryBus } from './memory-bus.ts';
 export { SessionDirectory, type Access, type Caller } from './session-directory.ts';
 export { MessageIntake, type AcceptInput, type AcceptResult } from './message-intake.ts';
+export { HistoryReader, HistorySourceError, type HistoryReadOptions, type HistorySource, type HistorySources } from './history-reader.ts';
 export { RedisSessionState, sessionKeys, LiveStateCorruptError, type RedisSessionStateOptions } from './redis-session-state.ts';
 export { connectRedis, closeRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 export { hashSlot } from './hash-slot.ts';

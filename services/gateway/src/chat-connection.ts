@@ -1,5 +1,5 @@
 import type { Principal } from '@chat/auth';
-import { userRateKey, type Bus, type ChatStore, type MessageIntake, type MessageQueue, type PresenceEntry, type RateDecision, type ReadMarks, type SessionState, type UserRateLimiter } from '@chat/core';
+import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, type MessageIntake, type PresenceEntry, type RateDecision, type ReadMarks, type SessionState, type UserRateLimiter } from '@chat/core';
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
@@ -15,9 +15,8 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   state: SessionState;
   bus: Bus;
   intake: MessageIntake;
-  store: ChatStore;
-  /** Read only for a hole between the store and the recent list (the persister is behind). */
-  queue?: MessageQueue;
+  /** Where a catch-up reads what the client missed: the store, the recent list and the queue. */
+  history: HistoryReader;
   sessions: LocalSessions;
   presence: PresenceRegistry;
   logger: GatewayLogger;
@@ -256,8 +255,8 @@ export class ChatConnection extends Connection implements SessionMember {
   }
 
   /**
-   * Sends every message in (position, target] from live state, the store for older ones, and
-   * live messages held meanwhile. A seq that is allocated but not readable anywhere yet is waited
+   * Sends every message in (position, target] from the history reader, and live messages held
+   * meanwhile, a page at a time. A seq that is allocated but not readable anywhere yet is waited
    * for up to backlogWaitMs, then skipped.
    */
   async #catchUp(target: number): Promise<void> {
@@ -267,6 +266,7 @@ export class ChatConnection extends Connection implements SessionMember {
       const nextKnown = await this.#catchUpRound(target);
       if (this.#position > before) {
         deadline = Date.now() + this.#deps.backlogWaitMs;
+        await this.#drained();
         continue;
       }
       if (Date.now() < deadline) {
@@ -279,49 +279,15 @@ export class ChatConnection extends Connection implements SessionMember {
     }
   }
 
-  /** One pass over the sources; returns the lowest seq seen beyond a gap, if any. */
+  /** One page after the position; returns the lowest seq seen beyond a gap, if any. */
   async #catchUpRound(target: number): Promise<number | undefined> {
-    let recent: ChatMessage[] = [];
-    try {
-      recent = await this.#deps.state.recent(this.sessionId, this.#position);
-    } catch (error) {
-      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read recent messages');
-    }
-    const firstRecent = recent[0]?.seq;
-    if (firstRecent === undefined || firstRecent > this.#position + 1) await this.#catchUpFromStore(firstRecent);
-    const holeEnd = firstRecent ?? target + 1;
-    if (holeEnd > this.#position + 1) await this.#catchUpFromQueue(holeEnd);
-    this.#sendInOrder(recent);
+    // A source that fails is logged and the others still serve: the wait above covers what it held.
+    const onSourceError = (error: HistorySourceError) => this.#deps.logger.warn({ err: error.cause, sessionId: this.sessionId }, `catch-up could not read the ${error.source}`);
+    const page = await this.#deps.history.page(this.sessionId, { after: this.#position, limit: this.#deps.historyPageSize }, { open: true, newestKnown: target, onSourceError });
+    this.#sendInOrder(page.messages);
     this.#sendHeldInOrder();
-    const beyond = [...recent.map((m) => m.seq), ...(this.#held ?? []).map((h) => h.seq)].filter((seq) => seq > this.#position);
+    const beyond = [...page.messages.map((m) => m.seq), ...(this.#held ?? []).map((h) => h.seq)].filter((seq) => seq > this.#position);
     return beyond.length === 0 ? undefined : Math.min(...beyond);
-  }
-
-  /** Pages through the store until it reaches the recent list (or runs out). */
-  async #catchUpFromStore(firstRecent: number | undefined): Promise<void> {
-    try {
-      for (;;) {
-        const before = this.#position;
-        const page = await this.#deps.store.history(this.sessionId, { after: before, limit: this.#deps.historyPageSize });
-        this.#sendInOrder(page.messages);
-        const reachedRecent = firstRecent !== undefined && this.#position >= firstRecent - 1;
-        if (this.#position === before || !page.hasMore || reachedRecent || this.closing) return;
-        await this.#drained();
-      }
-    } catch (error) {
-      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read the store');
-    }
-  }
-
-  /** Acknowledged messages neither written by the persister yet nor still in the capped recent list. */
-  async #catchUpFromQueue(beforeSeq: number): Promise<void> {
-    const queue = this.#deps.queue;
-    if (!queue || this.closing) return;
-    try {
-      this.#sendInOrder(await queue.range(this.sessionId, this.#position, beforeSeq, this.#deps.historyPageSize));
-    } catch (error) {
-      this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'catch-up could not read the queue');
-    }
   }
 
   #sendInOrder(messages: readonly ChatMessage[]): void {

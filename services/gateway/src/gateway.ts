@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import { MemoryConnectionSlots, MemoryUserRateLimiter, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
+import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -90,6 +90,7 @@ export class Gateway implements Part {
   readonly #metrics: ChatMetrics;
   readonly #slots: ConnectionSlots;
   readonly #rateLimiter: UserRateLimiter;
+  readonly #history: HistoryReader;
   /** Slot leases of open connections, refreshed with presence. */
   readonly #leases = new Map<string, { key: string; holder: string }[]>();
   #stopping: Promise<void> | undefined;
@@ -101,6 +102,7 @@ export class Gateway implements Part {
     this.#metrics = deps.metrics ?? chatMetrics();
     this.#slots = deps.slots ?? new MemoryConnectionSlots();
     this.#rateLimiter = deps.rateLimiter ?? new MemoryUserRateLimiter();
+    this.#history = new HistoryReader({ store: deps.store, state: deps.state, queue: deps.queue });
     const { state, bus, logger, config } = deps;
     this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
     if (deps.queue) {
@@ -264,7 +266,7 @@ export class Gateway implements Part {
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
-    const { config, state, bus, intake, store, logger, verifier } = this.#deps;
+    const { config, state, bus, intake, logger, verifier } = this.#deps;
     const sessionId = route.sessionId.toLowerCase();
     const common = {
       state,
@@ -289,8 +291,7 @@ export class Gateway implements Part {
       ...common,
       bus,
       intake,
-      store,
-      ...(this.#deps.queue === undefined ? {} : { queue: this.#deps.queue }),
+      history: this.#history,
       presence: this.#presence,
       rateLimiter: this.#rateLimiter,
       backlogWaitMs: this.#tuning.backlogWaitMs,

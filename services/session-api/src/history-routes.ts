@@ -1,18 +1,17 @@
 import type { Express } from 'express';
 import type { Principal } from '@chat/auth';
-import type { HistoryRange } from '@chat/core';
+import { HistoryReader, type HistoryRange } from '@chat/core';
 import { ChatError, historyQuerySchema, type HistoryResponse } from '@chat/protocol';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
-import { fromDependency, parseInput } from './http-errors.ts';
-import { findHole } from './history-hole.ts';
-import { liveFloor, mergeHistory } from './merge-history.ts';
+import { fromDependency, fromHistory, parseInput } from './http-errors.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
 
 /** Paged history, merged with live state so there is no gap between history and the live stream. */
 export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
   const { store, state, directory, queue } = deps;
+  const reader = new HistoryReader({ store, state, queue });
 
   /** Whether the session is still live (open); throws 404/403 when the caller may not read it. */
   async function authorizeRead(sessionId: string, caller: Principal): Promise<boolean> {
@@ -33,19 +32,7 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const query = parseInput(historyQuerySchema, req.query, 'query');
     const open = await authorizeRead(sessionId, caller);
     const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
-    const stored = await fromDependency('The store', store.history(sessionId, range));
-    const recent = open ? await fromDependency('Live session state', state.recent(sessionId, liveFloor(stored, range))) : [];
-    let page: HistoryResponse = mergeHistory(stored, recent, range);
-    // A closed session has no live state: the newest seq is whatever the queue still holds, so
-    // messages acknowledged just before the close and not yet written are read from there.
-    const queuedHead = !open && queue ? await fromDependency('The queue', queue.lastSeq(sessionId)) : 0;
-    const newestKnown = Math.max(0, queuedHead, ...recent.map((m) => m.seq), ...stored.messages.map((m) => m.seq));
-    const hole = queue ? findHole(page.messages.map((m) => m.seq), range, newestKnown) : undefined;
-    if (hole && queue) {
-      // The persister is behind by more than the recent list holds: the queue still has the rest.
-      const queued = await fromDependency('The queue', queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
-      page = mergeHistory(stored, [...recent, ...queued], range);
-    }
+    let page: HistoryResponse = await fromHistory(reader.page(sessionId, range, { open }));
     // Only a caller authorized above gets here: members' cursors are for members (and admins).
     if (deps.workspace) page = { ...page, reads: await fromDependency('The store', deps.workspace.readCursors(sessionId)) };
     res.status(200).json(page);

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ChatError, ERROR_CODES, METADATA_TOO_LARGE, type ErrorBody, type ErrorCode } from '@chat/protocol';
+import { HistorySourceError, type HistorySource } from '@chat/core';
 import { chatMetrics, type Logger } from '@chat/telemetry';
 import type { z } from 'zod';
 
@@ -28,6 +29,18 @@ export async function fromDependency<T>(dependency: string, work: Promise<T>): P
   } catch (cause) {
     if (cause instanceof ChatError) throw cause;
     throw new ChatError('unavailable', `${dependency} is unavailable; try again.`, { cause });
+  }
+}
+
+const HISTORY_SOURCES: Record<HistorySource, string> = { store: 'The store', recent: 'Live session state', queue: 'The queue' };
+
+/** As fromDependency, for a history read: the source that failed is the dependency named. */
+export async function fromHistory<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof HistorySourceError)) throw error;
+    throw new ChatError('unavailable', `${HISTORY_SOURCES[error.source]} is unavailable; try again.`, { cause: error.cause });
   }
 }
 

@@ -1,9 +1,10 @@
 import type { Express, RequestHandler } from 'express';
-import { ChatError, exceedsChars, postMessageBodySchema, type ChatMessage } from '@chat/protocol';
+import { HistoryReader } from '@chat/core';
+import { ChatError, exceedsChars, postMessageBodySchema } from '@chat/protocol';
 import { chatMetrics, injectTraceHeaders, stopwatch } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
-import { fromDependency, parseInput } from './http-errors.ts';
+import { fromDependency, fromHistory, parseInput } from './http-errors.ts';
 import { MessageRateLimiter } from './message-rate-limiter.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
@@ -12,27 +13,13 @@ import { refuseForeignLink } from './workspace-routes.ts';
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
   const { directory, intake, config, state, store, queue } = deps;
+  // The intake answers a repeat with the first message's id and seq; its body is read back from wherever it is now.
+  const history = new HistoryReader({ store, state, queue });
   const limiter = new MessageRateLimiter({
     perSec: config.limits.ratePerSec,
     burst: config.limits.rateBurst,
     ...(deps.rateLimiter === undefined ? {} : { limiter: deps.rateLimiter }),
   });
-
-  /**
-   * The intake rebuilds a repeated message from the retry's own body; the caller must get the
-   * first one back, as stored (live list first, then the store, then the queue, which alone holds
-   * it while the persister is behind and live state was lost).
-   */
-  async function original(repeat: ChatMessage): Promise<ChatMessage> {
-    const live = await fromDependency('Live session state', state.recent(repeat.sessionId, repeat.seq - 1));
-    const found = live.find((message) => message.id === repeat.id);
-    if (found) return found;
-    const stored = await fromDependency('The store', store.history(repeat.sessionId, { after: repeat.seq - 1, limit: 1 }));
-    const inStore = stored.messages.find((message) => message.id === repeat.id);
-    if (inStore || !queue) return inStore ?? repeat;
-    const queued = await fromDependency('The queue', queue.range(repeat.sessionId, repeat.seq - 1, repeat.seq + 1, 1));
-    return queued.find((message) => message.id === repeat.id) ?? repeat;
-  }
 
   app.post(ROUTES.messages, json, async (req, res) => {
     const elapsed = stopwatch();
@@ -68,6 +55,7 @@ export function registerMessageRoutes(app: Express, deps: ApiDeps, json: Request
     if (!result.duplicate) chatMetrics().messagesAccepted.add(1, { transport: 'rest' });
     chatMetrics().sendAckLatency.record(elapsed(), { transport: 'rest' });
     // A repeated clientMsgId gives back the first message, with the same status, so a retry looks like the original.
-    res.status(201).json(result.duplicate ? await original(result.message) : result.message);
+    const first = result.duplicate ? await fromHistory(history.message(sessionId, result.message.seq, result.message.id)) : undefined;
+    res.status(201).json(first ?? result.message);
   });
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { HistoryPage, HistoryRange } from '@chat/core';
+import type { HistoryPage, HistoryRange } from './ports.ts';
 import type { ChatMessage } from '@chat/protocol';
-import { liveFloor, mergeHistory } from './merge-history.ts';
+import { liveFloor, mergeHistory } from './history-merge.ts';
 
 const sessionId = randomUUID();
 const message = (seq: number, origin = 'store'): ChatMessage => ({

@@ -32,6 +32,13 @@ describe('findHole', () => {
     expect(findHole([], { limit: 10, before: 16 })).toBeUndefined();
   });
 
+  it('reads on past the newest seq of the page up to the newest known when catching up, as far as the page reaches', () => {
+    expect(findHole(seqs(1, 5), { limit: 50, after: 0 }, 9)).toEqual({ afterSeq: 5, beforeSeq: 10 });
+    expect(findHole([], { limit: 50, after: 3 }, 9)).toEqual({ afterSeq: 3, beforeSeq: 10 });
+    expect(findHole(seqs(1, 5), { limit: 7, after: 0 }, 20)).toEqual({ afterSeq: 5, beforeSeq: 8 });
+    expect(findHole(seqs(1, 5), { limit: 50, after: 0 }, 5)).toBeUndefined();
+  });
+
   it('spans every gap of the page with one range', () => {
     expect(findHole([1, 3, 5], { limit: 10, after: 0 })).toEqual({ afterSeq: 1, beforeSeq: 5 });
     expect(findHole([1, 3, 5], { limit: 10 })).toEqual({ afterSeq: 1, beforeSeq: 5 });

@@ -1,4 +1,4 @@
-import type { HistoryPage, HistoryRange } from '@chat/core';
+import type { HistoryPage, HistoryRange } from './ports.ts';
 import type { ChatMessage } from '@chat/protocol';
 
 /**

@@ -1,4 +1,4 @@
-import type { HistoryRange } from '@chat/core';
+import type { HistoryRange } from './ports.ts';
 
 /** Seqs strictly between afterSeq and beforeSeq that a history page lacks. */
 export interface HistoryHole {
@@ -14,7 +14,7 @@ export interface HistoryHole {
  */
 export function findHole(seqs: readonly number[], range: HistoryRange, newestKnown = 0): HistoryHole | undefined {
   const sorted = [...seqs].sort((a, b) => a - b);
-  const gaps = range.after === undefined ? gapsBackwards(sorted, range, newestKnown) : gapsForwards(sorted, range.after, range.limit);
+  const gaps = range.after === undefined ? gapsBackwards(sorted, range, newestKnown) : gapsForwards(sorted, range.after, range.limit, newestKnown);
   const first = gaps[0];
   const last = gaps.at(-1);
   return first === undefined || last === undefined ? undefined : { afterSeq: first.from - 1, beforeSeq: last.to + 1 };
@@ -25,15 +25,19 @@ interface Gap {
   to: number;
 }
 
-/** Catching up: the page should be after+1, after+2, … for `limit` seqs. */
-function gapsForwards(sorted: readonly number[], after: number, limit: number): Gap[] {
+/** Catching up: the page should be after+1, after+2, … for `limit` seqs, as far as seqs are known to exist. */
+function gapsForwards(sorted: readonly number[], after: number, limit: number, newestKnown: number): Gap[] {
   const gaps: Gap[] = [];
+  const last = after + limit;
   let expected = after + 1;
   for (const seq of sorted) {
-    if (expected > after + limit) break;
-    if (seq > expected) gaps.push({ from: expected, to: Math.min(seq - 1, after + limit) });
+    if (expected > last) break;
+    if (seq > expected) gaps.push({ from: expected, to: Math.min(seq - 1, last) });
     expected = Math.max(expected, seq + 1);
   }
+  // Past the newest seq read, up to one known to exist (the head): only the queue may hold those.
+  const top = Math.min(last, newestKnown);
+  if (expected <= top) gaps.push({ from: expected, to: top });
   return gaps;
 }
 

@@ -1,0 +1,98 @@
+import type { ChatMessage } from '@chat/protocol';
+import { findHole } from './history-hole.ts';
+import { liveFloor, mergeHistory } from './history-merge.ts';
+import type { ChatStore, HistoryPage, HistoryRange, MessageQueue, SessionState } from './ports.ts';
+
+/** Where a history read looks: the store, the live recent list, the queue. */
+export type HistorySource = 'store' | 'recent' | 'queue';
+
+/** A source that failed while a page was read; `source` says which, `cause` why. */
+export class HistorySourceError extends Error {
+  readonly source: HistorySource;
+
+  constructor(source: HistorySource, cause: unknown) {
+    super(`history could not read the ${source}`, { cause });
+    this.name = 'HistorySourceError';
+    this.source = source;
+  }
+}
+
+export interface HistorySources {
+  store: Pick<ChatStore, 'history'>;
+  state: Pick<SessionState, 'recent'>;
+  /** Read only for what the store and the recent list both lack (the persister is behind). */
+  queue?: Pick<MessageQueue, 'range' | 'lastSeq'> | undefined;
+}
+
+export interface HistoryReadOptions {
+  /** Only an open session has a recent list; a closed one's newest seq is whatever the queue still holds. */
+  open: boolean;
+  /** A seq known to exist already (a connection's head), so the queue is read up to it. */
+  newestKnown?: number;
+  /**
+   * With it, a source that fails reads as empty and is reported here, so the others still serve;
+   * without it, the read fails with a HistorySourceError.
+   */
+  onSourceError?: (error: HistorySourceError) => void;
+}
+
+const EMPTY_PAGE: HistoryPage = { messages: [], hasMore: false };
+
+/**
+ * The one way to read a session's messages: a page from the store, joined with the live recent
+ * list (acknowledged, not yet written by the persister), and with the queue for a hole neither
+ * covers. REST history pages with it, and a reconnecting socket catches up with it.
+ */
+export class HistoryReader {
+  readonly #sources: HistorySources;
+
+  constructor(sources: HistorySources) {
+    this.#sources = sources;
+  }
+
+  async page(sessionId: string, range: HistoryRange, options: HistoryReadOptions): Promise<HistoryPage> {
+    const { store, state, queue } = this.#sources;
+    const stored = await read('store', options, EMPTY_PAGE, () => store.history(sessionId, range));
+    if (coversPage(stored, range)) return stored;
+    const recent = options.open ? await read('recent', options, [], () => state.recent(sessionId, liveFloor(stored, range))) : [];
+    const page = mergeHistory(stored, recent, range);
+    if (!queue) return page;
+    const queuedHead = options.open ? 0 : await read('queue', options, 0, () => queue.lastSeq(sessionId));
+    const newestKnown = Math.max(options.newestKnown ?? 0, queuedHead, ...seqsOf(recent), ...seqsOf(stored.messages));
+    const hole = findHole(seqsOf(page.messages), range, newestKnown);
+    if (!hole) return page;
+    // The persister is behind by more than the recent list holds: the queue still has the rest.
+    const queued = await read('queue', options, [], () => queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
+    return mergeHistory(stored, [...recent, ...queued], range);
+  }
+
+  /** The message at `seq` with this id, wherever it is now; undefined when no source has it. */
+  async message(sessionId: string, seq: number, id: string): Promise<ChatMessage | undefined> {
+    const page = await this.page(sessionId, { after: seq - 1, limit: 1 }, { open: true });
+    return page.messages.find((message) => message.id === id);
+  }
+}
+
+/**
+ * Catching up, a full page of consecutive seqs from the store with more beyond it is the page:
+ * nothing newer can come before its end, so the live list and the queue are not read.
+ */
+function coversPage(stored: HistoryPage, range: HistoryRange): boolean {
+  if (range.after === undefined || !stored.hasMore || stored.messages.length !== range.limit) return false;
+  return stored.messages[0]?.seq === range.after + 1 && stored.messages.at(-1)?.seq === range.after + range.limit;
+}
+
+async function read<T>(source: HistorySource, options: HistoryReadOptions, fallback: T, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (cause) {
+    const error = new HistorySourceError(source, cause);
+    if (!options.onSourceError) throw error;
+    options.onSourceError(error);
+    return fallback;
+  }
+}
+
+function seqsOf(messages: readonly ChatMessage[]): number[] {
+  return messages.map((message) => message.seq);
+}
