@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { signToken } from '@chat/auth';
@@ -57,6 +57,11 @@ describeBrowser('chat turned off, in the browser', () => {
     browser = await launchChromium();
   }, 300_000);
 
+  // A test that fails with the chat off must not leave it off for the next one.
+  afterEach(async () => {
+    if (admin !== undefined) await setChat('on');
+  });
+
   afterAll(async () => {
     const steps: (() => Promise<unknown>)[] = [() => browser.close(), () => chat.stop(), () => rm(webRoot, { recursive: true, force: true })];
     for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
@@ -89,20 +94,16 @@ describeBrowser('chat turned off, in the browser', () => {
   it('opened while chat is already off, shows the history read-only and the notice, then comes back by itself', async () => {
     const sessionId = await sessionWithHistory(['first line', 'second line']);
     await setChat('off');
-    try {
-      const { page } = await open(sessionId);
-      await turnedOff(page);
-      await page.getByTestId('message').getByText('first line').waitFor({ timeout: 10_000 });
-      await page.getByTestId('message').getByText('second line').waitFor();
-      expect(await page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
+    const { page } = await open(sessionId);
+    await turnedOff(page);
+    await page.getByTestId('message').getByText('first line').waitFor({ timeout: 10_000 });
+    await page.getByTestId('message').getByText('second line').waitFor();
+    expect(await page.getByRole('textbox', { name: 'Message' }).isDisabled()).toBe(true);
 
-      await setChat('on');
-      await connected(page, BACK_WITHIN_MS);
-      // History was loaded once, not again on the welcome: each line shows once.
-      expect(await page.getByTestId('message').getByText('first line').count()).toBe(1);
-      await page.context().close();
-    } finally {
-      await setChat('on');
-    }
+    await setChat('on');
+    await connected(page, BACK_WITHIN_MS);
+    // History was loaded once, not again on the welcome: each line shows once.
+    expect(await page.getByTestId('message').getByText('first line').count()).toBe(1);
+    await page.context().close();
   }, 120_000);
 });
