@@ -1,7 +1,7 @@
 export { createLogger, redactUrl, type Logger } from './create-logger.ts';
 export { redactSensitive, REDACTED, SENSITIVE_KEYS } from './redact-sensitive.ts';
 export { startTelemetry, tracesExportRequested, TelemetryAlreadyStartedError, METRICS_CONTENT_TYPE, type Telemetry, type TelemetryOptions } from './start-telemetry.ts';
-export { METRIC_CATALOGUE, prometheusSeries, catalogueSeriesNames, type MetricSpec, type MetricKind, type MetricKey } from './metric-catalogue.ts';
+export { METRIC_CATALOGUE, WEBHOOK_METRIC_CATALOGUE, prometheusSeries, catalogueSeriesNames, type MetricSpec, type MetricKind, type MetricKey } from './metric-catalogue.ts';
 export {
   createChatMetrics,
   chatMetrics,

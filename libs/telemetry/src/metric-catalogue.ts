@@ -4,7 +4,8 @@
  * in seconds. The dashboards may only query names listed here (a test checks it).
  */
 
-export type MetricKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableGauge' | 'observableCounter';
+/** `summary` only for a service that renders its own exposition (no OpenTelemetry instrument has it). */
+export type MetricKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableGauge' | 'observableCounter' | 'summary';
 
 export interface MetricSpec {
   readonly name: string;
@@ -224,13 +225,57 @@ export const METRIC_CATALOGUE = {
 
 export type MetricKey = keyof typeof METRIC_CATALOGUE;
 
-/** The series names Prometheus exposes for one metric (a histogram has three). */
+/**
+ * The webhooks service's metrics. That service runs no OpenTelemetry SDK and renders these itself
+ * on its /metrics, so they are not instruments of createChatMetrics; every one has `endpoint`.
+ */
+export const WEBHOOK_METRIC_CATALOGUE = {
+  webhookAttempts: {
+    name: 'chat_webhook_attempts_total',
+    kind: 'counter',
+    unit: '{attempt}',
+    description: 'Delivery attempts by endpoint and outcome.',
+    labels: ['endpoint', 'outcome'],
+  },
+  webhookRetries: {
+    name: 'chat_webhook_retries_total',
+    kind: 'counter',
+    unit: '{attempt}',
+    description: 'Attempts after the first of an event.',
+    labels: ['endpoint'],
+  },
+  webhookDeadLetters: {
+    name: 'chat_webhook_dead_letters_total',
+    kind: 'counter',
+    unit: '{event}',
+    description: "Events given up on after the endpoint's attempts.",
+    labels: ['endpoint'],
+  },
+  webhookReplays: {
+    name: 'chat_webhook_dead_letters_replayed_total',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Dead letters delivered by a replay.',
+    labels: ['endpoint'],
+  },
+  webhookAttemptSeconds: {
+    name: 'chat_webhook_attempt_seconds',
+    kind: 'summary',
+    unit: 's',
+    description: 'Time of one delivery attempt.',
+    labels: ['endpoint'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/** The series names Prometheus exposes for one metric (a histogram has three, a summary two). */
 export function prometheusSeries(spec: MetricSpec): string[] {
   if (spec.kind === 'histogram') return [`${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`];
+  if (spec.kind === 'summary') return [`${spec.name}_sum`, `${spec.name}_count`];
   return [spec.name];
 }
 
 /** Every series name the services can expose, for checking dashboards and scrapes. */
 export function catalogueSeriesNames(): Set<string> {
-  return new Set(Object.values(METRIC_CATALOGUE).flatMap((spec: MetricSpec) => prometheusSeries(spec)));
+  const specs: MetricSpec[] = [...Object.values(METRIC_CATALOGUE), ...Object.values(WEBHOOK_METRIC_CATALOGUE)];
+  return new Set(specs.flatMap((spec) => prometheusSeries(spec)));
 }

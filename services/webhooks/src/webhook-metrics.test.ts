@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { WEBHOOK_METRIC_CATALOGUE } from '@chat/telemetry';
 import { WebhookMetrics } from './webhook-metrics.ts';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'operating.md'), 'utf8');
@@ -23,6 +24,11 @@ describe('webhook metrics', () => {
     expect(text).toContain('chat_webhook_retries_total{endpoint="billing"} 1');
     expect(text).toContain('chat_webhook_attempt_seconds_sum{endpoint="billing"} 0.75');
     expect(text).toContain('chat_webhook_attempt_seconds_count{endpoint="billing"} 2');
+  });
+
+  it('serves exactly the metrics the telemetry catalogue declares for it, with their kinds', () => {
+    const types = [...exposition().matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1], match[2]]);
+    expect(types).toEqual(Object.values(WEBHOOK_METRIC_CATALOGUE).map((spec) => [spec.name, spec.kind]));
   });
 
   it('are each documented in docs/operating.md with their type', () => {

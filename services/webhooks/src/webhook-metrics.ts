@@ -1,4 +1,8 @@
-/** The webhook counters, served as Prometheus text on this service's /metrics. */
+import { WEBHOOK_METRIC_CATALOGUE, type MetricSpec } from '@chat/telemetry';
+
+const c = WEBHOOK_METRIC_CATALOGUE;
+
+/** The webhook counters of the telemetry catalogue, served as Prometheus text on this service's /metrics. */
 export class WebhookMetrics {
   readonly #deliveries = new Map<string, number>();
   readonly #deadLetters = new Map<string, number>();
@@ -29,22 +33,24 @@ export class WebhookMetrics {
 
   text(): string {
     const lines = [
-      '# HELP chat_webhook_attempts_total Delivery attempts by endpoint and outcome.',
-      '# TYPE chat_webhook_attempts_total counter',
-      ...[...this.#deliveries].map(([labels, value]) => `chat_webhook_attempts_total{${labels}} ${value}`),
-      '# HELP chat_webhook_retries_total Attempts after the first of an event.',
-      '# TYPE chat_webhook_retries_total counter',
-      ...[...this.#retries].map(([id, value]) => `chat_webhook_retries_total{endpoint="${id}"} ${value}`),
-      '# HELP chat_webhook_dead_letters_total Events given up on after the endpoint\'s attempts.',
-      '# TYPE chat_webhook_dead_letters_total counter',
-      ...[...this.#deadLetters].map(([id, value]) => `chat_webhook_dead_letters_total{endpoint="${id}"} ${value}`),
-      '# HELP chat_webhook_dead_letters_replayed_total Dead letters delivered by a replay.',
-      '# TYPE chat_webhook_dead_letters_replayed_total counter',
-      ...[...this.#replays].map(([id, value]) => `chat_webhook_dead_letters_replayed_total{endpoint="${id}"} ${value}`),
-      '# HELP chat_webhook_attempt_seconds Time of one delivery attempt.',
-      '# TYPE chat_webhook_attempt_seconds summary',
-      ...[...this.#seconds].flatMap(([id, { sum, count }]) => [`chat_webhook_attempt_seconds_sum{endpoint="${id}"} ${sum}`, `chat_webhook_attempt_seconds_count{endpoint="${id}"} ${count}`]),
+      ...family(c.webhookAttempts, [...this.#deliveries].map(([labels, value]) => `${c.webhookAttempts.name}{${labels}} ${value}`)),
+      ...family(c.webhookRetries, perEndpoint(c.webhookRetries, this.#retries)),
+      ...family(c.webhookDeadLetters, perEndpoint(c.webhookDeadLetters, this.#deadLetters)),
+      ...family(c.webhookReplays, perEndpoint(c.webhookReplays, this.#replays)),
+      ...family(
+        c.webhookAttemptSeconds,
+        [...this.#seconds].flatMap(([id, { sum, count }]) => [`${c.webhookAttemptSeconds.name}_sum{endpoint="${id}"} ${sum}`, `${c.webhookAttemptSeconds.name}_count{endpoint="${id}"} ${count}`]),
+      ),
     ];
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A metric's HELP and TYPE lines, as the catalogue declares it, then its samples. */
+function family(spec: MetricSpec, samples: readonly string[]): string[] {
+  return [`# HELP ${spec.name} ${spec.description}`, `# TYPE ${spec.name} ${spec.kind}`, ...samples];
+}
+
+function perEndpoint(spec: MetricSpec, counts: ReadonlyMap<string, number>): string[] {
+  return [...counts].map(([id, value]) => `${spec.name}{endpoint="${id}"} ${value}`);
 }
