@@ -3,4 +3,4 @@ export { handleHealthRoutes, healthHandler, sendJson, type HealthHandlerOptions,
 export { HttpListener, type HttpListenerOptions } from './http-listener.ts';
 export { Lifecycle, type Part, type LifecycleLogger } from './lifecycle.ts';
 export { createStaticSite, WEB_CONFIG_PATH, type HttpHandler } from './static-site.ts';
-export { contentSecurityPolicy, SAME_ORIGIN_POLICY, servedWebConfig, webSecurityHeaders, type WebPolicy } from './web-policy.ts';
+export { API_CONTENT_SECURITY_POLICY, API_SECURITY_HEADERS, contentSecurityPolicy, SAME_ORIGIN_POLICY, servedWebConfig, webSecurityHeaders, type WebPolicy } from './web-policy.ts';

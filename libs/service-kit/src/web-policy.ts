@@ -38,18 +38,40 @@ export function contentSecurityPolicy(policy: WebPolicy): string {
   ].join('; ');
 }
 
+/** What every answer carries, page or not: no sniffed types, no referrer leaving. */
+const COMMON_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 /** Every header the UI's responses carry. */
 export function webSecurityHeaders(policy: WebPolicy): Record<string, string> {
-  const headers: Record<string, string> = {
+  return {
     'content-security-policy': contentSecurityPolicy(policy),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    ...COMMON_HEADERS,
     'cross-origin-opener-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+    ...frameOptions(policy.frameAncestors),
   };
-  // For browsers without frame-ancestors; an allow-list of other origins has no X-Frame-Options form.
-  const [only, ...more] = policy.frameAncestors;
-  if (more.length === 0 && only === "'none'") headers['x-frame-options'] = 'DENY';
-  if (more.length === 0 && only === "'self'") headers['x-frame-options'] = 'SAMEORIGIN';
-  return headers;
+}
+
+/**
+ * The CSP of every answer that is not the UI: the API's JSON, and what nginx answers itself. A
+ * browser tricked into rendering one finds nothing it may run, load or frame.
+ */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Every header the API's answers carry. */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': API_CONTENT_SECURITY_POLICY,
+  ...COMMON_HEADERS,
+  ...frameOptions(["'none'"]),
+};
+
+/** For browsers without frame-ancestors; an allow-list of other origins has no X-Frame-Options form. */
+function frameOptions(frameAncestors: readonly string[]): Record<string, string> {
+  const [only, ...more] = frameAncestors;
+  if (more.length === 0 && only === "'none'") return { 'x-frame-options': 'DENY' };
+  if (more.length === 0 && only === "'self'") return { 'x-frame-options': 'SAMEORIGIN' };
+  return {};
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createFixture, type Fixture } from './api-fixture.ts';
-import { API_SECURITY_HEADERS } from './security-headers.ts';
+import { API_SECURITY_HEADERS } from '@chat/service-kit';
 
 let fx: Fixture;
 beforeAll(async () => {
