@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from typing import Dict, List, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -56,32 +56,33 @@ def _uuid(value: str) -> Optional[str]:
 
 
 class AnalysisSessions:
-    """analysis id -> session id. The chat API has no lookup by analysis, so the backend keeps the
-    mapping; a real one keeps it in its own database beside the analysis."""
+    """analysis id -> session, asked of the chat itself (``find_session``, ``?analysisId=``), so the
+    backend keeps no mapping of its own and its restarts and replicas agree on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, chat: ChatClient) -> None:
+        self._chat = chat
+        # One lock for find-or-create: two first requests for one analysis make one session.
         self._lock = threading.Lock()
-        self._sessions: Dict[str, str] = {}
-        self._members: Dict[str, Set[str]] = {}
 
-    def session_for(self, chat: ChatClient, analysis_id: str, title: Optional[str], members: List[str]) -> str:
-        # One lock for create-or-find: two first requests for one analysis make one session.
+    def session_for(self, analysis_id: str, title: Optional[str], members: List[str]) -> str:
         with self._lock:
-            session_id = self._sessions.get(analysis_id)
-            if session_id is None:
-                session = chat.create_session(title=title, members=members, metadata={"analysisId": analysis_id})
-                session_id = session.id
-                self._sessions[analysis_id] = session_id
-                self._members[session_id] = set(session.members)
-            else:
-                new = [m for m in members if m not in self._members[session_id]]
-                if new:
-                    self._members[session_id] = set(chat.add_members(session_id, new).members)
-            return session_id
+            found = self._chat.find_session(analysis_id)
+            if found is None:
+                return self._chat.create_session(title=title, members=members, metadata={"analysisId": analysis_id}).id
+            new = [m for m in members if m not in found.members]
+            if new:
+                self._chat.add_members(found.id, new)
+            return found.id
 
     def is_member(self, session_id: str, user_id: str) -> bool:
-        with self._lock:
-            return user_id in self._members.get(session_id, set())
+        """Whether the user belongs to the session, and the session to an analysis."""
+        try:
+            session = self._chat.get_session(session_id)
+        except ChatError as error:
+            if error.code == "not_found":
+                return False
+            raise
+        return "analysisId" in session.metadata and user_id in session.members
 
 
 def signed_in_user(body: TokenBody) -> str:
@@ -93,7 +94,7 @@ def signed_in_user(body: TokenBody) -> str:
 def create_app(*, api_url: str, secret: str, service_user_id: Optional[str] = None, page_origins: Sequence[str] = (),
                token_ttl: int = DEFAULT_TOKEN_TTL) -> FastAPI:
     chat = ChatClient(api_url, secret=secret, service_user_id=service_user_id or str(uuid.uuid4()), service_name="analysis-backend")
-    sessions = AnalysisSessions()
+    sessions = AnalysisSessions(chat)
     app = FastAPI(title="Analysis chat backend (example)")
     if page_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(page_origins), allow_credentials=True,
@@ -116,7 +117,7 @@ def create_app(*, api_url: str, secret: str, service_user_id: Optional[str] = No
             raise Refused(400, "invalid_input", "analysis id must be 1 to 200 characters")
         if any(m is None for m in members):
             raise Refused(400, "invalid_input", "members must be user UUIDs")
-        return {"sessionId": sessions.session_for(chat, analysis_id, body.title, [m for m in members if m])}
+        return {"sessionId": sessions.session_for(analysis_id, body.title, [m for m in members if m])}
 
     @app.post("/chat-token")
     def chat_token(body: TokenBody, user: str = Depends(signed_in_user)) -> Dict[str, object]:
