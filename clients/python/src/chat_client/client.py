@@ -82,6 +82,16 @@ class _Base:
         error.__cause__ = cause
         return error
 
+    def _request(self, call: Call[Any]) -> dict:
+        """The arguments of ``httpx``'s ``request`` for a call, the same for both transports."""
+        return {"method": call.method, "url": call.path, "json": call.json, "params": call.params, "headers": self._headers()}
+
+    def _retry_delay(self, call: Call[Any], error: ChatError, attempt: int) -> float:
+        """How long to wait before attempt ``attempt + 1``; raises ``error`` when the call is not tried again."""
+        if attempt >= self.retry.attempts or not should_retry(error, call.idempotent):
+            raise error
+        return self.retry.delay(attempt, error)
+
 
 def _error_of(response: httpx.Response) -> ChatError:
     code: Optional[str] = None
@@ -96,44 +106,12 @@ def _error_of(response: httpx.Response) -> ChatError:
     return error_for(response.status_code, code, message, retry_after_seconds(response.headers.get("Retry-After")))
 
 
-class ChatClient(_Base):
-    """Blocking client. Build it with the signing key (it mints and renews its own admin token)::
-
-        chat = ChatClient("http://chat-api:8081", secret=KEY, service_user_id=BACKEND_ID)
-    """
-
-    def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
-                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
-                 timeout: float = 10.0, service_name: Optional[str] = None, transport: Optional[httpx.BaseTransport] = None,
-                 sleep: Callable[[float], None] = time.sleep, webhooks_url: Optional[str] = None) -> None:
-        super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
-                         retry=retry, service_name=service_name, webhooks_url=webhooks_url)
-        self._http = httpx.Client(base_url=self.api_url, timeout=timeout, transport=transport)
-        self._sleep = sleep
-
-    def __enter__(self) -> "ChatClient":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+class _Endpoints:
+    """One method per endpoint, for both clients: the call is built by ``endpoints`` and run by the
+    client's own ``_run``, so ``ChatClient`` returns the answer and ``AsyncChatClient`` an awaitable of it."""
 
     def _run(self, call: Call[T]) -> T:
-        attempt = 1
-        while True:
-            try:
-                try:
-                    response = self._http.request(call.method, call.path, json=call.json, params=call.params, headers=self._headers())
-                except httpx.HTTPError as cause:
-                    raise self._transport(call, cause) from cause
-                return self._answer(call, response)
-            except ChatError as error:
-                if attempt >= self.retry.attempts or not should_retry(error, call.idempotent):
-                    raise
-                self._sleep(self.retry.delay(attempt, error))
-                attempt += 1
+        raise NotImplementedError
 
     def create_session(self, *, title: Optional[str] = None, members: Optional[List[str]] = None,
                        metadata: Optional[JsonObject] = None) -> Session:
@@ -163,21 +141,6 @@ class ChatClient(_Base):
         pass the page's ``next_cursor`` as ``cursor`` for the next one."""
         return self._run(endpoints.list_sessions(limit, cursor, analysis_id))
 
-    def iter_sessions(self, *, analysis_id: Optional[str] = None, page_size: int = SESSIONS_MAX_LIMIT) -> Iterator[SessionSummary]:
-        """Every listed session, page by page."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
-            yield from page.sessions
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
-        """The open session of an analysis (``metadata.analysisId`` at creation), the most active if several; or None."""
-        page = self.list_sessions(limit=1, analysis_id=analysis_id)
-        return page.sessions[0] if page.sessions else None
-
     def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
                                reason: Optional[str] = None) -> AnalysisStatus:
         """Admins: ``queued``, ``running`` (``progress`` 0-100), ``done`` or ``failed`` (with ``reason``)."""
@@ -192,17 +155,8 @@ class ChatClient(_Base):
                 after: Optional[int] = None) -> HistoryPage:
         return self._run(endpoints.history(session_id, limit, before, after))
 
-    def iter_history(self, session_id: str, *, after: int = 0, page_size: int = HISTORY_MAX_LIMIT) -> Iterator[ChatMessage]:
-        """Every message with ``seq > after``, oldest first, page by page."""
-        while True:
-            page = self.history(session_id, limit=page_size, after=after)
-            yield from page.messages
-            if not page.has_more or not page.messages:
-                return
-            after = page.messages[-1].seq
-
     def close_session(self, session_id: str) -> None:
-        self._run(endpoints.close_session(session_id))
+        return self._run(endpoints.close_session(session_id))
 
     def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
                      include_replayed: bool = False) -> List[DeadLetter]:
@@ -234,8 +188,70 @@ class ChatClient(_Base):
         return self._run(endpoints.replay_webhook_dead_letter(self.webhooks_url, seq))
 
 
-class AsyncChatClient(_Base):
-    """The same as ``ChatClient`` for asyncio, plus ``listen`` (a WebSocket listener)."""
+class ChatClient(_Endpoints, _Base):
+    """Blocking client. Build it with the signing key (it mints and renews its own admin token)::
+
+        chat = ChatClient("http://chat-api:8081", secret=KEY, service_user_id=BACKEND_ID)
+    """
+
+    def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
+                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
+                 timeout: float = 10.0, service_name: Optional[str] = None, transport: Optional[httpx.BaseTransport] = None,
+                 sleep: Callable[[float], None] = time.sleep, webhooks_url: Optional[str] = None) -> None:
+        super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
+                         retry=retry, service_name=service_name, webhooks_url=webhooks_url)
+        self._http = httpx.Client(base_url=self.api_url, timeout=timeout, transport=transport)
+        self._sleep = sleep
+
+    def __enter__(self) -> "ChatClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _run(self, call: Call[T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                try:
+                    response = self._http.request(**self._request(call))
+                except httpx.HTTPError as cause:
+                    raise self._transport(call, cause) from cause
+                return self._answer(call, response)
+            except ChatError as error:
+                self._sleep(self._retry_delay(call, error, attempt))
+                attempt += 1
+
+    def iter_sessions(self, *, analysis_id: Optional[str] = None, page_size: int = SESSIONS_MAX_LIMIT) -> Iterator[SessionSummary]:
+        """Every listed session, page by page."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_sessions(limit=page_size, cursor=cursor, analysis_id=analysis_id)
+            yield from page.sessions
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
+        """The open session of an analysis (``metadata.analysisId`` at creation), the most active if several; or None."""
+        page = self.list_sessions(limit=1, analysis_id=analysis_id)
+        return page.sessions[0] if page.sessions else None
+
+    def iter_history(self, session_id: str, *, after: int = 0, page_size: int = HISTORY_MAX_LIMIT) -> Iterator[ChatMessage]:
+        """Every message with ``seq > after``, oldest first, page by page."""
+        while True:
+            page = self.history(session_id, limit=page_size, after=after)
+            yield from page.messages
+            if not page.has_more or not page.messages:
+                return
+            after = page.messages[-1].seq
+
+
+class AsyncChatClient(_Endpoints, _Base):
+    """The same as ``ChatClient`` for asyncio (every endpoint method is awaited), plus ``listen`` (a WebSocket listener)."""
 
     def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
                  token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
@@ -254,46 +270,18 @@ class AsyncChatClient(_Base):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _run(self, call: Call[T]) -> T:
+    async def _run(self, call: Call[T]) -> T:  # type: ignore[override]
         attempt = 1
         while True:
             try:
                 try:
-                    response = await self._http.request(call.method, call.path, json=call.json, params=call.params,
-                                                        headers=self._headers())
+                    response = await self._http.request(**self._request(call))
                 except httpx.HTTPError as cause:
                     raise self._transport(call, cause) from cause
                 return self._answer(call, response)
             except ChatError as error:
-                if attempt >= self.retry.attempts or not should_retry(error, call.idempotent):
-                    raise
-                await asyncio.sleep(self.retry.delay(attempt, error))
+                await asyncio.sleep(self._retry_delay(call, error, attempt))
                 attempt += 1
-
-    async def create_session(self, *, title: Optional[str] = None, members: Optional[List[str]] = None,
-                             metadata: Optional[JsonObject] = None) -> Session:
-        return await self._run(endpoints.create_session(title, members, metadata))
-
-    async def get_session(self, session_id: str) -> Session:
-        return await self._run(endpoints.get_session(session_id))
-
-    async def add_members(self, session_id: str, user_ids: List[str]) -> Session:
-        return await self._run(endpoints.add_members(session_id, user_ids))
-
-    async def update_session(self, session_id: str, *, title: Any = endpoints.UNSET,
-                             metadata: Optional[JsonObject] = None) -> Session:
-        return await self._run(endpoints.update_session(session_id, title, metadata))
-
-    async def remove_member(self, session_id: str, user_id: str) -> Session:
-        return await self._run(endpoints.remove_member(session_id, user_id))
-
-    async def post_message(self, session_id: str, body: str, *, metadata: Optional[JsonObject] = None,
-                           client_msg_id: Optional[str] = None) -> ChatMessage:
-        return await self._run(endpoints.post_message(session_id, body, metadata, client_msg_id))
-
-    async def list_sessions(self, *, limit: Optional[int] = None, cursor: Optional[str] = None,
-                            analysis_id: Optional[str] = None) -> SessionList:
-        return await self._run(endpoints.list_sessions(limit, cursor, analysis_id))
 
     async def iter_sessions(self, *, analysis_id: Optional[str] = None,
                             page_size: int = SESSIONS_MAX_LIMIT) -> AsyncIterator[SessionSummary]:
@@ -310,18 +298,6 @@ class AsyncChatClient(_Base):
         page = await self.list_sessions(limit=1, analysis_id=analysis_id)
         return page.sessions[0] if page.sessions else None
 
-    async def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
-                                     reason: Optional[str] = None) -> AnalysisStatus:
-        return await self._run(endpoints.report_analysis_status(session_id, state, progress, reason))
-
-    async def post_analysis_result(self, session_id: str, result: AnalysisResult, *, body: Optional[str] = None,
-                                   client_msg_id: Optional[str] = None) -> ChatMessage:
-        return await self._run(endpoints.post_analysis_result(session_id, result, body, client_msg_id))
-
-    async def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
-                      after: Optional[int] = None) -> HistoryPage:
-        return await self._run(endpoints.history(session_id, limit, before, after))
-
     async def iter_history(self, session_id: str, *, after: int = 0,
                            page_size: int = HISTORY_MAX_LIMIT) -> AsyncIterator[ChatMessage]:
         while True:
@@ -331,31 +307,6 @@ class AsyncChatClient(_Base):
             if not page.has_more or not page.messages:
                 return
             after = page.messages[-1].seq
-
-    async def close_session(self, session_id: str) -> None:
-        await self._run(endpoints.close_session(session_id))
-
-    async def dead_letters(self, *, limit: Optional[int] = None, session_id: Optional[str] = None,
-                           include_replayed: bool = False) -> List[DeadLetter]:
-        return await self._run(endpoints.dead_letters(limit, session_id, include_replayed))
-
-    async def dead_letter(self, dead_letter_id: str) -> DeadLetterDetail:
-        return await self._run(endpoints.dead_letter(dead_letter_id))
-
-    async def replay_dead_letter(self, dead_letter_id: str) -> ReplayResult:
-        return await self._run(endpoints.replay_dead_letter(dead_letter_id))
-
-    async def chat_status(self) -> ChatStatus:
-        return await self._run(endpoints.chat_status())
-
-    async def set_chat(self, state: str) -> ChatStatus:
-        return await self._run(endpoints.set_chat(state))
-
-    async def webhook_dead_letters(self, *, endpoint: Optional[str] = None, limit: int = 100) -> List[WebhookDeadLetter]:
-        return await self._run(endpoints.webhook_dead_letters(self.webhooks_url, endpoint, limit))
-
-    async def replay_webhook_dead_letter(self, seq: int) -> JsonObject:
-        return await self._run(endpoints.replay_webhook_dead_letter(self.webhooks_url, seq))
 
     def listen(self, session_id: str, *, last_seq: Optional[int] = None, **options: Any) -> "AsyncIterator[Any]":
         """Typed frames of one session, resumed with ``lastSeq`` across reconnects; see ``Listener``."""
