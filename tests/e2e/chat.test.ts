@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signToken } from '@chat/auth';
 import { createDatabase } from '@chat/db';
 import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL } from '../support/services.ts';
-import { chromiumAvailable, launchChromium } from './browser.ts';
-import { ROOT, startStack, type ServiceProcess, type Stack } from './stack.ts';
-import { buildWeb, WebServer } from './web-server.ts';
+import { chromiumAvailable } from './browser.ts';
+import { ROOT, type ServiceProcess, type Stack } from './stack.ts';
+import { startBrowserStack } from './browser-stack.ts';
 
 /**
  * The web app in Chromium against the real services: one session-api and two gateway
@@ -28,26 +27,15 @@ interface Person {
 
 describeE2e('chat in the browser', () => {
   let stack: Stack;
-  let web: WebServer;
   let webUrl: string;
-  let webRoot: string;
   let browser: Browser;
+  let stopAll: () => Promise<void> = () => Promise.resolve();
 
   beforeAll(async () => {
-    webRoot = await buildWeb();
-    // The page's port stays bound from here on: the services are told its origin before they start.
-    // The page may pick either gateway with ?ws=, because its own origin lists both.
-    web = new WebServer(webRoot, () => stack.api.port, () => ({ apiUrls: [], wsUrls: stack.gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] }));
-    webUrl = await web.listen(0);
-    stack = await startStack(webUrl);
-    browser = await launchChromium();
+    ({ stack, webUrl, browser, stop: stopAll } = await startBrowserStack());
   }, 300_000);
 
-  afterAll(async () => {
-    // Each step may be missing when beforeAll failed part way.
-    const steps: (() => Promise<unknown>)[] = [() => browser.close(), () => web.close(), () => stack.stop(), () => rm(webRoot, { recursive: true, force: true })];
-    for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
-  }, 60_000);
+  afterAll(() => stopAll(), 60_000);
 
   async function person(name: string): Promise<Person> {
     const userId = randomUUID();

@@ -6,18 +6,13 @@ import { drainHintOf } from '@chat/protocol';
 import { WebSocket } from 'ws';
 import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
 import { Cluster } from './cluster.ts';
+import { waitFor } from '../support/wait.ts';
 
 const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
 const WINDOW_MS = 2_000;
 const CLIENTS = 8;
 
-async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (what: string, condition: () => boolean, timeoutMs = 15_000) => waitFor(what, condition, timeoutMs, 20);
 
 describeReal('a draining gateway spreads its clients over DRAIN_RECONNECT_WINDOW_MS, and the SDK honours it', () => {
   let cluster: Cluster;

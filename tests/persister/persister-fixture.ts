@@ -8,6 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import { TEST_DATABASE_URL, TEST_NATS_URL } from '../support/services.ts';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
+import { waitFor } from '../support/wait.ts';
 
 export { TEST_DATABASE_URL, TEST_NATS_URL };
 
@@ -121,12 +122,8 @@ export function message(sessionId: string, seq: number, extra: Partial<ChatMessa
   };
 }
 
-export async function eventually(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function eventually(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return waitFor(what, condition, timeoutMs, 50);
 }
 
 export function exited(child: ChildProcess): Promise<void> {

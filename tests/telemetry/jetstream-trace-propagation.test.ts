@@ -10,6 +10,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
+import { eventually as eventuallyFound } from '../support/wait.ts';
 
 const describe = await describeWithServices(POSTGRES, REDIS, NATS);
 
@@ -57,15 +58,7 @@ function spanReceiver(spans: ExportedSpan[]): Server {
   });
 }
 
-async function eventually<T>(what: string, find: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const eventually = <T>(what: string, find: () => T | undefined, timeoutMs = 30_000) => eventuallyFound(what, find, timeoutMs, 100);
 
 // The gateway and the persister as their own processes: the only way the trace can reach the
 // persister is in the headers of the JetStream message between them.

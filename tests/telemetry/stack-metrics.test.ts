@@ -13,6 +13,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { onFreePort } from '../support/ports.ts';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
 
 const describe = await describeWithServices(POSTGRES, REDIS, NATS);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,13 +75,8 @@ async function stalledClient(port: number, path: string): Promise<{ socket: Sock
   return { socket, seq };
 }
 
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** A condition that cannot be read yet (the service is still starting) counts as not met. */
+const until = (what: string, condition: () => Promise<boolean>, timeoutMs: number) => waitFor(what, () => condition().catch(() => false), timeoutMs);
 
 /** One Prometheus sample line: the series name, its labels and value. */
 interface Sample {

@@ -5,6 +5,7 @@ import { TestClient, type Frame } from '@chat/gateway/testing';
 import { InMemorySpanExporter, startTelemetry, type ReadableSpan, type Telemetry } from '@chat/telemetry';
 import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
 
 const describe = await describeWithServices(POSTGRES, REDIS, NATS);
 
@@ -21,15 +22,6 @@ function ancestors(span: ReadableSpan, spans: readonly ReadableSpan[]): Readable
   return chain;
 }
 
-async function eventually<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 // The tracer provider is process-wide: one telemetry start for the whole file, before the stack.
 describe('a message traced from the gateway to the persister through JetStream', () => {

@@ -69,3 +69,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** One started receiver per endpoint id, each answering as its behaviour says. */
+export async function startReceivers(secret: string, behaviours: Record<string, Behaviour>): Promise<Map<string, Receiver>> {
+  const receivers = new Map<string, Receiver>();
+  for (const [id, behaviour] of Object.entries(behaviours)) {
+    const receiver = new Receiver(secret, behaviour);
+    await receiver.start();
+    receivers.set(id, receiver);
+  }
+  return receivers;
+}

@@ -9,7 +9,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-import { Receiver, type Behaviour } from './receiver.ts';
+import { startReceivers, type Behaviour, type Receiver } from './receiver.ts';
+import { waitFor } from '../support/wait.ts';
 
 const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
 const logger = createLogger('webhooks-test', 'silent');
@@ -31,14 +32,6 @@ interface Received {
   data: Record<string, unknown>;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describeReal('session events as webhooks: session.closed, member.removed, member.unread_offline', () => {
   let stack: Stack;
   let nc: NatsConnection;
@@ -56,11 +49,7 @@ describeReal('session events as webhooks: session.closed, member.removed, member
 
   beforeAll(async () => {
     stack = await startStack('services');
-    for (const [id, behaviour] of Object.entries(RECEIVERS)) {
-      const receiver = new Receiver(SECRET, behaviour);
-      await receiver.start();
-      receivers.set(id, receiver);
-    }
+    for (const [id, receiver] of await startReceivers(SECRET, RECEIVERS)) receivers.set(id, receiver);
     const prefix = `wh_${randomBytes(4).toString('hex')}`;
     const settings = loadWebhookSettings({
       WEBHOOK_ENDPOINTS: JSON.stringify(

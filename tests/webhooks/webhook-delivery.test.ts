@@ -8,7 +8,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-import { Receiver, type Behaviour } from './receiver.ts';
+import { startReceivers, type Behaviour, type Receiver } from './receiver.ts';
+import { waitFor } from '../support/wait.ts';
 
 const describeReal = await describeWithServices(POSTGRES, REDIS, NATS);
 const logger = createLogger('webhooks-test', 'silent');
@@ -27,14 +28,6 @@ const RECEIVERS: Record<string, Behaviour> = {
   broken: () => ({ status: 503 }),
 };
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describeReal('webhook delivery from the message stream', () => {
   let stack: Stack;
   let nc: NatsConnection;
@@ -49,11 +42,7 @@ describeReal('webhook delivery from the message stream', () => {
 
   beforeAll(async () => {
     stack = await startStack('services');
-    for (const [id, behaviour] of Object.entries(RECEIVERS)) {
-      const receiver = new Receiver(SECRET, behaviour);
-      await receiver.start();
-      receivers.set(id, receiver);
-    }
+    for (const [id, receiver] of await startReceivers(SECRET, RECEIVERS)) receivers.set(id, receiver);
     const settings = loadWebhookSettings({
       WEBHOOK_ENDPOINTS: JSON.stringify(
         [...receivers].map(([id, receiver]): Partial<WebhookEndpoint> => ({ id, url: receiver.url, secrets: [SECRET], timeoutMs: id === 'late' ? 500 : 5_000, maxAttempts: id === 'broken' ? 3 : 6, retryBaseMs: 50, retryMaxMs: 200 })),

@@ -1,0 +1,44 @@
+import { rm } from 'node:fs/promises';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.ts';
+import { startStack, type Stack } from './stack.ts';
+import { buildWeb, WebServer } from './web-server.ts';
+
+/** The built UI on its own origin, the services told that origin, and Chromium. */
+export interface BrowserStack {
+  stack: Stack;
+  webUrl: string;
+  browser: Browser;
+  /** Stops whatever started, also after a start that failed part way. */
+  stop(): Promise<void>;
+}
+
+export async function startBrowserStack(): Promise<BrowserStack> {
+  const steps: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const step of steps.splice(0).reverse()) await Promise.resolve().then(step).catch(() => undefined);
+  };
+  try {
+    const webRoot = await buildWeb();
+    steps.push(() => rm(webRoot, { recursive: true, force: true }));
+    let stack: Stack | undefined;
+    const started = (): Stack => {
+      if (!stack) throw new Error('the services have not started yet');
+      return stack;
+    };
+    // The page's port stays bound from here on: the services are told its origin before they start.
+    // The page may pick either gateway with ?ws=, because its own origin lists both.
+    const web = new WebServer(webRoot, () => started().api.port, () => ({ apiUrls: [], wsUrls: started().gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] }));
+    const webUrl = await web.listen(0);
+    steps.push(() => web.close());
+    stack = await startStack(webUrl);
+    const services = stack;
+    steps.push(() => services.stop());
+    const browser = await launchChromium();
+    steps.push(() => browser.close());
+    return { stack, webUrl, browser, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
