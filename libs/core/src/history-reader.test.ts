@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { ChatMessage } from '@chat/protocol';
-import { HistoryReader, HistorySourceError, type HistorySources } from './history-reader.ts';
+import { HistoryReader, type HistorySourceError, type HistorySources } from './history-reader.ts';
 import type { HistoryRange } from './ports.ts';
 
 const sessionId = randomUUID();
