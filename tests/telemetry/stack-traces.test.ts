@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import { InMemorySpanExporter, startTelemetry, type ReadableSpan, type Telemetry } from '@chat/telemetry';
