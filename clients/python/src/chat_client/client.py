@@ -13,7 +13,7 @@ from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
 from .cards import AnalysisResult
-from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult,
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult, SearchPage,
                      Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
@@ -201,6 +201,11 @@ class ChatClient(_Base):
                 return
             after = page.messages[-1].seq
 
+    def search(self, session_id: str, q: str, *, limit: Optional[int] = None, before: Optional[int] = None) -> SearchPage:
+        """Stored messages of the session holding the words of ``q`` (web-search syntax: "a phrase", or,
+        -excluded), newest first, with the matched words' offsets; messages still queued are not found yet."""
+        return self._run(endpoints.search(session_id, q, limit, before))
+
     def close_session(self, session_id: str) -> None:
         self._run(endpoints.close_session(session_id))
 
@@ -331,6 +336,10 @@ class AsyncChatClient(_Base):
             if not page.has_more or not page.messages:
                 return
             after = page.messages[-1].seq
+
+    async def search(self, session_id: str, q: str, *, limit: Optional[int] = None, before: Optional[int] = None) -> SearchPage:
+        """As ``ChatClient.search``."""
+        return await self._run(endpoints.search(session_id, q, limit, before))
 
     async def close_session(self, session_id: str) -> None:
         await self._run(endpoints.close_session(session_id))
