@@ -57,7 +57,8 @@ describe.each(kinds)('search over the %s backend', (kind) => {
     sessionId = await h.createSession([alice, bob]);
     for (const [i, body] of BODIES.entries()) await post(i % 2 === 0 ? alice : bob, body);
     stored = await h.persisted(sessionId, BODIES.length);
-  }, 120_000);
+    // Starting the embedded stack (PGlite and its migrations) takes a while on a busy machine.
+  }, 300_000);
   afterAll(async () => {
     h.closeAll();
     await h.stack.stop();
