@@ -80,6 +80,9 @@ for (const backend of backends) {
         expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
         expect(await tables(fresh.db)).toEqual(ALL_TABLES);
 
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['45-search'] });
+        expect(await indexes(fresh.db)).not.toContain('CREATE INDEX idx_chat_messages_search ON chat_messages USING gin (body_search)');
+        expect(Object.keys(await columns(fresh.db, 'chat_messages'))).not.toContain('body_search');
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['30-workspace'] });
         expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['20-dead-letters'] });
@@ -101,6 +104,7 @@ for (const backend of backends) {
       try {
         const db = fresh.db;
         await migrateToLatest(db);
+        expect(await migrateDown(db)).toEqual({ applied: ['45-search'] });
         expect(await migrateDown(db)).toEqual({ applied: ['30-workspace'] });
         const id = randomUUID();
         await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
@@ -113,7 +117,7 @@ for (const backend of backends) {
 
         await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
         expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '45-search'] });
       } finally {
         await fresh.dispose();
       }
@@ -125,7 +129,7 @@ for (const backend of backends) {
       expect(await tables(db)).toEqual(before);
     });
 
-    it('gives chat_messages exactly the contract columns plus client_msg_id and user_name', async () => {
+    it('gives chat_messages exactly the contract columns plus client_msg_id, user_name and the search vector', async () => {
       expect(await columns(db, 'chat_messages')).toEqual({
         id: 'uuid',
         session_id: 'uuid',
@@ -136,13 +140,32 @@ for (const backend of backends) {
         metadata: 'jsonb',
         client_msg_id: 'text null',
         user_name: 'text null',
+        body_search: 'tsvector null',
       });
       expect(await indexes(db)).toEqual([
         'CREATE UNIQUE INDEX chat_messages_pkey ON chat_messages (id)',
+        'CREATE INDEX idx_chat_messages_search ON chat_messages USING gin (body_search)',
         'CREATE INDEX idx_chat_session ON chat_messages (session_id)',
         'CREATE UNIQUE INDEX idx_chat_session_seq ON chat_messages (session_id, seq)',
         'CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)',
       ]);
+    });
+
+    it('keeps each body\'s search vector with the body, words lowercased and unstemmed, and finds them through the index', async () => {
+      const sessionId = randomUUID();
+      await sql`insert into chat_messages (id, session_id, seq, user_id, message, timestamp)
+        values (${randomUUID()}, ${sessionId}, 1, ${randomUUID()}, 'Running Totals für Q3', now())`.execute(db);
+      const row = await sql<{ vector: string }>`select body_search::text as vector from chat_messages where session_id = ${sessionId}`.execute(db);
+      expect(row.rows[0]?.vector).toBe("'für':3 'q3':4 'running':1 'totals':2");
+      await sql`update chat_messages set message = 'changed' where session_id = ${sessionId}`.execute(db);
+      const changed = await sql<{ vector: string }>`select body_search::text as vector from chat_messages where session_id = ${sessionId}`.execute(db);
+      expect(changed.rows[0]?.vector).toBe("'changed':1");
+
+      await db.transaction().execute(async (tx) => {
+        await sql`set local enable_seqscan = off`.execute(tx);
+        const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from chat_messages where body_search @@ websearch_to_tsquery('simple'::regconfig, 'changed')`.execute(tx);
+        expect(plan.rows.map((line) => line['QUERY PLAN']).join('\n')).toContain('idx_chat_messages_search');
+      });
     });
 
     it('defaults metadata to an empty object', async () => {

@@ -108,6 +108,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
     const blocker = join(work, 'a-file');
     writeFileSync(blocker, '');
     // The later migrations drop no part of the audit record: they go down without an export.
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 12_client-msg-id-unique\n' });
@@ -115,7 +116,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
     expect(answer.code).toBe(1);
     expect(answer.stderr).toContain(`refusing to drop chat_messages and chat_sessions: the export to ${join(blocker, 'export')} failed (ENOTDIR`);
     expect(await tables()).toEqual(['chat_messages', 'chat_sessions']);
-  }, 60_000);
+  }, 120_000);
 
   it('exports everything before dropping it, then migrate up brings back a database the system serves on', async () => {
     const out = join(work, 'before-down');
@@ -127,7 +128,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
       [...rows].sort((a, b) => a.session_id.localeCompare(b.session_id) || a.seq - b.seq).map((r) => r.message),
     );
 
-    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace\n' });
+    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 45-search\n' });
     const stack = await startStack('services', { env });
     try {
       const token = await stack.token(randomUUID(), { admin: true });
@@ -149,6 +150,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
   }, 90_000);
 
   it('drops without a copy only when told so explicitly', async () => {
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 12_client-msg-id-unique\n' });
@@ -156,5 +158,5 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
     expect(answer).toMatchObject({ code: 0, stdout: 'reverted: 001-chat-tables\n' });
     expect(answer.stderr).toContain('--skip-export: dropping chat_messages and chat_sessions without a copy');
     expect(await tables()).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

@@ -3,11 +3,13 @@ import {
   createSessionBodySchema,
   errorBodySchema,
   historyResponseSchema,
+  searchResponseSchema,
   sessionListSchema,
   sessionSchema,
   type ChatStatus,
   type CreateSessionBody,
   type HistoryResponse,
+  type SearchResponse,
   type Session,
   type SessionList,
 } from '@chat/protocol';
@@ -55,6 +57,14 @@ export class ApiClient {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
     const suffix = params.size > 0 ? `?${params.toString()}` : '';
     return this.#request('GET', `/api/chat/history/${encodeURIComponent(sessionId)}${suffix}`, historyResponseSchema);
+  }
+
+  /** `GET …/search`: the session's stored messages holding the words of `q`, newest first. */
+  search(sessionId: string, q: string, query: { limit?: number; before?: number } = {}): Promise<SearchResponse> {
+    const params = new URLSearchParams({ q });
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.before !== undefined) params.set('before', String(query.before));
+    return this.#request('GET', `/api/chat/sessions/${encodeURIComponent(sessionId)}/search?${params.toString()}`, searchResponseSchema);
   }
 
   createSession(body: CreateSessionBody = {}): Promise<Session> {

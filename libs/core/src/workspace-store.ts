@@ -1,4 +1,5 @@
 import type { AnalysisStatus, ReadCursor, SessionSummary } from '@chat/protocol';
+import type { MessageSearchPage, MessageSearchQuery } from './message-search.ts';
 
 /** Where a user's session list page starts: after this (activity, id), newest first. */
 export interface SessionListPosition {
@@ -39,4 +40,6 @@ export interface WorkspaceStore {
   listSessions(query: SessionListQuery): Promise<SessionListPage>;
   setAnalysisStatus(status: AnalysisStatus): Promise<void>;
   analysisStatus(sessionId: string): Promise<AnalysisStatus | null>;
+  /** Full-text search of a session's stored messages (not those still only in the queue). */
+  searchMessages(query: MessageSearchQuery): Promise<MessageSearchPage>;
 }

@@ -18,6 +18,12 @@ export interface ChatMessagesTable {
   user_name: string | null;
 }
 
+/**
+ * The columns a message is read from. Reads name them rather than `select *`: the table also has
+ * `body_search` (migration 45-search), a vector only search uses, which history and exports leave out.
+ */
+export const MESSAGE_COLUMNS = ['id', 'session_id', 'seq', 'user_id', 'message', 'timestamp', 'metadata', 'client_msg_id', 'user_name'] as const satisfies readonly (keyof ChatMessagesTable)[];
+
 export interface ChatSessionsTable {
   id: string;
   title: string | null;

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { Database } from './database.ts';
+import { MESSAGE_COLUMNS, type Database } from './database.ts';
 
 /** Which part of the record to export; every field narrows it, none exports everything. */
 export interface ExportFilter {
@@ -89,7 +89,7 @@ async function writeLines(path: string, pages: AsyncIterable<readonly unknown[]>
 async function* messagePages(db: Kysely<Database>, filter: ExportFilter): AsyncGenerator<readonly unknown[]> {
   let after: { sessionId: string; seq: number } | undefined;
   for (;;) {
-    let query = db.selectFrom('chat_messages').selectAll().orderBy('session_id').orderBy('seq').limit(PAGE);
+    let query = db.selectFrom('chat_messages').select(MESSAGE_COLUMNS).orderBy('session_id').orderBy('seq').limit(PAGE);
     if (filter.sessionIds !== undefined) query = query.where('session_id', 'in', filter.sessionIds.length > 0 ? [...filter.sessionIds] : ['00000000-0000-0000-0000-000000000000']);
     if (filter.from !== undefined) query = query.where('timestamp', '>=', filter.from);
     if (filter.to !== undefined) query = query.where('timestamp', '<', filter.to);

@@ -1,7 +1,7 @@
 import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionChanges, SessionRecord } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { ChatMessagesTable, ChatSessionsTable, Database } from './database.ts';
+import { MESSAGE_COLUMNS, type ChatMessagesTable, type ChatSessionsTable, type Database } from './database.ts';
 import { deadLetterAsMessage } from './dead-letter-rows.ts';
 
 /** Bounds the size of one statement; larger batches are split inside one transaction. */
@@ -94,7 +94,7 @@ export class KyselyChatStore implements ChatStore {
     // `after` catches up from a point, so it reads forwards; otherwise read backwards from the head or `before`.
     const forwards = range.after !== undefined;
     const direction = forwards ? 'asc' : 'desc';
-    let query = this.#db.selectFrom('chat_messages').selectAll().where('session_id', '=', sessionId).limit(range.limit + 1);
+    let query = this.#db.selectFrom('chat_messages').select(MESSAGE_COLUMNS).where('session_id', '=', sessionId).limit(range.limit + 1);
     let deadQuery = this.#db.selectFrom('chat_dead_letters').selectAll().where('session_id', '=', sessionId).where('replayed_at', 'is', null).where('seq', 'is not', null).limit(range.limit + 1);
     if (range.after !== undefined) {
       query = query.where('seq', '>', range.after);
@@ -136,7 +136,7 @@ export class KyselyChatStore implements ChatStore {
   async findSent(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage | null> {
     const row = await this.#db
       .selectFrom('chat_messages')
-      .selectAll()
+      .select(MESSAGE_COLUMNS)
       .where('session_id', '=', sessionId)
       .where('user_id', '=', userId)
       .where('client_msg_id', '=', clientMsgId)

@@ -1,7 +1,8 @@
-import type { ReadCursorMove, SessionListPage, SessionListQuery, WorkspaceStore } from '@chat/core';
+import type { MessageSearchPage, MessageSearchQuery, ReadCursorMove, SessionListPage, SessionListQuery, WorkspaceStore } from '@chat/core';
 import { MAX_UNREAD_COUNT, type AnalysisStatus, type ReadCursor, type SessionSummary } from '@chat/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './database.ts';
+import { searchMessages } from './kysely-message-search.ts';
 
 /** One row of the session list query; bigint and count come back as strings from pg, numbers from PGlite. */
 interface SummaryRow {
@@ -116,6 +117,10 @@ export class KyselyWorkspaceStore implements WorkspaceStore {
     const row = await this.#db.selectFrom('chat_analysis_status').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
     if (row === undefined) return null;
     return toStatus(sessionId, row.state, row.progress, row.reason, row.updated_at);
+  }
+
+  searchMessages(query: MessageSearchQuery): Promise<MessageSearchPage> {
+    return searchMessages(this.#db, query);
   }
 }
 

@@ -13,6 +13,7 @@ import { registerMessageRoutes } from './message-routes.ts';
 import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
 import { apiSecurityHeaders } from './security-headers.ts';
+import { registerSearchRoutes } from './search-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { refuseWritesWhileOff, registerStatusRoute, registerSwitchRoute } from './switch-routes.ts';
 import { registerWorkspaceRoutes } from './workspace-routes.ts';
@@ -60,6 +61,7 @@ export function createApiApp(deps: ApiDeps): Express {
   registerMemberRoutes(app, deps);
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);
+  registerSearchRoutes(app, deps);
   registerDeadLetterRoutes(app, deps, json);
 
   app.use(routeNotFound);

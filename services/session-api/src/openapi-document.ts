@@ -18,6 +18,8 @@ import {
   historyQuerySchema,
   historyResponseSchema,
   postMessageBodySchema,
+  searchQuerySchema,
+  searchResponseSchema,
   sessionIdParamSchema,
   sessionSchema,
   memberParamSchema,
@@ -167,6 +169,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
           summary: 'A page of messages in ascending seq: the latest, before a seq, or after a seq.',
           requestParams: { ...sessionPath, query: historyQuerySchema },
           responses: { '200': json('The page, and whether more exist beyond it in that direction.', historyResponseSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.search)]: {
+        get: op({
+          operationId: 'searchMessages',
+          summary:
+            'Full-text search of the session\'s stored messages (members; admins also in closed sessions), newest first. `q` is read as web-search text ("a phrase", or, -excluded); words match case-insensitively, unstemmed. Each hit carries highlight ranges into its body (UTF-16 offsets, no markup). Messages still in the queue, not yet in the store, are not found until they are written.',
+          requestParams: { ...sessionPath, query: searchQuerySchema },
+          responses: { '200': json('Hits, newest first, and where the next (older) page starts.', searchResponseSchema), ...errors(400, 401, 403, 404, 503) },
         }),
       },
       [toOpenApiPath(ROUTES.deadLetters)]: {

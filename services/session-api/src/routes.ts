@@ -6,6 +6,7 @@ export const ROUTES = {
   member: '/api/chat/sessions/:session_id/members/:user_id',
   messages: '/api/chat/sessions/:session_id/messages',
   analysisStatus: '/api/chat/sessions/:session_id/analysis-status',
+  search: '/api/chat/sessions/:session_id/search',
   history: '/api/chat/history/:session_id',
   deadLetters: '/api/chat/dead-letters',
   deadLetter: '/api/chat/dead-letters/:dead_letter_id',

@@ -2,9 +2,11 @@ import type { ChatClient } from '@chat/client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../error-text.ts';
 import { displayName } from '../names.ts';
+import { useJumpToMessage } from '../jump-to-message.ts';
 import { useChatState } from '../use-chat-state.ts';
 import { InputBox } from './InputBox.tsx';
 import { MessageList } from './MessageList.tsx';
+import { SearchPanel } from './SearchPanel.tsx';
 import { StatusBar } from './StatusBar.tsx';
 
 export interface ChatContainerProps {
@@ -21,6 +23,7 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
   const firstPageIn = !state.loadingOlder && (state.messages.length > 0 || !state.hasOlder);
   const unread = useUnreadMarker(state.userId === undefined ? undefined : state.reads[state.userId], state.messages.at(-1)?.seq ?? 0, firstPageIn);
   useMarkRead(client, state.messages.at(-1)?.seq);
+  const [found, jumpTo] = useJumpToMessage(client);
 
   useEffect(() => {
     // The newest page of history, once: after the first welcome, or as soon as chat turns out to be
@@ -66,6 +69,7 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
           </button>
         </div>
       )}
+      <SearchPanel client={client} names={state.names} me={state.userId} onJump={jumpTo} />
       <MessageList
         messages={state.messages}
         outgoing={state.outgoing}
@@ -79,6 +83,7 @@ export function ChatContainer({ client, title }: ChatContainerProps) {
         reads={state.reads}
         unreadAfter={unread?.after}
         unreadUpTo={unread?.upTo}
+        found={found}
         onEdit={(id) => {
           // Puts a refused message back into the input so it can be shortened, and drops the failed copy.
           const failed = state.outgoing.find((o) => o.clientMsgId === id);

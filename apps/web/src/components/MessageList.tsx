@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from '@chat/client';
 import { isSeqGap, type ChatMessage } from '@chat/protocol';
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { canRetry, errorText } from '../error-text.ts';
 import { displayName, fullTime, listNames, shortTime } from '../names.ts';
 import { ResultCard, resultOf } from './ResultCard.tsx';
@@ -22,6 +22,8 @@ export interface MessageListProps {
   unreadAfter?: number | undefined;
   /** …and at most this seq (what was there when the session opened). */
   unreadUpTo?: number | undefined;
+  /** A message jumped to from search: scrolled to and marked; `count` changes on every jump. */
+  found?: { seq: number; count: number } | undefined;
 }
 
 const NEAR_EDGE_PX = 48;
@@ -43,6 +45,14 @@ export function MessageList(props: MessageListProps) {
     else if (atBottom.current) el.scrollTop = el.scrollHeight;
     previous.current = { height: el.scrollHeight, firstSeq };
   }, [messages, outgoing]);
+
+  const found = props.found;
+  useEffect(() => {
+    if (found === undefined) return;
+    const item = scroller.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${found.seq}"]`);
+    item?.scrollIntoView({ block: 'center' });
+    item?.focus({ preventScroll: true });
+  }, [found]);
 
   // A gap record only keeps the seqs gapless; there is nothing to show.
   const visible = messages.filter((m) => !isSeqGap(m));
@@ -84,7 +94,7 @@ export function MessageList(props: MessageListProps) {
               New messages
             </li>
           ) : null,
-          <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} seenBy={m.userId === me ? seenBy(m.seq) : []} />,
+          <SentItem key={m.id} message={m} author={displayName(m.userId, names, me)} mine={m.userId === me} seenBy={m.userId === me ? seenBy(m.seq) : []} found={m.seq === found?.seq} />,
         ])}
         {outgoing.map((o) => (
           <OutgoingItem key={o.clientMsgId} message={o} onRetry={props.onRetry} onDiscard={props.onDiscard} onEdit={props.onEdit} />
@@ -94,10 +104,15 @@ export function MessageList(props: MessageListProps) {
   );
 }
 
-function SentItem({ message, author, mine, seenBy }: { message: ChatMessage; author: string; mine: boolean; seenBy: readonly string[] }) {
+function SentItem({ message, author, mine, seenBy, found }: { message: ChatMessage; author: string; mine: boolean; seenBy: readonly string[]; found: boolean }) {
   const result = resultOf(message.metadata);
   return (
-    <li class={mine ? 'message mine' : 'message'} data-seq={message.seq} data-testid="message">
+    <li
+      class={`${mine ? 'message mine' : 'message'}${found ? ' found' : ''}`}
+      data-seq={message.seq}
+      data-testid="message"
+      {...(found ? { 'data-found': 'true', 'aria-current': 'true', tabIndex: -1 } : {})}
+    >
       <div class="meta">
         <span class="author">{author}</span>
         <time dateTime={message.timestamp} title={fullTime(message.timestamp)}>

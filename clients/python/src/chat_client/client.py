@@ -13,7 +13,7 @@ from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
 from .cards import AnalysisResult
-from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult,
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult, SearchPage,
                      Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
@@ -154,6 +154,11 @@ class _Endpoints:
     def history(self, session_id: str, *, limit: Optional[int] = None, before: Optional[int] = None,
                 after: Optional[int] = None) -> HistoryPage:
         return self._run(endpoints.history(session_id, limit, before, after))
+
+    def search(self, session_id: str, q: str, *, limit: Optional[int] = None, before: Optional[int] = None) -> SearchPage:
+        """Stored messages of the session holding the words of ``q`` (web-search syntax: "a phrase", or,
+        -excluded), newest first, with the matched words' offsets; messages still queued are not found yet."""
+        return self._run(endpoints.search(session_id, q, limit, before))
 
     def close_session(self, session_id: str) -> None:
         return self._run(endpoints.close_session(session_id))

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from .cards import AnalysisResult
 from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
-                     DeadLetterDetail, HistoryPage, JsonObject, PostMessageBody, ReplayResult, Session, SessionList,
+                     DeadLetterDetail, HistoryPage, JsonObject, PostMessageBody, ReplayResult, SearchPage, Session, SessionList,
                      WebhookDeadLetter)
 
 T = TypeVar("T")
@@ -110,6 +110,11 @@ def history(session_id: str, limit: Optional[int], before: Optional[int], after:
         raise ValueError("use either before or after, not both")
     params = {k: v for k, v in {"limit": limit, "before": before, "after": after}.items() if v is not None}
     return Call("GET", f"/api/chat/history/{_segment(session_id)}", HistoryPage.from_json, params=params)
+
+
+def search(session_id: str, q: str, limit: Optional[int], before: Optional[int]) -> Call[SearchPage]:
+    params: Dict[str, Any] = {k: v for k, v in {"q": q, "limit": limit, "before": before}.items() if v is not None}
+    return Call("GET", f"/api/chat/sessions/{_segment(session_id)}/search", SearchPage.from_json, params=params)
 
 
 def close_session(session_id: str) -> Call[None]:

@@ -142,6 +142,55 @@ class HistoryPage:
                    reads=None if reads is None else [ReadCursor.from_json(r) for r in reads])
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """``SearchHit``: a stored message holding the searched words.
+
+    ``highlights`` are ``(start, end)`` offsets of the matched words in ``body``, counted in UTF-16
+    code units as the server gives them; ``highlighted()`` gives the matched text itself.
+    """
+
+    id: str
+    seq: int
+    user_id: str
+    body: str
+    timestamp: str
+    highlights: List[Tuple[int, int]]
+    user_name: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "SearchHit":
+        o = _object(raw, "SearchHit")
+        ranges = []
+        for r in _get(o, "highlights", list, "SearchHit"):
+            ro = _object(r, "HighlightRange")
+            ranges.append((_get(ro, "start", int, "HighlightRange"), _get(ro, "end", int, "HighlightRange")))
+        return cls(id=_get(o, "id", str, "SearchHit"), seq=_get(o, "seq", int, "SearchHit"), user_id=_get(o, "userId", str, "SearchHit"),
+                   body=_get(o, "body", str, "SearchHit"), timestamp=_get(o, "timestamp", str, "SearchHit"), highlights=ranges,
+                   user_name=_opt(o, "userName", str, "SearchHit"))
+
+    def highlighted(self) -> List[str]:
+        """The matched pieces of ``body``, in order (the offsets are UTF-16 code units, not Python indices)."""
+        units = self.body.encode("utf-16-le")
+        return [units[start * 2:end * 2].decode("utf-16-le", errors="replace") for start, end in self.highlights]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """``SearchResponse``: hits newest first; pass ``next_before`` as ``before`` for the next page (``None`` on the last)."""
+
+    hits: List[SearchHit]
+    next_before: Optional[int]
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "SearchPage":
+        o = _object(raw, "SearchResponse")
+        if "nextBefore" not in o:
+            raise ProtocolError("SearchResponse: missing field 'nextBefore'")
+        return cls(hits=[SearchHit.from_json(h) for h in _get(o, "hits", list, "SearchResponse")],
+                   next_before=_opt(o, "nextBefore", int, "SearchResponse"))
+
+
 #: The states an analysis reports, in the order they usually come.
 ANALYSIS_STATES = ("queued", "running", "done", "failed")
 
