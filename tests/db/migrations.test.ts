@@ -71,7 +71,7 @@ for (const backend of backends) {
       await dispose();
     });
 
-    const ALL_TABLES = ['chat_analysis_status', 'chat_dead_letters', 'chat_messages', 'chat_read_cursors', 'chat_sessions'];
+    const ALL_TABLES = ['chat_analysis_status', 'chat_dead_letters', 'chat_messages', 'chat_people', 'chat_read_cursors', 'chat_sessions'];
 
     it('creates the contract tables and the dead letters, then drops them going down, then creates them again', async () => {
       const fresh = await backend.open();
@@ -80,6 +80,8 @@ for (const backend of backends) {
         expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
         expect(await tables(fresh.db)).toEqual(ALL_TABLES);
 
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['40-people'] });
+        expect(await tables(fresh.db)).toEqual(ALL_TABLES.filter((table) => table !== 'chat_people'));
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['30-workspace'] });
         expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['20-dead-letters'] });
@@ -101,6 +103,7 @@ for (const backend of backends) {
       try {
         const db = fresh.db;
         await migrateToLatest(db);
+        expect(await migrateDown(db)).toEqual({ applied: ['40-people'] });
         expect(await migrateDown(db)).toEqual({ applied: ['30-workspace'] });
         const id = randomUUID();
         await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
@@ -113,7 +116,7 @@ for (const backend of backends) {
 
         await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
         expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '40-people'] });
       } finally {
         await fresh.dispose();
       }
@@ -143,6 +146,12 @@ for (const backend of backends) {
         'CREATE UNIQUE INDEX idx_chat_session_seq ON chat_messages (session_id, seq)',
         'CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)',
       ]);
+    });
+
+    it('keeps people as id, name, search key and when they were seen, with an index for name prefixes', async () => {
+      expect(await columns(db, 'chat_people')).toEqual({ user_id: 'uuid', name: 'text', name_key: 'text', seen_at: 'timestamp with time zone' });
+      const result = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = current_schema() and tablename = 'chat_people' order by indexname`.execute(db);
+      expect(result.rows.map((row) => row.indexname)).toEqual(['chat_people_pkey', 'idx_chat_people_name_key']);
     });
 
     it('defaults metadata to an empty object', async () => {

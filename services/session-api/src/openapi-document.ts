@@ -4,6 +4,8 @@ import {
   analysisStatusBodySchema,
   analysisStatusSchema,
   listSessionsQuerySchema,
+  peopleListSchema,
+  peopleQuerySchema,
   sessionListSchema,
   chatMessageSchema,
   chatStatusSchema,
@@ -167,6 +169,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
           summary: 'A page of messages in ascending seq: the latest, before a seq, or after a seq.',
           requestParams: { ...sessionPath, query: historyQuerySchema },
           responses: { '200': json('The page, and whether more exist beyond it in that direction.', historyResponseSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.people)]: {
+        get: op({
+          operationId: 'findPeople',
+          summary:
+            'People by name, for picking members: names that start with `q` first, then names that contain it (case-insensitive); an empty `q` lists people by name. Any signed-in user may ask; only ids and names are given. The people come from the tokens the system has seen (their `name` claim) and, when PEOPLE_LOOKUP_URL is set, from the finance backend\'s lookup first.',
+          requestParams: { query: peopleQuerySchema },
+          responses: { '200': json('Up to `limit` people.', peopleListSchema), ...errors(400, 401, 503) },
         }),
       },
       [toOpenApiPath(ROUTES.deadLetters)]: {

@@ -7,6 +7,7 @@ export const ROUTES = {
   messages: '/api/chat/sessions/:session_id/messages',
   analysisStatus: '/api/chat/sessions/:session_id/analysis-status',
   history: '/api/chat/history/:session_id',
+  people: '/api/chat/people',
   deadLetters: '/api/chat/dead-letters',
   deadLetter: '/api/chat/dead-letters/:dead_letter_id',
   deadLetterReplay: '/api/chat/dead-letters/:dead_letter_id/replay',
