@@ -13,7 +13,7 @@ from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
 from .cards import AnalysisResult
-from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult,
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, Person, ReplayResult,
                      Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
@@ -173,6 +173,10 @@ class ChatClient(_Base):
                 return
             cursor = page.next_cursor
 
+    def people(self, q: str = "", *, limit: Optional[int] = None) -> List[Person]:
+        """People whose name starts with (first) or contains ``q``, case-insensitive, to add as members by id."""
+        return self._run(endpoints.people(q, limit))
+
     def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
         """The open session of an analysis (``metadata.analysisId`` at creation), the most active if several; or None."""
         page = self.list_sessions(limit=1, analysis_id=analysis_id)
@@ -305,6 +309,9 @@ class AsyncChatClient(_Base):
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def people(self, q: str = "", *, limit: Optional[int] = None) -> List[Person]:
+        return await self._run(endpoints.people(q, limit))
 
     async def find_session(self, analysis_id: str) -> Optional[SessionSummary]:
         page = await self.list_sessions(limit=1, analysis_id=analysis_id)
