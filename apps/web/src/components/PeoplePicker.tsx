@@ -150,7 +150,7 @@ export function PeoplePicker({ api, label, picked, onPick, onUnpick, exclude = [
           </li>
         ))}
       </ul>
-      {open && shown.length === 0 && text.trim() !== '' && note === '' && <p class="muted">No one by that name yet.</p>}
+      {open && shown.length === 0 && text.trim() !== '' && note === '' && <p class="muted">No one else by that name.</p>}
       {note && <p class="muted">{note}</p>}
     </div>
   );

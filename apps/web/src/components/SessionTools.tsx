@@ -25,11 +25,14 @@ export function SessionTools({ api, sessionId, members, onMembersChanged }: Sess
   const copyLink = () => {
     const url = shareUrl(location, sessionId);
     setLink(url);
-    // The link stays shown (and selectable) when the clipboard is not available to the page.
-    navigator.clipboard?.writeText(url).then(
+    // The link stays shown (and selectable) when the page may not write the clipboard (no secure
+    // context, or no permission); `clipboard` is then missing or its promise refuses.
+    const clipboard = navigator.clipboard as Clipboard | undefined;
+    if (clipboard === undefined) return setCopied('Copy the link below.');
+    clipboard.writeText(url).then(
       () => setCopied('Link copied. Members who open it see this session.'),
       () => setCopied('Copy the link below.'),
-    ) ?? setCopied('Copy the link below.');
+    );
   };
 
   const add = () => {
