@@ -71,7 +71,7 @@ for (const backend of backends) {
       await dispose();
     });
 
-    const ALL_TABLES = ['chat_analysis_status', 'chat_dead_letters', 'chat_messages', 'chat_read_cursors', 'chat_sessions'];
+    const ALL_TABLES = ['chat_analysis_status', 'chat_dead_letters', 'chat_messages', 'chat_people', 'chat_read_cursors', 'chat_sessions'];
 
     it('creates the contract tables and the dead letters, then drops them going down, then creates them again', async () => {
       const fresh = await backend.open();
@@ -83,6 +83,8 @@ for (const backend of backends) {
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['45-search'] });
         expect(await indexes(fresh.db)).not.toContain('CREATE INDEX idx_chat_messages_search ON chat_messages USING gin (body_search)');
         expect(Object.keys(await columns(fresh.db, 'chat_messages'))).not.toContain('body_search');
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['40-people'] });
+        expect(await tables(fresh.db)).toEqual(ALL_TABLES.filter((table) => table !== 'chat_people'));
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['30-workspace'] });
         expect(await tables(fresh.db)).toEqual(['chat_dead_letters', 'chat_messages', 'chat_sessions']);
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['20-dead-letters'] });
@@ -105,6 +107,7 @@ for (const backend of backends) {
         const db = fresh.db;
         await migrateToLatest(db);
         expect(await migrateDown(db)).toEqual({ applied: ['45-search'] });
+        expect(await migrateDown(db)).toEqual({ applied: ['40-people'] });
         expect(await migrateDown(db)).toEqual({ applied: ['30-workspace'] });
         const id = randomUUID();
         await sql`insert into chat_dead_letters (id, payload, reason, error, attempts, first_failed_at, last_failed_at)
@@ -117,7 +120,7 @@ for (const backend of backends) {
 
         await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
         expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '45-search'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '40-people', '45-search'] });
       } finally {
         await fresh.dispose();
       }
@@ -166,6 +169,12 @@ for (const backend of backends) {
         const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from chat_messages where body_search @@ websearch_to_tsquery('simple'::regconfig, 'changed')`.execute(tx);
         expect(plan.rows.map((line) => line['QUERY PLAN']).join('\n')).toContain('idx_chat_messages_search');
       });
+    });
+
+    it('keeps people as id, name, search key and when they were seen, with an index for name prefixes', async () => {
+      expect(await columns(db, 'chat_people')).toEqual({ user_id: 'uuid', name: 'text', name_key: 'text', seen_at: 'timestamp with time zone' });
+      const result = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = current_schema() and tablename = 'chat_people' order by indexname`.execute(db);
+      expect(result.rows.map((row) => row.indexname)).toEqual(['chat_people_pkey', 'idx_chat_people_name_key']);
     });
 
     it('defaults metadata to an empty object', async () => {

@@ -128,7 +128,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
       [...rows].sort((a, b) => a.session_id.localeCompare(b.session_id) || a.seq - b.seq).map((r) => r.message),
     );
 
-    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 45-search\n' });
+    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search\n' });
     const stack = await startStack('services', { env });
     try {
       const token = await stack.token(randomUUID(), { admin: true });

@@ -154,12 +154,12 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
     const { state, bus, intake, directory, store, queue } = backend;
     const chatSwitch = await switchFor(config, backend);
     // Each replica counts a user's sends through its own Redis connection, as separate processes would.
-    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, workspace: backend.workspace, readMarks: backend.readMarks, rateLimiter: backend.rateLimiter, logger, port: 0, chatSwitch, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
+    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, workspace: backend.workspace, readMarks: backend.readMarks, peopleRecorder: backend.peopleRecorder, rateLimiter: backend.rateLimiter, logger, port: 0, chatSwitch, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
   }
   const apiSide = await backendFor('session-api');
   const { state, bus, intake, directory, store, queue } = apiSide.backend;
   const apiSwitch = await switchFor(apiSide.config, apiSide.backend);
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, sessionEvents: apiSide.backend.sessionEvents, workspace: apiSide.backend.workspace, readMarks: apiSide.backend.readMarks, queue, logger, chatSwitch: apiSwitch, rateLimiter: apiSide.backend.rateLimiter });
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, sessionEvents: apiSide.backend.sessionEvents, workspace: apiSide.backend.workspace, readMarks: apiSide.backend.readMarks, people: apiSide.backend.people, peopleRecorder: apiSide.backend.peopleRecorder, queue, logger, chatSwitch: apiSwitch, rateLimiter: apiSide.backend.rateLimiter });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister

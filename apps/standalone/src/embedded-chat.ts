@@ -52,7 +52,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   await chatSwitch.start();
   // One count of each user's sends and session creations for the whole process: every gateway and the API.
   const rateLimiter = backend.rateLimiter;
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, queue, logger, chatSwitch, rateLimiter, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
+  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, people: backend.people, peopleRecorder: backend.peopleRecorder, queue, logger, chatSwitch, rateLimiter, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state, allowedOrigins: config.allowedOrigins }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'), config.web);
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -82,6 +82,7 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
       queue,
       workspace: backend.workspace,
       readMarks: backend.readMarks,
+      peopleRecorder: backend.peopleRecorder,
       slots,
       rateLimiter,
       logger,

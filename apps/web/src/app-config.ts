@@ -73,7 +73,7 @@ export function chatUrl(location: Location, sessionId: string, token: string): s
 }
 
 /** The folder the app is served from, whether this is its lobby or its `chat/` view. */
-function appRoot(location: Location): string {
+export function appRoot(location: Location): string {
   return location.pathname.replace(/chat\/?(index\.html)?$/, '').replace(/index\.html$/, '');
 }
 

@@ -4,10 +4,13 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { chatUrl, loadServedConfig, readAppConfig, type AppConfig } from './app-config.ts';
 import { ChatContainer } from './components/ChatContainer.tsx';
+import { NoAccess } from './components/NoAccess.tsx';
 import { SessionList } from './components/SessionList.tsx';
 import { SessionPicker } from './components/SessionPicker.tsx';
+import { SessionTools } from './components/SessionTools.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { devSignInAvailable } from './dev-sign-in.ts';
+import { useSessionAccess } from './session-access.ts';
 import { tokenClaims } from './token-claims.ts';
 import './styles.css';
 
@@ -29,22 +32,15 @@ function Workspace({ config, sessionId: first, token }: { config: AppConfig; ses
   return (
     <div class="workspace">
       <SessionList api={api} current={sessionId} onOpen={open} pulse={pulse} />
-      <ChatPage key={sessionId} config={config} sessionId={sessionId} token={token} onActivity={() => setPulse((n) => n + 1)} />
+      <ChatPage key={sessionId} config={config} sessionId={sessionId} token={token} onActivity={() => setPulse((n) => n + 1)} tools />
     </div>
   );
 }
 
-function ChatPage({ config, sessionId, token, onActivity }: { config: AppConfig; sessionId: string; token: string; onActivity?: () => void }) {
+function ChatPage({ config, sessionId, token, onActivity, tools = false }: { config: AppConfig; sessionId: string; token: string; onActivity?: () => void; tools?: boolean }) {
   const { apiUrl, wsUrl } = config;
   const client = useMemo(() => new ChatClient({ sessionId, token, apiUrl, wsUrl }), [apiUrl, wsUrl, sessionId, token]);
-  const [title, setTitle] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    // The title is a nicety: a failure here shows up through the chat connection anyway.
-    client.api.getSession(sessionId).then(
-      (session) => setTitle(session.title ?? undefined),
-      () => undefined,
-    );
-  }, [client, sessionId]);
+  const [access, setSession] = useSessionAccess(client.api, sessionId);
   useEffect(() => {
     if (!onActivity) return undefined;
     client.on('message', onActivity);
@@ -54,7 +50,15 @@ function ChatPage({ config, sessionId, token, onActivity }: { config: AppConfig;
       client.off('read', onActivity);
     };
   }, [client, onActivity]);
-  return <ChatContainer client={client} title={title} />;
+  // A link to a session that is not the caller's says so, rather than leaving an empty chat.
+  if (access.state === 'not_member' || access.state === 'not_found') return <NoAccess reason={access.state} />;
+  const session = access.state === 'member' ? access.session : undefined;
+  return (
+    <div class="chat-page">
+      {tools && session && <SessionTools api={client.api} sessionId={sessionId} members={session.members} onMembersChanged={(members) => setSession({ ...session, members: [...members] })} />}
+      <ChatContainer client={client} title={session?.title ?? undefined} />
+    </div>
+  );
 }
 
 /** Without a session in the address: sign in (development only) and pick or create a session. */
@@ -67,6 +71,13 @@ function Lobby({ config }: { config: AppConfig }) {
     if (!identity) void devSignInAvailable(config.apiUrl).then(setCanSignIn);
   }, [config.apiUrl, identity]);
 
+  const linked = config.sessionId;
+  useEffect(() => {
+    // A shared link opened before signing in: once signed in, it opens the session it names.
+    if (identity && linked !== undefined) location.assign(chatUrl(location, linked, identity.token));
+  }, [identity, linked]);
+
+  if (identity && linked !== undefined) return <p class="card">Opening the session…</p>;
   if (identity) {
     const open = (sessionId: string) => location.assign(chatUrl(location, sessionId, identity.token));
     return <SessionPicker apiUrl={config.apiUrl} token={identity.token} userId={identity.userId} lobbyId={identity.sessionId} onOpen={open} />;

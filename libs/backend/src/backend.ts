@@ -1,6 +1,6 @@
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, QueueConsumer, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
-import { ChatSwitch, MessageIntake, ReadMarks, SessionDirectory } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, PeopleStore, QueueConsumer, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
+import { ChatSwitch, MessageIntake, PeopleRecorder, ReadMarks, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
 export interface Backend {
@@ -14,6 +14,13 @@ export interface Backend {
   /** Read cursors, analysis status and session lists, in the same database as the store. */
   readonly workspace: WorkspaceStore;
   readonly readMarks: ReadMarks;
+  /** The people seen through their tokens' names, in the same database as the store. */
+  readonly people: PeopleStore;
+  /**
+   * Writes the callers this process verifies into `people`, at most once per user per interval;
+   * one per process, shared by its gateways and API. A failed write shows in the dependency metrics.
+   */
+  readonly peopleRecorder: PeopleRecorder;
   readonly directory: SessionDirectory;
   readonly intake: MessageIntake;
   /** Where the kill switch is kept: Redis, or one in-process value in the embedded mode. */
@@ -35,6 +42,7 @@ export interface BackendParts {
   store: ChatStore;
   deadLetters: DeadLetterStore;
   workspace: WorkspaceStore;
+  people: PeopleStore;
   switchStore: ChatSwitchStore;
   sessionEvents: SessionEventLog;
   rateLimiter: UserRateLimiter;
@@ -58,6 +66,8 @@ export function assembleBackend(parts: BackendParts): Backend {
     deadLetters: parts.deadLetters,
     workspace: parts.workspace,
     readMarks,
+    people: parts.people,
+    peopleRecorder: new PeopleRecorder({ store: parts.people }),
     directory,
     intake,
     switchStore: parts.switchStore,

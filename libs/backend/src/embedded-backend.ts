@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
 import { MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, MemoryUserRateLimiter, type Bus } from '@chat/core';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore, migrateToLatest } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
 export interface EmbeddedBackendOptions {
@@ -34,6 +34,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     store: new KyselyChatStore(db),
     deadLetters: new KyselyDeadLetterStore(db),
     workspace: new KyselyWorkspaceStore(db),
+    people: new KyselyPeopleStore(db),
     switchStore: new MemorySwitchStore(),
     sessionEvents: new MemorySessionEvents(),
     rateLimiter: new MemoryUserRateLimiter(),

@@ -1,9 +1,9 @@
 import type { Config } from '@chat/config';
 import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/core';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyWorkspaceStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
-import { timedBus, timedConsumer, timedQueue, timedSessionState, timedStore, timedWorkspace } from './timed-ports.ts';
+import { timedBus, timedConsumer, timedQueue, timedSessionState, timedPeople, timedStore, timedWorkspace } from './timed-ports.ts';
 
 export interface ServicesBackendOptions {
   /** Names the connections in Redis CLIENT LIST and NATS monitoring. */
@@ -42,6 +42,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     deadLetters: new KyselyDeadLetterStore(db),
     sessionEvents,
     workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
+    people: timedPeople(new KyselyPeopleStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
     rateLimiter: new RedisUserRateLimiter(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-limits`, onError: onRedisError })),
     makeConsumer: async () =>

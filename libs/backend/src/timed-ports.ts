@@ -1,4 +1,4 @@
-import type { Bus, ChatStore, MessageQueue, QueueConsumer, SessionState, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, MessageQueue, PeopleStore, QueueConsumer, SessionState, WorkspaceStore } from '@chat/core';
 import { callDependency, chatMetrics, type ChatMetrics, type Dependency } from '@chat/telemetry';
 
 type DependencyMetrics = Pick<ChatMetrics, 'dependencyCallDuration' | 'dependencyFailures'>;
@@ -103,4 +103,11 @@ const WORKSPACE_CALLS = ['moveReadCursor', 'readCursors', 'listSessions', 'setAn
 /** Read cursors, analysis status and session lists in PostgreSQL. */
 export function timedWorkspace<T extends WorkspaceStore>(workspace: T, metrics?: DependencyMetrics): T {
   return timeCalls(workspace, 'postgres', WORKSPACE_CALLS, metrics);
+}
+
+const PEOPLE_CALLS = ['recordPerson', 'findPeople'] as const satisfies readonly (keyof PeopleStore)[];
+
+/** The people directory in PostgreSQL. */
+export function timedPeople<T extends PeopleStore>(people: T, metrics?: DependencyMetrics): T {
+  return timeCalls(people, 'postgres', PEOPLE_CALLS, metrics);
 }

@@ -4,12 +4,14 @@ import {
   errorBodySchema,
   historyResponseSchema,
   searchResponseSchema,
+  peopleListSchema,
   sessionListSchema,
   sessionSchema,
   type ChatStatus,
   type CreateSessionBody,
   type HistoryResponse,
   type SearchResponse,
+  type Person,
   type Session,
   type SessionList,
 } from '@chat/protocol';
@@ -79,6 +81,18 @@ export class ApiClient {
     if (query.analysisId !== undefined) params.set('analysisId', query.analysisId);
     const suffix = params.size > 0 ? `?${params.toString()}` : '';
     return this.#request('GET', `/api/chat/sessions${suffix}`, sessionListSchema);
+  }
+
+  /** `GET /api/chat/people`: people whose name starts with or contains `q`, for picking members. */
+  async findPeople(q: string, limit?: number): Promise<Person[]> {
+    const params = new URLSearchParams({ q });
+    if (limit !== undefined) params.set('limit', String(limit));
+    return (await this.#request('GET', `/api/chat/people?${params.toString()}`, peopleListSchema)).people;
+  }
+
+  /** `POST /api/chat/sessions/{id}/members`: adds people to a session the caller is a member of. */
+  addMembers(sessionId: string, userIds: readonly string[]): Promise<Session> {
+    return this.#request('POST', `/api/chat/sessions/${encodeURIComponent(sessionId)}/members`, sessionSchema, { userIds });
   }
 
   getSession(sessionId: string): Promise<Session> {

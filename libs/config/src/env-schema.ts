@@ -95,6 +95,8 @@ export const envSchema = z.object({
   CHAT_DISABLED: flag,
   CHAT_SWITCH_POLL_MS: positiveInt(1000),
   ANALYSIS_LINK_HOSTS: addresses,
+  PEOPLE_LOOKUP_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL like https://finance.example.com/people' }).optional(),
+  PEOPLE_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(50).max(10_000).default(800),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -71,6 +71,11 @@ export interface Config {
   readonly chatSwitch: { readonly hardOff: boolean; readonly pollMs: number };
   /** Hosts (lower case, no port) an analysis result card's link may point to; empty refuses every link. */
   readonly analysisLinkHosts: readonly string[];
+  /**
+   * Where the session-api also asks for people by name (the finance backend's directory) and how
+   * long it waits; without a URL it answers from the people it has seen alone.
+   */
+  readonly peopleLookup: { readonly url?: string; readonly timeoutMs: number };
 }
 
 export interface LoadOptions {
@@ -143,6 +148,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     web: { apiUrls: env.WEB_API_URLS.map(withoutTrailingSlash), wsUrls: env.WEB_WS_URLS.map(withoutTrailingSlash), frameAncestors: env.WEB_FRAME_ANCESTORS },
     chatSwitch: { hardOff: env.CHAT_DISABLED, pollMs: env.CHAT_SWITCH_POLL_MS },
     analysisLinkHosts: env.ANALYSIS_LINK_HOSTS.map((host) => host.toLowerCase()),
+    peopleLookup: { ...(env.PEOPLE_LOOKUP_URL === undefined ? {} : { url: env.PEOPLE_LOOKUP_URL }), timeoutMs: env.PEOPLE_LOOKUP_TIMEOUT_MS },
   });
 }
 

@@ -22,3 +22,4 @@ export type * from './workspace-store.ts';
 export { ReadMarks, type ReadMarkResult } from './read-marks.ts';
 export { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type RateBudget, type RateDecision, type UserRateLimiter } from './user-rate-limiter.ts';
 export type * from './message-search.ts';
+export { PeopleRecorder, recordingCallers, type PeopleStore, type PeopleSearch, type PeopleRecorderOptions, type SeenCaller } from './people-directory.ts';

@@ -63,11 +63,19 @@ export interface ChatAnalysisStatusTable {
   updated_at: ColumnType<Date, string, string>;
 }
 
+export interface ChatPeopleTable {
+  user_id: string;
+  name: string;
+  name_key: string;
+  seen_at: ColumnType<Date, string | undefined, string>;
+}
+
 export interface Database {
   chat_messages: ChatMessagesTable;
   chat_sessions: ChatSessionsTable;
   chat_dead_letters: ChatDeadLettersTable;
   chat_read_cursors: ChatReadCursorsTable;
   chat_analysis_status: ChatAnalysisStatusTable;
+  chat_people: ChatPeopleTable;
 }
 

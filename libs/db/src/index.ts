@@ -1,4 +1,4 @@
-export type { Database, ChatMessagesTable, ChatSessionsTable, ChatDeadLettersTable, ChatReadCursorsTable, ChatAnalysisStatusTable } from './database.ts';
+export type { Database, ChatMessagesTable, ChatSessionsTable, ChatDeadLettersTable, ChatReadCursorsTable, ChatAnalysisStatusTable, ChatPeopleTable } from './database.ts';
 export { createDatabase, type DatabaseOptions } from './create-database.ts';
 export { migrateToLatest, migrateDown, latestApplied, DROPS_AUDIT_RECORD, MigrationError, type MigrationOutcome } from './migrate.ts';
 export { migrations, staticMigrationProvider } from './migrations/index.ts';
@@ -18,3 +18,4 @@ export {
   type ExportManifest,
 } from './export-chat-data.ts';
 export { KyselyWorkspaceStore } from './kysely-workspace-store.ts';
+export { KyselyPeopleStore } from './kysely-people-store.ts';

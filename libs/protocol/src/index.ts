@@ -13,3 +13,4 @@ export * from './analysis-result.ts';
 export * from './analysis-status.ts';
 export * from './workspace.ts';
 export * from './search.ts';
+export * from './people.ts';

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
+import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingCallers, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type PeopleRecorder, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -56,6 +56,8 @@ export interface GatewayDeps {
   /** Read cursors and analysis status; without them `read` frames answer `unavailable`. */
   workspace?: WorkspaceStore;
   readMarks?: ReadMarks;
+  /** Notes every verified caller in the people directory (at most once per user per interval); without it no one is. */
+  peopleRecorder?: PeopleRecorder;
   logger: GatewayLogger;
   /** Pinged by /readyz with live state and the bus. */
   queue?: MessageQueue;
@@ -97,7 +99,8 @@ export class Gateway implements Part {
   #unwatchSwitch: (() => void) | undefined;
 
   constructor(deps: GatewayDeps) {
-    this.#deps = deps;
+    // Admission and token renewal both verify through this, so both note the caller's name.
+    this.#deps = { ...deps, verifier: recordingCallers(deps.verifier, deps.peopleRecorder) };
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.#metrics = deps.metrics ?? chatMetrics();
     this.#slots = deps.slots ?? new MemoryConnectionSlots();

@@ -32,6 +32,7 @@ const gateway = new Gateway({
   queue,
   workspace: backend.workspace,
   readMarks: backend.readMarks,
+  peopleRecorder: backend.peopleRecorder,
   slots,
   // A user's sends count once across every replica (and the session-api's posts), in Redis.
   rateLimiter: backend.rateLimiter,

@@ -1,5 +1,6 @@
 import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler } from 'express';
+import { recordingCallers } from '@chat/core';
 import { chatMetrics, traceHttpRequest, type TracedRequest } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate } from './authenticate.ts';
@@ -10,6 +11,7 @@ import { registerHistoryRoutes } from './history-routes.ts';
 import { errorHandler, routeNotFound } from './http-errors.ts';
 import { registerMemberRoutes } from './member-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
+import { registerPeopleRoutes } from './people-routes.ts';
 import { buildOpenApiDocument } from './openapi-document.ts';
 import { ROUTES } from './routes.ts';
 import { apiSecurityHeaders } from './security-headers.ts';
@@ -52,7 +54,8 @@ export function createApiApp(deps: ApiDeps): Express {
   });
 
   // Tokens are checked before any body is read.
-  app.use('/api', authenticate(deps.verifier));
+  // Each verified caller with a name is noted in the people directory (not on every request).
+  app.use('/api', authenticate(recordingCallers(deps.verifier, deps.peopleRecorder)));
   const json = boundedJson({ limitBytes: jsonLimitBytes(deps.config.limits.maxMessageChars), json: { maxDepth: deps.config.limits.maxJsonDepth, maxEntries: deps.config.limits.maxJsonEntries } });
   app.use('/api', refuseWritesWhileOff(deps));
   registerSwitchRoute(app, deps, json);
@@ -62,6 +65,7 @@ export function createApiApp(deps: ApiDeps): Express {
   registerMessageRoutes(app, deps, json);
   registerHistoryRoutes(app, deps);
   registerSearchRoutes(app, deps);
+  registerPeopleRoutes(app, deps);
   registerDeadLetterRoutes(app, deps, json);
 
   app.use(routeNotFound);

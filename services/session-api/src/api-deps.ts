@@ -1,9 +1,10 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, ReadMarks, SessionDirectory, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, PeopleRecorder, PeopleStore, ReadMarks, SessionDirectory, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
+import type { PeopleLookup } from './people-lookup.ts';
 
 /** Everything the API needs, built by main.ts (or by the embedded one-process mode). */
 export interface ApiDeps {
@@ -21,6 +22,12 @@ export interface ApiDeps {
   /** Read cursors, session lists and analysis status; without it those endpoints answer 503 and history carries no cursors. */
   workspace?: WorkspaceStore;
   readMarks?: ReadMarks;
+  /** The people seen through their tokens; without it (and without a lookup) GET /api/chat/people answers 503. */
+  people?: PeopleStore;
+  /** Notes every verified caller in `people`; without it no one is recorded by this app. */
+  peopleRecorder?: PeopleRecorder;
+  /** Replaces the lookup PEOPLE_LOOKUP_URL names (tests). */
+  peopleLookup?: PeopleLookup;
   logger: Logger;
   /** Only pinged, for readiness: messages reach it through the intake. */
   queue?: MessageQueue;

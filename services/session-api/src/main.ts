@@ -30,6 +30,8 @@ const app = createApiApp({
   sessionEvents: backend.sessionEvents,
   workspace: backend.workspace,
   readMarks: backend.readMarks,
+  people: backend.people,
+  peopleRecorder: backend.peopleRecorder,
   logger,
   readiness,
   // With Redis, every replica (and every gateway) counts against the same per-user budgets.

@@ -4,6 +4,8 @@ import {
   analysisStatusBodySchema,
   analysisStatusSchema,
   listSessionsQuerySchema,
+  peopleListSchema,
+  peopleQuerySchema,
   sessionListSchema,
   chatMessageSchema,
   chatStatusSchema,
@@ -178,6 +180,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
             'Full-text search of the session\'s stored messages (members; admins also in closed sessions), newest first. `q` is read as web-search text ("a phrase", or, -excluded); words match case-insensitively, unstemmed. Each hit carries highlight ranges into its body (UTF-16 offsets, no markup). Messages still in the queue, not yet in the store, are not found until they are written.',
           requestParams: { ...sessionPath, query: searchQuerySchema },
           responses: { '200': json('Hits, newest first, and where the next (older) page starts.', searchResponseSchema), ...errors(400, 401, 403, 404, 503) },
+        }),
+      },
+      [toOpenApiPath(ROUTES.people)]: {
+        get: op({
+          operationId: 'findPeople',
+          summary:
+            'People by name, for picking members: names that start with `q` first, then names that contain it (case-insensitive); an empty `q` lists people by name. Any signed-in user may ask; only ids and names are given. The people come from the tokens the system has seen (their `name` claim) and, when PEOPLE_LOOKUP_URL is set, from the finance backend\'s lookup first.',
+          requestParams: { query: peopleQuerySchema },
+          responses: { '200': json('Up to `limit` people.', peopleListSchema), ...errors(400, 401, 503) },
         }),
       },
       [toOpenApiPath(ROUTES.deadLetters)]: {

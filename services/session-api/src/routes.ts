@@ -8,6 +8,7 @@ export const ROUTES = {
   analysisStatus: '/api/chat/sessions/:session_id/analysis-status',
   search: '/api/chat/sessions/:session_id/search',
   history: '/api/chat/history/:session_id',
+  people: '/api/chat/people',
   deadLetters: '/api/chat/dead-letters',
   deadLetter: '/api/chat/dead-letters/:dead_letter_id',
   deadLetterReplay: '/api/chat/dead-letters/:dead_letter_id/replay',

@@ -1,6 +1,8 @@
 import { ApiClient, ChatClientError } from '@chat/client';
-import { useState } from 'preact/hooks';
+import type { Person } from '@chat/protocol';
+import { useMemo, useState } from 'preact/hooks';
 import { errorText } from '../error-text.ts';
+import { PeoplePicker } from './PeoplePicker.tsx';
 
 export interface SessionPickerProps {
   apiUrl: string;
@@ -13,22 +15,20 @@ export interface SessionPickerProps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Creates a session (with members by user id) or opens one by id. */
+/** Creates a session (with members picked by name) or opens one by id. */
 export function SessionPicker({ apiUrl, token, userId, lobbyId, onOpen }: SessionPickerProps) {
   const [title, setTitle] = useState('');
-  const [members, setMembers] = useState('');
+  const [members, setMembers] = useState<readonly Person[]>([]);
   const [joinId, setJoinId] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const api = useMemo(() => new ApiClient({ apiUrl, token }), [apiUrl, token]);
 
   const create = () => {
-    const ids = members.split(/[\s,]+/).filter((id) => id !== '');
-    const bad = ids.find((id) => !UUID.test(id));
-    if (bad !== undefined) return setError(`"${bad}" is not a user id.`);
     setBusy(true);
     setError(undefined);
-    new ApiClient({ apiUrl, token })
-      .createSession({ ...(title.trim() === '' ? {} : { title: title.trim() }), members: ids })
+    api
+      .createSession({ ...(title.trim() === '' ? {} : { title: title.trim() }), members: members.map((person) => person.id) })
       .then((session) => onOpen(session.id))
       .catch((e: unknown) => setError(e instanceof ChatClientError ? errorText(e.code, e.message) : String(e)))
       .finally(() => setBusy(false));
@@ -39,7 +39,7 @@ export function SessionPicker({ apiUrl, token, userId, lobbyId, onOpen }: Sessio
       <h1>Chat sessions</h1>
       {userId && (
         <p>
-          Your user id: <code data-testid="my-user-id">{userId}</code> (others add you with it)
+          Others find you by your name. Your user id, should someone need to paste it: <code data-testid="my-user-id">{userId}</code>
         </p>
       )}
       {lobbyId && (
@@ -56,8 +56,14 @@ export function SessionPicker({ apiUrl, token, userId, lobbyId, onOpen }: Sessio
         <h2>New session</h2>
         <label for="title">Title</label>
         <input id="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />
-        <label for="members">Other members' user ids (comma separated)</label>
-        <input id="members" value={members} onInput={(e) => setMembers(e.currentTarget.value)} />
+        <PeoplePicker
+          api={api}
+          label="Other members"
+          picked={members}
+          exclude={userId === undefined ? [] : [userId]}
+          onPick={(person) => setMembers((now) => [...now, person])}
+          onUnpick={(id) => setMembers((now) => now.filter((person) => person.id !== id))}
+        />
         <button type="submit" disabled={busy}>
           Create and open
         </button>

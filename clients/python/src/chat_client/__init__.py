@@ -7,7 +7,7 @@ from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden
                      Unauthorized, Unavailable)
 from .listener import Listener
 from .models import (Ack, AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
-                     DeadLetterDetail, ErrorFrame, Frame, HistoryPage, LastMessage, Pong, PostMessageBody, ReadCursor, ReplayResult, SearchHit, SearchPage, Session, SessionClosed, SessionList,
+                     DeadLetterDetail, ErrorFrame, Frame, HistoryPage, LastMessage, Person, Pong, PostMessageBody, ReadCursor, ReplayResult, SearchHit, SearchPage, Session, SessionClosed, SessionList,
                      SessionSummary, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
 from .retry import NO_RETRY, RetryPolicy
 from .endpoints import UNSET
@@ -16,7 +16,7 @@ from .webhooks import WebhookVerificationError, verify_webhook, webhook_signatur
 
 __all__ = [
     "AnalysisFigure", "AnalysisLink", "AnalysisResult", "AnalysisStatus", "AnalysisStatusBody", "AnalysisTable", "LastMessage",
-    "ChatStatus", "DeadLetter", "DeadLetterDetail", "ReadCursor", "ReplayResult", "SearchHit", "SearchPage", "SessionList", "SessionSummary",
+    "ChatStatus", "Person", "DeadLetter", "DeadLetterDetail", "ReadCursor", "ReplayResult", "SearchHit", "SearchPage", "SessionList", "SessionSummary",
     "ADMIN_SCOPE", "ERROR_CLASSES", "MEMBERS_SCOPE", "UNSET", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
     "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",

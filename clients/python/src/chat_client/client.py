@@ -13,7 +13,7 @@ from . import endpoints
 from .endpoints import Call
 from .errors import ChatError, ProtocolError, TransportError, error_for
 from .cards import AnalysisResult
-from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, ReplayResult, SearchPage,
+from .models import (AnalysisStatus, ChatMessage, ChatStatus, DeadLetter, DeadLetterDetail, HistoryPage, JsonObject, Person, ReplayResult, SearchPage,
                      Session, SessionList, SessionSummary, WebhookDeadLetter)
 from .retry import RetryPolicy, retry_after_seconds, should_retry
 from .tokens import ServiceTokens, mint_token
@@ -140,6 +140,10 @@ class _Endpoints:
         """The caller's open sessions (every open one for the admin token), newest activity first;
         pass the page's ``next_cursor`` as ``cursor`` for the next one."""
         return self._run(endpoints.list_sessions(limit, cursor, analysis_id))
+
+    def people(self, q: str = "", *, limit: Optional[int] = None) -> List[Person]:
+        """People whose name starts with (first) or contains ``q``, case-insensitive, to add as members by id."""
+        return self._run(endpoints.people(q, limit))
 
     def report_analysis_status(self, session_id: str, state: str, *, progress: Optional[float] = None,
                                reason: Optional[str] = None) -> AnalysisStatus:

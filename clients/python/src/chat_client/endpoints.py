@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from .cards import AnalysisResult
 from .models import (AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
-                     DeadLetterDetail, HistoryPage, JsonObject, PostMessageBody, ReplayResult, SearchPage, Session, SessionList,
-                     WebhookDeadLetter)
+                     DeadLetterDetail, HistoryPage, JsonObject, Person, PostMessageBody, ReplayResult, SearchPage, Session, SessionList,
+                     WebhookDeadLetter, people_from_json)
 
 T = TypeVar("T")
 
@@ -93,6 +93,13 @@ def post_message(session_id: str, body: str, metadata: Optional[JsonObject], cli
 def list_sessions(limit: Optional[int], cursor: Optional[str], analysis_id: Optional[str]) -> Call[SessionList]:
     params = {k: v for k, v in {"limit": limit, "cursor": cursor, "analysisId": analysis_id}.items() if v is not None}
     return Call("GET", "/api/chat/sessions", SessionList.from_json, params=params)
+
+
+def people(q: str, limit: Optional[int]) -> Call[List[Person]]:
+    params: Dict[str, Any] = {"q": q}
+    if limit is not None:
+        params["limit"] = limit
+    return Call("GET", "/api/chat/people", people_from_json, params=params)
 
 
 def report_analysis_status(session_id: str, state: str, progress: Optional[float], reason: Optional[str]) -> Call[AnalysisStatus]:

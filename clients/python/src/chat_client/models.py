@@ -302,6 +302,25 @@ class SessionList:
                    next_cursor=_opt(o, "nextCursor", str, "SessionList"))
 
 
+@dataclass(frozen=True)
+class Person:
+    """``Person``: someone the chat knows by name (seen through a token's ``name``, or from the finance lookup)."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "Person":
+        o = _object(raw, "Person")
+        return cls(id=_get(o, "id", str, "Person"), name=_get(o, "name", str, "Person"))
+
+
+def people_from_json(raw: Any) -> List[Person]:
+    """``PeopleList``: the people found, prefix matches first."""
+    o = _object(raw, "PeopleList")
+    return [Person.from_json(p) for p in _get(o, "people", list, "PeopleList")]
+
+
 # Request bodies, as the server's strict schemas accept them (unknown fields are refused with 400).
 
 @dataclass(frozen=True)

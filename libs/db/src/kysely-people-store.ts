@@ -1,0 +1,37 @@
+import type { PeopleSearch, PeopleStore } from '@chat/core';
+import { personSearchKey, type Person } from '@chat/protocol';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './database.ts';
+
+/** `%`, `_` and the escape itself match literally inside a LIKE pattern. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/** The people directory, on PostgreSQL or PGlite. */
+export class KyselyPeopleStore implements PeopleStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async recordPerson(person: Person): Promise<void> {
+    const values = { name: person.name, name_key: personSearchKey(person.name), seen_at: sql<string>`now()` };
+    await this.#db
+      .insertInto('chat_people')
+      .values({ user_id: person.id, ...values })
+      .onConflict((conflict) => conflict.column('user_id').doUpdateSet(values))
+      .execute();
+  }
+
+  async findPeople(search: PeopleSearch): Promise<Person[]> {
+    const key = likeLiteral(personSearchKey(search.text));
+    const { rows } = await sql<{ user_id: string; name: string }>`
+      select user_id, name from chat_people
+      where name_key like ${`%${key}%`} escape '\\'
+      order by (name_key like ${`${key}%`} escape '\\') desc, name_key, user_id
+      limit ${search.limit}`.execute(this.#db);
+    return rows.map((row) => ({ id: row.user_id, name: row.name }));
+  }
+}
