@@ -80,6 +80,11 @@ describe('the report', () => {
     const page = renderDocsPage(result);
     expect(page).toContain('`pnpm bench`');
     expect(page).toContain('2 × cpu');
+    expect(page).toContain('- Took 10.0 min');
+    expect(page).not.toContain('Caveat');
+    const busy = fixture();
+    busy.machine.loadAverage = { start: 9.5, end: 20 };
+    expect(renderSummary(busy)).toContain('**Caveat: other work shared the machine.** A load average of 20 on 2 cores');
     expect(page).toContain('![latency against rate](benchmarks-fanout.svg)');
   });
 });

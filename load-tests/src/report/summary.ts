@@ -67,6 +67,10 @@ function steadyTables(steady: SteadyResult): string[] {
   ];
 }
 
+function minutes(result: BenchResult): string {
+  return ((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 60_000).toFixed(1);
+}
+
 /** The Markdown summary of one run, also the body of docs/benchmarks.md's figures. */
 export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): string {
   const { idle, fanout, ack, persist, history, steady } = result.scenarios;
@@ -77,6 +81,12 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
     `- Command: \`${result.command}\``,
     `- Started ${result.startedAt}, finished ${result.finishedAt}`,
     `- Machine: ${m.cpus} × ${m.cpuModel}, ${mib(m.memoryBytes)} memory, Linux ${m.kernel}, Node ${m.node}, open-file limit ${m.openFilesLimit} per process; load average ${m.loadAverage.start} at start, ${m.loadAverage.end} at end (${m.cpus} cores)`,
+    `- Took ${minutes(result)} min`,
+    ...(Math.max(m.loadAverage.start, m.loadAverage.end) > m.cpus
+      ? [
+          `- **Caveat: other work shared the machine.** A load average of ${Math.max(m.loadAverage.start, m.loadAverage.end)} on ${m.cpus} cores means other processes were waiting for the CPU beside the benchmark's own. Every target's servers ran under the same competition, so the ratios between them say more than the absolute figures; tail latencies and rates are far below what the same code does on a quiet machine, and CPU time per message includes the cost of being preempted (cache misses, context switches).`,
+        ]
+      : []),
     '',
     '### Targets (reported, not asserted)',
     '',

@@ -85,6 +85,7 @@ export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' |
     NATS_STREAM_REPLICAS: String(options.streamReplicas ?? 1),
     RATE_LIMIT_PER_SEC: '1000000',
     RATE_LIMIT_BURST: '1000000',
+    SESSION_CREATE_PER_MINUTE: '1000000',
     INSTANCE_ID: instanceId,
   };
 }
