@@ -37,6 +37,9 @@ function writeDocs(result: BenchResult): void {
 }
 
 async function main(): Promise<void> {
+  // Flags take their value after "=": "--render file" would otherwise start a whole run.
+  const bare = process.argv.slice(2).find((arg) => /^--(render|only|out|idle-target|persist-backlog|history-rows)$/.test(arg));
+  if (bare !== undefined) throw new Error(`${bare} takes its value after "=", e.g. ${bare}=…`);
   const render = flag('render');
   if (render !== undefined) {
     const stored = JSON.parse(readFileSync(render, 'utf8')) as BenchResult;
