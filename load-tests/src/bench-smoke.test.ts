@@ -52,30 +52,60 @@ describeReal('a smoke run of every benchmark scenario', () => {
     expect(findProblems(result, [name]).filter((problem) => problem.startsWith(name))).toEqual([]);
   });
 
-  it('measures both systems in the fan-out and sets them side by side as a ratio', () => {
+  it('measures ours with the persister running and stopped, Socket.IO and the bare relay in the fan-out', () => {
     const fanout = result.scenarios.fanout!;
-    expect(fanout.chat.steps.length).toBeGreaterThan(0);
-    expect(fanout.socketio.steps.length).toBeGreaterThan(0);
-    expect(fanout.chat.steps[0]!.delivered).toBeGreaterThan(0);
-    expect(fanout.socketio.steps[0]!.delivered).toBeGreaterThan(0);
+    for (const series of [fanout.chatPersisted, fanout.chat, fanout.socketio, fanout.relay]) {
+      expect(series.steps.length).toBeGreaterThan(0);
+      expect(series.steps[0]!.delivered).toBe(series.steps[0]!.expectedDeliveries);
+      expect(series.steps[0]!.delivered).toBeGreaterThan(0);
+    }
     expect(Number.isFinite(fanout.ratio)).toBe(true);
+    expect(Number.isFinite(fanout.ratioPersisted)).toBe(true);
   });
 
-  it('measures every target a smoke run can reach', () => {
-    // The list of targets is fixed; what shows a scenario ran is a measured figure for each of its targets.
-    // A smoke run sends fewer than 1,000/s and seeds fewer than 1,000,000 rows, so these two stay unmeasured.
+  it('samples the CPU of every process of each steady run, the durable tiers with the persister caught up', () => {
+    const steady = result.scenarios.steady!;
+    expect(steady.runs.map((run) => run.target)).toEqual(['chat-persisted', 'socketio', 'relay']);
+    expect(steady.durability.map((run) => run.durability)).toEqual(SMOKE.steady.durability);
+    const ours = [steady.runs[0]!, ...steady.durability];
+    for (const run of ours) {
+      expect(run.persistedAll).toBe(true);
+      expect(Object.keys(run.cpuSeconds).sort()).toEqual(['gateways', 'nats', 'persister', 'postgres', 'redis']);
+      // Writing every message through JetStream into PostgreSQL takes more than a clock tick.
+      expect(run.durableUsPerMessage).toBeGreaterThan(0);
+      expect((run.cpuSeconds['persister'] ?? 0) + (run.cpuSeconds['postgres'] ?? 0)).toBeGreaterThan(0);
+    }
+    // The baselines touch neither NATS nor PostgreSQL beyond their idle ticks.
+    for (const run of steady.runs.slice(1)) expect(Object.keys(run.cpuSeconds).sort()).toEqual(['gateways', 'nats', 'postgres', 'redis']);
+    const gatewayCpu = [...steady.runs, ...steady.durability].reduce((sum, run) => sum + (run.cpuSeconds['gateways'] ?? 0), 0);
+    expect(gatewayCpu).toBeGreaterThan(0);
+  });
+
+  it('measures every goal a smoke run can reach', () => {
+    // The list of goals is fixed; what shows a scenario ran is a measured figure for each of its goals.
+    // A smoke run sends fewer than 1,000/s, opens fewer than 15,000 connections and seeds small tables, so these stay unmeasured.
     const unmeasured = result.targets.filter((target) => target.met === null).map((target) => target.name);
-    expect(unmeasured).toEqual(['ack p99 at 1,000 sends/s', 'history p99, page of 50 on 1,000,000 rows']);
+    expect(unmeasured).toEqual([
+      'p99 send → delivery at 1,000 sends/s × 10 members, persister running',
+      'CPU per message in persister + NATS + PostgreSQL at 1,000 sends/s',
+      'idle RSS per connection, one gateway, 15,000 connections',
+      'persister rows/s, one persister, 500,000 backlog',
+      'history p99, 50 of 1,000,000 rows',
+    ]);
     for (const target of result.targets.filter((t) => t.met !== null)) expect(target.measured).toMatch(/\d/);
   });
 
   it('writes the JSON result, the Markdown summary and the SVG chart', () => {
     const json = JSON.parse(readFileSync(output.files.json, 'utf8')) as BenchResult;
     expect(json.runId).toBe(result.runId);
-    expect(readFileSync(output.files.markdown, 'utf8')).toContain('### 2. Fan-out');
+    const summary = readFileSync(output.files.markdown, 'utf8');
+    expect(summary).toContain('### 2. Fan-out');
+    expect(summary).toContain('### 6. Steady rate');
+    expect(summary).toContain('| figure | this system | Socket.IO 4 + redis-adapter | bare `ws` + `ioredis` relay |');
     const svg = readFileSync(output.files.chart, 'utf8');
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('Socket.IO');
+    expect(svg).toContain('bare ws + ioredis relay');
     expect(existsSync(join(output.runDir, 'logs'))).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 /**
- * pnpm bench [--smoke] [--only=idle,fanout,ack,persist,history] [--out=dir] [--no-docs]
+ * pnpm bench [--smoke] [--only=idle,fanout,steady,ack,persist,history] [--out=dir] [--no-docs]
  *             [--idle-target=N] [--persist-backlog=N] [--history-rows=N]
  * pnpm bench --render=<result.json>   (rewrite docs/benchmarks.md from a run)
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL, SCENARIOS, SMOKE, withOverrides, type ScenarioName } from './profile.ts';
@@ -29,12 +29,17 @@ function numberFlag(name: string): number | undefined {
 }
 
 function writeDocs(result: BenchResult): void {
-  writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), renderDocsPage(result));
+  const page = join(REPO_ROOT, 'docs', 'benchmarks.md');
+  // Sections written by hand (what each change bought) stay.
+  writeFileSync(page, renderDocsPage(result, existsSync(page) ? readFileSync(page, 'utf8') : ''));
   writeFileSync(join(REPO_ROOT, 'docs', DOCS_CHART), renderFanoutChart(result));
   process.stderr.write(`[bench] wrote docs/benchmarks.md and docs/${DOCS_CHART}\n`);
 }
 
 async function main(): Promise<void> {
+  // Flags take their value after "=": "--render file" would otherwise start a whole run.
+  const bare = process.argv.slice(2).find((arg) => /^--(render|only|out|idle-target|persist-backlog|history-rows)$/.test(arg));
+  if (bare !== undefined) throw new Error(`${bare} takes its value after "=", e.g. ${bare}=…`);
   const render = flag('render');
   if (render !== undefined) {
     const stored = JSON.parse(readFileSync(render, 'utf8')) as BenchResult;

@@ -1,8 +1,8 @@
 import type { AckStep, BenchResult, FanoutStep } from './result.ts';
 
 /**
- * `ordered`: whether the system promises an order. The Socket.IO baseline numbers messages per node,
- * not per session, so its numbers interleave across its two nodes and say nothing about order.
+ * `ordered`: whether the system promises an order. The baselines number messages per node,
+ * not per session, so their numbers interleave across their two nodes and say nothing about order.
  */
 function fanoutStepFaults(where: string, step: FanoutStep | NonNullable<FanoutStep['firstAttempt']>, ordered: boolean): string[] {
   const faults: string[] = [];
@@ -23,15 +23,15 @@ function ackStepFaults(where: string, step: AckStep | NonNullable<AckStep['first
  */
 export function findDeliveryFaults(result: Pick<BenchResult, 'scenarios'>): string[] {
   const faults: string[] = [];
-  const { idle, fanout, ack, persist, history } = result.scenarios;
+  const { idle, fanout, ack, persist, history, steady } = result.scenarios;
   if (idle) {
     if (idle.failed > 0) faults.push(`idle: ${idle.failed} connections failed (${JSON.stringify(idle.failures)})`);
     if (idle.opened < idle.requested) faults.push(`idle: ${idle.opened} of ${idle.requested} connections opened`);
   }
-  for (const series of fanout ? [fanout.chat, fanout.socketio] : []) {
+  for (const series of fanout ? [fanout.chat, fanout.chatPersisted, fanout.socketio, fanout.relay] : []) {
     series.steps.forEach((step, i) => {
       const where = `fanout ${series.system} step ${i} (${step.sendsPerSec} sends/s)`;
-      const ordered = series.system === 'chat';
+      const ordered = series.system.startsWith('chat');
       faults.push(...fanoutStepFaults(where, step, ordered));
       if (step.firstAttempt) faults.push(...fanoutStepFaults(`${where}, first try`, step.firstAttempt, ordered));
     });
@@ -47,6 +47,11 @@ export function findDeliveryFaults(result: Pick<BenchResult, 'scenarios'>): stri
   if (persist) {
     if (persist.rowsWritten !== persist.backlog) faults.push(`persist: ${persist.rowsWritten} rows written for a backlog of ${persist.backlog}`);
     if (persist.liveMessages !== persist.livePublished) faults.push(`persist: ${persist.liveMessages} of ${persist.livePublished} live messages written`);
+  }
+  for (const run of steady ? [...steady.runs, ...steady.durability] : []) {
+    const where = `steady ${run.target}${run.durability ? ` R${run.durability.jetstreamReplicas}/${run.durability.synchronousCommit}` : ''}`;
+    faults.push(...fanoutStepFaults(where, run.step, run.target.startsWith('chat')));
+    if (run.persistedAll === false) faults.push(`${where}: the persister did not write every message within its deadline`);
   }
   if (history) {
     const failed = Object.entries(history.errors);

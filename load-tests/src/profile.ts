@@ -1,3 +1,5 @@
+import type { Durability } from './servers/own-infra.ts';
+
 /** Sizes of one run. `full` is the measurement; `smoke` proves every scenario end to end in seconds. */
 export interface Profile {
   name: 'full' | 'smoke';
@@ -6,11 +8,13 @@ export interface Profile {
   ack: { connections: number; referenceRate: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
   persist: { backlog: number; sessions: number; publishWindow: number; drainDeadlineMs: number; liveRate: number; liveMs: number };
   history: { rows: number; pageSize: number; concurrency: number; durationMs: number; maxRequests: number; workers: number };
+  steady: { sessions: number; members: number; sendsPerSec: number; stepMs: number; drainMs: number; workers: number; bodyBytes: number; persistDeadlineMs: number; durability: Durability[] };
 }
 
 export const FULL: Profile = {
   name: 'full',
-  idle: { target: 50_000, gateways: 3, membersPerSession: 100, perWorker: 17_000, concurrency: 64, deadlineMs: 240_000, settleMs: 3000 },
+  // 15,000 sockets on one gateway (open files are limited to 20,000 a process), held by two load generators.
+  idle: { target: 15_000, gateways: 1, membersPerSession: 100, perWorker: 7500, concurrency: 64, deadlineMs: 240_000, settleMs: 3000 },
   fanout: {
     sessions: 50,
     members: 40,
@@ -24,19 +28,36 @@ export const FULL: Profile = {
   ack: { connections: 200, referenceRate: 1000, rates: [250, 500, 1000, 2000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 30_000], stepMs: 5000, drainMs: 2000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
   persist: { backlog: 500_000, sessions: 100, publishWindow: 4000, drainDeadlineMs: 300_000, liveRate: 500, liveMs: 5000 },
   history: { rows: 1_000_000, pageSize: 50, concurrency: 8, durationMs: 15_000, maxRequests: 500_000, workers: 2 },
+  steady: {
+    sessions: 100,
+    members: 10,
+    sendsPerSec: 1000,
+    stepMs: 10_000,
+    drainMs: 2000,
+    workers: 2,
+    bodyBytes: 100,
+    persistDeadlineMs: 60_000,
+    durability: [
+      { jetstreamReplicas: 3, synchronousCommit: 'on' },
+      { jetstreamReplicas: 1, synchronousCommit: 'off' },
+      { jetstreamReplicas: 3, synchronousCommit: 'off' },
+    ],
+  },
 };
 
 export const SMOKE: Profile = {
   name: 'smoke',
-  idle: { target: 60, gateways: 2, membersPerSession: 10, perWorker: 40, concurrency: 16, deadlineMs: 20_000, settleMs: 300 },
+  idle: { target: 60, gateways: 1, membersPerSession: 10, perWorker: 40, concurrency: 16, deadlineMs: 20_000, settleMs: 300 },
   // The drain ends once every ack is in; a long one keeps a late ack on a busy machine from counting as missing.
   fanout: { sessions: 3, members: 4, rates: [20, 40], stepMs: 600, drainMs: 10_000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
   ack: { connections: 4, referenceRate: 20, rates: [20, 40], stepMs: 600, drainMs: 10_000, workers: 1, bodyBytes: 100, p99LimitMs: 100 },
   persist: { backlog: 1000, sessions: 4, publishWindow: 200, drainDeadlineMs: 30_000, liveRate: 50, liveMs: 600 },
   history: { rows: 2000, pageSize: 50, concurrency: 2, durationMs: 800, maxRequests: 200, workers: 1 },
+  // One other durability setting, so switching PostgreSQL's commit mode is exercised; R3 needs three more servers.
+  steady: { sessions: 3, members: 4, sendsPerSec: 50, stepMs: 2000, drainMs: 10_000, workers: 2, bodyBytes: 100, persistDeadlineMs: 30_000, durability: [{ jetstreamReplicas: 1, synchronousCommit: 'off' }] },
 };
 
-export const SCENARIOS = ['idle', 'fanout', 'ack', 'persist', 'history'] as const;
+export const SCENARIOS = ['idle', 'fanout', 'steady', 'ack', 'persist', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Sizes a command line may change: --idle-target, --persist-backlog, --history-rows. */

@@ -1,5 +1,7 @@
 import type { LatencySummary } from './histogram.ts';
 import type { ScenarioName } from './profile.ts';
+import type { TargetName } from './scenarios/delivery-run.ts';
+import type { Durability } from './servers/own-infra.ts';
 
 export interface MachineInfo {
   cpus: number;
@@ -53,7 +55,7 @@ export interface FanoutStep {
 }
 
 export interface FanoutSeries {
-  system: 'chat' | 'socketio';
+  system: TargetName;
   label: string;
   connected: number;
   /** Connections opened per second while seating the members (32 in flight per load generator). */
@@ -70,10 +72,46 @@ export interface FanoutResult {
   membersPerSession: number;
   servers: number;
   p99LimitMs: number;
+  /** Ours with the persister stopped, and running (as the system runs). */
   chat: FanoutSeries;
+  chatPersisted: FanoutSeries;
   socketio: FanoutSeries;
-  /** Ours divided by the baseline's, measured in the same run. */
+  relay: FanoutSeries;
+  /** Ours divided by Socket.IO's, measured in the same run: persister stopped, and running. */
   ratio: number;
+  ratioPersisted: number;
+}
+
+/** One target at a steady rate on the run's own Redis, NATS and PostgreSQL, with the CPU of every process. */
+export interface SteadyRun {
+  target: TargetName;
+  label: string;
+  /** Ours only: the durability the run's JetStream and PostgreSQL had. */
+  durability: Durability | null;
+  step: FanoutStep;
+  /** From the first send until the persister had written the last message (or the last delivery). */
+  windowMs: number;
+  /** Whether the persister caught up within its deadline; null without a persister. */
+  persistedAll: boolean | null;
+  /** CPU seconds in the window: gateways (or baseline nodes), persister, redis, nats, postgres (the cluster's process tree). */
+  cpuSeconds: Record<string, number>;
+  gatewayUsPerDelivery: number;
+  /** CPU µs per acked message, per tier outside the gateways. */
+  usPerMessage: Record<string, number>;
+  /** persister + nats + postgres, µs per message; null for a baseline. */
+  durableUsPerMessage: number | null;
+}
+
+export interface SteadyResult {
+  sessions: number;
+  membersPerSession: number;
+  servers: number;
+  sendsPerSec: number;
+  stepMs: number;
+  /** Ours (persister running), Socket.IO and the relay, default durability. */
+  runs: SteadyRun[];
+  /** Ours again under each other durability setting. */
+  durability: SteadyRun[];
 }
 
 export interface AckStep {
@@ -130,6 +168,7 @@ export interface ScenarioResults {
   ack?: AckResult;
   persist?: PersistResult;
   history?: HistoryResult;
+  steady?: SteadyResult;
 }
 
 export interface TargetCheck {
@@ -180,7 +219,7 @@ export function findProblems(result: BenchResult, expected: readonly ScenarioNam
     for (const gateway of s.idle.gateways) if (!isNumber(gateway.rssPerConnectionBytes)) problems.push(`idle: rss per connection of ${gateway.url}`);
   }
   if (s.fanout) {
-    for (const series of [s.fanout.chat, s.fanout.socketio]) {
+    for (const series of [s.fanout.chat, s.fanout.chatPersisted, s.fanout.socketio, s.fanout.relay]) {
       if (series.steps.length === 0) problems.push(`fanout ${series.system}: no step`);
       series.steps.forEach((step, i) => {
         const where = `fanout ${series.system} step ${i}`;
@@ -202,6 +241,18 @@ export function findProblems(result: BenchResult, expected: readonly ScenarioNam
     if (s.persist.rowsWritten < s.persist.backlog) problems.push(`persist: ${s.persist.rowsWritten} rows of ${s.persist.backlog}`);
     if (!isNumber(s.persist.rowsPerSec) || s.persist.rowsPerSec <= 0) problems.push('persist: rows per second');
     checkLatency(problems, 'persist lag', s.persist.lag, true);
+  }
+  if (s.steady) {
+    for (const run of [...s.steady.runs, ...s.steady.durability]) {
+      const where = `steady ${run.target}${run.durability ? ` R${run.durability.jetstreamReplicas}/${run.durability.synchronousCommit}` : ''}`;
+      checkLatency(problems, `${where} latency`, run.step.latency, true);
+      if (run.step.delivered <= 0) problems.push(`${where}: no delivery`);
+      // A toy run may use less than one clock tick in a process: zero is a reading, a missing number is not.
+      if (!isNumber(run.gatewayUsPerDelivery)) problems.push(`${where}: no gateway CPU sampled`);
+      for (const tier of ['redis', 'nats', 'postgres']) if (!isNumber(run.usPerMessage[tier])) problems.push(`${where}: no ${tier} CPU sampled`);
+      if (run.target === 'chat-persisted' && !isNumber(run.usPerMessage['persister'])) problems.push(`${where}: no persister CPU sampled`);
+    }
+    if (s.steady.runs.length !== 3) problems.push('steady: a target is missing');
   }
   if (s.history) {
     if (s.history.requests <= 0) problems.push('history: no request');

@@ -14,6 +14,7 @@ import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { runIdle } from './scenarios/idle.ts';
 import { runPersist } from './scenarios/persist.ts';
+import { runSteady } from './scenarios/steady.ts';
 import { evaluateTargets } from './targets.ts';
 import type { InfraUrls } from './servers/chat-system.ts';
 import { TokenSigner } from './tokens.ts';
@@ -107,6 +108,9 @@ async function runScenario(name: ScenarioName, ctx: BenchContext, into: Scenario
       return;
     case 'history':
       into.history = await runHistory(ctx);
+      return;
+    case 'steady':
+      into.steady = await runSteady(ctx);
       return;
   }
 }

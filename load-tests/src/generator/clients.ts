@@ -38,7 +38,8 @@ export class ConnectError extends Error {
 }
 
 export function connectClient(options: ConnectOptions): Promise<BenchClient> {
-  return options.system === 'chat' ? connectChat(options) : connectSocketIo(options);
+  // The relay speaks the gateway's frames on the gateway's path.
+  return options.system === 'socketio' ? connectSocketIo(options) : connectChat(options);
 }
 
 interface ServerFrame {

@@ -1,6 +1,6 @@
 /** Messages between the coordinator and its load-generator processes (IPC, structured clone). */
 
-export type SystemKind = 'chat' | 'socketio';
+export type SystemKind = 'chat' | 'socketio' | 'relay';
 
 export interface MemberSpec {
   sessionId: string;

@@ -3,7 +3,7 @@ import type { BenchResult, FanoutSeries } from '../result.ts';
 const WIDTH = 720;
 const HEIGHT = 420;
 const PAD = { left: 64, right: 24, top: 40, bottom: 56 };
-const COLORS = { chat: '#1f77b4', socketio: '#d62728' } as const;
+const COLORS = { 'chat-persisted': '#1f77b4', chat: '#17becf', socketio: '#d62728', relay: '#2ca02c' } as const;
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -25,11 +25,11 @@ function formatTick(value: number): string {
 
 /**
  * p50 and p99 send-to-delivery latency against delivered messages per second, for our
- * gateways and the Socket.IO baseline, from one run's JSON. Plain SVG, no dependency.
+ * gateways (persister running and stopped) and the two baselines, from one run's JSON. Plain SVG, no dependency.
  */
 export function renderFanoutChart(result: Pick<BenchResult, 'scenarios' | 'runId' | 'profile'>): string {
   const fanout = result.scenarios.fanout;
-  const series: FanoutSeries[] = fanout ? [fanout.chat, fanout.socketio] : [];
+  const series: FanoutSeries[] = fanout ? [fanout.chatPersisted, fanout.chat, fanout.socketio, fanout.relay] : [];
   const points = series.flatMap((s) => s.steps);
   const xMax = niceMax(Math.max(1, ...points.map((p) => p.deliveriesPerSec)));
   const yCap = Math.max(200, niceMax(Math.max(1, ...points.map((p) => p.latency.p99))));

@@ -22,6 +22,8 @@ export interface ChatSystemOptions {
   queue: QueueNames;
   gateways: number;
   persister: boolean;
+  /** JetStream replicas of the run's stream; 3 needs a three-server cluster. */
+  streamReplicas?: number;
 }
 
 export interface Endpoint {
@@ -68,7 +70,7 @@ export class ChatSystem {
 }
 
 /** The environment every service of a run shares; limits are lifted so the benchmark measures capacity, not policy. */
-export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue'>, instanceId: string): Record<string, string> {
+export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue' | 'streamReplicas'>, instanceId: string): Record<string, string> {
   return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -80,14 +82,16 @@ export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' |
     NATS_STREAM: options.queue.stream,
     NATS_SUBJECT_PREFIX: options.queue.subjectPrefix,
     NATS_CONSUMER: options.queue.consumer,
+    NATS_STREAM_REPLICAS: String(options.streamReplicas ?? 1),
     RATE_LIMIT_PER_SEC: '1000000',
     RATE_LIMIT_BURST: '1000000',
+    SESSION_CREATE_PER_MINUTE: '1000000',
     INSTANCE_ID: instanceId,
   };
 }
 
 export async function startService(
-  options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue' | 'repoRoot' | 'logDir'>,
+  options: Pick<ChatSystemOptions, 'secret' | 'infra' | 'queue' | 'repoRoot' | 'logDir' | 'streamReplicas'>,
   name: string,
   script: string,
   portVariable: 'API_PORT' | 'GATEWAY_PORT' | 'PERSISTER_PORT',

@@ -45,7 +45,8 @@ export class ServiceProcess {
   }
 
   static async start(spec: ServiceSpec): Promise<ServiceProcess> {
-    const log = createWriteStream(spec.logFile);
+    // Appended: the same server name comes back in several scenarios and series of one run.
+    const log = createWriteStream(spec.logFile, { flags: 'a' });
     // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes flags to every server started.
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
     const child = spawn(process.execPath, [...nodeArgs, spec.script], {
@@ -61,8 +62,8 @@ export class ServiceProcess {
     };
     child.stdout.on('data', keepTail);
     child.stderr.on('data', keepTail);
-    // Start-up is not what a run measures: on a busy machine loading the modules alone can take half a minute.
-    await service.#waitReady(spec.readyUrl, spec.readyTimeoutMs ?? 60_000, spec.logFile);
+    // Start-up is not what a run measures: on a busy machine loading the modules alone can take a minute.
+    await service.#waitReady(spec.readyUrl, spec.readyTimeoutMs ?? 120_000, spec.logFile);
     return service;
   }
 
@@ -128,12 +129,32 @@ export async function startOnFreePort(spec: (port: number) => ServiceSpec | Prom
   }
 }
 
-/** A port the OS says is free right now; released again before it is returned. */
-function candidatePort(): Promise<number> {
+/**
+ * A port free right now; released again before it is returned. BENCH_PORTS ("39000-39999") keeps
+ * every server the run starts inside a range, on a machine where others own the rest; without it
+ * the OS picks one.
+ */
+export async function candidatePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env['BENCH_PORTS'] ?? '');
+  if (!range) return bindAndRelease(0);
+  const low = Number(range[1]);
+  const high = Number(range[2]);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    const free = await bindAndRelease(port).then(
+      () => true,
+      () => false,
+    );
+    if (free) return port;
+  }
+  throw new Error(`no free port in BENCH_PORTS ${low}-${high} after 50 tries`);
+}
+
+function bindAndRelease(wanted: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(wanted, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
