@@ -2,6 +2,9 @@
  * pnpm bench [--smoke] [--only=idle,fanout,steady,ack,persist,history] [--out=dir] [--no-docs]
  *             [--idle-target=N] [--persist-backlog=N] [--history-rows=N]
  * pnpm bench --render=<result.json>   (rewrite docs/benchmarks.md from a run)
+ * pnpm bench --cluster [--cluster-port=N] [--only=...]
+ *   the scenarios against the single servers and then against a Redis Cluster (3 + 3) and a
+ *   NATS cluster (3 nodes, stream R3) it starts on ports from N (28000), in one invocation
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +13,7 @@ import { FULL, SCENARIOS, SMOKE, withOverrides, type ScenarioName } from './prof
 import { renderDocsPage, DOCS_CHART } from './report/docs-page.ts';
 import { renderFanoutChart } from './report/fanout-chart.ts';
 import type { BenchResult } from './result.ts';
+import { CLUSTER_SCENARIOS, runClusterComparison } from './cluster-bench.ts';
 import { runBench } from './run-bench.ts';
 import { evaluateTargets } from './targets.ts';
 
@@ -52,19 +56,34 @@ async function main(): Promise<void> {
   const only = flag('only')?.split(',').filter((name) => name.length > 0);
   const unknown = only?.filter((name) => !(SCENARIOS as readonly string[]).includes(name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  const profile = withOverrides(smoke ? SMOKE : FULL, { idleTarget: numberFlag('idle-target'), persistBacklog: numberFlag('persist-backlog'), historyRows: numberFlag('history-rows') });
+  const infra = {
+    redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
+    databaseUrl: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench',
+  };
+  const command = ['pnpm', smoke ? 'bench:smoke' : 'bench', ...process.argv.slice(2).filter((arg) => arg !== '--smoke')].join(' ');
+  const outDir = resolve(REPO_ROOT, flag('out') ?? 'bench-results');
+  if (process.argv.includes('--cluster')) {
+    const comparison = await runClusterComparison({
+      profile,
+      scenarios: (only ?? CLUSTER_SCENARIOS) as ScenarioName[],
+      repoRoot: REPO_ROOT,
+      outDir,
+      single: infra,
+      firstPort: numberFlag('cluster-port') ?? 28_000,
+      command,
+      log: (line) => process.stderr.write(`[bench] ${line}\n`),
+    });
+    const file = join(comparison.clustered.runDir, 'cluster-comparison.md');
+    writeFileSync(file, comparison.markdown);
+    process.stdout.write(comparison.markdown);
+    process.stderr.write(`[bench] comparison: ${file}\n`);
+    if ([comparison.single, comparison.clustered].some((run) => run.result.failures.length > 0)) process.exitCode = 1;
+    return;
+  }
   const scenarios = (only ?? SCENARIOS) as ScenarioName[];
-  const { result, files, runDir } = await runBench({
-    profile: withOverrides(smoke ? SMOKE : FULL, { idleTarget: numberFlag('idle-target'), persistBacklog: numberFlag('persist-backlog'), historyRows: numberFlag('history-rows') }),
-    scenarios,
-    repoRoot: REPO_ROOT,
-    outDir: resolve(REPO_ROOT, flag('out') ?? 'bench-results'),
-    infra: {
-      redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-      natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
-      databaseUrl: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench',
-    },
-    command: ['pnpm', smoke ? 'bench:smoke' : 'bench', ...process.argv.slice(2).filter((arg) => arg !== '--smoke')].join(' '),
-  });
+  const { result, files, runDir } = await runBench({ profile, scenarios, repoRoot: REPO_ROOT, outDir, infra, command });
   copyFileSync(files.markdown, join(runDir, '..', 'latest.md'));
   process.stdout.write(readFileSync(files.markdown, 'utf8'));
   process.stderr.write(`[bench] result: ${files.json}\n`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
-import type { QueueNames } from './servers/chat-system.ts';
+import { natsServers, type QueueNames } from './servers/chat-system.ts';
 
 export class InfraError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -46,7 +46,7 @@ export function migrate(repoRoot: string, databaseUrl: string): Promise<void> {
 
 /** Removes a run's JetStream stream (and with it its consumers), to leave no backlog on disk. */
 export async function deleteStream(natsUrl: string, queue: QueueNames): Promise<void> {
-  const nc = await natsConnect({ servers: natsUrl });
+  const nc = await natsConnect({ servers: natsServers(natsUrl) });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(queue.stream).catch(() => false);

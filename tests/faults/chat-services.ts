@@ -18,6 +18,10 @@ export interface ChatServiceSpec {
   repoRoot: string;
   logDir: string;
   env: Record<string, string>;
+  /** The address it listens on and is reached at; 127.0.0.1 by default. */
+  host?: string;
+  /** Runs the command line this returns instead (e.g. inside a network namespace). */
+  wrap?: (command: string, args: readonly string[]) => { command: string; args: string[] };
 }
 
 /** One of our services as a child process on a fixed port, so clients find it again after a restart. */
@@ -25,6 +29,7 @@ export class ChatService implements FaultTarget {
   readonly name: string;
   readonly role: ServiceRole;
   readonly port: number;
+  readonly host: string;
   readonly process: ManagedProcess;
   /** Exits the suite did not cause; each was followed by a restart, as `restart: unless-stopped` does. */
   readonly crashes: { at: number; how: string }[] = [];
@@ -34,12 +39,14 @@ export class ChatService implements FaultTarget {
     this.name = spec.name;
     this.role = spec.role;
     this.port = spec.port;
+    this.host = spec.host ?? '127.0.0.1';
+    const line = (spec.wrap ?? ((command, args) => ({ command, args: [...args] })))(process.execPath, [SCRIPTS[spec.role]]);
     this.process = new ManagedProcess({
       name: spec.name,
-      command: process.execPath,
-      args: [SCRIPTS[spec.role]],
+      command: line.command,
+      args: line.args,
       cwd: spec.repoRoot,
-      env: { ...spec.env, [PORT_VARIABLE[spec.role]]: String(spec.port), INSTANCE_ID: spec.name },
+      env: { ...spec.env, HOST: this.host, [PORT_VARIABLE[spec.role]]: String(spec.port), INSTANCE_ID: spec.name },
       logFile: join(spec.logDir, `${spec.name}.log`),
     });
     this.process.onCrash((code, signal) => {
@@ -57,11 +64,11 @@ export class ChatService implements FaultTarget {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   get wsUrl(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return `ws://${this.host}:${this.port}`;
   }
 
   /** Starts and resolves once /readyz answers 200. */

@@ -1,5 +1,8 @@
 /**
- * `pnpm faults [--short] [--only <text>[,<text>...]] [--pairs] [--soak <minutes>] [--connections <n>] [--no-docs]`
+ * `pnpm faults [--short] [--only <text>[,<text>...]] [--pairs] [--hosts] [--soak <minutes>] [--connections <n>] [--no-docs]`
+ *
+ * `--hosts` runs the host scenario instead: the gateways on hosts of their own (network
+ * namespaces; needs root and iproute2), one host cut from the servers, then one from its clients.
  *
  * Starts its own Redis, NATS JetStream and PostgreSQL and our services on ports from
  * FAULTS_PORT_BASE (26000), drives traffic from the client SDK, injects each fault and checks the
@@ -11,7 +14,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL_TIMINGS, faultPairs, SHORT_TIMINGS, SINGLE_FAULTS, type Fault } from './fault-catalogue.ts';
 import { runFaultSuite } from './fault-suite.ts';
-import { BEGIN, END, renderFaultTable, replaceSection } from './reliability-doc.ts';
+import { HOST_FAULTS, HOST_SCENARIO_CLIENT_HEARTBEAT_MS, HOST_SCENARIO_ENV } from './host-faults.ts';
+import { hostNetworkFor, hostNetworkUnavailable } from './host-network.ts';
+import { BEGIN, END, HOSTS_BEGIN, HOSTS_END, renderFaultTable, replaceSection } from './reliability-doc.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -19,6 +24,7 @@ const { values } = parseArgs({
     short: { type: 'boolean', default: false },
     only: { type: 'string' },
     pairs: { type: 'boolean', default: false },
+    hosts: { type: 'boolean', default: false },
     soak: { type: 'string' },
     connections: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
@@ -36,7 +42,12 @@ if (values.soak !== undefined) {
 
 const connections = Number(values.connections ?? (values.short ? 60 : 300));
 const membersPerSession = 6;
-let faults: Fault[] = [...SINGLE_FAULTS, ...(values.pairs ? faultPairs() : [])];
+const hostsUnavailable = values.hosts ? hostNetworkUnavailable() : undefined;
+if (hostsUnavailable !== undefined) {
+  process.stderr.write(`--hosts: ${hostsUnavailable}\n`);
+  process.exit(2);
+}
+let faults: Fault[] = values.hosts ? [...HOST_FAULTS] : [...SINGLE_FAULTS, ...(values.pairs ? faultPairs() : [])];
 if (values.only !== undefined) {
   const wanted = values.only.split(',').map((part) => part.trim());
   faults = faults.filter((fault) => wanted.some((part) => fault.name.includes(part)));
@@ -52,11 +63,12 @@ const report = await runFaultSuite({
   trafficBeforeMs: values.short ? 1_000 : 3_000,
   trafficAfterMs: values.short ? 1_000 : 3_000,
   log,
+  ...(values.hosts ? { hosts: hostNetworkFor(portBase), env: HOST_SCENARIO_ENV, clientHeartbeatMs: HOST_SCENARIO_CLIENT_HEARTBEAT_MS } : {}),
 });
 const command = `pnpm faults ${process.argv.slice(2).join(' ')}`.trim();
 const table = renderFaultTable(report, command);
 mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench-results', `faults-${report.startedAt.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
 process.stdout.write(`\n${table}\n`);
-if (!values['no-docs'] && !values.short) replaceSection(join(repoRoot, 'docs', 'reliability.md'), BEGIN, END, table);
+if (!values['no-docs'] && !values.short) replaceSection(join(repoRoot, 'docs', 'reliability.md'), values.hosts ? HOSTS_BEGIN : BEGIN, values.hosts ? HOSTS_END : END, table);
 process.exit(report.results.every((result) => result.passed) ? 0 : 1);

@@ -1,5 +1,6 @@
 import type { ChatService } from './chat-services.ts';
 import type { FaultStack } from './fault-stack.ts';
+import type { FleetMember } from './fleet.ts';
 import type { FaultTarget } from './infra-servers.ts';
 import { sleep } from './managed-process.ts';
 
@@ -27,10 +28,30 @@ export interface Fault {
   readonly description: string;
   /** Services whose /readyz must answer not ready during the fault, and ready after it. */
   readonly touches: readonly string[];
-  /** Injects the fault and lifts it; resolves once it is lifted (a restarted part serves again). */
-  inject(stack: FaultStack, timings: FaultTimings): Promise<void>;
+  /**
+   * Injects the fault and lifts it; resolves once it is lifted (a restarted part serves again).
+   * A fault that checks something itself while it lasts rejects with FaultFindings.
+   */
+  inject(stack: FaultStack, timings: FaultTimings, clients: FaultClients): Promise<void>;
   /** The fault drains gateways: each client they close must reconnect exactly once per drain close. */
   readonly drains?: boolean;
+}
+
+/** What a fault found wrong while it lasted; the fault was lifted all the same. */
+export class FaultFindings extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'FaultFindings';
+    this.problems = problems;
+  }
+}
+
+/** The suite's clients, as a fault that watches them while it lasts sees them. */
+export interface FaultClients {
+  readonly members: readonly FleetMember[];
+  allOpen(): boolean;
 }
 
 /** The longest a client adds to its drain hint (the SDK's jitter bound), and some slack for a loaded machine. */
@@ -155,8 +176,8 @@ export function pairOf(first: Fault, second: Fault): Fault {
     description: `${first.description}; at the same time ${second.description}`,
     touches: [...new Set([...first.touches, ...second.touches])],
     drains: first.drains === true || second.drains === true,
-    async inject(stack, timings) {
-      await Promise.all([first.inject(stack, timings), second.inject(stack, timings)]);
+    async inject(stack, timings, clients) {
+      await Promise.all([first.inject(stack, timings, clients), second.inject(stack, timings, clients)]);
     },
   };
 }

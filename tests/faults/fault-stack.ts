@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createDatabase, migrateToLatest } from '@chat/db';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { ChatService, type ServiceRole } from './chat-services.ts';
+import type { HostNetwork } from './host-network.ts';
 import { NatsServer, PostgresServer, RedisServer, type FaultTarget } from './infra-servers.ts';
 
 /** Fixed offsets from the port base, so a restarted part comes back where its clients look for it. */
@@ -16,6 +17,8 @@ export interface FaultStackOptions {
   portBase: number;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Runs each gateway on a host of its own (a network namespace), reached only over that host's links. */
+  hosts?: HostNetwork;
 }
 
 /**
@@ -34,6 +37,7 @@ export class FaultStack {
   readonly gateways: readonly [ChatService, ChatService];
   readonly api: ChatService;
   readonly persister: ChatService;
+  readonly hosts: HostNetwork | undefined;
 
   constructor(options: FaultStackOptions) {
     const base = options.portBase;
@@ -42,11 +46,14 @@ export class FaultStack {
     chmodSync(this.dir, 0o755);
     const logDir = join(this.dir, 'logs');
     mkdirSync(logDir);
-    this.redis = new RedisServer(base + OFFSETS.redis, join(this.dir, 'redis'));
-    this.nats = new NatsServer(base + OFFSETS.nats, join(this.dir, 'nats'));
-    this.postgres = new PostgresServer(base + OFFSETS.postgres, join(this.dir, 'postgres'));
-    this.redisProxy = new TcpProxy({ host: '127.0.0.1', port: this.redis.port }, base + OFFSETS.redisProxy);
-    this.natsProxy = new TcpProxy({ host: '127.0.0.1', port: this.nats.port }, base + OFFSETS.natsProxy);
+    this.hosts = options.hosts;
+    // With hosts, the servers listen where both hosts' links lead.
+    const serversAddress = options.hosts?.serversAddress ?? '127.0.0.1';
+    this.redis = new RedisServer(base + OFFSETS.redis, join(this.dir, 'redis'), serversAddress);
+    this.nats = new NatsServer(base + OFFSETS.nats, join(this.dir, 'nats'), serversAddress);
+    this.postgres = new PostgresServer(base + OFFSETS.postgres, join(this.dir, 'postgres'), serversAddress);
+    this.redisProxy = new TcpProxy({ host: serversAddress, port: this.redis.port }, base + OFFSETS.redisProxy);
+    this.natsProxy = new TcpProxy({ host: serversAddress, port: this.nats.port }, base + OFFSETS.natsProxy);
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -60,10 +67,16 @@ export class FaultStack {
     };
     const service = (name: string, role: ServiceRole, port: number, extra: Record<string, string> = {}) =>
       new ChatService({ name, role, port: base + port, repoRoot: options.repoRoot, logDir, env: { ...env, ...extra } });
-    this.gateways = [
-      service('gateway-a', 'gateway', OFFSETS.gatewayA, { REDIS_URL: `redis://127.0.0.1:${base + OFFSETS.redisProxy}`, NATS_URL: `nats://127.0.0.1:${base + OFFSETS.natsProxy}` }),
-      service('gateway-b', 'gateway', OFFSETS.gatewayB),
-    ];
+    const hosts = options.hosts;
+    this.gateways = hosts
+      ? [
+          new ChatService({ ...gatewayOnHost(hosts, 0), name: 'gateway-a', role: 'gateway', port: base + OFFSETS.gatewayA, repoRoot: options.repoRoot, logDir, env }),
+          new ChatService({ ...gatewayOnHost(hosts, 1), name: 'gateway-b', role: 'gateway', port: base + OFFSETS.gatewayB, repoRoot: options.repoRoot, logDir, env }),
+        ]
+      : [
+          service('gateway-a', 'gateway', OFFSETS.gatewayA, { REDIS_URL: `redis://127.0.0.1:${base + OFFSETS.redisProxy}`, NATS_URL: `nats://127.0.0.1:${base + OFFSETS.natsProxy}` }),
+          service('gateway-b', 'gateway', OFFSETS.gatewayB),
+        ];
     this.api = service('session-api', 'session-api', OFFSETS.api);
     this.persister = service('persister', 'persister', OFFSETS.persister);
     // The processes run in groups of their own, so they would outlive an interrupted run.
@@ -87,6 +100,7 @@ export class FaultStack {
   }
 
   async start(): Promise<void> {
+    this.hosts?.up();
     await this.redis.start();
     await this.nats.start();
     await this.postgres.init();
@@ -107,6 +121,13 @@ export class FaultStack {
     await Promise.allSettled([this.redisProxy.stop(), this.natsProxy.stop()]);
     await Promise.allSettled(this.infrastructure.map((part) => part.process.stop()));
     for (const part of [...this.services, ...this.infrastructure]) part.process.close();
+    this.hosts?.down();
     process.off('exit', this.#killAll);
   }
+}
+
+/** A gateway that runs inside host `index`'s namespace and listens on that host's address. */
+function gatewayOnHost(hosts: HostNetwork, index: 0 | 1): { host: string; wrap: (command: string, args: readonly string[]) => { command: string; args: string[] } } {
+  const host = hosts.hosts[index];
+  return { host: host.address, wrap: (command, args) => hosts.commandOn(host, command, args) };
 }

@@ -1,6 +1,7 @@
-import type { Fault, FaultTimings } from './fault-catalogue.ts';
+import { FaultFindings, type Fault, type FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
 import { Fleet, type FleetMember } from './fleet.ts';
+import type { HostNetwork } from './host-network.ts';
 import { sleep } from './managed-process.ts';
 import { OutcomeCheck, type Tally } from './outcome-check.ts';
 import { ReadinessWatch } from './readiness-watch.ts';
@@ -18,6 +19,12 @@ export interface SuiteOptions {
   trafficBeforeMs: number;
   trafficAfterMs: number;
   log: (line: string) => void;
+  /** Runs the gateways on hosts of their own (network namespaces). */
+  hosts?: HostNetwork;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  /** The clients' heartbeat interval (the SDK's default when omitted). */
+  clientHeartbeatMs?: number;
 }
 
 export interface FaultResult {
@@ -58,7 +65,12 @@ const CUMULATIVE = ['holes', 'strangers', 'viewHoles', 'viewDoubled', 'viewMisma
 /** Starts the stack and the clients, runs a baseline and then each fault in turn, and checks after each. */
 export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport> {
   const { log } = options;
-  const stack = new FaultStack({ repoRoot: options.repoRoot, portBase: options.portBase, env: { DRAIN_RECONNECT_WINDOW_MS: String(options.timings.drainWindowMs) } });
+  const stack = new FaultStack({
+    repoRoot: options.repoRoot,
+    portBase: options.portBase,
+    env: { DRAIN_RECONNECT_WINDOW_MS: String(options.timings.drainWindowMs), ...options.env },
+    ...(options.hosts ? { hosts: options.hosts } : {}),
+  });
   log(`stack in ${stack.dir}`);
   const report: SuiteReport = {
     startedAt: new Date().toISOString(),
@@ -80,6 +92,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
       secret: stack.secret,
       sessions: options.sessions,
       membersPerSession: options.membersPerSession,
+      ...(options.clientHeartbeatMs === undefined ? {} : { heartbeatMs: options.clientHeartbeatMs }),
     });
     log(`${fleet.members.length} clients connected`);
     watch = new ReadinessWatch(new Map(stack.services.map((service) => [service.name, service.url])));
@@ -124,9 +137,10 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   if (fault) {
     options.log(`inject: ${fault.name}`);
     try {
-      await fault.inject(stack, options.timings);
+      await fault.inject(stack, options.timings, fleet);
     } catch (error) {
-      failures.push(`injection failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof FaultFindings) failures.push(...error.problems);
+      else failures.push(`injection failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   const liftedAt = performance.now();

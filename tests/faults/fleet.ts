@@ -48,6 +48,8 @@ export interface FleetOptions {
   localAddresses?: readonly string[];
   /** Share of sends that go over REST as the finance backend (0..1). */
   restShare?: number;
+  /** The SDK's heartbeat interval (its default when omitted): a link silent past it is given up. */
+  heartbeatMs?: number;
 }
 
 const TOKEN_TTL_SECONDS = 6 * 60 * 60;
@@ -109,6 +111,7 @@ export class Fleet {
           environment: null,
           status: false,
           backoff: { initialDelayMs: 200, maxDelayMs: 3_000 },
+          ...(this.#options.heartbeatMs === undefined ? {} : { heartbeatMs: this.#options.heartbeatMs }),
         });
         this.members.push(this.#track(client, userId, session.id, gateway));
       }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { createDatabase } from '@chat/db';
@@ -56,6 +56,7 @@ interface TcpServerSpec {
   url: string;
   command: string;
   args: string[];
+  host: string;
 }
 
 /** A server of one program that serves once its TCP port accepts connections. */
@@ -64,10 +65,12 @@ class TcpServer implements FaultTarget {
   readonly process: ManagedProcess;
   readonly url: string;
   readonly port: number;
+  readonly host: string;
 
   constructor(spec: TcpServerSpec) {
     this.name = spec.name;
     this.port = spec.port;
+    this.host = spec.host;
     this.url = spec.url;
     mkdirSync(spec.dir, { recursive: true });
     this.process = new ManagedProcess({ name: spec.name, command: spec.command, args: spec.args, logFile: join(spec.dir, `${spec.name}.log`) });
@@ -75,23 +78,24 @@ class TcpServer implements FaultTarget {
 
   async start(): Promise<void> {
     this.process.start();
-    await waitFor(`${this.name} on ${this.port}`, () => portOpen(this.port), 15_000);
+    await waitFor(`${this.name} on ${this.port}`, () => portOpen(this.port, this.host), 15_000);
   }
 }
 
 /** Redis as production runs it (no persistence): a restart loses every session's live state. */
 export class RedisServer extends TcpServer {
-  constructor(port: number, dir: string) {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
-    super({ name: 'redis', port, dir, url: `redis://127.0.0.1:${port}`, command: REDIS_BIN, args });
+  /** `host`: the address it listens on (127.0.0.1 unless hosts in namespaces must reach it). */
+  constructor(port: number, dir: string, host = '127.0.0.1') {
+    const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
+    super({ name: 'redis', port, dir, url: `redis://${host}:${port}`, command: REDIS_BIN, args, host });
   }
 }
 
 /** NATS with JetStream, its store on disk, so a restart keeps every stored message. */
 export class NatsServer extends TcpServer {
-  constructor(port: number, dir: string) {
-    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')];
-    super({ name: 'nats', port, dir, url: `nats://127.0.0.1:${port}`, command: NATS_BIN, args });
+  constructor(port: number, dir: string, host = '127.0.0.1') {
+    const args = ['-a', host, '-p', String(port), '-js', '-sd', join(dir, 'store')];
+    super({ name: 'nats', port, dir, url: `nats://${host}:${port}`, command: NATS_BIN, args, host });
   }
 }
 
@@ -101,21 +105,23 @@ export class PostgresServer implements FaultTarget {
   readonly process: ManagedProcess;
   readonly url: string;
   readonly #dataDir: string;
+  readonly #host: string;
   readonly #owner: { uid: number; gid: number } | undefined;
 
   readonly port: number;
 
-  constructor(port: number, dir: string) {
+  constructor(port: number, dir: string, host = '127.0.0.1') {
     this.port = port;
     mkdirSync(dir, { recursive: true });
     this.#dataDir = join(dir, 'data');
-    this.url = `postgres://postgres@127.0.0.1:${port}/chat`;
+    this.#host = host;
+    this.url = `postgres://postgres@${host}:${port}/chat`;
     this.#owner = process.getuid?.() === 0 ? userIds('postgres') : undefined;
     if (this.#owner) chownSync(dir, this.#owner.uid, this.#owner.gid);
     this.process = new ManagedProcess({
       name: this.name,
       command: join(PG_BIN, 'postgres'),
-      args: ['-D', this.#dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'synchronous_commit=on', '-c', 'fsync=on'],
+      args: ['-D', this.#dataDir, '-p', String(port), '-k', dir, '-c', `listen_addresses=${host}`, '-c', 'max_connections=200', '-c', 'synchronous_commit=on', '-c', 'fsync=on'],
       ...(this.#owner ?? {}),
       logFile: join(dir, 'postgres.log'),
     });
@@ -127,6 +133,8 @@ export class PostgresServer implements FaultTarget {
       stdio: 'ignore',
       ...(this.#owner ?? {}),
     });
+    // initdb trusts loopback only; hosts in namespaces connect from the subnets of their links.
+    if (this.#host !== '127.0.0.1') appendFileSync(join(this.#dataDir, 'pg_hba.conf'), 'host all all samenet trust\n');
     await this.start();
     const admin = createDatabase({ kind: 'postgres', url: this.url.replace(/\/chat$/, '/postgres'), maxConnections: 1 });
     try {

@@ -3,6 +3,8 @@ import type { SuiteReport } from './fault-suite.ts';
 
 export const BEGIN = '<!-- generated:faults:begin -->';
 export const END = '<!-- generated:faults:end -->';
+export const HOSTS_BEGIN = '<!-- generated:faults-hosts:begin -->';
+export const HOSTS_END = '<!-- generated:faults-hosts:end -->';
 export const SOAK_BEGIN = '<!-- generated:soak:begin -->';
 export const SOAK_END = '<!-- generated:soak:end -->';
 

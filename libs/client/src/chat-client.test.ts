@@ -531,6 +531,29 @@ describe('ChatClient', () => {
     await opened(client);
   });
 
+  it('moves to the next replica when the one it is on stops answering its heartbeat', async () => {
+    const first = await startPeer();
+    const second = await startPeer(first.sessionId);
+    const client = new ChatClient({
+      sessionId: first.sessionId,
+      token: `user:${randomUUID()}`,
+      wsUrl: [`ws://${first.base}`, `ws://${second.base}`],
+      apiUrl: `http://${first.base}`,
+      WebSocket,
+      environment: null,
+      status: false,
+      heartbeatMs: 30,
+      backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+    });
+    clients.push(client);
+    client.connect();
+    await opened(client);
+    first.mute = true;
+    await until(() => second.chatConnections() === 1, 'reconnected to the second replica', 5_000);
+    await opened(client);
+    expect(first.chatUrls).toHaveLength(1);
+  });
+
   describe('a send answered unavailable (its outcome unknown)', () => {
     it('is resent with the same clientMsgId and settles with the first id and seq when the first attempt was stored', async () => {
       const peer = await startPeer();

@@ -6,8 +6,8 @@ import { OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.ts
 export interface ManagedSocketOptions {
   /**
    * Built anew for every attempt, so a resume cursor can change between attempts. `replica` picks
-   * one of `replicas` gateway addresses: the socket moves to the next after a drain close or an
-   * attempt that never opened.
+   * one of `replicas` gateway addresses: the socket moves to the next after a drain close, an
+   * attempt that never opened, or a heartbeat that went unanswered.
    */
   url: (replica: number) => string;
   /** How many gateway addresses `url` knows; 1 (the default) is one address, e.g. a load balancer. */
@@ -60,6 +60,8 @@ export class ManagedSocket {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heardSincePing = true;
   #openedAt = 0;
+  /** The last socket was given up because its heartbeat went unanswered. */
+  #linkLost = false;
   #stopped = false;
   #offline = false;
   #attempt = 0;
@@ -188,12 +190,14 @@ export class ManagedSocket {
       return this.#setState({ status: 'closed', code, reason, meaning: closeCodeMeaning(code, reason) });
     }
     const neverOpened = this.#openedAt === 0;
+    const linkLost = this.#linkLost;
+    this.#linkLost = false;
     const wasStable = !neverOpened && this.#now() - this.#openedAt >= (this.#options.stableAfterMs ?? 5_000);
     if (wasStable) this.#options.policy.reset();
     this.#openedAt = 0;
     const hint = code === CLOSE_CODES.goingAway ? drainHintOf(reason) : undefined;
     // A draining replica is going away, and one that refused us may be too: try the next address.
-    if (hint !== undefined || neverOpened) this.#replica = (this.#replica + 1) % Math.max(1, this.#options.replicas ?? 1);
+    if (hint !== undefined || neverOpened || linkLost) this.#replica = (this.#replica + 1) % Math.max(1, this.#options.replicas ?? 1);
     if (hint !== undefined) return this.#reconnectAfterDrain(code, hint);
     const step = this.#options.policy.next();
     this.#scheduleReconnect(code, step.attempt, step.delayMs);
@@ -244,6 +248,8 @@ export class ManagedSocket {
       if (!this.#heardSincePing) {
         // A half-open link may never deliver a close event, so give up on it at once.
         this.#detach()?.close(HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+        // The link to this replica is gone, perhaps its host with it: the next address may answer.
+        this.#linkLost = true;
         this.#closed(ABNORMAL);
         return;
       }

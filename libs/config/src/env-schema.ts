@@ -83,6 +83,7 @@ export const envSchema = z.object({
   RECENT_MESSAGES: positiveInt(1000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   DRAIN_RECONNECT_WINDOW_MS: z.coerce.number().int().min(0).max(MAX_DRAIN_HINT_MS).default(10_000),
+  DEPENDENCY_LOSS_HANDOVER_MS: z.coerce.number().int().min(0).default(0),
   PERSIST_BATCH_SIZE: positiveInt(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().min(1).optional(),

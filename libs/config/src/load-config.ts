@@ -58,6 +58,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** A draining gateway spreads its clients' reconnects over this window (each told its delay in the 1001 close). */
   readonly drainReconnectWindowMs: number;
+  /** A gateway whose Redis or NATS stays unanswered this long hands its clients over to other replicas (0: never). */
+  readonly dependencyLossHandoverMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly dataDir: string;
   readonly devSignIn: boolean;
@@ -141,6 +143,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     recentMessages: env.RECENT_MESSAGES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     drainReconnectWindowMs: env.DRAIN_RECONNECT_WINDOW_MS,
+    dependencyLossHandoverMs: env.DEPENDENCY_LOSS_HANDOVER_MS,
     logLevel: env.LOG_LEVEL,
     dataDir: env.DATA_DIR,
     devSignIn: env.DEV_SIGNIN,

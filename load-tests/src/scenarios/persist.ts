@@ -8,7 +8,7 @@ import { LatencyRecorder } from '../histogram.ts';
 import { deleteStream, withPg } from '../infra.ts';
 import { CpuMeter } from '../proc-stats.ts';
 import type { PersistResult } from '../result.ts';
-import { startService, type QueueNames } from '../servers/chat-system.ts';
+import { natsServers, startService, type QueueNames } from '../servers/chat-system.ts';
 import type { ServiceProcess } from '../servers/service-process.ts';
 
 /**
@@ -20,9 +20,9 @@ export async function runPersist(ctx: BenchContext): Promise<PersistResult> {
   const queue = queueNames(ctx.runId, 'persist');
   const sessionIds = Array.from({ length: p.sessions }, () => randomUUID());
   const liveSession = randomUUID();
-  const nc = await natsConnect({ servers: ctx.infra.natsUrl });
+  const nc = await natsConnect({ servers: natsServers(ctx.infra.natsUrl) });
   // The project's own publisher: same subject scheme, payload and de-duplication id as the gateway's.
-  const publisher = await JetStreamQueue.create(nc, { stream: queue.stream, subjectPrefix: queue.subjectPrefix, replicas: 1, publishTimeoutMs: 30_000 });
+  const publisher = await JetStreamQueue.create(nc, { stream: queue.stream, subjectPrefix: queue.subjectPrefix, replicas: ctx.infra.clustered ? 3 : 1, publishTimeoutMs: 30_000 });
   let persister: ServiceProcess | null = null;
   try {
     ctx.log(`persist: publishing ${p.backlog} messages into ${queue.stream}`);

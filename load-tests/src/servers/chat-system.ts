@@ -3,8 +3,16 @@ import { startOnFreePort, type ServiceProcess } from './service-process.ts';
 
 export interface InfraUrls {
   redisUrl: string;
+  /** One URL, or a NATS cluster's comma-separated. */
   natsUrl: string;
   databaseUrl: string;
+  /** Redis is a Redis Cluster (REDIS_MODE=cluster) and NATS a three-node cluster (streams at R3). */
+  clustered?: boolean;
+}
+
+/** The servers of a NATS URL as the client takes them. */
+export function natsServers(natsUrl: string): string[] {
+  return natsUrl.split(',').map((url) => url.trim());
 }
 
 /** Stream, subject prefix and durable consumer of one run, so a run never touches another's queue. */
@@ -85,8 +93,10 @@ export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' |
     NATS_STREAM_REPLICAS: String(options.streamReplicas ?? 1),
     RATE_LIMIT_PER_SEC: '1000000',
     RATE_LIMIT_BURST: '1000000',
+    // Every session of a run is created by one admin caller.
     SESSION_CREATE_PER_MINUTE: '1000000',
     INSTANCE_ID: instanceId,
+    ...(options.infra.clustered ? { REDIS_MODE: 'cluster', NATS_STREAM_REPLICAS: '3' } : {}),
   };
 }
 

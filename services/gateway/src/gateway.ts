@@ -10,6 +10,7 @@ import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { admit } from './admission.ts';
 import { ChatConnection } from './chat-connection.ts';
 import type { Connection } from './connection.ts';
+import { DependencyWatch } from './dependency-watch.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { LocalSessions } from './local-sessions.ts';
 import { PresenceRegistry } from './presence-registry.ts';
@@ -32,6 +33,8 @@ export interface GatewayTuning {
   tailCheckMs: number;
   /** Malformed frames tolerated in a burst, refilled at one a second, before closing with 1008. */
   invalidFrameBurst: number;
+  /** How often the dependencies are looked at when DEPENDENCY_LOSS_HANDOVER_MS is set. */
+  dependencyCheckMs: number;
 }
 
 export const DEFAULT_TUNING: GatewayTuning = {
@@ -43,6 +46,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   presenceSweepMs: 10_000,
   tailCheckMs: 2_000,
   invalidFrameBurst: 20,
+  dependencyCheckMs: 1_000,
 };
 
 export interface GatewayDeps {
@@ -96,6 +100,7 @@ export class Gateway implements Part {
   /** Slot leases of open connections, refreshed with presence. */
   readonly #leases = new Map<string, { key: string; holder: string }[]>();
   #stopping: Promise<void> | undefined;
+  readonly #dependencies: DependencyWatch | undefined;
   #unwatchSwitch: (() => void) | undefined;
 
   constructor(deps: GatewayDeps) {
@@ -111,6 +116,9 @@ export class Gateway implements Part {
     if (deps.queue) {
       const queue = deps.queue;
       this.readiness.add('nats', () => queue.ping());
+    }
+    if (config.dependencyLossHandoverMs > 0) {
+      this.#dependencies = new DependencyWatch({ readiness: this.readiness, shedAfterMs: config.dependencyLossHandoverMs, onCut: () => this.#handOver() });
     }
     this.#sessions = new LocalSessions({ bus, state, logger, metrics: this.#metrics, timing: { gapFillMs: this.#tuning.gapFillMs, gapSkipMs: this.#tuning.gapSkipMs } });
     this.#presence = new PresenceRegistry({ state, bus, logger, ttlMs: config.presenceTtlMs });
@@ -139,6 +147,8 @@ export class Gateway implements Part {
     });
     this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
     this.#every(this.#tuning.tailCheckMs, () => void this.#sessions.checkTails());
+    const dependencies = this.#dependencies;
+    if (dependencies) this.#every(this.#tuning.dependencyCheckMs, () => void dependencies.check());
     this.#unwatchSwitch = this.#deps.chatSwitch?.onChange((state) => {
       if (state === 'off') this.#closeAll(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
     });
@@ -176,6 +186,17 @@ export class Gateway implements Part {
     await Promise.race([Promise.all(open.map((connection) => connection.done)), delay(this.#deps.config.shutdownGraceMs)]);
     await this.#sessions.settle();
     await this.#server.close();
+  }
+
+  /**
+   * This replica lost Redis or NATS for longer than DEPENDENCY_LOSS_HANDOVER_MS: its clients are
+   * closed as in a drain (1001 with a reconnect hint), so they move to a replica that can serve them.
+   */
+  #handOver(): void {
+    const open = [...this.#connections];
+    this.#deps.logger.warn({ connections: open.length }, 'dependencies unanswered; handing the clients over to other replicas');
+    const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
+    open.forEach((connection, i) => connection.end(CLOSE_CODES.goingAway, drainCloseReason(delays[i] ?? 0)));
   }
 
   #chatOff(): boolean {
@@ -216,6 +237,8 @@ export class Gateway implements Part {
   async #connect(socket: Socket, request: UpgradeRequest): Promise<void> {
     const route = parseUpgradeRoute(request);
     if (!route) return socket.close(CLOSE_CODES.sessionNotFound, 'no such route');
+    // Refused before admission, which would wait on the lost dependencies: the client moves on at once.
+    if (this.#dependencies?.cut) return socket.close(CLOSE_CODES.goingAway, drainCloseReason(Math.random() * this.#deps.config.drainReconnectWindowMs));
     if (this.#chatOff()) {
       this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.chatDisabled });
       return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
