@@ -43,6 +43,7 @@ describeReal('pnpm migrate', () => {
     expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search\n' });
     expect(await migrate(url.toString())).toMatchObject({ code: 0, stdout: 'nothing to migrate up\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
+    expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 12_client-msg-id-unique\n' });

@@ -109,6 +109,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
     writeFileSync(blocker, '');
     // The later migrations drop no part of the audit record: they go down without an export.
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 12_client-msg-id-unique\n' });
@@ -151,6 +152,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
 
   it('drops without a copy only when told so explicitly', async () => {
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 20-dead-letters\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 12_client-msg-id-unique\n' });
