@@ -10,7 +10,7 @@ export interface BrowserStack {
   webUrl: string;
   browser: Browser;
   /** Stops whatever started, also after a start that failed part way. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export async function startBrowserStack(): Promise<BrowserStack> {
@@ -21,19 +21,19 @@ export async function startBrowserStack(): Promise<BrowserStack> {
   try {
     const webRoot = await buildWeb();
     steps.push(() => rm(webRoot, { recursive: true, force: true }));
-    let stack: Stack | undefined;
+    const services: { stack?: Stack } = {};
     const started = (): Stack => {
-      if (!stack) throw new Error('the services have not started yet');
-      return stack;
+      if (!services.stack) throw new Error('the services have not started yet');
+      return services.stack;
     };
     // The page's port stays bound from here on: the services are told its origin before they start.
     // The page may pick either gateway with ?ws=, because its own origin lists both.
     const web = new WebServer(webRoot, () => started().api.port, () => ({ apiUrls: [], wsUrls: started().gateways.map((g) => `ws://127.0.0.1:${g.port}`), frameAncestors: ["'self'"] }));
     const webUrl = await web.listen(0);
     steps.push(() => web.close());
-    stack = await startStack(webUrl);
-    const services = stack;
-    steps.push(() => services.stop());
+    const stack = await startStack(webUrl);
+    services.stack = stack;
+    steps.push(() => stack.stop());
     const browser = await launchChromium();
     steps.push(() => browser.close());
     return { stack, webUrl, browser, stop };
