@@ -27,6 +27,17 @@ export interface JetStreamConsumerOptions extends StreamOptions {
   onError?: (error: unknown) => void;
   /** Where a consumer created now starts: the whole stream (default, the persister) or only what arrives next. */
   startAt?: 'all' | 'new';
+  /**
+   * Batches handed to onBatch at once (default 1: each batch finishes before the next starts).
+   * More keeps the database busy while acks and the next pull travel; the handler must then not
+   * rely on the order of batches.
+   */
+  inFlight?: number;
+  /**
+   * How long a batch short of batchSize waits for more messages (default 0: what has arrived in
+   * the same read). A steady trickle then becomes fewer, larger batches.
+   */
+  lingerMs?: number;
 }
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -82,17 +93,32 @@ export class JetStreamQueueConsumer implements QueueConsumer {
 
   async #consume(signal: AbortSignal, onBatch: (batch: readonly QueuedMessage[]) => Promise<void>): Promise<void> {
     this.#consumer ??= await this.#ensure();
-    const messages = await this.#consumer.consume({ max_messages: this.#options.batchSize, expires: PULL_EXPIRES_MS });
-    const pump = new MessagePump(messages, this.#options.batchSize);
+    const { batchSize, inFlight = 1, lingerMs = 0 } = this.#options;
+    // Enough is pulled to fill every batch in flight; the rest stays on the server.
+    const messages = await this.#consumer.consume({ max_messages: batchSize * inFlight, expires: PULL_EXPIRES_MS });
+    const pump = new MessagePump(messages, batchSize * inFlight);
     const stop = () => void pump.stop();
     signal.addEventListener('abort', stop, { once: true });
     // Aborted while the consumer was being set up: the listener above will never fire.
     if (signal.aborted) stop();
+    const running = new Set<Promise<void>>();
+    const failures: unknown[] = [];
     try {
-      for (let batch = await pump.take(this.#options.batchSize); batch.length > 0 && !signal.aborted; batch = await pump.take(this.#options.batchSize)) {
-        await onBatch(batch.map(toQueuedMessage));
+      for (let batch = await pump.take(batchSize, lingerMs); batch.length > 0 && !signal.aborted; batch = await pump.take(batchSize, lingerMs)) {
+        const handled: Promise<void> = onBatch(batch.map(toQueuedMessage)).then(
+          () => void running.delete(handled),
+          (error: unknown) => {
+            running.delete(handled);
+            failures.push(error);
+          },
+        );
+        running.add(handled);
+        while (running.size >= inFlight) await Promise.race(running);
+        if (failures.length > 0) throw failures[0];
       }
     } finally {
+      // Every batch handed out finishes (acknowledged or handed back) before the pull stops.
+      await Promise.all(running);
       signal.removeEventListener('abort', stop);
       // What was fetched but not handled goes back at once, rather than to another replica after ack_wait.
       for (const message of await pump.stop()) message.nak();
@@ -140,9 +166,13 @@ class MessagePump {
     this.#finished = this.#run();
   }
 
-  /** Waits for at least one message, then takes what has arrived, up to max; empty once the stream ended. */
-  async take(max: number): Promise<JsMsg[]> {
+  /**
+   * Waits for at least one message, then up to lingerMs for more, and takes what has arrived, up
+   * to max; empty once the stream ended.
+   */
+  async take(max: number, lingerMs: number): Promise<JsMsg[]> {
     while (this.#buffer.length === 0 && !this.#ended) await this.#sleep();
+    if (lingerMs > 0 && this.#buffer.length < max && !this.#ended) await this.#linger(max, lingerMs);
     // Let messages that arrived in the same read reach the buffer, so a burst becomes one batch.
     if (this.#buffer.length < max && !this.#ended) await new Promise((resolve) => setImmediate(resolve));
     if (this.#buffer.length === 0 && this.#error !== undefined) throw this.#error;
@@ -174,6 +204,17 @@ class MessagePump {
     } finally {
       this.#ended = true;
       this.#notify();
+    }
+  }
+
+  async #linger(max: number, lingerMs: number): Promise<void> {
+    const until = performance.now() + lingerMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, lingerMs)));
+    try {
+      while (performance.now() < until && this.#buffer.length < max && !this.#ended && !this.#stopping) await Promise.race([this.#sleep(), expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

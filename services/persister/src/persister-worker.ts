@@ -17,6 +17,14 @@ export interface PersisterWorkerOptions {
 }
 
 const PENDING_INTERVAL_MS = 5_000;
+/**
+ * Batches written at once: while one commits, the next is inserted and the acks of the last travel,
+ * so a backlog drains at the database's pace rather than one round trip at a time. Rows carry
+ * their own seq and inserts skip what is stored already, so batches need no order between them.
+ */
+const BATCHES_IN_FLIGHT = 4;
+/** A steady trickle waits this long to become one insert of many rows rather than one per message. */
+const BATCH_LINGER_MS = 50;
 
 /**
  * The persister as a long-running part over NATS: start() connects (waiting for the server if it
@@ -41,6 +49,8 @@ export class PersisterWorker {
     this.#nats = await connect({ servers: typeof natsServers === 'string' ? natsServers : [...natsServers], name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
     this.#consumer = await JetStreamQueueConsumer.create(this.#nats, {
       ...queue,
+      inFlight: BATCHES_IN_FLIGHT,
+      lingerMs: BATCH_LINGER_MS,
       onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
     });
     this.#persister = new Persister({
