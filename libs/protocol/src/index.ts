@@ -12,3 +12,4 @@ export * from './drain-hint.ts';
 export * from './analysis-result.ts';
 export * from './analysis-status.ts';
 export * from './workspace.ts';
+export * from './feed.ts';
