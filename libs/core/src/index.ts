@@ -20,3 +20,4 @@ export { JetStreamSessionEvents, MemorySessionEvents, sessionEventStream, type S
 export type * from './workspace-store.ts';
 export { ReadMarks, type ReadMarkResult } from './read-marks.ts';
 export { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type RateBudget, type RateDecision, type UserRateLimiter } from './user-rate-limiter.ts';
+export * from './user-topic.ts';
