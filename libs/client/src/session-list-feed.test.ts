@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import type { FeedMessageFrame, SessionSummary } from '@chat/protocol';
 import { applyFeedFrame } from './session-list-feed.ts';
 
-const me = randomUUID();
-const other = randomUUID();
+const me: string = randomUUID();
+const other: string = randomUUID();
 
 function summary(overrides: Partial<SessionSummary> = {}): SessionSummary {
   return {
