@@ -181,6 +181,7 @@ export function renderProtocolSections(): Map<string, string> {
     ['client-frames', frames(frameSchemas.client)],
     ['chat-frames', frames(frameSchemas.chat)],
     ['status-frames', frames(frameSchemas.status)],
+    ['feed-frames', frames(frameSchemas.feed)],
     ['close-codes', closeCodes()],
     ['error-codes', errorCodes()],
     ['limits', limits()],

@@ -146,4 +146,47 @@ describeE2e('the workspace in the browser', () => {
     },
     120_000,
   );
+  it(
+    'moves a badge in another tab from the feed alone, with the list not read again, and clears it when the first tab reads',
+    async () => {
+      const [alice, bob] = [await person('Alice'), await person('Bob')];
+      const review = await newSession('Rates review', [alice, bob]);
+      const hedges = await newSession('Swap hedges', [alice, bob]);
+      const tabA = await openWorkspace(alice, review);
+      const tabB = await openWorkspace(alice, review);
+      const bobPage = await openWorkspace(bob, hedges);
+      for (const page of [tabA, tabB]) {
+        await page.locator('[data-testid="session-list"][data-feed="live"]').waitFor({ timeout: 10_000 });
+        await item(page, hedges).waitFor({ timeout: 10_000 });
+      }
+      // Every read of the list in tab B is seen: with the feed up there must be none, so whatever
+      // changes on the badge came through the feed.
+      const listReads: string[] = [];
+      tabB.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/chat/sessions') listReads.push(request.url());
+      });
+      // The read that follows the feed's opening has finished by now.
+      await tabB.waitForTimeout(1_000);
+      const readsBefore = listReads.length;
+
+      await bobPage.getByRole('textbox', { name: 'Message' }).fill('Swap curve moved');
+      const sentAt = Date.now();
+      await bobPage.getByRole('textbox', { name: 'Message' }).press('Enter');
+      await item(tabB, hedges).getByTestId('unread-badge').filter({ hasText: '1' }).waitFor({ timeout: 10_000 });
+      const badgeMs = Date.now() - sentAt;
+      await expect(item(tabB, hedges).locator('.session-last').innerText()).resolves.toBe('Swap curve moved');
+      // The session with the news moves to the top.
+      await expect(tabB.getByTestId('session-item').first().getAttribute('data-session')).resolves.toBe(hedges);
+      expect(listReads.length).toBe(readsBefore);
+      // The list used to be read every 2 s; the feed brings it well within that.
+      expect(badgeMs).toBeLessThan(2_000);
+
+      // Alice reads it in tab A: tab B's badge goes, again without reading the list.
+      await item(tabA, hedges).click();
+      await tabA.getByTestId('message').filter({ hasText: 'Swap curve moved' }).waitFor();
+      await item(tabB, hedges).getByTestId('unread-badge').waitFor({ state: 'detached', timeout: 10_000 });
+      expect(listReads.length).toBe(readsBefore);
+    },
+    120_000,
+  );
 });

@@ -1,5 +1,5 @@
 import './no-eval.ts';
-import { ApiClient, ChatClient } from '@chat/client';
+import { ApiClient, ChatClient, FeedClient } from '@chat/client';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { chatUrl, loadServedConfig, readAppConfig, type AppConfig } from './app-config.ts';
@@ -19,6 +19,12 @@ function Workspace({ config, sessionId: first, token }: { config: AppConfig; ses
   const [sessionId, setSessionId] = useState(first);
   const [pulse, setPulse] = useState(0);
   const api = useMemo(() => new ApiClient({ apiUrl: config.apiUrl, token }), [config.apiUrl, token]);
+  // One feed per page, for every session's badge; the chat below has its own sockets.
+  const feed = useMemo(() => new FeedClient({ token, wsUrl: config.wsUrl, apiUrl: config.apiUrl }), [config.wsUrl, config.apiUrl, token]);
+  useEffect(() => {
+    feed.connect();
+    return () => feed.close();
+  }, [feed]);
   useEffect(() => {
     const onPop = () => setSessionId(readAppConfig(location).sessionId ?? first);
     addEventListener('popstate', onPop);
@@ -31,7 +37,7 @@ function Workspace({ config, sessionId: first, token }: { config: AppConfig; ses
   };
   return (
     <div class="workspace">
-      <SessionList api={api} current={sessionId} onOpen={open} pulse={pulse} />
+      <SessionList api={api} feed={feed} current={sessionId} onOpen={open} pulse={pulse} />
       <ChatPage key={sessionId} config={config} sessionId={sessionId} token={token} onActivity={() => setPulse((n) => n + 1)} tools />
     </div>
   );

@@ -23,3 +23,4 @@ export { ReadMarks, type ReadMarkResult } from './read-marks.ts';
 export { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type RateBudget, type RateDecision, type UserRateLimiter } from './user-rate-limiter.ts';
 export type * from './message-search.ts';
 export { PeopleRecorder, recordingCallers, type PeopleStore, type PeopleSearch, type PeopleRecorderOptions, type SeenCaller } from './people-directory.ts';
+export * from './user-topic.ts';

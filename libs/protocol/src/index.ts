@@ -14,3 +14,4 @@ export * from './analysis-status.ts';
 export * from './workspace.ts';
 export * from './search.ts';
 export * from './people.ts';
+export * from './feed.ts';

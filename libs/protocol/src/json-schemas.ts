@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { feedServerFrameSchema } from './feed.ts';
 import { chatServerFrameSchema, clientFrameSchema, statusServerFrameSchema } from './frames.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -13,6 +14,8 @@ export interface ProtocolJsonSchemas {
   chat: FrameJsonSchemas;
   /** Server → client on `/ws/status/{session_id}`. */
   status: FrameJsonSchemas;
+  /** Server → client on `/ws/feed`. */
+  feed: FrameJsonSchemas;
 }
 
 interface FrameUnion {
@@ -28,5 +31,5 @@ function byType(union: FrameUnion): FrameJsonSchemas {
  * them: for the protocol document and for clients written in other languages.
  */
 export function protocolJsonSchemas(): ProtocolJsonSchemas {
-  return { client: byType(clientFrameSchema), chat: byType(chatServerFrameSchema), status: byType(statusServerFrameSchema) };
+  return { client: byType(clientFrameSchema), chat: byType(chatServerFrameSchema), status: byType(statusServerFrameSchema), feed: byType(feedServerFrameSchema) };
 }

@@ -1,7 +1,7 @@
 import { metrics as metricsApi, type Counter, type Gauge, type Histogram, type Meter, type UpDownCounter } from '@opentelemetry/api';
 import { METRIC_CATALOGUE, type MetricSpec } from './metric-catalogue.ts';
 
-export type WsRoute = 'chat' | 'status';
+export type WsRoute = 'chat' | 'status' | 'feed';
 export type Transport = 'ws' | 'rest';
 export type Dependency = 'redis' | 'nats' | 'postgres';
 

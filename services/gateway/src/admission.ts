@@ -30,6 +30,8 @@ export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<A
   } catch (error) {
     return refuse(CLOSE_CODES.badToken, error instanceof Error ? error.message : ERROR_CODES.unauthorized.message);
   }
+  // The feed is the user's own: it follows only sessions they are a member of, checked one by one.
+  if (route.kind === 'feed') return { ok: true, principal };
   if (!UUID.test(route.sessionId)) return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
   try {
     const access = await deps.directory.authorize(route.sessionId.toLowerCase(), { userId: principal.userId, admin: principal.admin });

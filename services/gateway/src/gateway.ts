@@ -12,7 +12,9 @@ import { ChatConnection } from './chat-connection.ts';
 import type { Connection } from './connection.ts';
 import { DependencyWatch } from './dependency-watch.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
+import { FeedConnection } from './feed-connection.ts';
 import { LocalSessions } from './local-sessions.ts';
+import { LocalUsers } from './local-users.ts';
 import { PresenceRegistry } from './presence-registry.ts';
 import type { Socket, UpgradeRequest } from './socket.ts';
 import { StatusConnection } from './status-connection.ts';
@@ -90,6 +92,7 @@ export class Gateway implements Part {
   readonly #tuning: GatewayTuning;
   readonly #server: WsServer;
   readonly #sessions: LocalSessions;
+  readonly #users: LocalUsers;
   readonly #presence: PresenceRegistry;
   readonly #connections = new Set<Connection>();
   readonly #timers: NodeJS.Timeout[] = [];
@@ -121,6 +124,7 @@ export class Gateway implements Part {
       this.#dependencies = new DependencyWatch({ readiness: this.readiness, shedAfterMs: config.dependencyLossHandoverMs, onCut: () => this.#handOver() });
     }
     this.#sessions = new LocalSessions({ bus, state, logger, metrics: this.#metrics, timing: { gapFillMs: this.#tuning.gapFillMs, gapSkipMs: this.#tuning.gapSkipMs } });
+    this.#users = new LocalUsers({ bus, logger });
     this.#presence = new PresenceRegistry({ state, bus, logger, ttlMs: config.presenceTtlMs });
     this.#server = new WsServer({
       host: config.host,
@@ -184,7 +188,7 @@ export class Gateway implements Part {
     const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
     open.forEach((connection, i) => connection.end(CLOSE_CODES.goingAway, drainCloseReason(delays[i] ?? 0)));
     await Promise.race([Promise.all(open.map((connection) => connection.done)), delay(this.#deps.config.shutdownGraceMs)]);
-    await this.#sessions.settle();
+    await Promise.all([this.#sessions.settle(), this.#users.settle()]);
     await this.#server.close();
   }
 
@@ -308,6 +312,16 @@ export class Gateway implements Part {
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,
     };
+    if (route.kind === 'feed') {
+      const feed = new FeedConnection(socket, principal, {
+        ...common,
+        directory: this.#deps.directory,
+        users: this.#users,
+        ...(this.#deps.workspace === undefined ? {} : { workspace: this.#deps.workspace }),
+      });
+      feed.open().catch((error: unknown) => feed.fail(error));
+      return feed;
+    }
     if (route.kind === 'status') {
       const status = new StatusConnection(socket, principal, sessionId, { ...common, ...(this.#deps.workspace === undefined ? {} : { workspace: this.#deps.workspace }) });
       status.open().catch((error: unknown) => status.fail(error));

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MemoryBus, MemoryHub, type SessionState } from '@chat/core';
 import { chatMetrics } from '@chat/telemetry';
 import { silentLogger } from './gateway-logger.ts';
-import { LocalSessions, type SessionMember } from './local-sessions.ts';
+import { LocalSessions, type SessionFollower, type SessionMember } from './local-sessions.ts';
 
 const member: SessionMember = { kind: 'chat', userId: randomUUID(), receiveMessage: () => undefined, receiveEvent: () => undefined, sessionClosed: () => undefined, memberRemoved: () => undefined };
 
@@ -66,5 +66,47 @@ describe('a member_removed event on the bus', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect([removedChat.removed, removedStatus.removed, staying.removed, elsewhere.removed]).toEqual([1, 1, 0, 0]);
     expect(removedChat.closed + staying.closed).toBe(0);
+  });
+});
+
+describe('feeds following a session', () => {
+  function recordingFollower(userId: string): SessionFollower & { summaries: string[]; reads: number[]; removed: number } {
+    const recorded = { summaries: [] as string[], reads: [] as number[], removed: 0 };
+    return Object.assign(recorded, {
+      userId,
+      receiveSummary: (frame: Buffer) => void recorded.summaries.push(frame.toString()),
+      readMoved: (seq: number) => void recorded.reads.push(seq),
+      receiveStatus: () => undefined,
+      sessionClosed: () => undefined,
+      memberRemoved: () => void (recorded.removed += 1),
+    });
+  }
+
+  it('share one summary frame per message, hear only their own reads, and keep the subscription until the last one goes', async () => {
+    const hub = new MemoryHub();
+    const bus = hub.bus();
+    const state = { head: () => Promise.resolve(0) } as unknown as SessionState;
+    const sessions = new LocalSessions({ bus, state, timing: { gapFillMs: 300, gapSkipMs: 5_000 }, logger: silentLogger, metrics: chatMetrics() });
+    const [sessionId, alice, bob] = [randomUUID(), randomUUID(), randomUUID()];
+    const aliceFeed = recordingFollower(alice);
+    const bobFeed = recordingFollower(bob);
+    await sessions.follow(sessionId, aliceFeed);
+    await sessions.follow(sessionId, bobFeed);
+    const message = { type: 'message', id: randomUUID(), sessionId, seq: 1, userId: bob, body: 'b'.repeat(500), metadata: { kind: 'note' }, timestamp: new Date().toISOString() };
+    const publisher = hub.bus();
+    await publisher.publish(sessionId, JSON.stringify(message));
+    await publisher.publish(sessionId, JSON.stringify({ type: 'read', userId: alice, seq: 1 }));
+    await publisher.publish(sessionId, JSON.stringify({ type: 'member_removed', userId: bob }));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(aliceFeed.summaries).toEqual(bobFeed.summaries);
+    expect(JSON.parse(aliceFeed.summaries[0] ?? '{}')).toEqual({ type: 'feed_message', sessionId, seq: 1, userId: bob, timestamp: message.timestamp, preview: 'b'.repeat(140), kind: 'note' });
+    expect([aliceFeed.reads, bobFeed.reads]).toEqual([[1], []]);
+    expect([aliceFeed.removed, bobFeed.removed]).toEqual([0, 1]);
+
+    sessions.unfollow(sessionId, aliceFeed);
+    expect(sessions.sessionIds()).toEqual([sessionId]);
+    sessions.unfollow(sessionId, bobFeed);
+    expect(sessions.sessionIds()).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { Bus, SessionState } from '@chat/core';
+import { feedMessageOf, type ChatMessage } from '@chat/protocol';
 import { secondsSince, type ChatMetrics } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { SessionFeed, type FeedTiming } from './session-feed.ts';
@@ -19,6 +20,22 @@ export interface SessionMember {
   memberRemoved(): void;
 }
 
+/**
+ * A user's feed socket following one of their sessions: it hears of each message (a summary, in
+ * seq order), of the user's own read moves and of analysis status changes, not of the rest.
+ */
+export interface SessionFollower {
+  readonly userId: string;
+  /** A `feed_message` frame, built once per message and shared by every follower on this replica. */
+  receiveSummary(frame: Buffer): void;
+  /** The follower's own read cursor in the session moved. */
+  readMoved(seq: number): void;
+  /** An `analysis_status` frame, as published. */
+  receiveStatus(frame: Buffer): void;
+  sessionClosed(): void;
+  memberRemoved(): void;
+}
+
 interface Routed {
   type?: unknown;
   userId?: unknown;
@@ -29,6 +46,7 @@ interface Routed {
 /** One session with local sockets: one bus subscription and one reorder feed for all of them. */
 class SessionHub {
   readonly members = new Set<SessionMember>();
+  readonly followers = new Set<SessionFollower>();
   readonly feed: SessionFeed;
   ready: Promise<void> = Promise.resolve();
 
@@ -49,8 +67,26 @@ class SessionHub {
           recipients += 1;
         }
         this.#metrics.framesOut.add(recipients, { type: 'message' });
+        if (this.followers.size > 0) this.#summarize(frame, logger);
       },
     });
+  }
+
+  get empty(): boolean {
+    return this.members.size === 0 && this.followers.size === 0;
+  }
+
+  /** Only when feeds follow the session here: one parse and one small frame per message, for all of them. */
+  #summarize(frame: Buffer, logger: GatewayLogger): void {
+    let summary: Buffer;
+    try {
+      summary = Buffer.from(JSON.stringify(feedMessageOf(JSON.parse(frame.toString()) as ChatMessage)));
+    } catch (error) {
+      logger.warn({ err: error }, 'could not summarize a message for the feeds');
+      return;
+    }
+    for (const follower of this.followers) follower.receiveSummary(summary);
+    this.#metrics.framesOut.add(this.followers.size, { type: 'feed_message' });
   }
 
   /** Parses each payload once, for routing only; every recipient gets the original bytes. */
@@ -68,30 +104,46 @@ class SessionHub {
         if (typeof routed.timestamp === 'string') this.#metrics.fanoutDeliveryLatency.record(secondsSince(routed.timestamp));
         this.feed.push(routed.seq, Buffer.from(payload));
         return;
+      case 'read':
+        if (typeof routed.userId === 'string' && typeof routed.seq === 'number') {
+          for (const follower of this.followers) if (follower.userId === routed.userId) follower.readMoved(routed.seq);
+        }
+        this.#toStatusMembers(routed.type, payload);
+        return;
+      case 'analysis_status':
+        if (this.followers.size > 0) {
+          const frame = Buffer.from(payload);
+          for (const follower of this.followers) follower.receiveStatus(frame);
+        }
+        this.#toStatusMembers(routed.type, payload);
+        return;
       case 'join':
       case 'leave':
       case 'typing':
-      case 'read':
-      case 'analysis_status': {
-        const frame = Buffer.from(payload);
-        let recipients = 0;
-        for (const member of this.members) {
-          if (member.kind !== 'status') continue;
-          member.receiveEvent(frame);
-          recipients += 1;
-        }
-        this.#metrics.framesOut.add(recipients, { type: routed.type });
+        this.#toStatusMembers(routed.type, payload);
         return;
-      }
       case 'session_closed':
         for (const member of [...this.members]) member.sessionClosed();
+        for (const follower of [...this.followers]) follower.sessionClosed();
         return;
       case 'member_removed':
         for (const member of [...this.members]) if (member.userId === routed.userId) member.memberRemoved();
+        for (const follower of [...this.followers]) if (follower.userId === routed.userId) follower.memberRemoved();
         return;
       default:
         logger.debug({ type: routed.type }, 'ignored an unknown bus event');
     }
+  }
+
+  #toStatusMembers(type: string, payload: string): void {
+    const frame = Buffer.from(payload);
+    let recipients = 0;
+    for (const member of this.members) {
+      if (member.kind !== 'status') continue;
+      member.receiveEvent(frame);
+      recipients += 1;
+    }
+    this.#metrics.framesOut.add(recipients, { type });
   }
 }
 
@@ -119,12 +171,7 @@ export class LocalSessions {
 
   /** Resolves once the session is subscribed and its feed knows where it starts; rejects when the bus fails. */
   async attach(sessionId: string, member: SessionMember): Promise<void> {
-    let hub = this.#hubs.get(sessionId);
-    if (!hub) {
-      hub = new SessionHub(sessionId, this.#state, this.#timing, this.#logger, this.#metrics);
-      this.#hubs.set(sessionId, hub);
-      hub.ready = this.#open(sessionId, hub);
-    }
+    const hub = this.#hub(sessionId);
     hub.members.add(member);
     try {
       await hub.ready;
@@ -136,7 +183,38 @@ export class LocalSessions {
 
   detach(sessionId: string, member: SessionMember): void {
     const hub = this.#hubs.get(sessionId);
-    if (!hub?.members.delete(member) || hub.members.size > 0) return;
+    if (hub?.members.delete(member)) this.#leaveIfEmpty(sessionId, hub);
+  }
+
+  /** A feed follows the session through the same subscription as its sockets; resolves like attach. */
+  async follow(sessionId: string, follower: SessionFollower): Promise<void> {
+    const hub = this.#hub(sessionId);
+    hub.followers.add(follower);
+    try {
+      await hub.ready;
+    } catch (error) {
+      this.unfollow(sessionId, follower);
+      throw error;
+    }
+  }
+
+  unfollow(sessionId: string, follower: SessionFollower): void {
+    const hub = this.#hubs.get(sessionId);
+    if (hub?.followers.delete(follower)) this.#leaveIfEmpty(sessionId, hub);
+  }
+
+  #hub(sessionId: string): SessionHub {
+    let hub = this.#hubs.get(sessionId);
+    if (!hub) {
+      hub = new SessionHub(sessionId, this.#state, this.#timing, this.#logger, this.#metrics);
+      this.#hubs.set(sessionId, hub);
+      hub.ready = this.#open(sessionId, hub);
+    }
+    return hub;
+  }
+
+  #leaveIfEmpty(sessionId: string, hub: SessionHub): void {
+    if (!hub.empty) return;
     this.#hubs.delete(sessionId);
     hub.feed.stop();
     const leaving = hub.ready

@@ -12,7 +12,13 @@ describe('parseUpgradeRoute', () => {
     expect(parseUpgradeRoute({ url: '/ws/chat/abc?lastSeq=1e3', headers: {} })?.lastSeq).toBeUndefined();
   });
 
-  it('knows only the chat and status routes', () => {
+  it('reads the feed route, which has no session in its path', () => {
+    expect(parseUpgradeRoute({ url: '/ws/feed?token=t.k.n', headers: {} })).toMatchObject({ kind: 'feed', sessionId: '', token: 't.k.n' });
+    expect(parseUpgradeRoute({ url: '/ws/feed/', headers: {} })?.kind).toBe('feed');
+    expect(parseUpgradeRoute({ url: '/ws/feed/abc', headers: {} })).toBeUndefined();
+  });
+
+  it('knows only the chat, status and feed routes', () => {
     expect(parseUpgradeRoute({ url: '/ws/other/abc', headers: {} })).toBeUndefined();
     expect(parseUpgradeRoute({ url: '/ws/chat/', headers: {} })).toBeUndefined();
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
-import { MemoryUserRateLimiter, userRateKey } from '@chat/core';
-import { addMembersBodySchema, ChatError, createSessionBodySchema, MEMBERS_SCOPE, updateSessionBodySchema } from '@chat/protocol';
+import { MemoryUserRateLimiter, userRateKey, userTopic, type Bus } from '@chat/core';
+import { addMembersBodySchema, ChatError, createSessionBodySchema, MEMBERS_SCOPE, updateSessionBodySchema, type SessionAddedEvent } from '@chat/protocol';
 import { chatMetrics } from '@chat/telemetry';
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
@@ -45,6 +45,7 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
       // The store holds the session, and first use loads it into live state: creation stands.
       logger.warn({ err: error, sessionId: session.id }, 'new session not loaded into live state');
     }
+    await announceAdded(deps, session.id, session.members);
     res.status(201).json(toSessionBody(session));
   });
 
@@ -63,6 +64,7 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     if (!updated) throw new ChatError('not_found');
     // Live state answers the gateway's membership checks, so the new members must reach it too.
     await fromDependency('Live session state', state.addMembers(sessionId, userIds));
+    await announceAdded(deps, sessionId, userIds);
     res.status(200).json(toSessionBody(updated));
   });
 
@@ -101,4 +103,14 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     logger.info({ sessionId, by: caller.userId }, 'session closed');
     res.status(204).end();
   });
+}
+
+/**
+ * Tells each user's feed sockets, on every replica, that they are in the session now. The change
+ * stands without it: a feed that missed it sees the session on its next open.
+ */
+async function announceAdded(deps: { bus: Bus; logger: ApiDeps['logger'] }, sessionId: string, userIds: readonly string[]): Promise<void> {
+  const event: SessionAddedEvent = { type: 'session_added', sessionId };
+  const payload = JSON.stringify(event);
+  await Promise.all(userIds.map((userId) => deps.bus.publish(userTopic(userId), payload).catch((error: unknown) => deps.logger.warn({ err: error, sessionId, userId }, 'session_added not announced'))));
 }

@@ -1,21 +1,29 @@
-import type { ApiClient } from '@chat/client';
-import type { SessionSummary } from '@chat/protocol';
-import { useEffect, useState } from 'preact/hooks';
+import { applyFeedFrame, type ApiClient, type FeedClient } from '@chat/client';
+import type { AnalysisStatusFrame, FeedMessageFrame, FeedOpenFrame, FeedReadFrame, SessionSummary } from '@chat/protocol';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ConnectionState } from '@chat/client';
 
 export interface SessionListProps {
   api: ApiClient;
+  /** The user's feed: badges and order follow it live; the list is read again on each (re)connect. */
+  feed: FeedClient;
   current: string;
   onOpen: (sessionId: string) => void;
-  /** Changes whenever something happened in the open session (a message, a read), to refresh at once. */
+  /** Changes whenever something happened in the open session; read at once while the feed is down. */
   pulse: unknown;
-  /** How often the list is read again for activity in the other sessions. */
-  refreshMs?: number;
+  /** While the feed is down, how often the list is read again instead. */
+  fallbackRefreshMs?: number;
 }
 
 /** The caller's sessions, newest activity first, with unread badges; the open one is marked current. */
-export function SessionList({ api, current, onOpen, pulse, refreshMs = 2_000 }: SessionListProps) {
+export function SessionList({ api, feed, current, onOpen, pulse, fallbackRefreshMs = 15_000 }: SessionListProps) {
   const [sessions, setSessions] = useState<readonly SessionSummary[] | undefined>(undefined);
   const [failed, setFailed] = useState(false);
+  const [live, setLive] = useState(false);
+  const [reloads, setReloads] = useState(0);
+  // Feed frames are applied to the latest list, not to the one of the render they came in.
+  const latest = useRef<readonly SessionSummary[] | undefined>(undefined);
+  const me = useRef<string | undefined>(undefined);
 
   useEffect(() => {
     let stopped = false;
@@ -23,6 +31,7 @@ export function SessionList({ api, current, onOpen, pulse, refreshMs = 2_000 }: 
       api.listSessions({ limit: 50 }).then(
         (list) => {
           if (stopped) return;
+          latest.current = list.sessions;
           setSessions(list.sessions);
           setFailed(false);
         },
@@ -31,15 +40,52 @@ export function SessionList({ api, current, onOpen, pulse, refreshMs = 2_000 }: 
         },
       );
     void load();
-    const timer = setInterval(() => void load(), refreshMs);
+    const timer = live ? undefined : setInterval(() => void load(), fallbackRefreshMs);
     return () => {
       stopped = true;
       clearInterval(timer);
     };
-  }, [api, refreshMs, pulse, current]);
+  }, [api, live, reloads, fallbackRefreshMs, live ? 0 : pulse, current]);
+
+  useEffect(() => {
+    const reload = () => setReloads((n) => n + 1);
+    const onOpened = (frame: FeedOpenFrame) => {
+      me.current = frame.userId;
+      setLive(true);
+      // Whatever happened while the feed was down is not replayed: read the list once.
+      reload();
+    };
+    const onState = (state: ConnectionState) => {
+      if (state.status !== 'open') setLive(false);
+    };
+    const apply = (frame: FeedMessageFrame | FeedReadFrame | AnalysisStatusFrame) => {
+      const list = latest.current;
+      if (list === undefined || me.current === undefined) return;
+      const update = applyFeedFrame(list, frame, me.current);
+      latest.current = update.sessions;
+      setSessions(update.sessions);
+      if (update.stale) reload();
+    };
+    feed.on('open', onOpened);
+    feed.on('state', onState);
+    feed.on('feed_message', apply);
+    feed.on('feed_read', apply);
+    feed.on('analysis_status', apply);
+    feed.on('session_added', reload);
+    feed.on('session_removed', reload);
+    return () => {
+      feed.off('open', onOpened);
+      feed.off('state', onState);
+      feed.off('feed_message', apply);
+      feed.off('feed_read', apply);
+      feed.off('analysis_status', apply);
+      feed.off('session_added', reload);
+      feed.off('session_removed', reload);
+    };
+  }, [feed]);
 
   return (
-    <nav class="session-list" aria-label="Your sessions" data-testid="session-list">
+    <nav class="session-list" aria-label="Your sessions" data-testid="session-list" data-feed={live ? 'live' : 'polling'}>
       <h2>Sessions</h2>
       {failed && <p class="muted">The list could not be loaded; retrying.</p>}
       {sessions === undefined ? (
