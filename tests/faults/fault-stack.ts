@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, migrateToLatest } from '@chat/db';
-import { TcpProxy } from '../support/tcp-proxy.ts';
+import { TcpProxyProcess } from '../support/tcp-proxy-process.ts';
 import { ChatService, type ServiceRole } from './chat-services.ts';
 import { NatsServer, PostgresServer, RedisServer, type FaultTarget } from './infra-servers.ts';
 
@@ -29,8 +29,8 @@ export class FaultStack {
   readonly redis: RedisServer;
   readonly nats: NatsServer;
   readonly postgres: PostgresServer;
-  readonly redisProxy: TcpProxy;
-  readonly natsProxy: TcpProxy;
+  readonly redisProxy: TcpProxyProcess;
+  readonly natsProxy: TcpProxyProcess;
   readonly gateways: readonly [ChatService, ChatService];
   readonly api: ChatService;
   readonly persister: ChatService;
@@ -45,8 +45,9 @@ export class FaultStack {
     this.redis = new RedisServer(base + OFFSETS.redis, join(this.dir, 'redis'));
     this.nats = new NatsServer(base + OFFSETS.nats, join(this.dir, 'nats'));
     this.postgres = new PostgresServer(base + OFFSETS.postgres, join(this.dir, 'postgres'));
-    this.redisProxy = new TcpProxy({ host: '127.0.0.1', port: this.redis.port }, base + OFFSETS.redisProxy);
-    this.natsProxy = new TcpProxy({ host: '127.0.0.1', port: this.nats.port }, base + OFFSETS.natsProxy);
+    // In processes of their own: in the suite's process, beside hundreds of clients, the proxied link would be starved of CPU.
+    this.redisProxy = new TcpProxyProcess({ host: '127.0.0.1', port: this.redis.port }, base + OFFSETS.redisProxy);
+    this.natsProxy = new TcpProxyProcess({ host: '127.0.0.1', port: this.nats.port }, base + OFFSETS.natsProxy);
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
