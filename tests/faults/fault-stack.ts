@@ -57,6 +57,8 @@ export class FaultStack {
       NATS_URL: this.nats.url,
       DATABASE_URL: this.postgres.url,
       SHUTDOWN_GRACE_MS: '3000',
+      // The fleet creates all its sessions at once, as one backend user: hundreds in a soak.
+      SESSION_CREATE_PER_MINUTE: '100000',
       ...options.env,
     };
     const service = (name: string, role: ServiceRole, port: number, extra: Record<string, string> = {}) =>
