@@ -17,4 +17,14 @@ describe('countDrainReconnects', () => {
     expect(counts.maxPerDrain).toBe(3);
     expect(failures).toEqual(['1 clients were never closed by a drain', '1 clients did not reconnect exactly once per drain close (3 attempts for 1 drain closes)']);
   });
+
+  it('names the other closes of the phase, by code, that sent clients back', () => {
+    const failures: string[] = [];
+    const members: { drainCloses: number; reconnects: number; otherCloses: Record<number, number> }[] = [
+      { ...at(2, 4), otherCloses: { 1013: 3, 1006: 1 } },
+      { ...at(1, 1), otherCloses: { 1006: 2 } },
+    ];
+    countDrainReconnects(members, [{ ...at(1, 1), otherCloses: { 1013: 2 } }, { ...at(0, 0), otherCloses: { 1006: 2 } }], failures);
+    expect(failures).toEqual(['1 clients did not reconnect exactly once per drain close (4 attempts for 2 drain closes; other closes: 1006 ×1, 1013 ×1)']);
+  });
 });

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, migrateToLatest } from '@chat/db';
-import { TcpProxy } from '../support/tcp-proxy.ts';
+import { TcpProxyProcess } from '../support/tcp-proxy-process.ts';
 import { ChatService, type ServiceRole } from './chat-services.ts';
 import type { HostNetwork } from './host-network.ts';
 import { NatsServer, PostgresServer, RedisServer, type FaultTarget } from './infra-servers.ts';
@@ -32,8 +32,8 @@ export class FaultStack {
   readonly redis: RedisServer;
   readonly nats: NatsServer;
   readonly postgres: PostgresServer;
-  readonly redisProxy: TcpProxy;
-  readonly natsProxy: TcpProxy;
+  readonly redisProxy: TcpProxyProcess;
+  readonly natsProxy: TcpProxyProcess;
   readonly gateways: readonly [ChatService, ChatService];
   readonly api: ChatService;
   readonly persister: ChatService;
@@ -52,8 +52,9 @@ export class FaultStack {
     this.redis = new RedisServer(base + OFFSETS.redis, join(this.dir, 'redis'), serversAddress);
     this.nats = new NatsServer(base + OFFSETS.nats, join(this.dir, 'nats'), serversAddress);
     this.postgres = new PostgresServer(base + OFFSETS.postgres, join(this.dir, 'postgres'), serversAddress);
-    this.redisProxy = new TcpProxy({ host: serversAddress, port: this.redis.port }, base + OFFSETS.redisProxy);
-    this.natsProxy = new TcpProxy({ host: serversAddress, port: this.nats.port }, base + OFFSETS.natsProxy);
+    // In processes of their own: in the suite's process, beside hundreds of clients, the proxied link would be starved of CPU.
+    this.redisProxy = new TcpProxyProcess({ host: serversAddress, port: this.redis.port }, base + OFFSETS.redisProxy);
+    this.natsProxy = new TcpProxyProcess({ host: serversAddress, port: this.nats.port }, base + OFFSETS.natsProxy);
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -63,6 +64,8 @@ export class FaultStack {
       NATS_URL: this.nats.url,
       DATABASE_URL: this.postgres.url,
       SHUTDOWN_GRACE_MS: '3000',
+      // The fleet creates all its sessions at once, as one backend user: hundreds in a soak.
+      SESSION_CREATE_PER_MINUTE: '100000',
       ...options.env,
     };
     const service = (name: string, role: ServiceRole, port: number, extra: Record<string, string> = {}) =>

@@ -130,7 +130,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const failures: string[] = [];
   const phaseStartedAt = performance.now();
   const disconnectsBefore = fleet.members.map((member) => member.disconnects);
-  const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects }));
+  const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects, otherCloses: { ...member.otherCloses } }));
   fleet.startTraffic(phase, options.sendsPerSec);
   await sleep(options.trafficBeforeMs);
   const injectedAt = performance.now();
@@ -206,8 +206,8 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
  * client was closed by one (a rolling restart drains every gateway).
  */
 export function countDrainReconnects(
-  members: readonly Pick<FleetMember, 'drainCloses' | 'reconnects'>[],
-  before: readonly { drainCloses: number; reconnects: number }[],
+  members: readonly (Pick<FleetMember, 'drainCloses' | 'reconnects'> & { otherCloses?: Record<number, number> })[],
+  before: readonly { drainCloses: number; reconnects: number; otherCloses?: Record<number, number> }[],
   failures: string[],
 ): NonNullable<FaultResult['drainReconnects']> {
   let drainCloses = 0;
@@ -215,7 +215,12 @@ export function countDrainReconnects(
   let maxPerDrain = 0;
   let untouched = 0;
   let extra = 0;
+  const others = new Map<number, number>();
   members.forEach((member, i) => {
+    for (const [code, count] of Object.entries(member.otherCloses ?? {})) {
+      const since = count - (before[i]?.otherCloses?.[Number(code)] ?? 0);
+      if (since > 0) others.set(Number(code), (others.get(Number(code)) ?? 0) + since);
+    }
     const closes = member.drainCloses - (before[i]?.drainCloses ?? 0);
     const tries = member.reconnects - (before[i]?.reconnects ?? 0);
     drainCloses += closes;
@@ -225,6 +230,8 @@ export function countDrainReconnects(
     if (tries !== closes) extra++;
   });
   if (untouched > 0) failures.push(`${untouched} clients were never closed by a drain`);
-  if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes)`);
+  // The other closes say why: a refusal (1013), a connection lost or never made (1006), a heartbeat timeout (4000).
+  const why = [...others].sort(([a], [b]) => a - b).map(([code, count]) => `${code} ×${count}`).join(', ');
+  if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes${why === '' ? '' : `; other closes: ${why}`})`);
   return { clients: members.length, drainCloses, attempts, maxPerDrain: Math.round(maxPerDrain * 100) / 100 };
 }

@@ -32,6 +32,8 @@ export interface FleetMember {
   /** Chat closes with 1001 (a drain), and connection attempts after the first open. */
   drainCloses: number;
   reconnects: number;
+  /** Closes that sent the client back other than a drain's, by close code: why a client needed more attempts. */
+  otherCloses: Record<number, number>;
   /** A close the SDK treats as final; a resuming client never has one. */
   finalClose: number | undefined;
   isOpen: boolean;
@@ -121,7 +123,7 @@ export class Fleet {
   }
 
   #track(client: ChatClient, userId: string, sessionId: string, gateway: number): FleetMember {
-    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, drainCloses: 0, reconnects: 0, finalClose: undefined, isOpen: false };
+    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, drainCloses: 0, reconnects: 0, otherCloses: {}, finalClose: undefined, isOpen: false };
     client.on('welcome', (frame) => {
       member.welcomeHead ??= frame.seq;
       member.isOpen = true;
@@ -133,6 +135,7 @@ export class Fleet {
     client.on('state', (state) => {
       if (state.status === 'connecting' && state.resuming) member.reconnects++;
       if (state.status === 'reconnecting' && state.lastCloseCode === 1001) member.drainCloses++;
+      else if (state.status === 'reconnecting') member.otherCloses[state.lastCloseCode] = (member.otherCloses[state.lastCloseCode] ?? 0) + 1;
       if (state.status === 'open') return;
       if (member.isOpen) member.disconnects++;
       member.isOpen = false;

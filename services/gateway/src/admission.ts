@@ -1,6 +1,7 @@
 import { bearerToken, type Principal, type TokenVerifier } from '@chat/auth';
 import type { SessionDirectory, SessionState } from '@chat/core';
 import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
+import { retryWithin, type JoinRetryBudget } from './join-retry.ts';
 import type { UpgradeRoute } from './upgrade-route.ts';
 
 export type Admission =
@@ -13,6 +14,9 @@ export interface AdmissionDeps {
   verifier: TokenVerifier;
   directory: SessionDirectory;
   allowedOrigins: readonly string[];
+  /** How long a membership read that failed may be tried again; not at all when omitted. */
+  retry?: JoinRetryBudget;
+  onRetry?: (error: unknown) => void;
 }
 
 /**
@@ -34,7 +38,8 @@ export async function admit(route: UpgradeRoute, deps: AdmissionDeps): Promise<A
   if (route.kind === 'feed') return { ok: true, principal };
   if (!UUID.test(route.sessionId)) return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
   try {
-    const access = await deps.directory.authorize(route.sessionId.toLowerCase(), { userId: principal.userId, admin: principal.admin });
+    const caller = { userId: principal.userId, admin: principal.admin };
+    const access = await retryWithin(() => deps.directory.authorize(route.sessionId.toLowerCase(), caller), deps.retry ?? { until: 0 }, deps.onRetry);
     if (access === 'forbidden') return refuse(CLOSE_CODES.forbidden, ERROR_CODES.forbidden.message);
     if (access === 'not_found') return refuse(CLOSE_CODES.sessionNotFound, ERROR_CODES.not_found.message);
   } catch (cause) {

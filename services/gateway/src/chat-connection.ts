@@ -3,6 +3,7 @@ import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, typ
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
+import { retryWithin, type JoinRetryBudget } from './join-retry.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import type { LocalSessions, SessionMember } from './local-sessions.ts';
 import type { PresenceRegistry } from './presence-registry.ts';
@@ -33,6 +34,8 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   readMarks?: ReadMarks;
   /** Hosts an analysis result's link may point to (ANALYSIS_LINK_HOSTS). */
   analysisLinkHosts: readonly string[];
+  /** Until when the reads of open() may be tried again after a failure; not at all when omitted. */
+  joinRetryUntil?: number;
 }
 
 const PONG = '{"type":"pong"}';
@@ -78,15 +81,18 @@ export class ChatConnection extends Connection implements SessionMember {
 
   async open(lastSeq: number | undefined): Promise<void> {
     let head: number;
+    const budget: JoinRetryBudget = { until: this.#deps.joinRetryUntil ?? 0, abandoned: () => this.closing };
+    const onRetry = (error: unknown) => this.#deps.logger.debug({ err: error, sessionId: this.sessionId }, 'retrying a step of a chat connection\'s open');
     try {
-      await this.#deps.sessions.attach(this.sessionId, this);
+      // A failed attach detaches again, so trying it once more subscribes at most once.
+      await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      if (await removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal)) {
+      if (await retryWithin(() => removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal), budget, onRetry)) {
         this.#detach();
         this.memberRemoved();
         return;
       }
-      head = (await this.#deps.state.head(this.sessionId)) ?? 0;
+      head = (await retryWithin(() => this.#deps.state.head(this.sessionId), budget, onRetry)) ?? 0;
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a chat connection');
       this.end(CLOSE_CODES.tryAgainLater, 'unavailable');

@@ -8,6 +8,7 @@ import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, sprea
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { admit } from './admission.ts';
+import { joinRetryBudget } from './join-retry.ts';
 import { ChatConnection } from './chat-connection.ts';
 import type { Connection } from './connection.ts';
 import { DependencyWatch } from './dependency-watch.ts';
@@ -247,7 +248,15 @@ export class Gateway implements Part {
       this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.chatDisabled });
       return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
     }
-    const admission = await admit(route, { verifier: this.#deps.verifier, directory: this.#deps.directory, allowedOrigins: this.#deps.config.allowedOrigins });
+    // A read that fails on a dependency slow for a moment is tried again within half the welcome budget.
+    const retry = joinRetryBudget(this.#deps.config.timeouts.welcomeMs);
+    const admission = await admit(route, {
+      verifier: this.#deps.verifier,
+      directory: this.#deps.directory,
+      allowedOrigins: this.#deps.config.allowedOrigins,
+      retry,
+      onRetry: (error) => this.#deps.logger.debug({ err: error, sessionId: route.sessionId.slice(0, 64) }, 'retrying the membership read of a join'),
+    });
     if (!admission.ok) {
       const log = { route: route.kind, sessionId: route.sessionId.slice(0, 64), code: admission.code, remoteAddress: request.remoteAddress };
       if (admission.cause === undefined) this.#deps.logger.info(log, 'connection refused');
@@ -266,7 +275,7 @@ export class Gateway implements Part {
       return socket.close(CLOSE_CODES.rateLimited, 'too many connections');
     }
     this.#leases.set(holder, leases);
-    const connection = this.#open(socket, route, admission.principal);
+    const connection = this.#open(socket, route, admission.principal, retry.until);
     this.#connections.add(connection);
     const about = { connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId };
     this.#deps.logger.debug(about, 'connection opened');
@@ -295,7 +304,7 @@ export class Gateway implements Part {
     return taken;
   }
 
-  #open(socket: Socket, route: UpgradeRoute, principal: Principal): Connection {
+  #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number): Connection {
     const { config, state, bus, intake, logger, verifier } = this.#deps;
     const sessionId = route.sessionId.toLowerCase();
     const common = {
@@ -338,6 +347,7 @@ export class Gateway implements Part {
       historyPageSize: this.#tuning.historyPageSize,
       ...(this.#deps.readMarks === undefined ? {} : { readMarks: this.#deps.readMarks }),
       analysisLinkHosts: config.analysisLinkHosts,
+      joinRetryUntil,
     });
     chat.open(route.lastSeq).catch((error: unknown) => chat.fail(error));
     return chat;

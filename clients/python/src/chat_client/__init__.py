@@ -5,7 +5,7 @@ from .client import AsyncChatClient, ChatClient
 from .errors import (ERROR_CLASSES, ChatDisabled, ChatError, Conflict, Forbidden, Internal, InvalidFrame, InvalidInput, NotFound,
                      OriginRefused, ProtocolError, RateLimited, RouteNotFound, SlowConsumer, TooLarge, TransportError,
                      Unauthorized, Unavailable)
-from .listener import Listener
+from .listener import Listener, Reconnect
 from .models import (Ack, AddMembersBody, AnalysisStatus, AnalysisStatusBody, ChatMessage, ChatStatus, CreateSessionBody, DeadLetter,
                      DeadLetterDetail, ErrorFrame, Frame, HistoryPage, LastMessage, Person, Pong, PostMessageBody, ReadCursor, ReplayResult, SearchHit, SearchPage, Session, SessionClosed, SessionList,
                      SessionSummary, UnknownFrame, WebhookDeadLetter, Welcome, parse_frame)
@@ -19,7 +19,7 @@ __all__ = [
     "ChatStatus", "Person", "DeadLetter", "DeadLetterDetail", "ReadCursor", "ReplayResult", "SearchHit", "SearchPage", "SessionList", "SessionSummary",
     "ADMIN_SCOPE", "ERROR_CLASSES", "MEMBERS_SCOPE", "UNSET", "NO_RETRY", "Ack", "AddMembersBody", "AsyncChatClient", "ChatClient", "ChatDisabled", "ChatError",
     "ChatMessage", "Conflict", "CreateSessionBody", "ErrorFrame", "Forbidden", "Frame", "HistoryPage", "Internal",
-    "InvalidFrame", "InvalidInput", "Listener", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
+    "InvalidFrame", "InvalidInput", "Listener", "Reconnect", "NotFound", "OriginRefused", "Pong", "PostMessageBody", "ProtocolError",
     "RateLimited", "RetryPolicy", "RouteNotFound", "ServiceTokens", "Session", "SessionClosed", "SlowConsumer",
     "TooLarge", "TransportError", "Unauthorized", "Unavailable", "UnknownFrame", "WebhookDeadLetter", "WebhookVerificationError", "Welcome", "mint_token", "parse_frame", "verify_webhook",
     "webhook_signature",

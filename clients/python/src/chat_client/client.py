@@ -20,6 +20,8 @@ from .tokens import ServiceTokens, mint_token
 
 T = TypeVar("T")
 TokenSource = Union[str, Callable[[], str]]
+#: One gateway URL, or several replicas of it; None: the API's own host.
+GatewayUrls = Union[str, Sequence[str], None]
 
 #: The largest history page the server gives; walking history uses it.
 HISTORY_MAX_LIMIT = 500
@@ -31,15 +33,20 @@ class _Base:
     """Authentication and answer handling shared by both clients."""
 
     def __init__(self, api_url: str, *, secret: Optional[str], service_user_id: Optional[str], token: Optional[TokenSource],
-                 gateway_url: Optional[str], retry: RetryPolicy, service_name: Optional[str],
+                 gateway_url: GatewayUrls, retry: RetryPolicy, service_name: Optional[str],
                  webhooks_url: Optional[str] = None) -> None:
         if (secret is None) == (token is None):
             raise ValueError("give either secret (with service_user_id) or token")
         if secret is not None and service_user_id is None:
             raise ValueError("service_user_id is required with secret: it is the sender of the backend's messages")
         self.api_url = api_url.rstrip("/")
-        #: Where the WebSockets are; the API's own host unless the gateways sit elsewhere.
-        self.gateway_url = (gateway_url or api_url).rstrip("/")
+        gateways = [gateway_url or api_url] if gateway_url is None or isinstance(gateway_url, str) else list(gateway_url)
+        if not gateways or not all(isinstance(url, str) and url.strip() for url in gateways):
+            raise ValueError(f"gateway_url must name at least one gateway, got {gateway_url!r}")
+        #: Where the WebSockets are: one gateway or several replicas (a listener moves to the next after
+        #: a drain or a failed open); the API's own host unless the gateways sit elsewhere.
+        self.gateway_urls: List[str] = [url.rstrip("/") for url in gateways]
+        self.gateway_url = self.gateway_urls[0]
         #: The webhooks service (its dead-letter list), when the client needs it.
         self.webhooks_url = webhooks_url.rstrip("/") if webhooks_url else None
         self.retry = retry
@@ -204,7 +211,7 @@ class ChatClient(_Endpoints, _Base):
     """
 
     def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
-                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
+                 token: Optional[TokenSource] = None, gateway_url: GatewayUrls = None, retry: RetryPolicy = RetryPolicy(),
                  timeout: float = 10.0, service_name: Optional[str] = None, transport: Optional[httpx.BaseTransport] = None,
                  sleep: Callable[[float], None] = time.sleep, webhooks_url: Optional[str] = None) -> None:
         super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
@@ -263,7 +270,7 @@ class AsyncChatClient(_Endpoints, _Base):
     """The same as ``ChatClient`` for asyncio (every endpoint method is awaited), plus ``listen`` (a WebSocket listener)."""
 
     def __init__(self, api_url: str, *, secret: Optional[str] = None, service_user_id: Optional[str] = None,
-                 token: Optional[TokenSource] = None, gateway_url: Optional[str] = None, retry: RetryPolicy = RetryPolicy(),
+                 token: Optional[TokenSource] = None, gateway_url: GatewayUrls = None, retry: RetryPolicy = RetryPolicy(),
                  timeout: float = 10.0, service_name: Optional[str] = None,
                  transport: Optional[httpx.AsyncBaseTransport] = None, webhooks_url: Optional[str] = None) -> None:
         super().__init__(api_url, secret=secret, service_user_id=service_user_id, token=token, gateway_url=gateway_url,
@@ -321,4 +328,4 @@ class AsyncChatClient(_Endpoints, _Base):
         """Typed frames of one session, resumed with ``lastSeq`` across reconnects; see ``Listener``."""
         from .listener import Listener
 
-        return Listener(self.gateway_url, session_id, self._token, last_seq=last_seq, **options).frames()
+        return Listener(self.gateway_urls, session_id, self._token, last_seq=last_seq, **options).frames()
