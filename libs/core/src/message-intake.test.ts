@@ -49,6 +49,14 @@ async function setUp() {
   return { state, queue, sessionId, send, fanned: () => [...seen] };
 }
 
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('MessageIntake during a queue outage', () => {
   it('answers unavailable without reserving a seq while the queue is disconnected', async () => {
     const { state, queue, sessionId, send } = await setUp();
@@ -57,14 +65,38 @@ describe('MessageIntake during a queue outage', () => {
     expect(await state.head(sessionId)).toBe(0);
   });
 
-  it('gives back the seq of a publish that failed as the connection dropped', async () => {
-    const { state, queue, sessionId, send } = await setUp();
+  it('never gives the seq of a publish that failed as the connection dropped to another message, and seals it once the queue is back', async () => {
+    const { state, queue, sessionId, send, fanned } = await setUp();
     await send('a');
     queue.failNext = { dropConnection: true };
     expect(await send('b')).toMatchObject({ ok: false, code: 'unavailable' });
-    expect(await state.head(sessionId)).toBe(1);
+    expect(await state.head(sessionId)).toBe(2);
     queue.connected = true;
-    expect(await send('c')).toMatchObject({ ok: true, message: { seq: 2 } });
+    await waitUntil(async () => (await state.recent(sessionId, 1)).length === 1);
+    expect(await state.recent(sessionId, 1)).toEqual([expect.objectContaining({ seq: 2, userId: GAP_USER_ID })]);
+    expect(await send('c')).toMatchObject({ ok: true, message: { seq: 3 } });
+    // Sent again, b takes a new seq: its first seq holds the gap.
+    expect(await send('b')).toMatchObject({ ok: true, message: { seq: 4, clientMsgId: 'b' } });
+    expect((await queue.range(sessionId, 0, 10, 10)).map((message) => message.seq)).toEqual([1, 2, 3, 4]);
+    expect(fanned()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('acks the resend of a message that reached the queue in the instant its connection dropped, and gives its seq to nobody else', async () => {
+    const { state, queue, sessionId, send } = await setUp();
+    await send('a');
+    queue.failNext = { dropConnection: true, land: true };
+    expect(await send('b')).toMatchObject({ ok: false, code: 'unavailable' });
+    queue.connected = true;
+    const [c, again] = await Promise.all([send('c'), send('b')]);
+    expect(again).toMatchObject({ ok: true, message: { seq: 2, clientMsgId: 'b' } });
+    expect(c).toMatchObject({ ok: true, message: { seq: 3, clientMsgId: 'c' } });
+    await waitUntil(async () => (await state.recent(sessionId, 0)).length === 3);
+    const queued = await queue.range(sessionId, 0, 10, 10);
+    expect(queued.map((message) => [message.seq, message.clientMsgId])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
   });
 
   it('seals the seq of a publish that timed out on a live connection with a gap record, so no reader waits for it', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isSeqGap, isStorableText, seqGap, type ChatMessage } from '@chat/protocol';
 import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
@@ -15,6 +16,10 @@ export interface AcceptInput {
   /** Trace context to carry to the persister. */
   headers?: QueueHeaders;
 }
+
+/** How long after a queue outage a failed publish's seq is still sealed: half JetStream's two-minute duplicate window. */
+const SEAL_AFTER_OUTAGE_WITHIN_MS = 60_000;
+const SEAL_RETRY_MS = 200;
 
 export type AcceptResult =
   | { ok: true; message: ChatMessage; duplicate: boolean }
@@ -75,7 +80,7 @@ export class MessageIntake {
         outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
         if (!this.#queue.ready()) {
-          if (reservation.status === 'reserved') await this.#releaseAfterOutage(message, clientMsgId);
+          this.#sealWhenBack(message, key);
           throw cause;
         }
         const landed = await this.#seal(message, key);
@@ -102,19 +107,22 @@ export class MessageIntake {
   }
 
   /**
-   * A publish that failed while the queue saw its connection drop was almost always never stored
-   * (the NATS client drops what it buffered when it dials again; only one already on the wire in
-   * the instant of the cut may have been), so its seq is given back if nothing came after it. A
-   * publish that timed out on a live connection may well land later, and reusing its seq would
-   * collide with it, so that one keeps its seq.
+   * A publish that failed as the queue's connection dropped may still have reached the stream (one
+   * on the wire in the instant of the cut), so its seq can never be given to another message. It is
+   * sealed like a timed-out publish as soon as the queue is back (a resend meanwhile fills it
+   * itself); within half the duplicate window, so that the seal is still matched against the
+   * message's own key. Past that the seq stays open and readers skip it after a while.
    */
-  async #releaseAfterOutage(message: ChatMessage, clientMsgId: string): Promise<void> {
-    if (this.#queue.ready()) return;
-    try {
-      await this.#state.release({ sessionId: message.sessionId, userId: message.userId, clientMsgId, id: message.id, seq: message.seq });
-    } catch {
-      // Live state is unreachable too: the seq stays a hole, which readers skip after a while.
-    }
+  #sealWhenBack(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): void {
+    const deadline = this.#now() + SEAL_AFTER_OUTAGE_WITHIN_MS;
+    const attempt = async (): Promise<void> => {
+      while (!this.#queue.ready()) {
+        if (this.#now() > deadline) return;
+        await sleep(SEAL_RETRY_MS, undefined, { ref: false });
+      }
+      await this.#seal(message, key);
+    };
+    attempt().catch(() => undefined);
   }
 
   /**
