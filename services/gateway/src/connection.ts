@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal, TokenVerifier } from '@chat/auth';
-import { CLOSE_CODES, MEMBER_REMOVED_REASON, type ErrorCode } from '@chat/protocol';
+import { CLOSE_CODES, MEMBER_REMOVED_REASON, parseClientFrame, type ErrorCode, type JsonBounds } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
-import { InvalidFrameBudget } from './rate-guard.ts';
+import { InvalidFrameBudget, type RateGuard } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
 
 export interface ConnectionSettings {
@@ -155,6 +155,31 @@ export abstract class Connection {
    * Writes a frame, and cuts off a peer whose send buffer has grown past the limit. `type` counts
    * the frame; fanned-out messages are counted once per batch of recipients instead.
    */
+  /**
+   * For the routes that take no frames of their own (status, feed): a ping is answered, `auth`
+   * renews the token, anything else is refused; all within the route's frame rate.
+   */
+  protected answerControlFrame(guard: RateGuard, text: string, binary: boolean, limits: { maxMessageChars: number; jsonBounds: JsonBounds }): Promise<void> | undefined {
+    const verdict = guard.take();
+    if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
+    if (verdict === 'exceeded') {
+      this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+      return undefined;
+    }
+    if (verdict === 'limited') {
+      this.writeError('rate_limited', 'Too many frames; slow down.');
+      return undefined;
+    }
+    const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: limits.maxMessageChars, json: limits.jsonBounds });
+    if (parsed?.ok && parsed.frame.type === 'ping') {
+      this.write('{"type":"pong"}', 'pong');
+      return undefined;
+    }
+    if (parsed?.ok && parsed.frame.type === 'auth') return this.renew(parsed.frame.token);
+    this.refuseFrame('invalid_frame', `The ${this.route} route accepts only ping and auth frames.`);
+    return undefined;
+  }
+
   write(frame: OutgoingFrame, type?: string): void {
     if (this.closing) return;
     this.socket.send(frame);

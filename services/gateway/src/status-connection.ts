@@ -1,6 +1,6 @@
 import type { Principal } from '@chat/auth';
 import type { SessionState, WorkspaceStore } from '@chat/core';
-import { CLOSE_CODES, parseClientFrame, type AnalysisStatus, type JsonBounds } from '@chat/protocol';
+import { CLOSE_CODES, type AnalysisStatus, type JsonBounds } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -96,25 +96,7 @@ export class StatusConnection extends Connection implements SessionMember {
     this.#deps.sessions.detach(this.sessionId, this);
   }
 
-  /** The status route only answers pings and takes fresh tokens; anything else is an error frame. */
   #onFrame(text: string, binary: boolean): Promise<void> | undefined {
-    const verdict = this.#guard.take();
-    if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
-    if (verdict === 'exceeded') {
-      this.end(CLOSE_CODES.rateLimited, 'rate limit exceeded');
-      return undefined;
-    }
-    if (verdict === 'limited') {
-      this.writeError('rate_limited', 'Too many frames; slow down.');
-      return undefined;
-    }
-    const parsed = binary ? undefined : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
-    if (parsed?.ok && parsed.frame.type === 'ping') {
-      this.write('{"type":"pong"}', 'pong');
-      return undefined;
-    }
-    if (parsed?.ok && parsed.frame.type === 'auth') return this.renew(parsed.frame.token);
-    this.refuseFrame('invalid_frame', 'The status route accepts only ping and auth frames.');
-    return undefined;
+    return this.answerControlFrame(this.#guard, text, binary, this.#deps);
   }
 }
