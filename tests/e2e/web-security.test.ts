@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { signToken } from '@chat/auth';
-import { devUserId, LOBBY_SESSION_ID, type EmbeddedChat } from '@chat/standalone';
+import { LOBBY_SESSION_ID, type EmbeddedChat } from '@chat/standalone';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './browser.ts';
 import { RecordingListener, startEmbeddedWeb, watchCsp } from './embedded-web.ts';
@@ -20,7 +19,6 @@ describeBrowser('the UI under its security headers', () => {
   let webRoot: string;
   let chat: EmbeddedChat;
   let url: string;
-  let secret: string;
   let browser: Browser;
   const evil = new RecordingListener();
   let evilUrl: string;
@@ -38,6 +36,13 @@ describeBrowser('the UI under its security headers', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
 
+  /** A token from the development sign-in, which also makes its holder a member of the lobby. */
+  const lobbyToken = async (name: string): Promise<string> => {
+    const answer = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    if (answer.status !== 200) throw new Error(`dev sign-in answered ${String(answer.status)}`);
+    return ((await answer.json()) as { token: string }).token;
+  };
+
   beforeAll(async () => {
     webRoot = await buildWeb();
     evilUrl = `http://127.0.0.1:${await evil.listen()}`;
@@ -46,8 +51,8 @@ describeBrowser('the UI under its security headers', () => {
     strangerFramer = framingPage(() => chatPage);
     framerUrl = await listen(framer);
     strangerUrl = await listen(strangerFramer);
-    ({ chat, url, secret } = await startEmbeddedWeb(webRoot, { WEB_FRAME_ANCESTORS: `'self' ${framerUrl}` }));
-    chatPage = `${url}/chat/?session=${LOBBY_SESSION_ID}&token=${await signToken(secret, { userId: devUserId('Framed'), name: 'Framed' })}`;
+    ({ chat, url } = await startEmbeddedWeb(webRoot, { WEB_FRAME_ANCESTORS: `'self' ${framerUrl}` }));
+    chatPage = `${url}/chat/?session=${LOBBY_SESSION_ID}&token=${await lobbyToken('Framed')}`;
     browser = await launchChromium();
   }, 300_000);
 
@@ -102,7 +107,7 @@ describeBrowser('the UI under its security headers', () => {
   it('ignores api and ws in the address that name another host: the token goes only to its own origin', async () => {
     // The CSP would block the other host anyway; bypassing it shows that the page itself never tries.
     const context = await browser.newContext({ bypassCSP: true });
-    const token = await signToken(secret, { userId: devUserId('Target'), name: 'Target' });
+    const token = await lobbyToken('Target');
     const evilWs = evilUrl.replace(/^http/, 'ws');
     const chatPage = await context.newPage();
     await chatPage.goto(`${url}/chat/?${new URLSearchParams({ session: LOBBY_SESSION_ID, token, api: evilUrl, ws: evilWs }).toString()}`);
