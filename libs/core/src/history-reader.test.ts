@@ -104,6 +104,11 @@ describe('HistoryReader', () => {
     await expect(reader.message(sessionId, 11, randomUUID())).resolves.toBeUndefined();
   });
 
+  it('finds a message only the queue holds when live state was lost and the store has nothing yet', async () => {
+    const reader = new HistoryReader(sourcesOf({ stored: [], recent: [], queued: [message(1, 'queue')] }).sources);
+    await expect(reader.message(sessionId, 1, message(1, '').id)).resolves.toEqual(message(1, 'queue'));
+  });
+
   it('gives every acknowledged seq of a catch-up once and in order, however the tiers split them', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 15 }), async (head, persistedUpTo, recentFrom, limit) => {

@@ -68,7 +68,8 @@ export class HistoryReader {
 
   /** The message at `seq` with this id, wherever it is now; undefined when no source has it. */
   async message(sessionId: string, seq: number, id: string): Promise<ChatMessage | undefined> {
-    const page = await this.page(sessionId, { after: seq - 1, limit: 1 }, { open: true });
+    // The seq is known to exist, so a copy that only the queue holds (live state lost, the persister behind) is read there.
+    const page = await this.page(sessionId, { after: seq - 1, limit: 1 }, { open: true, newestKnown: seq });
     return page.messages.find((message) => message.id === id);
   }
 }
