@@ -20,6 +20,8 @@ export interface AcceptInput {
 /** How long after a queue outage a failed publish's seq is still sealed: half JetStream's two-minute duplicate window. */
 const SEAL_AFTER_OUTAGE_WITHIN_MS = 60_000;
 const SEAL_RETRY_MS = 200;
+/** How long a send waits for an earlier seal of its session before it goes on regardless. */
+const SEAL_WAIT_MS = 2_000;
 
 export type AcceptResult =
   | { ok: true; message: ChatMessage; duplicate: boolean }
@@ -36,6 +38,8 @@ export class MessageIntake {
   readonly #bus: Bus;
   readonly #directory: SessionDirectory;
   readonly #now: () => number;
+  /** Seals waiting for the queue to come back, by session: later sends of the session wait for them, so the gap is fanned out in its place. */
+  readonly #pendingSeals = new Map<string, Promise<void>>();
 
   constructor(deps: { state: SessionState; queue: MessageQueue; bus: Bus; directory: SessionDirectory; now?: () => number }) {
     this.#state = deps.state;
@@ -51,6 +55,8 @@ export class MessageIntake {
     const clientMsgId = input.clientMsgId ?? candidate.id;
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
+    const sealing = this.#pendingSeals.get(input.sessionId);
+    if (sealing) await Promise.race([sealing, sleep(SEAL_WAIT_MS, undefined, { ref: false })]);
     try {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
@@ -122,7 +128,12 @@ export class MessageIntake {
       }
       await this.#seal(message, key);
     };
-    attempt().catch(() => undefined);
+    const before = this.#pendingSeals.get(message.sessionId) ?? Promise.resolve();
+    const sealed = before.then(attempt).catch(() => undefined);
+    this.#pendingSeals.set(message.sessionId, sealed);
+    void sealed.then(() => {
+      if (this.#pendingSeals.get(message.sessionId) === sealed) this.#pendingSeals.delete(message.sessionId);
+    });
   }
 
   /**
