@@ -40,6 +40,7 @@ export class MessageIntake {
   readonly #now: () => number;
   /** Seals waiting for the queue to come back, by session: later sends of the session wait for them, so the gap is fanned out in its place. */
   readonly #pendingSeals = new Map<string, Promise<void>>();
+  readonly #sealingKeys = new Set<string>();
 
   constructor(deps: { state: SessionState; queue: MessageQueue; bus: Bus; directory: SessionDirectory; now?: () => number }) {
     this.#state = deps.state;
@@ -55,8 +56,9 @@ export class MessageIntake {
     const clientMsgId = input.clientMsgId ?? candidate.id;
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
+    // A resend of the message being sealed goes ahead: it fills its own seq, and the seal then finds it.
     const sealing = this.#pendingSeals.get(input.sessionId);
-    if (sealing) await Promise.race([sealing, sleep(SEAL_WAIT_MS, undefined, { ref: false })]);
+    if (sealing && !this.#sealingKeys.has(sealKey(input.sessionId, input.userId, clientMsgId))) await Promise.race([sealing, sleep(SEAL_WAIT_MS, undefined, { ref: false })]);
     try {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
@@ -128,10 +130,13 @@ export class MessageIntake {
       }
       await this.#seal(message, key);
     };
+    const sealing = sealKey(key.sessionId, key.userId, key.clientMsgId);
+    this.#sealingKeys.add(sealing);
     const before = this.#pendingSeals.get(message.sessionId) ?? Promise.resolve();
     const sealed = before.then(attempt).catch(() => undefined);
     this.#pendingSeals.set(message.sessionId, sealed);
     void sealed.then(() => {
+      this.#sealingKeys.delete(sealing);
       if (this.#pendingSeals.get(message.sessionId) === sealed) this.#pendingSeals.delete(message.sessionId);
     });
   }
@@ -190,6 +195,10 @@ export class MessageIntake {
       // Durable and in the recent list already: receivers that notice the gap fetch it from there.
     }
   }
+}
+
+function sealKey(sessionId: string, userId: string, clientMsgId: string): string {
+  return `${sessionId}\u0000${userId}\u0000${clientMsgId}`;
 }
 
 function buildMessage(input: AcceptInput, clientMsgId: string | undefined, allocated: { id: string; seq: number; timestamp: string }): ChatMessage {
