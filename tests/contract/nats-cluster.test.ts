@@ -9,7 +9,7 @@ import { startStack } from '../support/stack.ts';
 import { Harness, range, sleep } from './harness.ts';
 
 // The short form CI runs: the services backend on a three-server NATS cluster of this suite's own
-// (ports 39500-39502, routes 39510-39512, monitoring 39520-39522) with the stream at R3, then the
+// (ports 29500-29502, routes 29510-29512, monitoring 29520-29522: below the OS's ephemeral range) with the stream at R3, then the
 // server that leads the stream killed under traffic.
 const describeReal = await describeWithServices(POSTGRES, REDIS);
 
@@ -23,7 +23,7 @@ function answerTo(client: TestClient, clientMsgId: string): Promise<Answer> {
 }
 
 describeReal('the services backend on a NATS cluster (three servers, stream at R3)', () => {
-  const cluster = new OwnNatsCluster(39500);
+  const cluster = new OwnNatsCluster(29500);
   let h: Harness;
 
   beforeAll(async () => {

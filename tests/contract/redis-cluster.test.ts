@@ -8,7 +8,7 @@ import { startStack } from '../support/stack.ts';
 import { Harness, range, sleep } from './harness.ts';
 
 // The short form CI runs: the chat contract's core over a 3-master, 3-replica Redis Cluster of
-// this suite's own (ports 37021-37026), then a master hung and a master killed under traffic.
+// this suite's own (ports 29121-29126, buses 30121-30126), then a master hung and a master killed under traffic.
 const describeReal = await describeWithServices(POSTGRES, NATS);
 
 type Answer = { kind: 'ack'; id: string; seq: number } | { kind: 'error'; code: string };
@@ -22,7 +22,7 @@ function answerTo(client: TestClient, clientMsgId: string, body = `says ${client
 
 describeReal('the chat contract on Redis Cluster (REDIS_MODE=cluster)', () => {
   // A short node timeout: a killed master's replica takes over within about two seconds.
-  const cluster = new OwnRedisCluster(37021, { replicas: 1, nodeTimeoutMs: 2_000 });
+  const cluster = new OwnRedisCluster(29121, { replicas: 1, nodeTimeoutMs: 2_000 });
   let h: Harness;
 
   beforeAll(async () => {

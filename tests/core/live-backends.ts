@@ -55,8 +55,8 @@ export async function stateBackends(): Promise<StateBackend[]> {
 }
 
 /** Ports of this suite's own clusters: 3 masters and 3 replicas each. */
-const STATE_CLUSTER_PORT = 37001;
-const BUS_CLUSTER_PORT = 37011;
+const STATE_CLUSTER_PORT = 29101;
+const BUS_CLUSTER_PORT = 29111;
 /** Six redis-servers starting on a busy CI machine answer the cluster's ready check slowly. */
 const LOADED_MACHINE_TIMEOUT_MS = 5_000;
 

@@ -5,8 +5,8 @@ import { Cluster } from 'ioredis';
 import { OwnRedisCluster } from '../support/own-redis-cluster.ts';
 import { runCli } from './cli.ts';
 
-// A cluster of this suite's own, on ports 27391-27393.
-const cluster = new OwnRedisCluster(27391);
+// A cluster of this suite's own, on ports 29131-29133 (buses 30131-30133).
+const cluster = new OwnRedisCluster(29131);
 
 describe('pnpm chat:purge-redis --cluster', () => {
   let client: Cluster;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,9 +35,9 @@ export class OwnNatsCluster {
   }
 
   /**
-   * Starts the three servers and waits for a meta leader. The ports sit in the OS's ephemeral
-   * range, so another process's outgoing connection may hold one for a moment: a server that
-   * cannot bind exits at once, and the cluster is started again, a few times.
+   * Starts the three servers and waits for a meta leader. Give it ports below 32768: inside the OS's
+   * ephemeral range any other process's socket may hold one for the whole run. A server that cannot
+   * bind exits at once, and the cluster is started again, a few times, then fails with its logs.
    */
   async start(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -46,10 +46,16 @@ export class OwnNatsCluster {
       const exited = this.nodes.filter((node) => !this.liveNodes().includes(node)).map((node) => node.name);
       if (exited.length === 0) break;
       await Promise.all(this.nodes.map((node) => this.kill(node.name)));
-      if (attempt === 5) throw new Error(`nats-server ${exited.join(', ')} exited at start five times (ports taken?); logs in ${this.#dir}`);
+      if (attempt === 5) throw new Error(`nats-server ${exited.join(', ')} exited at start five times:\n${exited.map((name) => this.#logTail(name)).join('\n')}`);
       await sleep(1_000);
     }
     await this.waitForMetaLeader();
+  }
+
+  #logTail(name: string): string {
+    const log = join(this.#dir, `${name}.log`);
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '(no log)';
+    return `${name}: ${text.split('\n').slice(-6).join('\n')}`;
   }
 
   #spawnAll(): void {

@@ -13,7 +13,17 @@ export interface OwnRedisClusterOptions {
   nodeTimeoutMs?: number;
 }
 
-/** A three-master Redis Cluster of the test's own, on consecutive ports (3 × (1 + replicas)). */
+/**
+ * Each node's cluster bus listens this far above its client port. Named rather than Redis's default
+ * (+10000), which would put the bus of a node below 32768 inside the OS's ephemeral range, where any
+ * other process's socket may hold it.
+ */
+const CLUSTER_BUS_OFFSET = 1_000;
+
+/**
+ * A three-master Redis Cluster of the test's own, on consecutive ports (3 × (1 + replicas)), each
+ * node's cluster bus 1000 above. Give it ports below 32768: the OS never hands those out on its own.
+ */
 export class OwnRedisCluster {
   readonly ports: readonly number[];
   readonly #replicas: number;
@@ -34,7 +44,7 @@ export class OwnRedisCluster {
 
   async start(): Promise<void> {
     for (const port of this.ports) {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(this.#dir, `nodes-${String(port)}.conf`), '--cluster-node-timeout', String(this.#nodeTimeoutMs), '--save', '', '--appendonly', 'no', '--dir', this.#dir];
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(port + CLUSTER_BUS_OFFSET), '--cluster-config-file', join(this.#dir, `nodes-${String(port)}.conf`), '--cluster-node-timeout', String(this.#nodeTimeoutMs), '--save', '', '--appendonly', 'no', '--dir', this.#dir];
       this.#children.set(port, spawn(OwnRedis.binary(), args, { stdio: 'ignore' }));
     }
     for (const port of this.ports) await waitForPing(port);
