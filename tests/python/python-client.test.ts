@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES } from '@chat/protocol';
 import { randomBytes } from 'node:crypto';
-import { createVerifier } from '@chat/backend';
+import { createVerifier } from '@chat/composition';
 import { Readiness } from '@chat/service-kit';
 import { createLogger } from '@chat/telemetry';
 import { JetStreamDeadLetters, loadWebhookSettings, signedHeaders, WebhookDispatcher, WebhookMetrics, WebhooksServer } from '@chat/webhooks';

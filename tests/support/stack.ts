@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@chat/auth';
-import { createChatSwitch, createServicesBackend, createVerifier, type Backend } from '@chat/backend';
+import { createChatSwitch, createServicesBackend, createVerifier, type Backend } from '@chat/composition';
 import { loadConfig, type Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger } from '@chat/telemetry';
 import { DEAD_LETTERS_PATH, JetStreamDeadLetters, loadWebhookSettings, verifyWebhook, WebhookDispatcher, WebhookMetrics, WebhooksServer, WEBHOOK_HEADERS, type WebhookEndpoint } from '@chat/webhooks';
 import { Readiness } from '@chat/service-kit';
-import { createVerifier } from '@chat/backend';
+import { createVerifier } from '@chat/composition';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL } from '../support/services.ts';

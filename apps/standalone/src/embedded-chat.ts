@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
-import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/backend';
+import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/composition';
 import { MemoryConnectionSlots } from '@chat/core';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister, persisterMetrics } from '@chat/persister';

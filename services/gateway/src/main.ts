@@ -1,4 +1,4 @@
-import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
+import { createBackend, createChatSwitch, createVerifier } from '@chat/composition';
 import { MemoryConnectionSlots, RedisConnectionSlots } from '@chat/core';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';

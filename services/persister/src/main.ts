@@ -1,4 +1,4 @@
-import { timedStore } from '@chat/backend';
+import { timedStore } from '@chat/composition';
 import { loadConfigOrExit } from '@chat/config';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { Lifecycle, Readiness } from '@chat/service-kit';

@@ -1,4 +1,4 @@
-import { createBackend, createChatSwitch, createVerifier } from '@chat/backend';
+import { createBackend, createChatSwitch, createVerifier } from '@chat/composition';
 import { loadConfigOrExit } from '@chat/config';
 import { Lifecycle } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';

@@ -1,4 +1,4 @@
-import { createVerifier } from '@chat/backend';
+import { createVerifier } from '@chat/composition';
 import { loadConfigOrExit } from '@chat/config';
 import { closeRedis, connectRedis, JetStreamQueueConsumer, JetStreamSessionEvents, RedisSessionState, sessionEventStream } from '@chat/core';
 import { Lifecycle, Readiness } from '@chat/service-kit';
