@@ -5,6 +5,10 @@ import globals from 'globals';
 const services = ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/webhooks'];
 const noDeepImports = { group: ['@chat/*/src', '@chat/*/src/*', '**/libs/*/src/*', '**/services/*/src/*', '**/apps/*/src/*'], message: 'Import a package through its entry point.' };
 
+const libraryForbidden = ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/webhooks', '@chat/web', '@chat/standalone', '**/services/**', '**/apps/**'];
+/** An adapter package may import core, protocol, telemetry and config; no other package of ours. */
+const adapterForbidden = ['@chat/*', '!@chat/core', '!@chat/protocol', '!@chat/telemetry', '!@chat/config'];
+
 /** Layers: libraries never import services or apps; a service never imports another service. */
 const layer = (files, forbidden) => ({
   files,
@@ -31,7 +35,12 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
     },
   },
-  layer(['libs/**'], ['@chat/gateway', '@chat/session-api', '@chat/persister', '@chat/webhooks', '@chat/web', '@chat/standalone', '**/services/**', '**/apps/**']),
+  layer(['libs/**'], libraryForbidden),
+  // Ports and in-process adapters: no broker client, so a consumer of a type pulls in neither.
+  layer(['libs/core/**'], [...libraryForbidden, '@chat/redis', '@chat/jetstream', '@chat/composition', 'ioredis', 'ioredis/*', '@nats-io/*', '**/libs/redis/**', '**/libs/jetstream/**']),
+  // One package per broker: each implements core's ports, and neither knows the other.
+  layer(['libs/redis/**'], [...libraryForbidden, ...adapterForbidden, '@nats-io/*', '**/libs/jetstream/**']),
+  layer(['libs/jetstream/**'], [...libraryForbidden, ...adapterForbidden, 'ioredis', 'ioredis/*', '**/libs/redis/**']),
   layer(['services/gateway/**'], [...services.filter((s) => s !== '@chat/gateway'), '**/services/**', '**/apps/**']),
   layer(['services/session-api/**'], [...services.filter((s) => s !== '@chat/session-api'), '**/services/**', '**/apps/**']),
   layer(['services/persister/**'], [...services.filter((s) => s !== '@chat/persister'), '**/services/**', '**/apps/**']),

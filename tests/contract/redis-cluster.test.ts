@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { hashSlot, sessionKeys } from '@chat/core';
+import { hashSlot, sessionKeys } from '@chat/redis';
 import type { Frame, TestClient } from '@chat/gateway/testing';
 import { OwnRedisCluster } from '../support/own-redis-cluster.ts';
 import { describeWithServices, NATS, POSTGRES } from '../support/services.ts';

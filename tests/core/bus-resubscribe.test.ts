@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { RedisBus } from '@chat/core';
+import { RedisBus } from '@chat/redis';
 import { OwnRedis } from '../support/own-redis.ts';
 import { onFreePort } from '../support/ports.ts';
 import { describeWithServices, REDIS } from '../support/services.ts';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { closeRedis, connectRedis, MemoryHub, type RedisClient, MemorySessionState, RedisBus, RedisSessionState, type Bus, type SessionState } from '@chat/core';
+import { MemoryHub, MemorySessionState, type Bus, type SessionState } from '@chat/core';
+import { closeRedis, connectRedis, type RedisClient, RedisBus, RedisSessionState } from '@chat/redis';
 import { OwnRedisCluster } from '../support/own-redis-cluster.ts';
 import { realServicesAvailable, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from '@jest/globals';
-import { RedisBus, RedisSessionState } from '@chat/core';
+import { RedisBus, RedisSessionState } from '@chat/redis';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { closedPort, TcpProxy } from '../support/tcp-proxy.ts';
 

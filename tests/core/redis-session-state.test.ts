@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { connectRedis, RedisSessionState, sessionKeys } from '@chat/core';
+import { connectRedis, RedisSessionState, sessionKeys } from '@chat/redis';
 import type { ChatMessage } from '@chat/protocol';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { scanKeys, type RawRedis } from './live-backends.ts';

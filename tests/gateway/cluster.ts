@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken, type TokenClaims } from '@chat/auth';
 import { loadConfig } from '@chat/config';
-import { JetStreamQueue, MessageIntake, RedisBus, RedisSessionState, SessionDirectory } from '@chat/core';
+import { MessageIntake, SessionDirectory } from '@chat/core';
+import { RedisBus, RedisSessionState } from '@chat/redis';
+import { JetStreamQueue } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import type { ChatMessage } from '@chat/protocol';

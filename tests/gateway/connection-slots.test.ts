@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { RedisConnectionSlots } from '@chat/core';
+import { RedisConnectionSlots } from '@chat/redis';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 
 const describe = await describeWithServices(REDIS);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectRedis } from '@chat/core';
+import { connectRedis } from '@chat/redis';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import { describeWithServices, NATS, POSTGRES, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { Cluster } from './cluster.ts';

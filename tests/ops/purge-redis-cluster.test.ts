@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sessionKeys } from '@chat/core';
+import { sessionKeys } from '@chat/redis';
 import { Cluster } from 'ioredis';
 import { OwnRedisCluster } from '../support/own-redis-cluster.ts';
 import { runCli } from './cli.ts';

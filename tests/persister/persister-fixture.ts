@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { JetStreamQueue } from '@chat/core';
+import { JetStreamQueue } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest, type Database } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import { connect } from '@nats-io/transport-node';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { JetStreamQueue, JetStreamQueueConsumer, MemoryQueue, type MessageQueue, type QueueConsumer } from '@chat/core';
+import { MemoryQueue, type MessageQueue, type QueueConsumer } from '@chat/core';
+import { JetStreamQueue, JetStreamQueueConsumer } from '@chat/jetstream';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { NATS, realServicesAvailable, TEST_NATS_URL } from '../support/services.ts';

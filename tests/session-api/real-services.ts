@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken } from '@chat/auth';
 import { loadConfig } from '@chat/config';
-import { connectRedis, JetStreamQueue, JetStreamQueueConsumer, MessageIntake, RedisBus, RedisSessionState, SessionDirectory, type Bus } from '@chat/core';
+import { MessageIntake, SessionDirectory, type Bus } from '@chat/core';
+import { connectRedis, RedisBus, RedisSessionState } from '@chat/redis';
+import { JetStreamQueue, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import type { ChatMessage, ErrorBody } from '@chat/protocol';
 import { createApiApp } from '@chat/session-api';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from '@jest/globals';
-import { closeRedis, connectRedis } from '@chat/core';
+import { closeRedis, connectRedis } from '@chat/redis';
 import { MessageRateLimiter } from '@chat/session-api';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';

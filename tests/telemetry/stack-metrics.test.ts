@@ -4,7 +4,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { signToken } from '@chat/auth';
-import { RedisBus } from '@chat/core';
+import { RedisBus } from '@chat/redis';
 import { createDatabase, migrateToLatest } from '@chat/db';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import { METRIC_CATALOGUE, type MetricKey } from '@chat/telemetry';

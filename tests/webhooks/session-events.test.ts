@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeRedis, connectRedis, JetStreamQueueConsumer, JetStreamSessionEvents, RedisSessionState, sessionEventStream } from '@chat/core';
+import { closeRedis, connectRedis, RedisSessionState } from '@chat/redis';
+import { JetStreamQueueConsumer, JetStreamSessionEvents, sessionEventStream } from '@chat/jetstream';
 import { TestClient } from '@chat/gateway/testing';
 import { MEMBERS_SCOPE } from '@chat/protocol';
 import { createLogger } from '@chat/telemetry';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@chat/config';
-import { CHAT_KEY_PATTERNS, purgeChatKeys, type PurgeResult } from '@chat/core';
+import { CHAT_KEY_PATTERNS, purgeChatKeys, type PurgeResult } from '@chat/redis';
 import { connectTarget, ready } from './redis-target.ts';
 
 // `pnpm chat:purge-redis [--dry-run] [--yes] [--cluster] [--batch N]`: counts this system's keys

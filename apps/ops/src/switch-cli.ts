@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@chat/config';
-import { RedisSwitchStore } from '@chat/core';
+import { RedisSwitchStore } from '@chat/redis';
 import { connectTarget } from './redis-target.ts';
 
 // `pnpm chat:switch off|on|status`: the kill switch in REDIS_URL; every replica follows within

@@ -1,5 +1,6 @@
 import type { Config } from '@chat/config';
-import { connectRedis, JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/core';
+import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/redis';
+import { JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
 import { connect } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';

@@ -2,7 +2,7 @@ import type { ChatMessage, Session } from '@chat/protocol';
 
 /**
  * The outside world, seen through narrow ports. Each has one module per technology
- * (redis-*.ts, jetstream-*.ts, memory-*.ts); services only ever see these interfaces.
+ * (memory-*.ts here, @chat/redis and @chat/jetstream for the brokers); services only ever see these interfaces.
  */
 
 export type SessionRecord = Session & { closedAt: string | null };

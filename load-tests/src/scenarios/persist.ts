@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JetStreamQueue } from '@chat/core';
+import { JetStreamQueue } from '@chat/jetstream';
 import type { ChatMessage } from '@chat/protocol';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';

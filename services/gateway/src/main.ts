@@ -1,5 +1,6 @@
 import { createBackend, createChatSwitch, createVerifier } from '@chat/composition';
-import { MemoryConnectionSlots, RedisConnectionSlots } from '@chat/core';
+import { MemoryConnectionSlots } from '@chat/core';
+import { RedisConnectionSlots } from '@chat/redis';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';
 import { createStaticSite, Lifecycle } from '@chat/service-kit';

@@ -1,4 +1,5 @@
-import { JetStreamQueueConsumer, type ChatStore, type DeadLetterSink } from '@chat/core';
+import { type ChatStore, type DeadLetterSink } from '@chat/core';
+import { JetStreamQueueConsumer } from '@chat/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Persister, type PersisterLogger, type PersisterMetrics } from './persister.ts';
 

@@ -1,4 +1,5 @@
-import { MemoryUserRateLimiter, RedisUserRateLimiter, userRateKey, type connectRedis, type RateDecision, type UserRateLimiter } from '@chat/core';
+import { MemoryUserRateLimiter, userRateKey, type RateDecision, type UserRateLimiter } from '@chat/core';
+import { RedisUserRateLimiter, type connectRedis } from '@chat/redis';
 
 export type { RateDecision };
 

@@ -1,6 +1,7 @@
 import { createVerifier } from '@chat/composition';
 import { loadConfigOrExit } from '@chat/config';
-import { closeRedis, connectRedis, JetStreamQueueConsumer, JetStreamSessionEvents, RedisSessionState, sessionEventStream } from '@chat/core';
+import { closeRedis, connectRedis, RedisSessionState } from '@chat/redis';
+import { JetStreamQueueConsumer, JetStreamSessionEvents, sessionEventStream } from '@chat/jetstream';
 import { Lifecycle, Readiness } from '@chat/service-kit';
 import { createLogger } from '@chat/telemetry';
 import { connect } from '@nats-io/transport-node';

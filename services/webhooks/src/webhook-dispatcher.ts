@@ -1,4 +1,4 @@
-import { JetStreamQueueConsumer, sessionEventStream, type StreamOptions } from '@chat/core';
+import { JetStreamQueueConsumer, sessionEventStream, type StreamOptions } from '@chat/jetstream';
 import type { Logger } from '@chat/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeadLetterStore } from './dead-letters.ts';

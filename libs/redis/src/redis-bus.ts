@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Bus } from './ports.ts';
+import type { Bus } from '@chat/core';
 import { ProbeChannels } from './bus-probe.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 

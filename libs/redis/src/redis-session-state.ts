@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 

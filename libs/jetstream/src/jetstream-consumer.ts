@@ -13,7 +13,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import type { QueueConsumer, QueuedMessage, QueueHeaders } from './ports.ts';
+import type { QueueConsumer, QueuedMessage, QueueHeaders } from '@chat/core';
 import { ensureStream, type StreamOptions } from './jetstream-stream.ts';
 
 export interface JetStreamConsumerOptions extends StreamOptions {

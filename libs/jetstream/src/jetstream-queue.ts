@@ -1,9 +1,7 @@
 import type { ChatMessage } from '@chat/protocol';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import type { MessageQueue, PublishOutcome, QueueKeySource, QueueHeaders } from './ports.ts';
-import { afterGap, queueMessageId, queueMessageIdAfterGap } from './queue-message-id.ts';
-import { QueueUnavailableError } from './queue-unavailable-error.ts';
+import { afterGap, queueMessageId, queueMessageIdAfterGap, QueueUnavailableError, type MessageQueue, type PublishOutcome, type QueueKeySource, type QueueHeaders } from '@chat/core';
 import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 import { readSessionRange, type RangeBounds } from './jetstream-session-range.ts';
 

@@ -1,0 +1,64 @@
+import { MemoryUserRateLimiter, type RateBudget, type RateDecision, type UserRateLimiter } from '@chat/core';
+import { closeRedis, type RedisClient } from './redis-connection.ts';
+
+// The same bucket as MemoryUserRateLimiter's, atomically in one hash per key, timed by the Redis server's clock so
+// that every replica agrees. ARGV: perSec, burst. Returns {allowed 0/1, retryAfterMs}.
+const TAKE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local perSec = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2]) * 1000
+local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(saved[1])
+local at = tonumber(saved[2])
+if tokens == nil or at == nil then
+  tokens = capacity
+  at = now
+end
+if now > at then
+  tokens = math.min(capacity, tokens + (now - at) * perSec)
+  at = now
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1000 then
+  tokens = tokens - 1000
+  allowed = 1
+else
+  wait = math.ceil((1000 - tokens) / perSec)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perSec) + 1000)
+return {allowed, wait}
+`;
+
+/**
+ * Buckets in Redis, one hash per key, shared by every replica. While Redis cannot answer, each
+ * process counts on its own rather than refusing everything or letting everything through.
+ */
+export class RedisUserRateLimiter implements UserRateLimiter {
+  readonly #redis: RedisClient;
+  readonly #fallback = new MemoryUserRateLimiter();
+  readonly #onError: ((error: unknown) => void) | undefined;
+
+  constructor(redis: RedisClient, options: { onError?: (error: unknown) => void } = {}) {
+    this.#redis = redis;
+    this.#onError = options.onError;
+  }
+
+  async take(key: string, budget: RateBudget): Promise<RateDecision> {
+    // Not connected (yet, or any more): answer now rather than wait for a reconnect.
+    if (this.#redis.status !== 'ready') return this.#fallback.take(key, budget);
+    try {
+      const [allowed, wait] = (await this.#redis.eval(TAKE, 1, key, budget.perSec, budget.burst)) as [number, number];
+      return { allowed: allowed === 1, retryAfterMs: wait };
+    } catch (error) {
+      this.#onError?.(error);
+      return this.#fallback.take(key, budget);
+    }
+  }
+
+  close(): Promise<void> {
+    return closeRedis(this.#redis);
+  }
+}
