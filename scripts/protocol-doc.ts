@@ -2,9 +2,11 @@ import { CLOSE_CODES, closeCodeMeaning, ERROR_CODES, protocolJsonSchemas, should
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_MESSAGE_CHARS,
+  FEED_PREVIEW_CHARS,
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
   MAX_CLIENT_MSG_ID_CHARS,
+  MAX_FEED_SESSIONS,
   MAX_MEMBERS_PER_REQUEST,
   MAX_METADATA_BYTES,
   MAX_TITLE_CHARS,
@@ -58,6 +60,8 @@ function limits(): string {
       ['user ids in one request', MAX_MEMBERS_PER_REQUEST],
       ['history page: default `limit`', HISTORY_DEFAULT_LIMIT],
       ['history page: largest `limit`', HISTORY_MAX_LIMIT],
+      ['`feed_message` preview, code points', FEED_PREVIEW_CHARS],
+      ['sessions one feed follows', MAX_FEED_SESSIONS],
     ],
   );
 }

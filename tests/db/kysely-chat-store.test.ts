@@ -2,21 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KyselyChatStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
+import { chatMessage as message } from '../support/chat-messages.ts';
 import { backends } from './backends.ts';
-
-function message(sessionId: string, seq: number, extra: Partial<ChatMessage> = {}): ChatMessage {
-  return {
-    type: 'message',
-    id: randomUUID(),
-    sessionId,
-    seq,
-    userId: randomUUID(),
-    body: `message ${seq}`,
-    metadata: {},
-    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
-    ...extra,
-  };
-}
 
 function seqs(messages: readonly ChatMessage[]): number[] {
   return messages.map((item) => item.seq);

@@ -55,6 +55,20 @@ describe.each([
     find(manifests, 'Secret', 'chat-jwt');
   });
 
+  it('hands the gateway\'s clients over on a lost Redis or NATS only after readiness has taken the pod out of the Service', () => {
+    type Probe = { periodSeconds?: number; failureThreshold?: number; timeoutSeconds?: number };
+    const [container] = spec(find(manifests, 'Deployment', 'gateway')).template.spec.containers as { readinessProbe: Probe; env: { name: string; value?: string }[] }[];
+    const handoverMs = Number(container?.env.find((entry) => entry.name === 'DEPENDENCY_LOSS_HANDOVER_MS')?.value);
+    const probe = container?.readinessProbe ?? {};
+    // Kubernetes' defaults where the probe leaves them out: 10 s period, 3 failures, 1 s timeout.
+    const notReadyWithinMs = ((probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3) + (probe.timeoutSeconds ?? 1)) * 1000;
+    expect(Number.isInteger(handoverMs)).toBe(true);
+    expect(handoverMs).toBeGreaterThan(notReadyWithinMs);
+    // Set on the gateway alone: no other service reads it.
+    const config = find(manifests, 'ConfigMap', 'chat-config')['data'] as Record<string, string>;
+    expect(config['DEPENDENCY_LOSS_HANDOVER_MS']).toBeUndefined();
+  });
+
   it('scales the gateway on connections per pod and the persister on consumer pending', () => {
     const gateway = find(manifests, 'HorizontalPodAutoscaler', 'gateway')['spec'] as { metrics: { type: string; pods?: { metric: { name: string } } }[] };
     expect(gateway.metrics).toEqual([expect.objectContaining({ type: 'Pods', pods: expect.objectContaining({ metric: { name: 'chat_connections_open' } }) })]);

@@ -8,6 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import { TEST_DATABASE_URL, TEST_NATS_URL } from '../support/services.ts';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
+import { chatMessage } from '../support/chat-messages.ts';
 import { waitFor } from '../support/wait.ts';
 
 export { TEST_DATABASE_URL, TEST_NATS_URL };
@@ -108,18 +109,9 @@ export class PersisterFixture {
   }
 }
 
+/** A message row as the persister suites publish it: its body names the session, its metadata the seq. */
 export function message(sessionId: string, seq: number, extra: Partial<ChatMessage> = {}): ChatMessage {
-  return {
-    type: 'message',
-    id: randomUUID(),
-    sessionId,
-    seq,
-    userId: randomUUID(),
-    body: `message ${seq} in ${sessionId.slice(0, 8)}`,
-    metadata: { n: seq },
-    timestamp: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(),
-    ...extra,
-  };
+  return chatMessage(sessionId, seq, { body: `message ${seq} in ${sessionId.slice(0, 8)}`, metadata: { n: seq }, timestamp: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(), ...extra });
 }
 
 export function eventually(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { QueueUnavailableError, type QueueConsumer, type QueuedMessage } from '@chat/core';
 import { isSeqGap, seqGap, type ChatMessage } from '@chat/protocol';
+import { chatMessage } from '../support/chat-messages.ts';
 import { queueBackends, type QueueHarness } from './queue-harness.ts';
 
 const decoder = new TextDecoder();
 
 function message(sessionId: string, seq: number): ChatMessage {
-  return { type: 'message', id: randomUUID(), sessionId, seq, userId: randomUUID(), body: `m${seq}`, metadata: {}, timestamp: new Date().toISOString() };
+  return chatMessage(sessionId, seq, { body: `m${seq}`, timestamp: new Date().toISOString() });
 }
 
 function decode(item: QueuedMessage): ChatMessage {

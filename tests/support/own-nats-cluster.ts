@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { isRunning, stopChild } from './child-process.ts';
 
 const NATS_BIN = process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : '/usr/bin/nats-server');
 
@@ -109,16 +110,13 @@ export class OwnNatsCluster {
   /** kill -9 of one server, as a crash. */
   async kill(name: string): Promise<void> {
     const child = this.#children.get(name);
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (child) await stopChild(child);
   }
 
   liveNodes(): NatsNode[] {
     return this.nodes.filter((node) => {
       const child = this.#children.get(node.name);
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return child !== undefined && isRunning(child);
     });
   }
 

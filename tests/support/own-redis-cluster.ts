@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { OwnRedis } from './own-redis.ts';
+import { isRunning, stopChild } from './child-process.ts';
 
 export interface OwnRedisClusterOptions {
   /** Replicas per master (0 by default): with 1, a killed master's replica takes over. */
@@ -109,15 +110,11 @@ export class OwnRedisCluster {
   /** kill -9 of one node, as a crash. */
   async kill(port: number): Promise<void> {
     const child = this.#children.get(port);
-    // A child killed by a signal keeps exitCode null: signalCode says it is gone too.
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (child) await stopChild(child);
   }
 
   livePorts(): number[] {
-    return [...this.#children].filter(([, child]) => child.exitCode === null && child.signalCode === null).map(([port]) => port);
+    return [...this.#children].filter(([, child]) => isRunning(child)).map(([port]) => port);
   }
 
   async stop(): Promise<void> {

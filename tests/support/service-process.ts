@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { isRunning, stopChild } from './child-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -31,15 +32,8 @@ export function startServiceProcess<T>(
   const handle: ServiceProcess = {
     child,
     output: () => output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    stop: async (graceMs = 5_000) => {
-      if (!handle.alive()) return child.exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    alive: () => isRunning(child),
+    stop: (graceMs = 5_000) => stopChild(child, { signal: 'SIGTERM', graceMs }),
   };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { isRunning } from './child-process.ts';
 import type { ProxyCommand, ProxyReply } from './tcp-proxy-child.ts';
 
 /**
@@ -52,7 +53,7 @@ export class TcpProxyProcess {
       await this.cut({ stopListening: true });
     } finally {
       this.#child = undefined;
-      if (child.exitCode === null && child.signalCode === null) {
+      if (isRunning(child)) {
         const exited = once(child, 'exit');
         if (child.connected) child.disconnect();
         await exited;

@@ -1,4 +1,5 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { candidatePort } from './ports.ts';
 
 /**
  * A TCP pass-through to a real server that a test can cut and restore, to play a dependency
@@ -84,10 +85,6 @@ export class TcpProxy {
 }
 
 /** A port where nothing listens: bound once by the OS, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export function closedPort(): Promise<number> {
+  return candidatePort();
 }

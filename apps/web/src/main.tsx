@@ -1,5 +1,5 @@
 import './no-eval.ts';
-import { ApiClient, ChatClient, FeedClient } from '@chat/client';
+import { ApiClient, ChatClient, FeedClient, type ChatClientEvents } from '@chat/client';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { chatUrl, loadServedConfig, readAppConfig, type AppConfig } from './app-config.ts';
@@ -10,6 +10,7 @@ import { SessionPicker } from './components/SessionPicker.tsx';
 import { SessionTools } from './components/SessionTools.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { devSignInAvailable } from './dev-sign-in.ts';
+import { listen } from './listen.ts';
 import { useSessionAccess } from './session-access.ts';
 import { tokenClaims } from './token-claims.ts';
 import './styles.css';
@@ -49,12 +50,7 @@ function ChatPage({ config, sessionId, token, onActivity, tools = false }: { con
   const [access, setSession] = useSessionAccess(client.api, sessionId);
   useEffect(() => {
     if (!onActivity) return undefined;
-    client.on('message', onActivity);
-    client.on('read', onActivity);
-    return () => {
-      client.off('message', onActivity);
-      client.off('read', onActivity);
-    };
+    return listen<ChatClientEvents>(client, { message: onActivity, read: onActivity });
   }, [client, onActivity]);
   // A link to a session that is not the caller's says so, rather than leaving an empty chat.
   if (access.state === 'not_member' || access.state === 'not_found') return <NoAccess reason={access.state} />;

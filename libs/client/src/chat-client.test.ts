@@ -534,18 +534,7 @@ describe('ChatClient', () => {
   it('moves to the next replica when the one it is on stops answering its heartbeat', async () => {
     const first = await startPeer();
     const second = await startPeer(first.sessionId);
-    const client = new ChatClient({
-      sessionId: first.sessionId,
-      token: `user:${randomUUID()}`,
-      wsUrl: [`ws://${first.base}`, `ws://${second.base}`],
-      apiUrl: `http://${first.base}`,
-      WebSocket,
-      environment: null,
-      status: false,
-      heartbeatMs: 30,
-      backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-    });
-    clients.push(client);
+    const client = clientOf(first, { wsUrl: [`ws://${first.base}`, `ws://${second.base}`], status: false, heartbeatMs: 30 });
     client.connect();
     await opened(client);
     first.mute = true;
@@ -635,17 +624,7 @@ describe('ChatClient', () => {
       const first = await startPeer();
       // Two replicas serving the same session.
       const second = await startPeer(first.sessionId);
-      const client = new ChatClient({
-        sessionId: first.sessionId,
-        token: `user:${randomUUID()}`,
-        wsUrl: [`ws://${first.base}`, `ws://${second.base}`],
-        apiUrl: `http://${first.base}`,
-        WebSocket,
-        environment: null,
-        status: false,
-        backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-      });
-      clients.push(client);
+      const client = clientOf(first, { wsUrl: [`ws://${first.base}`, `ws://${second.base}`], status: false });
       const states = statesOf(client);
       client.connect();
       await opened(client);

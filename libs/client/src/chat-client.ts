@@ -17,43 +17,16 @@ import {
   type WelcomeFrame,
 } from '@chat/protocol';
 import { EventEmitter } from 'eventemitter3';
-import { ApiClient, type FetchLike } from './api-client.ts';
+import type { ApiClient } from './api-client.ts';
 import { ChatStore } from './chat-store.ts';
 import { newClientMsgId } from './client-msg-id.ts';
 import type { ConnectionState } from './connection-state.ts';
-import { browserEnvironment, type EnvironmentSignals } from './environment.ts';
 import { ChatClientError, errorOfClose } from './errors.ts';
-import { ManagedSocket } from './managed-socket.ts';
 import { Outbox } from './outbox.ts';
-import { ReconnectPolicy, type BackoffOptions } from './reconnect-policy.ts';
-import { TokenKeeper, type TokenProvider } from './token-keeper.ts';
-import type { WebSocketConstructor } from './socket.ts';
+import { parseFrame, RouteSockets, type GatewayConnectionOptions } from './route-sockets.ts';
 
-export interface ChatClientOptions {
+export interface ChatClientOptions extends GatewayConnectionOptions {
   sessionId: string;
-  token: string;
-  /**
-   * Fetches a fresh token for the same user. With it the client sends an `auth` frame on both
-   * sockets `renewBeforeMs` before the token expires, and after a 4401 it fetches a token and
-   * reconnects (resuming) instead of stopping.
-   */
-  tokenProvider?: TokenProvider;
-  /** How long before expiry the token is renewed; default 60 s. 0 renews only after a 4401. */
-  renewBeforeMs?: number;
-  /**
-   * Base of the gateway, e.g. `ws://localhost:8080` (a load balancer in front of the replicas), or
-   * the bases of several replicas: a socket moves to the next one after a drain close (1001) or
-   * an attempt that never opened.
-   */
-  wsUrl: string | readonly string[];
-  /** Base of the session-api, e.g. `http://localhost:8081`; empty for the page's origin. */
-  apiUrl: string;
-  /** Defaults to the global `WebSocket`; Node passes the `ws` package's. */
-  WebSocket?: WebSocketConstructor;
-  fetch?: FetchLike;
-  backoff?: BackoffOptions;
-  /** While chat is turned off (close 4503), how often GET /status is asked whether it is back on. Default 30 s. */
-  disabledPollMs?: number;
   /** Application-level ping interval on the chat socket; 0 turns it off. */
   heartbeatMs?: number;
   /**
@@ -61,8 +34,6 @@ export interface ChatClientOptions {
    * wait before it is sent again with the same clientMsgId; each later wait doubles, up to 5 s.
    */
   resendAfterUnavailableMs?: number;
-  /** Online/visibility signals; defaults to the browser's when present, `null` for none. */
-  environment?: EnvironmentSignals | null;
   /** Resume after this seq (e.g. a cached view); omitted for a fresh view. */
   lastSeq?: number;
   historyPageSize?: number;
@@ -102,14 +73,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   readonly store = new ChatStore();
   readonly api: ApiClient;
   readonly #options: ChatClientOptions;
-  readonly #chat: ManagedSocket;
-  readonly #status: ManagedSocket | undefined;
+  readonly #routes: RouteSockets<'chat' | 'status'>;
   readonly #outbox = new Outbox();
-  readonly #environment: EnvironmentSignals | undefined;
-  readonly #unlisten: (() => void)[] = [];
-  readonly #tokens: TokenKeeper;
-  /** The token each route's latest socket was opened with: one renewed while it was connecting is sent once it is open. */
-  readonly #openedWith = new Map<'chat' | 'status', string>();
   /** Highest seq up to which this client holds every message; the resume cursor. */
   #lastSeq: number | undefined;
   #filling = false;
@@ -118,7 +83,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #resendTimers = new Set<ReturnType<typeof setTimeout>>();
   #lastTypingSent = 0;
-  #started = false;
   #welcomed = false;
   /** The highest head announced by a welcome: messages up to it exist even if none arrived yet. */
   #headSeen = 0;
@@ -127,50 +91,22 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     super();
     this.#options = options;
     this.#lastSeq = options.lastSeq;
-    this.#tokens = new TokenKeeper({
-      token: options.token,
-      ...(options.tokenProvider === undefined ? {} : { provider: options.tokenProvider }),
-      renewBeforeMs: options.renewBeforeMs ?? 60_000,
-      onRenewed: (token) => this.#onTokenRenewed(token),
+    const path = (route: 'chat' | 'status') => `/ws/${route}/${encodeURIComponent(options.sessionId)}`;
+    this.#routes = new RouteSockets(options, {
+      chat: {
+        path: path('chat'),
+        query: (): Record<string, string> => (this.#lastSeq === undefined ? {} : { lastSeq: String(this.#lastSeq) }),
+        onText: (text) => this.#onChatText(text),
+        onState: (state) => this.#onChatState(state),
+        heartbeatMs: options.heartbeatMs ?? 25_000,
+      },
+      ...(options.status === false ? {} : { status: { path: path('status'), onText: (text: string) => this.#onStatusText(text) } }),
     });
-    const renewToken = options.tokenProvider === undefined ? {} : { renewToken: () => this.#tokens.renewNow() };
-    this.api = new ApiClient({ apiUrl: options.apiUrl, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
-    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (WebSocketImpl === undefined) throw new ChatClientError('invalid_input', 'No WebSocket implementation: pass the WebSocket option.');
-    const heartbeatMs = options.heartbeatMs ?? 25_000;
-    const replicas = this.#bases().length;
-    this.#chat = new ManagedSocket({
-      url: (replica) => this.#routeUrl('chat', replica, this.#lastSeq),
-      replicas,
-      WebSocket: WebSocketImpl,
-      policy: new ReconnectPolicy(options.backoff),
-      onText: (text) => this.#onChatText(text),
-      onState: (state) => this.#onChatState(state),
-      isChatOn: () => this.#isChatOn(),
-      ...renewToken,
-      ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
-      ...(heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, frame: JSON.stringify({ type: 'ping' }) } } : {}),
-    });
-    if (options.status !== false) {
-      this.#status = new ManagedSocket({
-        url: (replica) => this.#routeUrl('status', replica),
-        replicas,
-        WebSocket: WebSocketImpl,
-        policy: new ReconnectPolicy(options.backoff),
-        onText: (text) => this.#onStatusText(text),
-        onState: (state) => {
-          if (state.status === 'open') this.#sendTokenIfRenewed('status');
-        },
-        isChatOn: () => this.#isChatOn(),
-        ...renewToken,
-        ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
-      });
-    }
+    this.api = this.#routes.api;
   }
 
   get state(): ConnectionState {
-    return this.#chat.state;
+    return this.#routes.state('chat');
   }
 
   get lastSeq(): number | undefined {
@@ -182,33 +118,18 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   connect(): void {
-    if (this.#started) return;
-    this.#started = true;
-    const env = this.#environment;
-    if (env) {
-      this.#unlisten.push(
-        env.onOffline(() => this.#sockets().forEach((s) => s.goOffline())),
-        env.onOnline(() => this.#sockets().forEach((s) => s.goOnline())),
-        env.onVisible(() => this.#sockets().forEach((s) => s.retryNow())),
-      );
-      if (!env.isOnline()) this.#sockets().forEach((s) => s.goOffline());
-    }
-    this.#sockets().forEach((s) => s.start());
-    this.#tokens.start();
+    this.#routes.connect();
   }
 
   /** Cuts a backoff wait short, e.g. when a person presses "try now". */
   reconnectNow(): void {
-    this.#sockets().forEach((s) => s.retryNow());
+    this.#routes.reconnectNow();
   }
 
   /** Closes both sockets for good; unacknowledged sends stay failed in the store. */
   close(): void {
-    this.#started = false;
-    this.#unlisten.splice(0).forEach((off) => off());
-    this.#tokens.stop();
     this.#clearTimers();
-    this.#sockets().forEach((s) => s.stop());
+    this.#routes.close();
     this.#failAll(() => new ChatClientError('closed', 'The connection was closed.'));
   }
 
@@ -247,7 +168,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const state = this.store.getState();
     const me = state.userId;
     if (me === undefined || seq <= (state.reads[me] ?? 0)) return false;
-    const sent = this.#chat.send(JSON.stringify({ type: 'read', seq }));
+    const sent = this.#routes.send('chat', JSON.stringify({ type: 'read', seq }));
     // Known at once, so a burst of new messages sends one mark each, not the same one again.
     if (sent) this.store.setReads([{ userId: me, seq }]);
     return sent;
@@ -256,7 +177,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   typing(): void {
     const now = Date.now();
     if (now - this.#lastTypingSent < TYPING_THROTTLE_MS) return;
-    if (this.#chat.send(JSON.stringify({ type: 'typing' }))) this.#lastTypingSent = now;
+    if (this.#routes.send('chat', JSON.stringify({ type: 'typing' }))) this.#lastTypingSent = now;
   }
 
   /** Loads the page of history before the oldest message held (the latest page when none is held). */
@@ -280,7 +201,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   #enqueue(frame: SendFrame): Promise<AckFrame> {
-    const state = this.#chat.state;
+    const state = this.#routes.state('chat');
     // After a final close nothing will carry the send: fail it now rather than keep it pending forever.
     const refusal = this.store.getState().sessionClosed
       ? new ChatClientError('not_found', 'The session is closed.')
@@ -301,55 +222,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       return Promise.reject(refusal);
     }
     const acked = this.#outbox.add(frame);
-    if (this.#welcomed) this.#chat.send(JSON.stringify(frame));
+    if (this.#welcomed) this.#routes.send('chat', JSON.stringify(frame));
     return acked;
-  }
-
-  /** Open sockets keep their rights with the fresh token; sockets opened later carry it in their URL. */
-  #onTokenRenewed(token: string): void {
-    this.api.setToken(token);
-    const frame = JSON.stringify({ type: 'auth', token });
-    if (this.#chat.send(frame)) this.#openedWith.set('chat', token);
-    if (this.#status?.send(frame)) this.#openedWith.set('status', token);
-  }
-
-  #sendTokenIfRenewed(route: 'chat' | 'status'): void {
-    const token = this.#tokens.token;
-    if (this.#openedWith.get(route) === token) return;
-    const socket = route === 'chat' ? this.#chat : this.#status;
-    if (socket?.send(JSON.stringify({ type: 'auth', token }))) this.#openedWith.set(route, token);
-  }
-
-  #bases(): readonly string[] {
-    const { wsUrl } = this.#options;
-    const bases = typeof wsUrl === 'string' ? [wsUrl] : wsUrl;
-    if (bases.length === 0) throw new ChatClientError('invalid_input', 'wsUrl names no gateway.');
-    return bases;
-  }
-
-  #routeUrl(route: 'chat' | 'status', replica: number, lastSeq?: number): string {
-    const bases = this.#bases();
-    const base = (bases[replica % bases.length] ?? '').replace(/\/+$/, '');
-    this.#openedWith.set(route, this.#tokens.token);
-    const params = new URLSearchParams({ token: this.#tokens.token });
-    if (lastSeq !== undefined) params.set('lastSeq', String(lastSeq));
-    return `${base}/ws/${route}/${encodeURIComponent(this.sessionId)}?${params.toString()}`;
-  }
-
-  async #isChatOn(): Promise<boolean> {
-    return (await this.api.chatStatus()).chat === 'on';
-  }
-
-  #sockets(): ManagedSocket[] {
-    return this.#status ? [this.#chat, this.#status] : [this.#chat];
   }
 
   #onChatState(state: ConnectionState): void {
     if (state.status !== 'open') this.#welcomed = false;
-    if (state.status === 'open') this.#sendTokenIfRenewed('chat');
     this.store.setConnection(state);
     if (state.status === 'closed' && state.code !== 1000) {
-      this.#status?.stop(state.code);
+      this.#routes.stop('status', state.code);
       this.#failAll(() => errorOfClose(state.code, state.reason));
     }
     // Nothing is accepted while chat is off: what waits in the outbox fails now rather than at some later reconnect.
@@ -390,7 +271,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     if (this.#lastSeq === undefined) this.#lastSeq = this.store.maxSeq() ?? frame.seq;
     this.emit('welcome', frame);
     // Resent with the same clientMsgId: the server acks a repeat with the first id and seq.
-    for (const pending of this.#outbox.frames()) this.#chat.send(JSON.stringify(pending));
+    for (const pending of this.#outbox.frames()) this.#routes.send('chat', JSON.stringify(pending));
     if (frame.seq > this.#lastSeq) this.#scheduleGapCheck();
   }
 
@@ -433,7 +314,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       this.#resendTimers.delete(timer);
       const frame = this.#outbox.frame(clientMsgId);
       // Not welcomed: the next welcome resends every pending send anyway.
-      if (frame && this.#welcomed) this.#chat.send(JSON.stringify(frame));
+      if (frame && this.#welcomed) this.#routes.send('chat', JSON.stringify(frame));
     }, delayMs);
     this.#resendTimers.add(timer);
   }
@@ -597,17 +478,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 /** The ack a stored copy of one's own message stands for. */
 function ackOf(message: ChatMessage, clientMsgId: string): AckFrame {
   return { type: 'ack', clientMsgId, id: message.id, seq: message.seq, timestamp: message.timestamp };
-}
-
-function parseFrame<T>(text: string, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
 }
 
 function describe(error: unknown): { code: string; message: string } {

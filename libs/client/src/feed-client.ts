@@ -11,32 +11,12 @@ import {
   type SessionRemovedFrame,
 } from '@chat/protocol';
 import { EventEmitter } from 'eventemitter3';
-import { ApiClient, type FetchLike } from './api-client.ts';
 import type { ConnectionState } from './connection-state.ts';
-import { browserEnvironment, type EnvironmentSignals } from './environment.ts';
-import { ChatClientError } from './errors.ts';
-import { ManagedSocket } from './managed-socket.ts';
-import { ReconnectPolicy, type BackoffOptions } from './reconnect-policy.ts';
-import type { WebSocketConstructor } from './socket.ts';
-import { TokenKeeper, type TokenProvider } from './token-keeper.ts';
+import { parseFrame, RouteSockets, type GatewayConnectionOptions } from './route-sockets.ts';
 
-export interface FeedClientOptions {
-  token: string;
-  /** As in ChatClientOptions: renews the token before it expires (an `auth` frame) and after a 4401. */
-  tokenProvider?: TokenProvider;
-  renewBeforeMs?: number;
-  /** Base of the gateway, or the bases of several replicas (see ChatClientOptions.wsUrl). */
-  wsUrl: string | readonly string[];
-  /** Base of the session-api, for `GET /status` while chat is turned off; empty for the page's origin. */
-  apiUrl: string;
-  WebSocket?: WebSocketConstructor;
-  fetch?: FetchLike;
-  backoff?: BackoffOptions;
-  disabledPollMs?: number;
+export interface FeedClientOptions extends GatewayConnectionOptions {
   /** Application-level ping interval; 0 turns it off. */
   heartbeatMs?: number;
-  /** Online/visibility signals; defaults to the browser's when present, `null` for none. */
-  environment?: EnvironmentSignals | null;
 }
 
 export interface FeedClientEvents {
@@ -57,102 +37,37 @@ export interface FeedClientEvents {
  * that reconnects, renews its token and waits out a chat switch like the chat sockets do.
  */
 export class FeedClient extends EventEmitter<FeedClientEvents> {
-  readonly #socket: ManagedSocket;
-  readonly #tokens: TokenKeeper;
-  readonly #api: ApiClient;
-  readonly #environment: EnvironmentSignals | undefined;
-  readonly #unlisten: (() => void)[] = [];
-  /** The token the current socket was opened with: one renewed meanwhile is sent once it is open. */
-  #openedWith: string | undefined;
-  #started = false;
+  readonly #routes: RouteSockets<'feed'>;
 
   constructor(options: FeedClientOptions) {
     super();
-    const bases = typeof options.wsUrl === 'string' ? [options.wsUrl] : options.wsUrl;
-    if (bases.length === 0) throw new ChatClientError('invalid_input', 'wsUrl names no gateway.');
-    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (WebSocketImpl === undefined) throw new ChatClientError('invalid_input', 'No WebSocket implementation: pass the WebSocket option.');
-    this.#tokens = new TokenKeeper({
-      token: options.token,
-      ...(options.tokenProvider === undefined ? {} : { provider: options.tokenProvider }),
-      renewBeforeMs: options.renewBeforeMs ?? 60_000,
-      onRenewed: (token) => this.#onTokenRenewed(token),
-    });
-    this.#api = new ApiClient({ apiUrl: options.apiUrl, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    this.#environment = options.environment === null ? undefined : (options.environment ?? browserEnvironment());
-    const heartbeatMs = options.heartbeatMs ?? 25_000;
-    this.#socket = new ManagedSocket({
-      url: (replica) => this.#url(bases, replica),
-      replicas: bases.length,
-      WebSocket: WebSocketImpl,
-      policy: new ReconnectPolicy(options.backoff),
-      onText: (text) => this.#onText(text),
-      onState: (state) => this.#onState(state),
-      isChatOn: async () => (await this.#api.chatStatus()).chat === 'on',
-      ...(options.tokenProvider === undefined ? {} : { renewToken: () => this.#tokens.renewNow() }),
-      ...(options.disabledPollMs === undefined ? {} : { disabledPollMs: options.disabledPollMs }),
-      ...(heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, frame: JSON.stringify({ type: 'ping' }) } } : {}),
+    this.#routes = new RouteSockets(options, {
+      feed: {
+        path: '/ws/feed',
+        onText: (text) => {
+          const frame = parseFrame(text, feedServerFrameSchema);
+          if (frame) this.#emitFrame(frame);
+        },
+        onState: (state) => this.emit('state', state),
+        heartbeatMs: options.heartbeatMs ?? 25_000,
+      },
     });
   }
 
   get state(): ConnectionState {
-    return this.#socket.state;
+    return this.#routes.state('feed');
   }
 
   connect(): void {
-    if (this.#started) return;
-    this.#started = true;
-    const env = this.#environment;
-    if (env) {
-      this.#unlisten.push(
-        env.onOffline(() => this.#socket.goOffline()),
-        env.onOnline(() => this.#socket.goOnline()),
-        env.onVisible(() => this.#socket.retryNow()),
-      );
-      if (!env.isOnline()) this.#socket.goOffline();
-    }
-    this.#socket.start();
-    this.#tokens.start();
+    this.#routes.connect();
   }
 
   reconnectNow(): void {
-    this.#socket.retryNow();
+    this.#routes.reconnectNow();
   }
 
   close(): void {
-    this.#started = false;
-    this.#unlisten.splice(0).forEach((off) => off());
-    this.#tokens.stop();
-    this.#socket.stop();
-  }
-
-  #url(bases: readonly string[], replica: number): string {
-    const base = (bases[replica % bases.length] ?? '').replace(/\/+$/, '');
-    this.#openedWith = this.#tokens.token;
-    return `${base}/ws/feed?${new URLSearchParams({ token: this.#tokens.token }).toString()}`;
-  }
-
-  #onTokenRenewed(token: string): void {
-    this.#api.setToken(token);
-    if (this.#socket.send(JSON.stringify({ type: 'auth', token }))) this.#openedWith = token;
-  }
-
-  #onState(state: ConnectionState): void {
-    if (state.status === 'open' && this.#openedWith !== this.#tokens.token) this.#onTokenRenewed(this.#tokens.token);
-    this.emit('state', state);
-  }
-
-  #onText(text: string): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const parsed = feedServerFrameSchema.safeParse(raw);
-    // A frame this version does not know is skipped: the server may add frames.
-    if (!parsed.success) return;
-    this.#emitFrame(parsed.data);
+    this.#routes.close();
   }
 
   #emitFrame(frame: FeedServerFrame): void {

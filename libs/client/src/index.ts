@@ -8,5 +8,6 @@ export { ReconnectPolicy, type BackoffOptions, type ReconnectStep } from './reco
 export type { WebSocketConstructor, WebSocketLike } from './socket.ts';
 export { newClientMsgId } from './client-msg-id.ts';
 export { TokenKeeper, expiryOf, type TokenProvider, type TokenKeeperOptions } from './token-keeper.ts';
+export type { GatewayConnectionOptions } from './route-sockets.ts';
 export { FeedClient, type FeedClientEvents, type FeedClientOptions } from './feed-client.ts';
 export { applyFeedFrame, type FeedUpdate } from './session-list-feed.ts';

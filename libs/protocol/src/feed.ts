@@ -1,34 +1,39 @@
 import { z } from 'zod';
 import { analysisStatusFrameSchema } from './analysis-status.ts';
-import { authenticatedFrameSchema, errorFrameSchema, pongFrameSchema } from './frames.ts';
+import { authenticatedFrameSchema, errorFrameSchema, pongFrameSchema, uuid } from './frames.ts';
+import { FEED_PREVIEW_CHARS } from './limits.ts';
 
-/** A `feed_message` carries at most this many characters of the body: what the session list shows. */
-export const FEED_PREVIEW_CHARS = 140;
-/** The feed follows at most this many of the user's sessions, the most recently active first. */
-export const MAX_FEED_SESSIONS = 200;
-
+// Server → client frames on the feed route (`/ws/feed`); it takes the client frames of frames.ts.
 /** On open: the sessions the socket follows from now on (the caller's open sessions, newest activity first). */
-export const feedOpenFrameSchema = z.object({ type: z.literal('feed_open'), userId: z.uuid(), sessionIds: z.array(z.uuid()) });
+export const feedOpenFrameSchema = z.object({
+  type: z.literal('feed_open'),
+  userId: uuid,
+  sessionIds: z.array(uuid),
+});
 /**
  * A message arrived in one of the user's sessions, in seq order per session: enough for a session
  * list (who, when, a preview), never the whole message.
  */
 export const feedMessageFrameSchema = z.object({
   type: z.literal('feed_message'),
-  sessionId: z.uuid(),
+  sessionId: uuid,
   seq: z.number().int().positive(),
-  userId: z.uuid(),
+  userId: uuid,
   userName: z.string().optional(),
   timestamp: z.iso.datetime({ offset: true }),
   preview: z.string().meta({ description: `The body's first ${FEED_PREVIEW_CHARS} characters.` }),
   kind: z.string().optional().meta({ description: '`metadata.kind` of the message, when it has one.' }),
 });
 /** The user's own read cursor in a session moved (from any tab or client). */
-export const feedReadFrameSchema = z.object({ type: z.literal('feed_read'), sessionId: z.uuid(), seq: z.number().int().nonnegative() });
+export const feedReadFrameSchema = z.object({ type: z.literal('feed_read'), sessionId: uuid, seq: z.number().int().nonnegative() });
 /** The user was added to a session (or created one): the socket follows it from now on. */
-export const sessionAddedFrameSchema = z.object({ type: z.literal('session_added'), sessionId: z.uuid() });
+export const sessionAddedFrameSchema = z.object({ type: z.literal('session_added'), sessionId: uuid });
 /** The user left the session (removed, or it was closed): nothing more comes from it. */
-export const sessionRemovedFrameSchema = z.object({ type: z.literal('session_removed'), sessionId: z.uuid(), reason: z.enum(['member_removed', 'session_closed']) });
+export const sessionRemovedFrameSchema = z.object({
+  type: z.literal('session_removed'),
+  sessionId: uuid,
+  reason: z.enum(['member_removed', 'session_closed']),
+});
 
 export const feedServerFrameSchema = z.discriminatedUnion('type', [
   feedOpenFrameSchema,

@@ -9,6 +9,10 @@ export const MAX_METADATA_BYTES = 4 * 1024;
 export const MAX_CLIENT_MSG_ID_CHARS = 64;
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 500;
+/** A `feed_message` carries at most this many characters (code points) of the body: what the session list shows. */
+export const FEED_PREVIEW_CHARS = 140;
+/** The feed follows at most this many of the user's sessions, the most recently active first. */
+export const MAX_FEED_SESSIONS = 200;
 
 export interface MessageLimits {
   maxMessageChars: number;

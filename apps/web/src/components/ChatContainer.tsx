@@ -1,6 +1,7 @@
-import type { ChatClient } from '@chat/client';
+import type { ChatClient, ChatClientEvents } from '@chat/client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../error-text.ts';
+import { listen } from '../listen.ts';
 import { displayName } from '../names.ts';
 import { useJumpToMessage } from '../jump-to-message.ts';
 import { useChatState } from '../use-chat-state.ts';
@@ -143,12 +144,7 @@ function useLiveAnnouncement(client: ChatClient): string {
       liveFrom.current = message.seq;
       setText(`New message from ${displayName(message.userId, state.names, state.userId)}: ${message.body}`);
     };
-    client.on('welcome', onWelcome);
-    client.on('message', onMessage);
-    return () => {
-      client.off('welcome', onWelcome);
-      client.off('message', onMessage);
-    };
+    return listen<ChatClientEvents>(client, { welcome: onWelcome, message: onMessage });
   }, [client]);
   return text;
 }

@@ -1,7 +1,8 @@
-import { applyFeedFrame, type ApiClient, type FeedClient } from '@chat/client';
+import { applyFeedFrame, type ApiClient, type FeedClient, type FeedClientEvents } from '@chat/client';
 import type { AnalysisStatusFrame, FeedMessageFrame, FeedOpenFrame, FeedReadFrame, SessionSummary } from '@chat/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ConnectionState } from '@chat/client';
+import { listen } from '../listen.ts';
 
 export interface SessionListProps {
   api: ApiClient;
@@ -66,22 +67,15 @@ export function SessionList({ api, feed, current, onOpen, pulse, fallbackRefresh
       setSessions(update.sessions);
       if (update.stale) reload();
     };
-    feed.on('open', onOpened);
-    feed.on('state', onState);
-    feed.on('feed_message', apply);
-    feed.on('feed_read', apply);
-    feed.on('analysis_status', apply);
-    feed.on('session_added', reload);
-    feed.on('session_removed', reload);
-    return () => {
-      feed.off('open', onOpened);
-      feed.off('state', onState);
-      feed.off('feed_message', apply);
-      feed.off('feed_read', apply);
-      feed.off('analysis_status', apply);
-      feed.off('session_added', reload);
-      feed.off('session_removed', reload);
-    };
+    return listen<FeedClientEvents>(feed, {
+      open: onOpened,
+      state: onState,
+      feed_message: apply,
+      feed_read: apply,
+      analysis_status: apply,
+      session_added: reload,
+      session_removed: reload,
+    });
   }, [feed]);
 
   return (
