@@ -78,7 +78,10 @@ export class ChatService implements FaultTarget {
       `${this.name} ready on ${this.port}`,
       async () => {
         if (!this.process.running) throw new Error(`${this.name} exited; see ${this.process.spec.logFile}`);
-        return await readyz(this.url);
+        const answer = await readyzAnswer(this.url);
+        // Thrown, not returned, so the last reason is in the error should it never get ready.
+        if (!answer.ready) throw new Error(`last /readyz: ${answer.why ?? 'not ready'}`);
+        return true;
       },
       60_000,
       150,
@@ -88,11 +91,27 @@ export class ChatService implements FaultTarget {
 
 /** true / false from /readyz, or false when the process does not answer in time. */
 export async function readyz(baseUrl: string, timeoutMs = 1500): Promise<boolean> {
+  return (await readyzAnswer(baseUrl, timeoutMs)).ready;
+}
+
+/** /readyz's answer and, when not ready, why: the checks that failed, or no answer in time. */
+export async function readyzAnswer(baseUrl: string, timeoutMs = 1500): Promise<{ ready: boolean; why?: string }> {
   try {
     const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer();
-    return response.ok;
+    const text = await response.text();
+    if (response.ok) return { ready: true };
+    return { ready: false, why: `${response.status} ${failingChecks(text)}` };
+  } catch (error) {
+    return { ready: false, why: error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'no answer' };
+  }
+}
+
+function failingChecks(body: string): string {
+  try {
+    const report = JSON.parse(body) as { checks?: Record<string, { ok: boolean; error?: string }> };
+    const failing = Object.entries(report.checks ?? {}).filter(([, check]) => !check.ok);
+    return failing.map(([name, check]) => (check.error === undefined ? name : `${name}: ${check.error}`)).join(', ');
   } catch {
-    return false;
+    return body.slice(0, 80);
   }
 }

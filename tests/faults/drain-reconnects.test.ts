@@ -27,4 +27,16 @@ describe('countDrainReconnects', () => {
     countDrainReconnects(members, [{ ...at(1, 1), otherCloses: { 1013: 2 } }, { ...at(0, 0), otherCloses: { 1006: 2 } }], failures);
     expect(failures).toEqual(['1 clients did not reconnect exactly once per drain close (4 attempts for 2 drain closes; other closes: 1006 ×1, 1013 ×1)']);
   });
+
+  it('says how the sockets of the clients that needed more attempts ended, since the phase began', () => {
+    const failures: string[] = [];
+    const members: { drainCloses: number; reconnects: number; otherCloses: Record<number, number>; socketEnds: Record<string, number> }[] = [
+      { ...at(1, 2), otherCloses: { 1006: 1 }, socketEnds: { 'gateway-a: 1001 after welcome': 2, 'gateway-b: refused Unexpected server response: 408': 1 } },
+      { ...at(1, 1), otherCloses: {}, socketEnds: { 'gateway-a: 1001 after welcome': 1 } },
+    ];
+    countDrainReconnects(members, [{ ...at(0, 0), socketEnds: { 'gateway-a: 1001 after welcome': 1 } }, at(0, 0)], failures);
+    expect(failures).toEqual([
+      '1 clients did not reconnect exactly once per drain close (3 attempts for 2 drain closes; other closes: 1006 ×1; their sockets ended: gateway-a: 1001 after welcome ×1, gateway-b: refused Unexpected server response: 408 ×1)',
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FaultFindings, type Fault, type FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
 import { Fleet, type FleetMember } from './fleet.ts';
@@ -44,6 +45,8 @@ export interface FaultResult {
   clientsResumed: number;
   /** For a fault that drains gateways: drain closes the clients received, their connection attempts after them, and the most attempts one client made per drain close. */
   drainReconnects?: { clients: number; drainCloses: number; attempts: number; maxPerDrain: number };
+  /** The longest the suite's own event loop (all the clients) was held up during the row. */
+  suiteLagMaxMs?: number;
 }
 
 export interface SuiteReport {
@@ -99,13 +102,18 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
     watch.start();
     let previous: Tally | undefined;
     const phases: (Fault | undefined)[] = [undefined, ...options.faults];
+    // The clients all live in this process: when it lags, they send late (e.g. an upgrade's headers).
+    const lag = monitorEventLoopDelay({ resolution: 50 });
+    lag.enable();
     for (const [phase, fault] of phases.entries()) {
+      lag.reset();
       const result = await runPhase(phase, fault, { stack, fleet, watch, check, options, previous });
+      result.suiteLagMaxMs = Math.round(lag.max / 1e6);
       const cumulative = { ...result.tally };
       for (const key of CUMULATIVE) result.tally[key] = cumulative[key] - (previous?.[key] ?? 0);
       previous = cumulative;
       report.results.push(result);
-      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
+      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, the suite's event loop delayed up to ${result.suiteLagMaxMs} ms, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
     }
   } finally {
     fleet?.close();
@@ -130,7 +138,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const failures: string[] = [];
   const phaseStartedAt = performance.now();
   const disconnectsBefore = fleet.members.map((member) => member.disconnects);
-  const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects, otherCloses: { ...member.otherCloses } }));
+  const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects, otherCloses: { ...member.otherCloses }, socketEnds: { ...member.socketEnds } }));
   fleet.startTraffic(phase, options.sendsPerSec);
   await sleep(options.trafficBeforeMs);
   const injectedAt = performance.now();
@@ -167,7 +175,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const sawUnready = watch.unreadyWithin(injectedAt, recoveredAt ?? performance.now());
   const missedUnready = expectedUnready.filter((name) => !sawUnready.includes(name));
   if (missedUnready.length > 0) failures.push(`readiness never went false: ${missedUnready.join(', ')}`);
-  if (!fault && sawUnready.length > 0) failures.push(`not ready without a fault: ${sawUnready.join(', ')}`);
+  if (!fault && sawUnready.length > 0) failures.push(`not ready without a fault: ${watch.unreadyReasons(injectedAt, recoveredAt ?? performance.now()).join(', ')}`);
   const crashes = stack.services.flatMap((service) => service.crashes.filter((crash) => crash.at >= phaseStartedAt).map((crash) => `${service.name} (${crash.how})`));
   if (crashes.length > 0) failures.push(`exited by itself and was restarted: ${crashes.join(', ')}`);
   const dropped = fleet.members.filter((member, i) => member.disconnects > (disconnectsBefore[i] ?? 0));
@@ -206,8 +214,8 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
  * client was closed by one (a rolling restart drains every gateway).
  */
 export function countDrainReconnects(
-  members: readonly (Pick<FleetMember, 'drainCloses' | 'reconnects'> & { otherCloses?: Record<number, number> })[],
-  before: readonly { drainCloses: number; reconnects: number; otherCloses?: Record<number, number> }[],
+  members: readonly (Pick<FleetMember, 'drainCloses' | 'reconnects'> & { otherCloses?: Record<number, number>; socketEnds?: Record<string, number> })[],
+  before: readonly { drainCloses: number; reconnects: number; otherCloses?: Record<number, number>; socketEnds?: Record<string, number> }[],
   failures: string[],
 ): NonNullable<FaultResult['drainReconnects']> {
   let drainCloses = 0;
@@ -216,6 +224,8 @@ export function countDrainReconnects(
   let untouched = 0;
   let extra = 0;
   const others = new Map<number, number>();
+  /** How the sockets of the clients that needed more than one attempt ended. */
+  const ends = new Map<string, number>();
   members.forEach((member, i) => {
     for (const [code, count] of Object.entries(member.otherCloses ?? {})) {
       const since = count - (before[i]?.otherCloses?.[Number(code)] ?? 0);
@@ -227,11 +237,18 @@ export function countDrainReconnects(
     attempts += tries;
     if (closes === 0) untouched++;
     else maxPerDrain = Math.max(maxPerDrain, tries / closes);
-    if (tries !== closes) extra++;
+    if (tries !== closes) {
+      extra++;
+      for (const [end, count] of Object.entries(member.socketEnds ?? {})) {
+        const since = count - (before[i]?.socketEnds?.[end] ?? 0);
+        if (since > 0) ends.set(end, (ends.get(end) ?? 0) + since);
+      }
+    }
   });
   if (untouched > 0) failures.push(`${untouched} clients were never closed by a drain`);
   // The other closes say why: a refusal (1013), a connection lost or never made (1006), a heartbeat timeout (4000).
   const why = [...others].sort(([a], [b]) => a - b).map(([code, count]) => `${code} ×${count}`).join(', ');
-  if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes${why === '' ? '' : `; other closes: ${why}`})`);
+  const how = [...ends].sort(([, a], [, b]) => b - a).map(([end, count]) => `${end} ×${count}`).join(', ');
+  if (extra > 0) failures.push(`${extra} clients did not reconnect exactly once per drain close (${attempts} attempts for ${drainCloses} drain closes${why === '' ? '' : `; other closes: ${why}`}${how === '' ? '' : `; their sockets ended: ${how}`})`);
   return { clients: members.length, drainCloses, attempts, maxPerDrain: Math.round(maxPerDrain * 100) / 100 };
 }

@@ -34,6 +34,11 @@ export interface FleetMember {
   reconnects: number;
   /** Closes that sent the client back other than a drain's, by close code: why a client needed more attempts. */
   otherCloses: Record<number, number>;
+  /**
+   * How each of its sockets ended, by gateway and what was seen (e.g. `gateway-b: refused ECONNREFUSED`,
+   * `gateway-a: 1006 before welcome`): what a close code alone cannot tell apart.
+   */
+  socketEnds: Record<string, number>;
   /** A close the SDK treats as final; a resuming client never has one. */
   finalClose: number | undefined;
   isOpen: boolean;
@@ -104,26 +109,29 @@ export class Fleet {
         const localAddress = localAddresses?.[index % localAddresses.length];
         index++;
         const token = await signToken(secret, { userId, name: `user-${userId.slice(0, 6)}`, ttlSeconds: TOKEN_TTL_SECONDS });
+        const socketEnds: Record<string, number> = {};
         const client = new ChatClient({
           sessionId: session.id,
           token,
           wsUrl: wsUrls,
           apiUrl: this.#options.apiUrl,
-          WebSocket: localAddress === undefined ? WebSocket : boundWebSocket(localAddress),
+          WebSocket: observedWebSocket(localAddress, gatewayUrls, (end) => {
+            socketEnds[end] = (socketEnds[end] ?? 0) + 1;
+          }),
           environment: null,
           status: false,
           backoff: { initialDelayMs: 200, maxDelayMs: 3_000 },
           ...(this.#options.heartbeatMs === undefined ? {} : { heartbeatMs: this.#options.heartbeatMs }),
         });
-        this.members.push(this.#track(client, userId, session.id, gateway));
+        this.members.push(this.#track(client, userId, session.id, gateway, socketEnds));
       }
     }
     for (const member of this.members) member.client.connect();
     await waitFor('every client connected', () => this.allOpen(), 120_000, 100);
   }
 
-  #track(client: ChatClient, userId: string, sessionId: string, gateway: number): FleetMember {
-    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, drainCloses: 0, reconnects: 0, otherCloses: {}, finalClose: undefined, isOpen: false };
+  #track(client: ChatClient, userId: string, sessionId: string, gateway: number, socketEnds: Record<string, number>): FleetMember {
+    const member: FleetMember = { client, userId, sessionId, gateway, welcomeHead: undefined, disconnects: 0, drainCloses: 0, reconnects: 0, otherCloses: {}, socketEnds, finalClose: undefined, isOpen: false };
     client.on('welcome', (frame) => {
       member.welcomeHead ??= frame.seq;
       member.isOpen = true;
@@ -307,11 +315,28 @@ export class Fleet {
   }
 }
 
-/** `ws` bound to one source address, so one machine can open more connections than one address allows. */
-function boundWebSocket(localAddress: string): WebSocketConstructor {
+/**
+ * `ws` (bound to one source address when given, so one machine can open more connections than one
+ * address allows) that reports how each socket ended: refused before it opened, closed before
+ * the welcome, or closed after it, with the code and the gateway (`gateway-a`, `gateway-b`, ...).
+ */
+function observedWebSocket(localAddress: string | undefined, gatewayUrls: readonly string[], ended: (end: string) => void): WebSocketConstructor {
   return class extends WebSocket {
     constructor(url: string) {
-      super(url, { localAddress });
+      super(url, localAddress === undefined ? {} : { localAddress });
+      const index = gatewayUrls.findIndex((base) => url.startsWith(base));
+      const gateway = index < 0 ? 'gateway' : `gateway-${String.fromCharCode(97 + index)}`;
+      let opened = false;
+      let welcomed = false;
+      let failure: string | undefined;
+      this.on('open', () => (opened = true));
+      this.on('error', (error: NodeJS.ErrnoException) => (failure ??= error.code ?? error.message.slice(0, 40)));
+      this.on('message', (data) => {
+        if (!welcomed && Buffer.isBuffer(data) && data.toString('utf8', 0, 17) === '{"type":"welcome"') welcomed = true;
+      });
+      this.on('close', (code: number) => {
+        ended(`${gateway}: ${!opened ? `refused ${failure ?? code}` : `${code} ${welcomed ? 'after' : 'before'} welcome`}`);
+      });
     }
   };
 }

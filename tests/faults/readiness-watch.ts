@@ -1,8 +1,10 @@
-import { readyz } from './chat-services.ts';
+import { readyzAnswer } from './chat-services.ts';
 
 interface Sample {
   at: number;
   ready: boolean;
+  /** Why it was not ready: the failing checks, or no answer in time. */
+  why?: string;
 }
 
 /** Polls every service's /readyz in the background and keeps the answers, to judge a fault window afterwards. */
@@ -26,7 +28,7 @@ export class ReadinessWatch {
     this.#loop = (async () => {
       while (this.#running) {
         const started = performance.now();
-        await Promise.all([...this.#targets].map(async ([name, url]) => this.#samples.get(name)?.push({ at: performance.now(), ready: await readyz(url, 1_500) })));
+        await Promise.all([...this.#targets].map(async ([name, url]) => this.#samples.get(name)?.push({ at: performance.now(), ...(await readyzAnswer(url, 1_500)) })));
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.intervalMs - (performance.now() - started))));
       }
     })();
@@ -48,6 +50,14 @@ export class ReadinessWatch {
   /** Services that answered not ready (or not at all) at least once within [from, to]. */
   unreadyWithin(from: number, to: number): string[] {
     return [...this.#samples].filter(([, samples]) => samples.some((s) => s.at >= from && s.at <= to && !s.ready)).map(([name]) => name);
+  }
+
+  /** Why each service named by unreadyWithin was not ready within [from, to]: its distinct reasons. */
+  unreadyReasons(from: number, to: number): string[] {
+    return [...this.#samples].flatMap(([name, samples]) => {
+      const reasons = new Set(samples.filter((s) => s.at >= from && s.at <= to && !s.ready).map((s) => s.why ?? 'not ready'));
+      return reasons.size === 0 ? [] : [`${name} (${[...reasons].join('; ')})`];
+    });
   }
 
   /** Drops samples older than `before`, so a long soak does not keep them all. */

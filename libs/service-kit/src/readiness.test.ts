@@ -26,4 +26,32 @@ describe('Readiness', () => {
     readiness.drain();
     expect((await readiness.report()).ready).toBe(false);
   });
+
+  it('stays ready when one probe misses the timeout and the next, asked at once, is answered', async () => {
+    let calls = 0;
+    const readiness = new Readiness({ timeoutMs: 20 }).add('redis', () => (++calls === 1 ? new Promise(() => undefined) : Promise.resolve('PONG')));
+    await expect(readiness.report()).resolves.toEqual({ ready: true, checks: { redis: { ok: true } } });
+    expect(calls).toBe(2);
+  });
+
+  it('counts a first answer that comes late while the next probe waits', async () => {
+    let calls = 0;
+    const slowPong = () => new Promise((resolve) => setTimeout(() => resolve('PONG'), 150));
+    const readiness = new Readiness({ timeoutMs: 100 }).add('redis', () => (++calls === 1 ? slowPong() : new Promise(() => undefined)));
+    expect((await readiness.report()).ready).toBe(true);
+  });
+
+  it('is not ready when every probe in a row fails, and says the last error', async () => {
+    let calls = 0;
+    const readiness = new Readiness({ probes: 3 }).add('nats', () => Promise.reject(new Error(`refused ${++calls}`)));
+    const report = await readiness.report();
+    expect(report).toEqual({ ready: false, checks: { nats: { ok: false, error: 'refused 3' } } });
+    expect(calls).toBe(3);
+  });
+
+  it('with one probe, one failure is enough', async () => {
+    let calls = 0;
+    const readiness = new Readiness({ timeoutMs: 20, probes: 1 }).add('redis', () => (++calls === 1 ? new Promise(() => undefined) : Promise.resolve()));
+    expect((await readiness.report()).ready).toBe(false);
+  });
 });

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { OutgoingFrame, Socket, UpgradeRequest } from './socket.ts';
@@ -25,6 +25,8 @@ export class WsServer {
   readonly #options: WsServerOptions;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
+  /** Connections whose first request's headers arrived. */
+  readonly #heard = new WeakSet<Duplex>();
   #accepting = true;
 
   constructor(options: WsServerOptions) {
@@ -32,12 +34,16 @@ export class WsServer {
     // perMessageDeflate stays off: compressing would cost CPU per recipient for each shared frame.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
     // Timeouts are checked every connectionsCheckingInterval (30 s by default), hence the shorter one.
+    // Node counts the headers timeout from the accept, so a client that connected and was slow to
+    // send anything (a busy device, a preconnect) got 408 though its headers then came at once.
+    // Node keeps the bound on the whole request; the one on headers is guardHeaders'.
     const httpOptions = {
-      headersTimeout: options.headersTimeoutMs,
+      headersTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
     };
     this.#http = createServer(httpOptions, (req, res) => {
+      this.#heard.add(req.socket);
       try {
         options.onHttp(req, res);
       } catch {
@@ -46,7 +52,9 @@ export class WsServer {
         res.end('{"error":{"code":"internal","message":"Something went wrong on our side."}}');
       }
     });
+    this.#http.on('connection', (socket: NetSocket) => this.#guardHeaders(socket));
     this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => {
+      this.#heard.add(stream);
       try {
         this.#upgrade(req, stream, head);
       } catch {
@@ -83,6 +91,23 @@ export class WsServer {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
+  }
+
+  /**
+   * Slow headers: a connection that has sent part of a request and not all of its headers within
+   * headersTimeoutMs of the accept gets 408 and is closed. One that has sent nothing yet is left to
+   * the whole-request bound. The verdict waits for the next read of the sockets (setImmediate runs
+   * after it), so headers that arrived while this process was busy are parsed first.
+   */
+  #guardHeaders(socket: NetSocket): void {
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (this.#heard.has(socket) || socket.destroyed || socket.bytesRead === 0) return;
+        refuseUpgrade(socket, 408, 'Request Timeout');
+      });
+    }, this.#options.headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   #upgrade(req: IncomingMessage, stream: Duplex, head: Buffer): void {
