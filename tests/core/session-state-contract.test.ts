@@ -251,47 +251,6 @@ for (const backend of await stateBackends()) {
       });
     });
 
-    describe('release', () => {
-      it('takes back the head reservation: the seq is handed out again and the clientMsgId is fresh', async () => {
-        const userId = randomUUID();
-        const sessionId = await liveSession([userId], 3);
-        const input = reserveInput(sessionId, userId, 'lost');
-        expect(await state.reserve(input)).toEqual({ status: 'reserved', seq: 4 });
-        expect(await state.release({ sessionId, userId, clientMsgId: 'lost', id: input.id, seq: 4 })).toBe(true);
-        expect(await state.head(sessionId)).toBe(3);
-        expect(await state.reserve(reserveInput(sessionId, userId, 'next'))).toEqual({ status: 'reserved', seq: 4 });
-        expect(await state.reserve(reserveInput(sessionId, userId, 'lost'))).toEqual({ status: 'reserved', seq: 5 });
-      });
-
-      it('keeps a reservation that is no longer the head', async () => {
-        const userId = randomUUID();
-        const sessionId = await liveSession([userId]);
-        const first = reserveInput(sessionId, userId);
-        await state.reserve(first);
-        await state.reserve(reserveInput(sessionId, userId));
-        expect(await state.release({ sessionId, userId, clientMsgId: first.clientMsgId, id: first.id, seq: 1 })).toBe(false);
-        expect(await state.head(sessionId)).toBe(2);
-        expect(await state.reserve({ ...first, id: randomUUID() })).toMatchObject({ status: 'duplicate', id: first.id, seq: 1 });
-      });
-
-      it('keeps a reservation that was committed, or that belongs to another message', async () => {
-        const userId = randomUUID();
-        const sessionId = await liveSession([userId]);
-        const input = reserveInput(sessionId, userId, 'kept');
-        await state.reserve(input);
-        expect(await state.release({ sessionId, userId, clientMsgId: 'kept', id: randomUUID(), seq: 1 })).toBe(false);
-        await state.commit(chatMessage(sessionId, 1, { id: input.id, userId, clientMsgId: 'kept', timestamp: input.timestamp }));
-        expect(await state.release({ sessionId, userId, clientMsgId: 'kept', id: input.id, seq: 1 })).toBe(false);
-        expect(await state.head(sessionId)).toBe(1);
-      });
-
-      it('changes nothing for a session that is not live', async () => {
-        const sessionId = randomUUID();
-        expect(await state.release({ sessionId, userId: randomUUID(), clientMsgId: 'x', id: randomUUID(), seq: 1 })).toBe(false);
-        expect(await state.exists(sessionId)).toBe(false);
-      });
-    });
-
     describe('recent messages', () => {
       it('lists committed messages after a seq in ascending order, whatever the commit order', async () => {
         const sessionId = await liveSession();

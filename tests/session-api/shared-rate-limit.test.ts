@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from '@jest/globals';
-import { closeRedis, connectRedis } from '@chat/redis';
+import { closeRedis, connectRedis, RedisUserRateLimiter } from '@chat/redis';
 import { MessageRateLimiter } from '@chat/session-api';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -46,8 +46,8 @@ async function withinOneWindow<T>(attempt: (caller: string) => Promise<T>): Prom
 
 describe('the posted-message rate limit over Redis', () => {
   it('is shared by every replica: two limiters on one Redis allow one burst between them', async () => {
-    const replicaA = new MessageRateLimiter({ perSec: 2, burst: 4, redis: await redisAt(TEST_REDIS_URL) });
-    const replicaB = new MessageRateLimiter({ perSec: 2, burst: 4, redis: await redisAt(TEST_REDIS_URL) });
+    const replicaA = new MessageRateLimiter({ perSec: 2, burst: 4, limiter: new RedisUserRateLimiter(await redisAt(TEST_REDIS_URL)) });
+    const replicaB = new MessageRateLimiter({ perSec: 2, burst: 4, limiter: new RedisUserRateLimiter(await redisAt(TEST_REDIS_URL)) });
     const seen = await withinOneWindow(async (caller) => ({
       a: await allowedOf(replicaA, caller, 3),
       b: await allowedOf(replicaB, caller, 3),
@@ -63,7 +63,7 @@ describe('the posted-message rate limit over Redis', () => {
     const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
     await proxy.start();
     closers.push(() => proxy.stop());
-    const limiter = new MessageRateLimiter({ perSec: 2, burst: 3, redis: await redisAt(`redis://127.0.0.1:${proxy.port}`) });
+    const limiter = new MessageRateLimiter({ perSec: 2, burst: 3, limiter: new RedisUserRateLimiter(await redisAt(`redis://127.0.0.1:${proxy.port}`)) });
     expect((await limiter.take(randomUUID())).allowed).toBe(true);
 
     await proxy.cut({ stopListening: true });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { signToken } from '@chat/auth';
-import type { ChatStore, SessionState } from '@chat/core';
+import type { ChatStore, SessionRoster } from '@chat/core';
 import { sendJson } from '@chat/service-kit';
 import { devUserId, parseDevName } from './dev-identity.ts';
 import { contentTypeRefusal, crossSiteRefusal, declaredSizeRefusal, tooLarge, type Refusal } from './dev-request-guard.ts';
@@ -12,7 +12,7 @@ export const LOBBY_SESSION_ID = '00000000-0000-4000-8000-00000000c4a7';
 export interface DevSignInDeps {
   secret: string;
   store: ChatStore;
-  state: SessionState;
+  state: SessionRoster;
   /** Browser origins besides the page's own that may sign in (ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
 }

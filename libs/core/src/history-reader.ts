@@ -1,7 +1,7 @@
 import type { ChatMessage } from '@chat/protocol';
 import { findHole } from './history-hole.ts';
 import { liveFloor, mergeHistory } from './history-merge.ts';
-import type { ChatStore, HistoryPage, HistoryRange, MessageQueue, SessionState } from './ports.ts';
+import type { ChatStore, HistoryPage, HistoryRange, MessageQueue, SessionLog } from './ports.ts';
 
 /** Where a history read looks: the store, the live recent list, the queue. */
 export type HistorySource = 'store' | 'recent' | 'queue';
@@ -19,7 +19,7 @@ export class HistorySourceError extends Error {
 
 export interface HistorySources {
   store: Pick<ChatStore, 'history'>;
-  state: Pick<SessionState, 'recent'>;
+  state: Pick<SessionLog, 'recent'>;
   /** Read only for what the store and the recent list both lack (the persister is behind). */
   queue?: Pick<MessageQueue, 'range' | 'lastSeq'> | undefined;
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 
 interface LiveSession {
   members: Set<string>;
@@ -80,16 +80,6 @@ export class MemorySessionState implements SessionState {
     live.head += 1;
     live.dedupe.set(key, { id: input.id, seq: live.head, timestamp: input.timestamp, committed: false });
     return Promise.resolve({ status: 'reserved', seq: live.head });
-  }
-
-  release(reservation: ReleaseInput): Promise<boolean> {
-    const live = this.#sessions.get(reservation.sessionId);
-    const key = `${reservation.userId}:${reservation.clientMsgId}`;
-    const seen = live?.dedupe.get(key);
-    if (!live || !seen || live.head !== reservation.seq || seen.seq !== reservation.seq || seen.id !== reservation.id || seen.committed) return Promise.resolve(false);
-    live.dedupe.delete(key);
-    live.head -= 1;
-    return Promise.resolve(true);
   }
 
   adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {

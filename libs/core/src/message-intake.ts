@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSeqGap, isStorableText, seqGap, type ChatMessage } from '@chat/protocol';
-import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionState } from './ports.ts';
+import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionLog } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
 
@@ -33,7 +33,7 @@ export type AcceptResult =
  * acknowledge only an `ok` result, which is durable by then.
  */
 export class MessageIntake {
-  readonly #state: SessionState;
+  readonly #state: SessionLog;
   readonly #queue: MessageQueue;
   readonly #bus: Bus;
   readonly #directory: SessionDirectory;
@@ -42,7 +42,7 @@ export class MessageIntake {
   readonly #pendingSeals = new Map<string, Promise<void>>();
   readonly #sealingKeys = new Set<string>();
 
-  constructor(deps: { state: SessionState; queue: MessageQueue; bus: Bus; directory: SessionDirectory; now?: () => number }) {
+  constructor(deps: { state: SessionLog; queue: MessageQueue; bus: Bus; directory: SessionDirectory; now?: () => number }) {
     this.#state = deps.state;
     this.#queue = deps.queue;
     this.#bus = deps.bus;

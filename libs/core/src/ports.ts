@@ -45,14 +45,6 @@ export interface AdoptInput {
   unused?: { id: string; seq: number };
 }
 
-export interface ReleaseInput {
-  sessionId: string;
-  userId: string;
-  clientMsgId: string;
-  id: string;
-  seq: number;
-}
-
 export interface PresenceEntry {
   sessionId: string;
   userId: string;
@@ -60,27 +52,17 @@ export interface PresenceEntry {
   userName?: string;
 }
 
-/** Live per-session state (Redis in production): membership, seq, de-duplication, recent messages, presence. */
-export interface SessionState {
-  /** Loads a session into live state; idempotent, never lowers an existing head. */
-  hydrate(session: SessionRecord, headSeq: number): Promise<void>;
-  membership(sessionId: string, userId: string): Promise<MembershipAnswer>;
-  /** Whether live state holds the session at all. */
-  exists(sessionId: string): Promise<boolean>;
-  addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
-  /** Takes a member out of a live session; nothing when the session is not live. */
-  removeMember(sessionId: string, userId: string): Promise<void>;
-  /** Drops every live key of the session. */
-  remove(sessionId: string): Promise<void>;
+/**
+ * Live per-session state (Redis in production), in three ports along their callers: the session
+ * log (seqs, de-duplication, recent messages) for the message path and history, the roster (which
+ * sessions are live, their members) for admission and the directory, and presence for the
+ * gateways' sockets. A part asks for the narrowest it uses.
+ */
+export interface SessionLog {
   /** The highest seq handed out, or null when the session is not live. */
   head(sessionId: string): Promise<number | null>;
   /** Atomically allocates the next seq, or returns the earlier allocation for a repeated clientMsgId. */
   reserve(input: ReserveInput): Promise<Reservation>;
-  /**
-   * Takes back a fresh reservation whose message could not be made durable, so its seq is not left
-   * as a hole: only while it is still the session's head and uncommitted (else false, nothing changes).
-   */
-  release(reservation: ReleaseInput): Promise<boolean>;
   /**
    * Remembers `first` as the committed answer to its (userId, clientMsgId), without touching the
    * recent list or fanning out (it is old), and gives back `unused` when it is still the head and
@@ -101,6 +83,26 @@ export interface SessionState {
   commit(message: ChatMessage): Promise<boolean>;
   /** Recent committed messages with seq > afterSeq, ascending; the list is capped, so older ones may be missing. */
   recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]>;
+}
+
+/** Which sessions live state holds, and their members. */
+export interface SessionRoster {
+  /** Loads a session into live state; idempotent, never lowers an existing head. */
+  hydrate(session: SessionRecord, headSeq: number): Promise<void>;
+  /** Whether live state holds the session at all. */
+  exists(sessionId: string): Promise<boolean>;
+  membership(sessionId: string, userId: string): Promise<MembershipAnswer>;
+  /** The members of a live session, or null when it is not live. */
+  members(sessionId: string): Promise<string[] | null>;
+  addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
+  /** Takes a member out of a live session; nothing when the session is not live. */
+  removeMember(sessionId: string, userId: string): Promise<void>;
+  /** Drops every live key of the session. */
+  remove(sessionId: string): Promise<void>;
+}
+
+/** Who has a socket open in a session, per connection, leased for a TTL. */
+export interface SessionPresence {
   /** Registers a connection; true when it is the user's first live connection (announce a join). */
   presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean>;
   /** Removes a connection; true when it was the user's last (announce a leave). */
@@ -109,15 +111,17 @@ export interface SessionState {
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
   /** Users with at least one unexpired connection, with names where known. */
   presenceOnline(sessionId: string): Promise<{ userId: string; userName?: string }[]>;
-  /** The members of a live session, or null when it is not live. */
-  members(sessionId: string): Promise<string[] | null>;
+  /** Removes expired connections (of a crashed replica); returns users that have no connection left. */
+  presenceSweep(sessionId: string): Promise<string[]>;
   /**
    * userId → when (ms) the user last had a chat socket open in the session, as written by every
    * presence join, refresh and leave (so to within a presence refresh interval).
    */
   lastConnected(sessionId: string): Promise<Map<string, number>>;
-  /** Removes expired connections (of a crashed replica); returns users that have no connection left. */
-  presenceSweep(sessionId: string): Promise<string[]>;
+}
+
+/** All three on one store, as both adapters implement them; what the composition hands out. */
+export interface SessionState extends SessionLog, SessionRoster, SessionPresence {
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { ReadEventFrame } from '@chat/protocol';
-import type { Bus, ChatStore, SessionState } from './ports.ts';
+import type { Bus, ChatStore, SessionLog } from './ports.ts';
 import type { WorkspaceStore } from './workspace-store.ts';
 
 export type ReadMarkResult =
@@ -12,13 +12,13 @@ export type ReadMarkResult =
  * `{"type":"read","userId","seq"}`, which the gateways relay to status sockets.
  */
 export class ReadMarks {
-  readonly #state: SessionState;
+  readonly #state: SessionLog;
   readonly #store: ChatStore;
   readonly #workspace: WorkspaceStore;
   readonly #bus: Bus;
   readonly #onRelayError: (error: unknown) => void;
 
-  constructor(deps: { state: SessionState; store: ChatStore; workspace: WorkspaceStore; bus: Bus; onRelayError?: (error: unknown) => void }) {
+  constructor(deps: { state: SessionLog; store: ChatStore; workspace: WorkspaceStore; bus: Bus; onRelayError?: (error: unknown) => void }) {
     this.#state = deps.state;
     this.#store = deps.store;
     this.#workspace = deps.workspace;

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { ChatStore, MessageQueue, SessionState } from './ports.ts';
+import type { ChatStore, MessageQueue, SessionRoster } from './ports.ts';
 
 export type Access = 'ok' | 'forbidden' | 'not_found';
 
@@ -14,11 +14,11 @@ export interface Caller {
  * state from the store when live state does not know it (first use, or after Redis lost it).
  */
 export class SessionDirectory {
-  readonly #state: SessionState;
+  readonly #state: SessionRoster;
   readonly #store: ChatStore;
   readonly #queue: MessageQueue;
 
-  constructor(deps: { state: SessionState; store: ChatStore; queue: MessageQueue }) {
+  constructor(deps: { state: SessionRoster; store: ChatStore; queue: MessageQueue }) {
     this.#state = deps.state;
     this.#store = deps.store;
     this.#queue = deps.queue;

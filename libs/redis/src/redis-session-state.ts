@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, ReleaseInput, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
+import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
@@ -126,28 +126,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. 
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'reserved', seq}`,
   },
-  // Atomic so a reservation is taken back only while nothing came after it: head still its seq, its
-  // de-duplication entry still its own message and uncommitted.
-  // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, seq.
-  chatRelease: {
-    numberOfKeys: 3,
-    lua: `
-local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
-if head ~= tonumber(ARGV[3]) then return 0 end
-for i = 2, 3 do
-  local seen = redis.call('HGET', KEYS[i], ARGV[1])
-  if seen then
-    local id, seq, committed = string.match(seen, '^([^|]*)|([^|]*)|.*|([01])$')
-    if id ~= ARGV[2] or tonumber(seq) ~= head or committed ~= '0' then return 0 end
-    redis.call('HDEL', KEYS[i], ARGV[1])
-    redis.call('HSET', KEYS[1], 'seq', head - 1)
-    return 1
-  end
-end
-return 0`,
-  },
-  // Atomic so the seq is given back only while nothing came after it, as in chatRelease, and the
-  // key then answers with the first message from the current bucket on.
+  // Atomic so the seq is given back only while nothing came after it (head still its seq, its entry
+  // still its own message and uncommitted), and the key then answers with the first message from
+  // the current bucket on.
   // KEYS: metadata, current dedupe bucket, previous bucket.
   // ARGV: dedupe field, first message's entry, unused id, unused seq ('' for none), bucket TTL seconds.
   // Returns 1 released, 2 kept (this attempt's, not the head), 0 neither.
@@ -381,12 +362,6 @@ export class RedisSessionState implements SessionState {
     }
     if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
     throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
-  }
-
-  async release(reservation: ReleaseInput): Promise<boolean> {
-    const keys = sessionKeys(reservation.sessionId);
-    const field = `${reservation.userId}:${reservation.clientMsgId}`;
-    return (await this.#redis.chatRelease(keys.metadata, ...this.#dedupeKeys(reservation.sessionId), field, reservation.id, reservation.seq)) === 1;
   }
 
   async adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {

@@ -1,5 +1,5 @@
 import { bearerToken, type Principal, type TokenVerifier } from '@chat/auth';
-import type { SessionDirectory, SessionState } from '@chat/core';
+import type { SessionDirectory, SessionRoster } from '@chat/core';
 import { CLOSE_CODES, ERROR_CODES } from '@chat/protocol';
 import { retryWithin, type JoinRetryBudget } from './join-retry.ts';
 import type { UpgradeRoute } from './upgrade-route.ts';
@@ -74,7 +74,7 @@ function refuse(code: number, reason: string): Admission {
  * went out between admission and the subscription would otherwise leave the socket open. Admins
  * need no membership, so they are never "removed".
  */
-export async function removedWhileAdmitted(state: SessionState, sessionId: string, principal: Principal): Promise<boolean> {
+export async function removedWhileAdmitted(state: SessionRoster, sessionId: string, principal: Principal): Promise<boolean> {
   if (principal.admin) return false;
   return (await state.membership(sessionId, principal.userId)) === 'not_member';
 }

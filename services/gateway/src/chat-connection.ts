@@ -1,5 +1,5 @@
 import type { Principal } from '@chat/auth';
-import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, type MessageIntake, type PresenceEntry, type RateDecision, type ReadMarks, type SessionState, type UserRateLimiter } from '@chat/core';
+import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, type MessageIntake, type PresenceEntry, type RateDecision, type ReadMarks, type SessionLog, type SessionRoster, type UserRateLimiter } from '@chat/core';
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
@@ -13,7 +13,7 @@ import { answerReadFrame } from './read-frame.ts';
 import type { Socket } from './socket.ts';
 
 export interface ChatConnectionDeps extends ConnectionSettings {
-  state: SessionState;
+  state: SessionLog & SessionRoster;
   bus: Bus;
   intake: MessageIntake;
   /** Where a catch-up reads what the client missed: the store, the recent list and the queue. */

@@ -1,5 +1,5 @@
 import type { Principal } from '@chat/auth';
-import type { SessionDirectory, SessionState, WorkspaceStore } from '@chat/core';
+import type { SessionDirectory, SessionRoster, WorkspaceStore } from '@chat/core';
 import { CLOSE_CODES, MAX_FEED_SESSIONS, type FeedReadFrame, type JsonBounds, type SessionAddedFrame, type SessionRemovedFrame } from '@chat/protocol';
 import { Connection, type ConnectionSettings } from './connection.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -9,7 +9,7 @@ import { RateGuard } from './rate-guard.ts';
 import type { Socket } from './socket.ts';
 
 export interface FeedConnectionDeps extends ConnectionSettings {
-  state: SessionState;
+  state: SessionRoster;
   directory: SessionDirectory;
   sessions: LocalSessions;
   users: LocalUsers;

@@ -1,4 +1,4 @@
-import type { Bus, SessionState } from '@chat/core';
+import type { Bus, SessionLog } from '@chat/core';
 import { feedMessageOf, type ChatMessage } from '@chat/protocol';
 import { secondsSince, type ChatMetrics } from '@chat/telemetry';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -52,7 +52,7 @@ class SessionHub {
 
   readonly #metrics: ChatMetrics;
 
-  constructor(sessionId: string, state: SessionState, timing: FeedTiming, logger: GatewayLogger, metrics: ChatMetrics) {
+  constructor(sessionId: string, state: SessionLog, timing: FeedTiming, logger: GatewayLogger, metrics: ChatMetrics) {
     this.#metrics = metrics;
     this.feed = new SessionFeed({
       sessionId,
@@ -153,7 +153,7 @@ class SessionHub {
  */
 export class LocalSessions {
   readonly #bus: Bus;
-  readonly #state: SessionState;
+  readonly #state: SessionLog;
   readonly #timing: FeedTiming;
   readonly #logger: GatewayLogger;
   readonly #metrics: ChatMetrics;
@@ -161,7 +161,7 @@ export class LocalSessions {
   /** Unsubscribes in flight, so a new subscription to the same session waits for them. */
   readonly #leaving = new Map<string, Promise<void>>();
 
-  constructor(deps: { bus: Bus; state: SessionState; timing: FeedTiming; logger: GatewayLogger; metrics: ChatMetrics }) {
+  constructor(deps: { bus: Bus; state: SessionLog; timing: FeedTiming; logger: GatewayLogger; metrics: ChatMetrics }) {
     this.#metrics = deps.metrics;
     this.#bus = deps.bus;
     this.#state = deps.state;

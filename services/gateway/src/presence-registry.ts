@@ -1,4 +1,4 @@
-import type { Bus, PresenceEntry, SessionState } from '@chat/core';
+import type { Bus, PresenceEntry, SessionPresence } from '@chat/core';
 import type { GatewayLogger } from './gateway-logger.ts';
 
 /**
@@ -7,13 +7,13 @@ import type { GatewayLogger } from './gateway-logger.ts';
  * sockets are swept for leases a crashed replica left behind.
  */
 export class PresenceRegistry {
-  readonly #state: SessionState;
+  readonly #state: SessionPresence;
   readonly #bus: Bus;
   readonly #ttlMs: number;
   readonly #logger: GatewayLogger;
   readonly #entries = new Map<string, PresenceEntry>();
 
-  constructor(deps: { state: SessionState; bus: Bus; ttlMs: number; logger: GatewayLogger }) {
+  constructor(deps: { state: SessionPresence; bus: Bus; ttlMs: number; logger: GatewayLogger }) {
     this.#state = deps.state;
     this.#bus = deps.bus;
     this.#ttlMs = deps.ttlMs;

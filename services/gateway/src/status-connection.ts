@@ -1,5 +1,5 @@
 import type { Principal } from '@chat/auth';
-import type { SessionState, WorkspaceStore } from '@chat/core';
+import type { SessionPresence, SessionRoster, WorkspaceStore } from '@chat/core';
 import { CLOSE_CODES, type AnalysisStatus, type JsonBounds } from '@chat/protocol';
 import { removedWhileAdmitted } from './admission.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
@@ -9,7 +9,7 @@ import { RateGuard } from './rate-guard.ts';
 import type { Socket } from './socket.ts';
 
 export interface StatusConnectionDeps extends ConnectionSettings {
-  state: SessionState;
+  state: SessionPresence & SessionRoster;
   sessions: LocalSessions;
   logger: GatewayLogger;
   maxMessageChars: number;

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, PeopleRecorder, PeopleStore, ReadMarks, SessionDirectory, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitch, DeadLetterStore, MessageIntake, MessageQueue, PeopleRecorder, PeopleStore, ReadMarks, SessionDirectory, SessionEventLog, SessionLog, SessionRoster, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
 import type { Readiness } from '@chat/service-kit';
 import type { Logger } from '@chat/telemetry';
 import type { PeopleLookup } from './people-lookup.ts';
@@ -10,7 +10,7 @@ import type { PeopleLookup } from './people-lookup.ts';
 export interface ApiDeps {
   config: Config;
   verifier: TokenVerifier;
-  state: SessionState;
+  state: SessionLog & SessionRoster & Pick<SessionState, 'ping'>;
   bus: Bus;
   intake: MessageIntake;
   directory: SessionDirectory;

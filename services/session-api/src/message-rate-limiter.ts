@@ -1,18 +1,16 @@
 import { MemoryUserRateLimiter, userRateKey, type RateDecision, type UserRateLimiter } from '@chat/core';
-import { RedisUserRateLimiter, type connectRedis } from '@chat/redis';
 
 export type { RateDecision };
 
 export interface RateLimitOptions {
   perSec: number;
   burst: number;
-  /** The per-user budgets of the backend: shared with the gateways' sends (Redis for the services). */
+  /**
+   * The per-user budgets of the backend: shared with the gateways' sends (Redis for the services,
+   * built by @chat/composition); without one this process counts alone.
+   */
   limiter?: UserRateLimiter;
-  /** An ioredis client to count in, when no limiter is given; without either each process counts alone. */
-  redis?: RedisClient;
 }
-
-export type RedisClient = ReturnType<typeof connectRedis>;
 
 /**
  * Per-user limit on posted messages: `perSec` sustained, bursts of up to `burst`. It draws on the
@@ -23,7 +21,7 @@ export class MessageRateLimiter {
   readonly #budget: { perSec: number; burst: number };
 
   constructor(options: RateLimitOptions) {
-    this.#limiter = options.limiter ?? (options.redis === undefined ? new MemoryUserRateLimiter() : new RedisUserRateLimiter(options.redis));
+    this.#limiter = options.limiter ?? new MemoryUserRateLimiter();
     this.#budget = { perSec: options.perSec, burst: options.burst };
   }
 

@@ -1,4 +1,4 @@
-import type { QueueConsumer, QueuedMessage, SessionEventLog, SessionState } from '@chat/core';
+import type { QueueConsumer, QueuedMessage, SessionEventLog, SessionPresence, SessionRoster } from '@chat/core';
 import { chatMessageSchema, type ChatMessage } from '@chat/protocol';
 import type { Logger } from '@chat/telemetry';
 
@@ -21,7 +21,7 @@ export function redisMarks(redis: { exists(key: string): Promise<number>; set(ke
 export interface UnreadOfflineWatcherDeps {
   /** A durable consumer of the message stream of its own. */
   consumer: QueueConsumer;
-  state: SessionState;
+  state: SessionRoster & SessionPresence;
   events: SessionEventLog;
   marks: ReportedMarks;
   minutes: number;
