@@ -29,7 +29,7 @@ describe('pnpm chat:purge-redis --cluster', () => {
       await client.sadd(keys.users, randomUUID());
       await client.rpush(keys.messages, '{}');
     }
-    await client.set('ratelimit:rest-messages:someone', '1');
+    await client.set('limits:messages:user:{someone}', '1');
     for (let i = 0; i < 20; i++) await client.set(`another-app:${String(i)}`, '1');
     const countOn = async (pattern: string) => {
       let total = 0;
@@ -43,7 +43,7 @@ describe('pnpm chat:purge-redis --cluster', () => {
     const env = { REDIS_URL: `redis://127.0.0.1:${String(cluster.ports[1])}` };
     const dry = await runCli('apps/ops/src/purge-redis-cli.ts', ['--cluster', '--dry-run'], env);
     expect(dry.stdout).toContain('found 180 keys matching sessions:{*');
-    expect(dry.stdout).toContain('found 1 keys matching ratelimit:*');
+    expect(dry.stdout).toContain('found 1 keys matching limits:*');
     expect(dry.stdout.match(/nodes: (.*)/)?.[1]?.split(', ')).toHaveLength(3);
     expect(await countOn('sessions:{*')).toBe(180);
 
@@ -51,7 +51,7 @@ describe('pnpm chat:purge-redis --cluster', () => {
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('deleted 181 keys');
     expect(await countOn('sessions:{*')).toBe(0);
-    expect(await countOn('ratelimit:*')).toBe(0);
+    expect(await countOn('limits:*')).toBe(0);
     expect(await countOn('another-app:*')).toBe(20);
   }, 60_000);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
+import { CHAT_KEY_PATTERNS } from '@chat/redis';
 import { Redis } from 'ioredis';
 import { OwnRedis } from '../support/own-redis.ts';
 import { createOwnDatabase } from '../support/own-database.ts';
@@ -63,6 +64,12 @@ describe('pnpm chat:purge-redis on a running stack', () => {
     const before = await lasting();
     expect(before).toContain('another-app:keep');
     expect(before.some((key) => key.startsWith('sessions:{'))).toBe(true);
+    // Every key the running system wrote (live state, send budgets, connection leases) is one the
+    // purge's patterns name; only the foreign key stands outside them.
+    const named = (key: string) => CHAT_KEY_PATTERNS.some((pattern) => key.startsWith(pattern.replace(/\*$/, '')));
+    const written = await inspect.keys('*');
+    expect(written.some((key) => key.startsWith('limits:'))).toBe(true);
+    expect(written.filter((key) => !named(key))).toEqual(['another-app:keep']);
 
     const dry = await purge('--dry-run');
     expect(dry.code).toBe(0);

@@ -2,11 +2,11 @@ import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Every key this system writes to Redis, as SCAN patterns: a session's live state, de-dup
- * buckets and presence (`sessions:{<id>}:…`, see sessionKeys), and the rate limiters'
- * counters (`ratelimit:…`). The kill switch (`chat-control:switch`) is deliberately outside them, so
- * a purge during a rollback leaves chat switched off.
+ * buckets and presence (`sessions:{<id>}:…`, see sessionKeys), and the limiters' budgets and
+ * connection leases (`limits:…`, see userRateKey). The kill switch (`chat-control:switch`) is
+ * deliberately outside them, so a purge during a rollback leaves chat switched off.
  */
-export const CHAT_KEY_PATTERNS: readonly string[] = ['sessions:{*', 'ratelimit:*'];
+export const CHAT_KEY_PATTERNS: readonly string[] = ['sessions:{*', 'limits:*'];
 
 export interface PurgeOptions {
   /** Count only; delete nothing. */
