@@ -93,6 +93,8 @@ export function serviceEnv(options: Pick<ChatSystemOptions, 'secret' | 'infra' |
     NATS_STREAM_REPLICAS: String(options.streamReplicas ?? 1),
     RATE_LIMIT_PER_SEC: '1000000',
     RATE_LIMIT_BURST: '1000000',
+    // The idle ramp opens 15,000 sockets from four loopback addresses; the caps are still taken and released.
+    MAX_CONNECTIONS_PER_IP: '1000000',
     // Every session of a run is created by one admin caller.
     SESSION_CREATE_PER_MINUTE: '1000000',
     INSTANCE_ID: instanceId,

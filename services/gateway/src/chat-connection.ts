@@ -87,12 +87,17 @@ export class ChatConnection extends Connection implements SessionMember {
       // A failed attach detaches again, so trying it once more subscribes at most once.
       await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      if (await retryWithin(() => removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal), budget, onRetry)) {
+      // Both read after the subscription, side by side: one round trip of the connect instead of two.
+      const [removed, current] = await Promise.all([
+        retryWithin(() => removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal), budget, onRetry),
+        retryWithin(() => this.#deps.state.head(this.sessionId), budget, onRetry),
+      ]);
+      if (removed) {
         this.#detach();
         this.memberRemoved();
         return;
       }
-      head = (await retryWithin(() => this.#deps.state.head(this.sessionId), budget, onRetry)) ?? 0;
+      head = current ?? 0;
     } catch (error) {
       this.#deps.logger.warn({ err: error, sessionId: this.sessionId }, 'could not open a chat connection');
       this.end(CLOSE_CODES.tryAgainLater, 'unavailable');

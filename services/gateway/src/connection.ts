@@ -39,7 +39,8 @@ export abstract class Connection {
   readonly #settings: ConnectionSettings;
   #expiresAt: number | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
-  readonly #invalidFrames: InvalidFrameBudget;
+  /** Made at the first malformed frame: most connections never send one. */
+  #invalidFrames: InvalidFrameBudget | undefined;
   #alive = true;
   #closing = false;
   #closed = false;
@@ -56,7 +57,6 @@ export abstract class Connection {
     this.principal = principal;
     this.#settings = settings;
     this.metrics = settings.metrics;
-    this.#invalidFrames = new InvalidFrameBudget(settings.invalidFrameBurst);
     this.metrics.connects.add(1, { route });
     this.metrics.connectionsOpen.add(1, { route });
     this.#done = new Promise((resolve) => {
@@ -211,6 +211,7 @@ export abstract class Connection {
 
   /** Answers a malformed frame, or closes with 1008 when they keep coming. */
   refuseFrame(code: ErrorCode, message: string, clientMsgId?: string): void {
+    this.#invalidFrames ??= new InvalidFrameBudget(this.#settings.invalidFrameBurst);
     if (this.#invalidFrames.spend()) this.writeError(code, message, clientMsgId);
     else this.end(CLOSE_CODES.policyViolation, 'too many invalid frames');
   }

@@ -293,15 +293,12 @@ export class Gateway implements Part {
     const { maxConnectionsPerUser, maxConnectionsPerIp } = this.#deps.config.limits;
     const claims = [{ key: `limits:connections:user:{${userId}}`, max: maxConnectionsPerUser }];
     if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: maxConnectionsPerIp });
-    const taken: { key: string; holder: string }[] = [];
-    for (const claim of claims) {
-      if (!(await this.#slots.acquire(claim.key, holder, claim.max))) {
-        for (const lease of taken) await this.#slots.release(lease.key, lease.holder);
-        return undefined;
-      }
-      taken.push({ key: claim.key, holder });
-    }
-    return taken;
+    // Both claims at once: one round trip to Redis per connect instead of two in a row.
+    const taken = await Promise.all(claims.map(async (claim) => ((await this.#slots.acquire(claim.key, holder, claim.max)) ? { key: claim.key, holder } : undefined)));
+    const leases = taken.filter((lease) => lease !== undefined);
+    if (leases.length === taken.length) return leases;
+    await Promise.all(leases.map((lease) => this.#slots.release(lease.key, lease.holder)));
+    return undefined;
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number): Connection {

@@ -20,6 +20,45 @@ export interface WsServerOptions {
   onHttp(req: IncomingMessage, res: ServerResponse): void;
 }
 
+/** What the batch needs of a socket's stream. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** Every frame is text; one options object for all of them. */
+const TEXT: { binary: false } = { binary: false };
+
+/**
+ * The sockets written to in this turn of the event loop, corked until it ends: every frame a
+ * socket gets in one turn (a fan-out batch, its ack, a catch-up page) leaves in one write.
+ */
+export class WriteBatch {
+  readonly #corked = new Set<Corkable>();
+  #scheduled = false;
+
+  hold(stream: Corkable): void {
+    if (this.#corked.has(stream)) return;
+    stream.cork();
+    this.#corked.add(stream);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes out what one socket holds now (before it is dropped). */
+  release(stream: Corkable): void {
+    if (this.#corked.delete(stream)) stream.uncork();
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const corked = [...this.#corked];
+    this.#corked.clear();
+    for (const stream of corked) stream.uncork();
+  }
+}
+
 /** One HTTP server carrying both the WebSocket routes and plain HTTP (health, metrics, fallback). */
 export class WsServer {
   readonly #options: WsServerOptions;
@@ -27,6 +66,7 @@ export class WsServer {
   readonly #wss: WebSocketServer;
   /** Connections whose first request's headers arrived. */
   readonly #heard = new WeakSet<Duplex>();
+  readonly #batch = new WriteBatch();
   #accepting = true;
 
   constructor(options: WsServerOptions) {
@@ -120,7 +160,7 @@ export class WsServer {
         headers: req.headers,
         ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
       };
-      this.#options.onConnection(new WsSocket(ws, this.#options.closeGraceMs), request);
+      this.#options.onConnection(new WsSocket(ws, stream, this.#batch, this.#options.closeGraceMs), request);
     });
   }
 }
@@ -133,15 +173,21 @@ function refuseUpgrade(stream: Duplex, status: number, text: string): void {
 /** Adapts a `ws` socket to the gateway's Socket. */
 class WsSocket implements Socket {
   readonly #ws: WebSocket;
+  /** The connection under the WebSocket, corked while a turn's frames gather. */
+  readonly #stream: Duplex;
+  readonly #batch: WriteBatch;
   readonly #closeGraceMs: number;
   #dropTimer: NodeJS.Timeout | undefined;
   #onMessage: ((text: string, binary: boolean) => void) | undefined;
-  #early: { text: string; binary: boolean }[] = [];
+  /** Frames that came before a listener; made only when one does. */
+  #early: { text: string; binary: boolean }[] | undefined;
   #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
-  constructor(ws: WebSocket, closeGraceMs: number) {
+  constructor(ws: WebSocket, stream: Duplex, batch: WriteBatch, closeGraceMs: number) {
     this.#ws = ws;
+    this.#stream = stream;
+    this.#batch = batch;
     this.#closeGraceMs = closeGraceMs;
     // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code
     // and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
@@ -160,7 +206,8 @@ class WsSocket implements Socket {
 
   send(frame: OutgoingFrame): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#ws.send(frame, { binary: false });
+    this.#batch.hold(this.#stream);
+    this.#ws.send(frame, TEXT);
   }
 
   close(code: number, reason?: string): void {
@@ -169,6 +216,7 @@ class WsSocket implements Socket {
   }
 
   terminate(): void {
+    this.#batch.release(this.#stream);
     this.#ws.terminate();
   }
 
@@ -178,8 +226,8 @@ class WsSocket implements Socket {
 
   onMessage(listener: (text: string, binary: boolean) => void): void {
     this.#onMessage = listener;
-    const early = this.#early;
-    this.#early = [];
+    const early = this.#early ?? [];
+    this.#early = undefined;
     for (const item of early) listener(item.text, item.binary);
   }
 
@@ -200,7 +248,7 @@ class WsSocket implements Socket {
 
   #message(text: string, binary: boolean): void {
     if (this.#onMessage) this.#onMessage(text, binary);
-    else this.#early.push({ text, binary });
+    else (this.#early ??= []).push({ text, binary });
   }
 }
 
