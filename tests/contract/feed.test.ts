@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { Frame, TestClient } from '@chat/gateway/testing';
 import { FEED_PREVIEW_CHARS, feedServerFrameSchema } from '@chat/protocol';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
-import { startStack, type StackKind } from '../support/stack.ts';
+import type { StackKind } from '../support/stack.ts';
 import { Harness, sleep } from './harness.ts';
 
 const kinds: StackKind[] = (await realServicesAvailable(POSTGRES, REDIS, NATS)) ? ['embedded', 'services'] : ['embedded'];
@@ -12,15 +12,7 @@ const kinds: StackKind[] = (await realServicesAvailable(POSTGRES, REDIS, NATS)) 
 const QUIET_MS = 400;
 
 describe.each(kinds)('the per-user feed over the %s backend', (kind) => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = new Harness(await startStack(kind));
-  });
-  afterEach(() => h.closeAll());
-  afterAll(async () => {
-    await h.stack.stop();
-  });
+  const h = Harness.forSuite(kind);
 
   /** A user's feed socket on a replica, once it said which sessions it follows. */
   async function feed(replica: number, userId: string, token?: string): Promise<{ client: TestClient; open: Frame }> {

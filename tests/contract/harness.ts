@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
 import type { ChatMessage } from '@chat/protocol';
-import type { Stack } from '../support/stack.ts';
+import { startStack, type Stack, type StackKind } from '../support/stack.ts';
 
 export interface ApiAnswer<T> {
   status: number;
@@ -10,11 +11,32 @@ export interface ApiAnswer<T> {
 
 /** What a test does with a running stack, in the words of the contract: sessions, sockets, REST, the store. */
 export class Harness {
-  readonly stack: Stack;
+  #stack: Stack | undefined;
   readonly #clients: TestClient[] = [];
 
-  constructor(stack: Stack) {
-    this.stack = stack;
+  constructor(stack?: Stack) {
+    this.#stack = stack;
+  }
+
+  /**
+   * The harness of one describe block: its stack starts before the block's tests and stops after
+   * them, and each test's sockets are closed after it.
+   */
+  static forSuite(kind: StackKind): Harness {
+    const harness = new Harness();
+    beforeAll(async () => {
+      harness.#stack = await startStack(kind);
+    });
+    afterEach(() => harness.closeAll());
+    afterAll(async () => {
+      await harness.#stack?.stop();
+    });
+    return harness;
+  }
+
+  get stack(): Stack {
+    if (this.#stack === undefined) throw new Error('the stack starts before the tests: use the harness inside a test or a hook');
+    return this.#stack;
   }
 
   /** A WebSocket URL on replica 0 or 1. */

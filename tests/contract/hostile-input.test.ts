@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
-import { startStack, type StackKind } from '../support/stack.ts';
+import type { StackKind } from '../support/stack.ts';
 import { Harness } from './harness.ts';
 
 // Issue 11 over REST, on both backends: hostile paths and bodies get a 4xx with a contract error
@@ -11,19 +11,7 @@ const kinds: StackKind[] = (await realServicesAvailable(POSTGRES, REDIS, NATS)) 
 const errorBody = (code: string) => ({ error: { code, message: expect.any(String) } });
 
 describe.each(kinds)('hostile REST input over the %s backend', (kind) => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = new Harness(await startStack(kind));
-  });
-
-  afterEach(() => {
-    h.closeAll();
-  });
-
-  afterAll(async () => {
-    await h.stack.stop();
-  });
+  const h = Harness.forSuite(kind);
 
   it('answers paths that do not decode with 400 invalid_input, never 500', async () => {
     const token = await h.stack.token(randomUUID());

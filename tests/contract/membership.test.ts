@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { TestClient } from '@chat/gateway/testing';
 import { MEMBER_REMOVED_REASON, MEMBERS_SCOPE, type ChatMessage, type Session } from '@chat/protocol';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
-import { startStack, type StackKind } from '../support/stack.ts';
+import type { StackKind } from '../support/stack.ts';
 import { Harness, sleep } from './harness.ts';
 
 // As in contract.test.ts: the embedded half always, the services half where the real ones answer (always in CI).
@@ -13,19 +13,7 @@ const kinds: StackKind[] = (await realServicesAvailable(POSTGRES, REDIS, NATS)) 
 const CLOSE_WITHIN_MS = 1_000;
 
 describe.each(kinds)('membership changes over the %s backend', (kind) => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = new Harness(await startStack(kind));
-  });
-
-  afterEach(() => {
-    h.closeAll();
-  });
-
-  afterAll(async () => {
-    await h.stack.stop();
-  });
+  const h = Harness.forSuite(kind);
 
   const memberPath = (sessionId: string, userId: string) => `/api/chat/sessions/${sessionId}/members/${userId}`;
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MAX_PERSON_NAME_CHARS, PEOPLE_MAX_LIMIT, personName, type PeopleList } from '@chat/protocol';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
@@ -17,15 +17,7 @@ const ODD = ['\u0000', '\u0007', '\u007f', '\ud800', '\udfff', '%', '_', '\\', "
 const nameChar = fc.oneof(fc.constantFrom(...ODD), fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }));
 
 describe.each(kinds)('people by name over the %s backend', (kind) => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = new Harness(await startStack(kind));
-  });
-  afterEach(() => h.closeAll());
-  afterAll(async () => {
-    await h.stack.stop();
-  });
+  const h = Harness.forSuite(kind);
 
   async function people(query: string, token?: string): Promise<PeopleAnswer> {
     return h.api('GET', `/api/chat/people${query}`, { token: token ?? (await h.stack.token(randomUUID())) });

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { TestClient } from '@chat/gateway/testing';
 import type { HistoryResponse } from '@chat/protocol';
 import { NATS, POSTGRES, REDIS, realServicesAvailable } from '../support/services.ts';
-import { startStack, type StackKind } from '../support/stack.ts';
+import type { StackKind } from '../support/stack.ts';
 import { Harness, sleep } from './harness.ts';
 
 const kinds: StackKind[] = (await realServicesAvailable(POSTGRES, REDIS, NATS)) ? ['embedded', 'services'] : ['embedded'];
@@ -14,15 +14,7 @@ async function sendAll(client: TestClient, count: number, prefix: string): Promi
 }
 
 describe.each(kinds)('read marks over the %s backend', (kind) => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = new Harness(await startStack(kind));
-  });
-  afterEach(() => h.closeAll());
-  afterAll(async () => {
-    await h.stack.stop();
-  });
+  const h = Harness.forSuite(kind);
 
   async function history(sessionId: string, userId: string): Promise<{ status: number; body: HistoryResponse & { error?: { code: string } } }> {
     return h.api('GET', `/api/chat/history/${sessionId}`, { token: await h.stack.token(userId) });
