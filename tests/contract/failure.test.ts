@@ -83,7 +83,7 @@ describeReal('a dependency cut during traffic (services backend)', () => {
     return response.status;
   }
 
-  function proxy(dependency: 'redis' | 'nats'): TcpProxy {
+  function proxy(dependency: 'redis' | 'nats' | 'gatewayANats'): TcpProxy {
     const proxies = h.stack.proxies;
     if (!proxies) throw new Error('the stack runs without proxies');
     return proxies[dependency];
@@ -203,5 +203,44 @@ describeReal('a dependency cut during traffic (services backend)', () => {
       [3, 'alice-3'],
       [5, 'after'],
     ]);
+  }, 60_000);
+
+  it('a send cut off with one replica\'s NATS is sealed by the other replica before its next seq, so live readers on both get the gap first however long the cut lasts', async () => {
+    const [alice, carol, bob, dave] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const sessionId = await h.createSession([alice, carol, bob, dave]);
+    const cutOff = new Sender(await h.chat(0, sessionId, alice), 'alice');
+    const healthy = new Sender(await h.chat(1, sessionId, carol), 'carol');
+    const readers = [await h.chat(0, sessionId, bob), await h.chat(1, sessionId, dave)];
+    for (let seq = 1; seq <= 3; seq++) await expect(cutOff.send()).resolves.toMatchObject({ kind: 'ack', seq });
+
+    // Only gateway-a loses NATS, with its publish of seq 4 on the wire.
+    proxy('gatewayANats').hold();
+    const lost = cutOff.send('lost');
+    await sleep(300);
+    await proxy('gatewayANats').cut({ stopListening: true });
+    await expect(lost).resolves.toEqual({ kind: 'error', code: 'unavailable' });
+
+    // Gateway-b takes the session's next send while gateway-a stays cut for longer than the readers' hole skip (5 s).
+    await expect(healthy.send('next')).resolves.toMatchObject({ kind: 'ack', seq: 5 });
+    for (const reader of readers) await reader.next((frame) => frame.type === 'message' && frame['seq'] === 5, 8_000);
+    for (const reader of readers) {
+      const frames = reader.ofType('message');
+      expect(frames.map((frame) => frame['seq'])).toEqual(range(1, 5));
+      const sealed = frames.find((frame) => frame['seq'] === 4);
+      expect(sealed?.['userId'] === GAP_USER_ID || sealed?.['clientMsgId'] === 'lost').toBe(true);
+    }
+
+    await proxy('gatewayANats').start();
+    await until('readiness on gateway-a', async () => (await readyz(0)) === 200, 20_000);
+    // Back, gateway-a finds seq 4 settled: its own seal adds nothing, and its next send takes seq 6.
+    await expect(cutOff.send('after')).resolves.toMatchObject({ kind: 'ack', seq: 6 });
+    const rows = await h.persisted(sessionId, 6, 15_000);
+    await sleep(1_000);
+    expect(await h.persisted(sessionId, 6)).toEqual(rows);
+    expect(rows.map((row) => row.seq)).toEqual(range(1, 6));
+    for (const reader of readers) {
+      await reader.next((frame) => frame.type === 'message' && frame['seq'] === 6, 5_000);
+      expect(reader.ofType('message').map((frame) => frame['seq'])).toEqual(range(1, 6));
+    }
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SessionRecord, SessionState } from '@chat/core';
-import type { ChatMessage } from '@chat/protocol';
+import { seqGap, type ChatMessage } from '@chat/protocol';
 import { stateBackends } from './live-backends.ts';
 
 const RECENT = 5;
@@ -182,6 +182,59 @@ for (const backend of await stateBackends()) {
         expect(results.filter((result) => result.status === 'reserved')).toEqual([{ status: 'reserved', seq: 1 }]);
         expect(new Set(results.map((result) => (result.status === 'unknown_session' || result.status === 'restored' ? -1 : result.seq)))).toEqual(new Set([1]));
         expect(await state.head(sessionId)).toBe(1);
+      });
+    });
+
+    describe('pending seals', () => {
+      /** A send whose publish failed as the queue's connection dropped, holding seq `seq`. */
+      async function failedSend(sessionId: string, userId: string, clientMsgId: string): Promise<ChatMessage> {
+        const input = reserveInput(sessionId, userId, clientMsgId);
+        const reservation = await state.reserve(input);
+        if (reservation.status !== 'reserved') throw new Error(`expected a fresh seq, got ${reservation.status}`);
+        return chatMessage(sessionId, reservation.seq, { id: input.id, userId, clientMsgId, timestamp: input.timestamp });
+      }
+
+      it('returns a held seal with every later reservation, in seq order, until a commit at its seq', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = await failedSend(sessionId, userId, 'first');
+        const second = await failedSend(sessionId, userId, 'second');
+        await state.holdSeal(second);
+        await state.holdSeal(first);
+        expect(await state.reserve(reserveInput(sessionId, userId))).toEqual({ status: 'reserved', seq: 3, pendingSeals: [first, second] });
+        // A repeat of the key being sealed learns of it too (and leaves its own seq alone).
+        expect(await state.reserve(reserveInput(sessionId, userId, 'first'))).toMatchObject({ status: 'duplicate', seq: 1, committed: false, pendingSeals: [first, second] });
+        // Whatever takes the seq settles it: the gap record here, the message itself for the other.
+        expect(await state.commit(seqGap(first, randomUUID()))).toBe(true);
+        expect(await state.commit(second)).toBe(true);
+        expect(await state.reserve(reserveInput(sessionId, userId))).toEqual({ status: 'reserved', seq: 4 });
+      });
+
+      it('drops a held seal on clearSeal, and only that one', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = await failedSend(sessionId, userId, 'first');
+        const second = await failedSend(sessionId, userId, 'second');
+        await state.holdSeal(first);
+        await state.holdSeal(second);
+        await state.clearSeal(sessionId, first.seq);
+        await state.clearSeal(sessionId, 99);
+        expect(await state.reserve(reserveInput(sessionId, userId))).toEqual({ status: 'reserved', seq: 3, pendingSeals: [second] });
+      });
+
+      it('holds no seal for a session that is not live, and drops it with the session', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const failed = await failedSend(sessionId, userId, 'failed');
+        await state.remove(sessionId);
+        await state.holdSeal(failed);
+        await expectStoredKeys(sessionId, []);
+        await state.hydrate(sessionRecord([userId], { id: sessionId }), 1);
+        await state.holdSeal(failed);
+        await state.remove(sessionId);
+        await expectStoredKeys(sessionId, []);
+        await state.hydrate(sessionRecord([userId], { id: sessionId }), 1);
+        expect(await state.reserve(reserveInput(sessionId, userId))).toEqual({ status: 'reserved', seq: 2 });
       });
     });
 

@@ -28,6 +28,12 @@ export interface StackOptions {
   withoutPersister?: boolean;
 }
 
+export interface StackProxies {
+  redis: TcpProxy;
+  nats: TcpProxy;
+  gatewayANats: TcpProxy;
+}
+
 export interface Stack {
   readonly kind: StackKind;
   /** Two gateway replicas, as `http://127.0.0.1:port`; their WebSockets are at the same address with `ws:`. */
@@ -37,8 +43,11 @@ export interface Stack {
   readonly config: Config;
   /** The system of record, read directly (not through a proxy) to check what is persisted. */
   readonly store: ChatStore;
-  /** Present when the stack was started with `proxies: true`. */
-  readonly proxies?: { redis: TcpProxy; nats: TcpProxy };
+  /**
+   * Present when the stack was started with `proxies: true`. `gatewayANats` stands between
+   * gateway-a and the `nats` proxy only: cutting it cuts that one replica from NATS.
+   */
+  readonly proxies?: StackProxies;
   token(userId: string, options?: { admin?: boolean; name?: string; ttlSeconds?: number; scopes?: readonly string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -71,13 +80,13 @@ export async function startStack(kind: StackKind, options: StackOptions = {}): P
     LOG_LEVEL: 'silent',
     ...options.env,
   };
-  const configFor = (instanceId: string) => loadConfig({ ...env, INSTANCE_ID: `${instanceId}-${run}` }, { requireAuth: true });
+  const perPart: Record<string, Record<string, string>> = proxies ? { 'gateway-a': { NATS_URL: `nats://127.0.0.1:${proxies.gatewayANats.port}` } } : {};
+  const configFor = (instanceId: string) => loadConfig({ ...env, ...perPart[instanceId], INSTANCE_ID: `${instanceId}-${run}` }, { requireAuth: true });
   let parts: Parts;
   try {
     parts = kind === 'embedded' ? await embeddedParts(configFor, options) : await servicesParts(configFor, options);
   } catch (error) {
-    await proxies?.redis.stop();
-    await proxies?.nats.stop();
+    await stopProxies(proxies);
     throw error;
   }
   const config = configFor('test');
@@ -91,8 +100,7 @@ export async function startStack(kind: StackKind, options: StackOptions = {}): P
     ...(proxies ? { proxies } : {}),
     stop: async () => {
       await parts.stop();
-      await proxies?.redis.stop();
-      await proxies?.nats.stop();
+      await stopProxies(proxies);
       // Past the proxies (stopped by now), on the servers they stood in front of.
       if (kind === 'services') await deleteStream(proxies ? [TEST_NATS_URL] : config.natsServers, config.queue.stream);
     },
@@ -210,12 +218,20 @@ function listen(server: Server): Promise<void> {
   });
 }
 
-async function startProxies(): Promise<{ redis: TcpProxy; nats: TcpProxy }> {
+async function startProxies(): Promise<StackProxies> {
   const redis = new TcpProxy(hostAndPort(TEST_REDIS_URL, REDIS.port));
   const nats = new TcpProxy(hostAndPort(TEST_NATS_URL, NATS.port));
   await redis.start();
   await nats.start();
-  return { redis, nats };
+  const gatewayANats = new TcpProxy({ host: '127.0.0.1', port: nats.port });
+  await gatewayANats.start();
+  return { redis, nats, gatewayANats };
+}
+
+async function stopProxies(proxies: StackProxies | undefined): Promise<void> {
+  await proxies?.gatewayANats.stop();
+  await proxies?.redis.stop();
+  await proxies?.nats.stop();
 }
 
 function hostAndPort(url: string, defaultPort: number): { host: string; port: number } {

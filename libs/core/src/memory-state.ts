@@ -8,6 +8,8 @@ interface LiveSession {
   restoredAt: number | undefined;
   dedupe: Map<string, { id: string; seq: number; timestamp: string; committed: boolean }>;
   recent: ChatMessage[];
+  /** seq → message whose failed publish waits for a seal */
+  seals: Map<number, ChatMessage>;
   /** connectionId → lease */
   presence: Map<string, { userId: string; userName?: string; expiresAt: number }>;
   /** userId → ms of the user's last presence join, refresh or leave */
@@ -35,7 +37,7 @@ export class MemorySessionState implements SessionState {
       live.head = Math.max(live.head, headSeq);
     } else {
       const restoredAt = headSeq > 0 ? this.#now() : undefined;
-      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, restoredAt, dedupe: new Map(), recent: [], presence: new Map(), lastConnected: new Map() });
+      this.#sessions.set(session.id, { members: new Set(session.members), head: headSeq, restoredAt, dedupe: new Map(), recent: [], seals: new Map(), presence: new Map(), lastConnected: new Map() });
     }
     return Promise.resolve();
   }
@@ -75,11 +77,11 @@ export class MemorySessionState implements SessionState {
     if (!live) return Promise.resolve({ status: 'unknown_session' });
     const key = `${input.userId}:${input.clientMsgId}`;
     const seen = live.dedupe.get(key);
-    if (seen) return Promise.resolve({ status: 'duplicate', ...seen });
+    if (seen) return Promise.resolve({ status: 'duplicate', ...seen, ...pendingSeals(live) });
     if (input.durableChecked !== true && live.restoredAt !== undefined && this.#now() - live.restoredAt < this.#restoredWindowMs) return Promise.resolve({ status: 'restored' });
     live.head += 1;
     live.dedupe.set(key, { id: input.id, seq: live.head, timestamp: input.timestamp, committed: false });
-    return Promise.resolve({ status: 'reserved', seq: live.head });
+    return Promise.resolve({ status: 'reserved', seq: live.head, ...pendingSeals(live) });
   }
 
   adopt(input: AdoptInput): Promise<'released' | 'kept' | 'none'> {
@@ -103,9 +105,20 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve();
   }
 
+  holdSeal(message: ChatMessage): Promise<void> {
+    this.#sessions.get(message.sessionId)?.seals.set(message.seq, message);
+    return Promise.resolve();
+  }
+
+  clearSeal(sessionId: string, seq: number): Promise<void> {
+    this.#sessions.get(sessionId)?.seals.delete(seq);
+    return Promise.resolve();
+  }
+
   commit(message: ChatMessage): Promise<boolean> {
     const live = this.#sessions.get(message.sessionId);
     if (!live) return Promise.resolve(false);
+    live.seals.delete(message.seq);
     const key = `${message.userId}:${message.clientMsgId ?? message.id}`;
     const entry = live.dedupe.get(key);
     if (entry?.committed) return Promise.resolve(false);
@@ -199,4 +212,10 @@ export class MemorySessionState implements SessionState {
     for (const lease of live.presence.values()) if (lease.userId === userId) return true;
     return false;
   }
+}
+
+/** The session's pending seals in seq order, as reserve() returns them (the field left out when none). */
+function pendingSeals(live: LiveSession): { pendingSeals?: ChatMessage[] } {
+  if (live.seals.size === 0) return {};
+  return { pendingSeals: [...live.seals.values()].sort((a, b) => a.seq - b.seq) };
 }

@@ -5,7 +5,7 @@ import { MemoryHub } from './memory-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemorySessionState } from './memory-state.ts';
 import { MessageIntake } from './message-intake.ts';
-import type { ChatStore, PublishOutcome, QueueHeaders, QueueKeySource } from './ports.ts';
+import type { ChatStore, MessageQueue, PublishOutcome, QueueHeaders, QueueKeySource } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { SessionDirectory } from './session-directory.ts';
 
@@ -131,6 +131,133 @@ describe('MessageIntake during a queue outage', () => {
     expect(await state.recent(sessionId, 0)).toEqual([]);
     // Sent again, it fills its own seq.
     expect(await send('a')).toMatchObject({ ok: true, message: { seq: 1 } });
+  });
+});
+
+/** One replica's link to a queue shared by every replica: its own connection can drop. */
+class ReplicaLink implements MessageQueue {
+  connected = true;
+  /** Fails the next publish as the connection drops; `land` stores it first (on the wire in the instant of the cut). */
+  failNext: { land: boolean } | undefined;
+  readonly #shared: MemoryQueue;
+
+  constructor(shared: MemoryQueue) {
+    this.#shared = shared;
+  }
+
+  ready(): boolean {
+    return this.connected && this.#shared.ready();
+  }
+
+  async publish(message: ChatMessage, headers?: QueueHeaders, keyOf?: QueueKeySource): Promise<PublishOutcome> {
+    if (!this.connected) throw new QueueUnavailableError('not connected');
+    const failure = this.failNext;
+    if (failure === undefined) return this.#shared.publish(message, headers, keyOf);
+    this.failNext = undefined;
+    this.connected = false;
+    if (failure.land) await this.#shared.publish(message, headers, keyOf);
+    throw new QueueUnavailableError('connection dropped before the PubAck');
+  }
+
+  lastSeq(sessionId: string): Promise<number> {
+    return this.#shared.lastSeq(sessionId);
+  }
+
+  range(sessionId: string, afterSeq: number, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
+    return this.#shared.range(sessionId, afterSeq, beforeSeq, limit);
+  }
+
+  ping(): Promise<void> {
+    return this.#shared.ping();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Two replicas over one live state, one queue and one bus, each with its own queue link. */
+async function setUpReplicas() {
+  const state = new MemorySessionState({ recentMessages: 100 });
+  const shared = new MemoryQueue();
+  const userId = randomUUID();
+  const sessionId = randomUUID();
+  await state.hydrate({ id: sessionId, title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null }, 0);
+  const hub = new MemoryHub();
+  const replica = () => {
+    const link = new ReplicaLink(shared);
+    const intake = new MessageIntake({ state, queue: link, bus: hub.bus(), directory: new SessionDirectory({ state, queue: link, store: {} as ChatStore }) });
+    return { link, send: (clientMsgId: string) => intake.accept({ sessionId, userId, clientMsgId, body: clientMsgId }) };
+  };
+  const fanned: ChatMessage[] = [];
+  await hub.bus().subscribe(sessionId, (payload) => fanned.push(JSON.parse(payload) as ChatMessage));
+  const stored = async () => (await shared.range(sessionId, 0, 100, 100)).map((message) => [message.seq, isSeqGap(message) ? 'gap' : message.clientMsgId]);
+  return { state, sessionId, a: replica(), b: replica(), stored, fanned: () => fanned.map((message) => [message.seq, isSeqGap(message) ? 'gap' : message.clientMsgId]) };
+}
+
+describe('MessageIntake across replicas when one loses its queue', () => {
+  it('seals the seq of a publish that failed on the other replica before publishing a later seq', async () => {
+    const { a, b, stored, fanned } = await setUpReplicas();
+    await a.send('a');
+    a.link.failNext = { land: false };
+    expect(await a.send('b')).toMatchObject({ ok: false, code: 'unavailable' });
+    // Replica a stays cut; b's send takes the next seq and is fanned out after the gap for seq 2.
+    expect(await b.send('c')).toMatchObject({ ok: true, message: { seq: 3 } });
+    expect(fanned()).toEqual([
+      [1, 'a'],
+      [2, 'gap'],
+      [3, 'c'],
+    ]);
+    // Back, a's own seal finds the seq settled: nothing is stored or fanned out twice.
+    a.link.connected = true;
+    expect(await a.send('d')).toMatchObject({ ok: true, message: { seq: 4 } });
+    expect(await b.send('b')).toMatchObject({ ok: true, message: { seq: 5, clientMsgId: 'b' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stored()).toEqual([
+      [1, 'a'],
+      [2, 'gap'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'b'],
+    ]);
+    expect(fanned()).toEqual(await stored());
+  });
+
+  it('commits and acks a message that landed in the instant of the cut when the other replica seals its seq', async () => {
+    const { a, b, stored, fanned } = await setUpReplicas();
+    a.link.failNext = { land: true };
+    expect(await a.send('a')).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(await b.send('b')).toMatchObject({ ok: true, message: { seq: 2 } });
+    expect(fanned()).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    // The sender's resend is answered with the message that landed, on either replica.
+    expect(await b.send('a')).toMatchObject({ ok: true, duplicate: true, message: { seq: 1, clientMsgId: 'a' } });
+    a.link.connected = true;
+    expect(await a.send('a')).toMatchObject({ ok: true, duplicate: true, message: { seq: 1, clientMsgId: 'a' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stored()).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect(fanned()).toEqual(await stored());
+  });
+
+  it('does not hold a resend of the failed message behind its own seal on the other replica', async () => {
+    const { a, b, stored, fanned } = await setUpReplicas();
+    a.link.failNext = { land: false };
+    expect(await a.send('a')).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(await b.send('a')).toMatchObject({ ok: true, message: { seq: 1, clientMsgId: 'a' } });
+    // Filled by the resend, the seq has no seal pending any more: the next send seals nothing.
+    expect(await b.send('b')).toMatchObject({ ok: true, message: { seq: 2 } });
+    a.link.connected = true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stored()).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect(fanned()).toEqual(await stored());
   });
 });
 

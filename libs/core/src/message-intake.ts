@@ -81,6 +81,7 @@ export class MessageIntake {
       const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
       const message = buildMessage(input, input.clientMsgId, allocated);
       if (reservation.status === 'duplicate' && reservation.committed) return { ok: true, message, duplicate: true };
+      await this.#sealPending(reservation.pendingSeals ?? [], message);
       // A duplicate that is not committed yet is a retry of a send whose first attempt failed or is
       // still in flight: publishing again is safe (the queue de-duplicates by key), and it fills the seq.
       let outcome: PublishOutcome;
@@ -88,6 +89,7 @@ export class MessageIntake {
         outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
         if (!this.#queue.ready()) {
+          await this.#holdSeal(message);
           this.#sealWhenBack(message, key);
           throw cause;
         }
@@ -111,6 +113,37 @@ export class MessageIntake {
       return { ok: true, message, duplicate: reservation.status === 'duplicate' };
     } catch (cause) {
       return { ok: false, code: 'unavailable', cause };
+    }
+  }
+
+  /**
+   * Seals of earlier seqs that another replica (or this one) is waiting to make once its queue is
+   * back: made here first, under each failed message's own key as #seal does, so readers get the
+   * gap (or the message, if it landed after all) before this send's later seq. A resend of the
+   * message being sealed is not held behind its own seal: it fills the seq itself. A seal too old
+   * to be matched against its message's key any more is only dropped.
+   */
+  async #sealPending(seals: readonly ChatMessage[], message: ChatMessage): Promise<void> {
+    for (const failed of seals) {
+      const failedKey = { sessionId: failed.sessionId, userId: failed.userId, clientMsgId: failed.clientMsgId ?? failed.id };
+      // Only earlier seqs: the order of later ones is not this send's to keep.
+      if (failed.seq >= message.seq) continue;
+      if (!this.#queue.ready()) return;
+      try {
+        if (this.#now() - Date.parse(failed.timestamp) > SEAL_AFTER_OUTAGE_WITHIN_MS) await this.#state.clearSeal(failed.sessionId, failed.seq);
+        else await this.#seal(failed, failedKey);
+      } catch {
+        // This send's seq is reserved already and must be published: the seal is left to the next send.
+      }
+    }
+  }
+
+  /** Records the pending seal in live state, where every replica's next reservation of the session finds it. */
+  async #holdSeal(message: ChatMessage): Promise<void> {
+    try {
+      await this.#state.holdSeal(message);
+    } catch {
+      // Live state unreachable: this replica still seals it once its queue is back.
     }
   }
 
@@ -161,6 +194,8 @@ export class MessageIntake {
       const first = outcome.first;
       if (first.id !== message.id) {
         await this.#state.adopt({ ...key, first, unused: { id: message.id, seq: message.seq } });
+        // Nothing else is coming for this seq: no reservation should try to seal it again.
+        await this.#state.clearSeal(message.sessionId, message.seq);
         return first;
       }
       if (await this.#state.commit(first)) await this.#fanOut(first);

@@ -11,9 +11,9 @@ export type MembershipAnswer = 'member' | 'not_member' | 'unknown_session';
 
 export type Reservation =
   /** A fresh sequence number for a new message. */
-  | { status: 'reserved'; seq: number }
+  | { status: 'reserved'; seq: number; pendingSeals?: ChatMessage[] }
   /** The same (session, user, clientMsgId) was seen before: reuse its id, seq and timestamp. */
-  | { status: 'duplicate'; id: string; seq: number; timestamp: string; committed: boolean }
+  | { status: 'duplicate'; id: string; seq: number; timestamp: string; committed: boolean; pendingSeals?: ChatMessage[] }
   /** Live state does not know the session (never loaded, expired, or closed). */
   | { status: 'unknown_session' }
   /**
@@ -77,8 +77,17 @@ export interface SessionLog {
    */
   forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void>;
   /**
+   * Records that `message`'s publish failed as a queue connection dropped: its seq is kept and
+   * waits for a seal (a gap record under the message's own key). Until the seal, or a commit of
+   * any message at that seq, every reserve() of the session returns it in `pendingSeals`, so any
+   * replica with a working queue can seal it before it publishes a later seq.
+   */
+  holdSeal(message: ChatMessage): Promise<void>;
+  /** Drops the pending seal at `seq`, if any (sealed, or too old to seal under its own key). */
+  clearSeal(sessionId: string, seq: number): Promise<void>;
+  /**
    * Records a durable message in the recent list and marks its reservation (userId, clientMsgId ?? id)
-   * committed; true only the first time, so fan-out happens once.
+   * committed, and drops a pending seal at its seq; true only the first time, so fan-out happens once.
    */
   commit(message: ChatMessage): Promise<boolean>;
   /** Recent committed messages with seq > afterSeq, ascending; the list is capped, so older ones may be missing. */

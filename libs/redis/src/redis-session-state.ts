@@ -40,6 +40,8 @@ export function sessionKeys(sessionId: string) {
     presenceNames: `${base}:presence:names`,
     /** hash userId → ms when the user last had a chat socket open (for unread-while-offline) */
     lastConnected: `${base}:presence:seen`,
+    /** hash seq → JSON of a message whose failed publish waits for a seal */
+    seals: `${base}:seals`,
   };
 }
 
@@ -109,14 +111,20 @@ for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 1`,
   },
   // Atomic so two sends of the same clientMsgId can never both get a fresh seq, and seqs stay gapless.
-  // KEYS: metadata, current dedupe bucket, previous bucket.
+  // Pending seals come back with the seq, so a later send learns of them in the same step.
+  // KEYS: metadata, current dedupe bucket, previous bucket, seals.
   // ARGV: dedupe field, id, timestamp, bucket TTL seconds, now (ms), restored window (ms), durable checked (0/1).
+  // Returns {status, value, pending seal JSON...}.
   chatReserve: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
+local function withSeals(reply)
+  for _, seal in ipairs(redis.call('HVALS', KEYS[4])) do reply[#reply + 1] = seal end
+  return reply
+end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
-if seen then return {'duplicate', seen} end
+if seen then return withSeals({'duplicate', seen}) end
 if ARGV[7] ~= '1' then
   local restored = redis.call('HGET', KEYS[1], 'restoredAt')
   if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
@@ -124,7 +132,7 @@ end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. seq .. '|' .. ARGV[3] .. '|0')
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-return {'reserved', seq}`,
+return withSeals({'reserved', seq})`,
   },
   // Atomic so the seq is given back only while nothing came after it (head still its seq, its entry
   // still its own message and uncommitted), and the key then answers with the first message from
@@ -176,12 +184,14 @@ return 0`,
   // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
   // are lifted off the tail and put back after the new one, so the list stays sorted by seq and
   // recent() can stop reading at the first older entry. Capping then drops the lowest seqs.
-  // KEYS: metadata, current dedupe bucket, previous bucket, messages.
+  // Whatever is committed at a seq settles a pending seal there.
+  // KEYS: metadata, current dedupe bucket, previous bucket, messages, seals.
   // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds.
   chatCommit: {
-    numberOfKeys: 4,
+    numberOfKeys: 5,
     lua: `${SEQ_OF}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[5], ARGV[3])
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen and string.sub(seen, -2) == '|1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
@@ -195,6 +205,15 @@ end
 redis.call('RPUSH', KEYS[4], ARGV[5])
 for i = #later, 1, -1 do redis.call('RPUSH', KEYS[4], later[i]) end
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+return 1`,
+  },
+  // Only on a live session, so a late call after remove() leaves no orphan key.
+  // KEYS: metadata, seals. ARGV: seq, message JSON.
+  chatHoldSeal: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`,
   },
   // Reads from the newest end in pages and stops at the first entry at or below afterSeq, so a
@@ -344,6 +363,7 @@ export class RedisSessionState implements SessionState {
     const reply = await this.#redis.chatReserve(
       keys.metadata,
       ...this.#dedupeKeys(input.sessionId),
+      keys.seals,
       `${input.userId}:${input.clientMsgId}`,
       input.id,
       input.timestamp,
@@ -353,14 +373,15 @@ export class RedisSessionState implements SessionState {
       input.durableChecked === true ? 1 : 0,
     );
     if (!Array.isArray(reply)) throw new LiveStateCorruptError(`unexpected reserve reply ${String(reply)}`);
-    const [status, value] = reply as unknown[];
+    const [status, value, ...seals] = reply as unknown[];
     if (status === 'unknown_session') return { status: 'unknown_session' };
     if (status === 'restored') return { status: 'restored' };
+    const pending = seals.length === 0 ? {} : { pendingSeals: stringArray(seals).map((json) => JSON.parse(json) as ChatMessage).sort((a, b) => a.seq - b.seq) };
     if (status === 'reserved' && typeof value === 'number') {
       await this.#replicated(keys.metadata);
-      return { status: 'reserved', seq: value };
+      return { status: 'reserved', seq: value, ...pending };
     }
-    if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value) };
+    if (status === 'duplicate' && typeof value === 'string') return { status: 'duplicate', ...parseDedupeEntry(value), ...pending };
     throw new LiveStateCorruptError(`unexpected reserve reply ${JSON.stringify(reply)}`);
   }
 
@@ -376,13 +397,22 @@ export class RedisSessionState implements SessionState {
     await this.#redis.chatForget(...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id);
   }
 
+  async holdSeal(message: ChatMessage): Promise<void> {
+    const keys = sessionKeys(message.sessionId);
+    await this.#redis.chatHoldSeal(keys.metadata, keys.seals, message.seq, JSON.stringify(message));
+  }
+
+  async clearSeal(sessionId: string, seq: number): Promise<void> {
+    await this.#redis.hdel(sessionKeys(sessionId).seals, String(seq));
+  }
+
   async commit(message: ChatMessage): Promise<boolean> {
     const keys = sessionKeys(message.sessionId);
     const field = `${message.userId}:${message.clientMsgId ?? message.id}`;
     // seq first, for the chatRecent match.
     const { seq, ...rest } = message;
     const json = JSON.stringify({ seq, ...rest });
-    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds());
+    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, keys.seals, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds());
     return reply === 1;
   }
 
