@@ -2,7 +2,8 @@ import type { Config } from '@chat/config';
 import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/redis';
 import { JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
-import { connect } from '@nats-io/transport-node';
+import type { QueueConsumer } from '@chat/core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
 import { timedBus, timedConsumer, timedQueue, timedSessionState, timedPeople, timedStore, timedWorkspace } from './timed-ports.ts';
 
@@ -12,6 +13,71 @@ export interface ServicesBackendOptions {
   onError?: (error: unknown, dependency: 'redis' | 'nats') => void;
   /** PostgreSQL pool size. */
   maxDbConnections?: number;
+  /** PostgreSQL statement timeout. */
+  queryTimeoutMs?: number;
+  /** Batches the consumer writes at once and how long a trickle waits to fill one (JetStreamConsumerOptions). */
+  consumer?: { inFlight?: number; lingerMs?: number };
+}
+
+/** The parts a queue-draining process needs (the persister): PostgreSQL and the queue's consuming side, no Redis. */
+export type ConsumerBackend = Pick<Backend, 'store' | 'deadLetters' | 'consumer' | 'close'>;
+
+function connectNats(config: Config, name: string): Promise<NatsConnection> {
+  // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
+  // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
+  // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
+  return connect({ servers: [...config.natsServers], name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
+}
+
+function openDatabase(config: Config, options: ServicesBackendOptions): ReturnType<typeof createDatabase> {
+  return createDatabase({
+    kind: 'postgres',
+    url: config.databaseUrl,
+    ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }),
+    ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+  });
+}
+
+function streamOf(config: Config): { stream: string; subjectPrefix: string; replicas: number } {
+  return { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
+}
+
+async function createConsumer(nats: NatsConnection, config: Config, options: ServicesBackendOptions): Promise<QueueConsumer> {
+  return timedConsumer(
+    await JetStreamQueueConsumer.create(nats, {
+      ...streamOf(config),
+      consumer: config.queue.consumer,
+      batchSize: config.queue.batchSize,
+      ...options.consumer,
+      onError: (error) => options.onError?.(error, 'nats'),
+    }),
+  );
+}
+
+/**
+ * PostgreSQL (store and dead letters) and the queue's consumer, from the same settings and connection
+ * code as createServicesBackend, for the persister, which touches neither Redis nor the publishing side.
+ */
+export function createConsumerBackend(config: Config, options: ServicesBackendOptions): ConsumerBackend {
+  const db = openDatabase(config, options);
+  const store = new KyselyChatStore(db);
+  // Connected on first use, so the process's health endpoints answer (not ready) while NATS is away.
+  let connected: NatsConnection | undefined;
+  let consumer: Promise<QueueConsumer> | undefined;
+  const openConsumer = async () => {
+    connected = await connectNats(config, `${options.role}-${config.instanceId}`);
+    return createConsumer(connected, config, options);
+  };
+  return {
+    // Each insert is timed as a PostgreSQL dependency call.
+    store: timedStore(store),
+    // Shares the store's pool; closing the store closes it.
+    deadLetters: new KyselyDeadLetterStore(db),
+    consumer: () => (consumer ??= openConsumer()),
+    close: async () => {
+      await Promise.allSettled([store.close(), connected === undefined || connected.isClosed() ? Promise.resolve() : connected.drain()]);
+    },
+  };
 }
 
 /**
@@ -24,14 +90,11 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const onRedisError = (error: Error) => options.onError?.(error, 'redis');
   const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
   const bus = new RedisBus({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-bus`, onError: onRedisError });
-  // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
-  // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
-  // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
-  const nats = await connect({ servers: [...config.natsServers], name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
-  const stream = { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
+  const nats = await connectNats(config, name);
+  const stream = streamOf(config);
   const queue = await JetStreamQueue.create(nats, stream);
   const sessionEvents = await JetStreamSessionEvents.create(nats, sessionEventStream(stream));
-  const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }) });
+  const db = openDatabase(config, options);
   const store = new KyselyChatStore(db);
   return assembleBackend({
     kind: 'services',
@@ -46,14 +109,6 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     people: timedPeople(new KyselyPeopleStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
     rateLimiter: new RedisUserRateLimiter(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-limits`, onError: onRedisError })),
-    makeConsumer: async () =>
-      timedConsumer(
-        await JetStreamQueueConsumer.create(nats, {
-          ...stream,
-          consumer: config.queue.consumer,
-          batchSize: config.queue.batchSize,
-          onError: (error) => options.onError?.(error, 'nats'),
-        }),
-      ),
+    makeConsumer: () => createConsumer(nats, config, options),
   });
 }

@@ -1,25 +1,26 @@
-import { timedStore } from '@chat/composition';
+import { createConsumerBackend } from '@chat/composition';
 import { loadConfigOrExit } from '@chat/config';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore } from '@chat/db';
 import { Lifecycle, Readiness } from '@chat/service-kit';
 import { createLogger, startTelemetry } from '@chat/telemetry';
 import { createHealthServer } from './health-server.ts';
-import { PersisterWorker } from './persister-worker.ts';
+import { PERSISTER_CONSUMER_TUNING, PersisterWorker } from './persister-worker.ts';
 import { persisterMetrics } from './persister-metrics.ts';
 
 const config = loadConfigOrExit();
 const telemetry = startTelemetry({ serviceName: 'persister', instanceId: config.instanceId });
 const logger = createLogger('persister', config.logLevel);
 
-const db = createDatabase({ kind: 'postgres', url: config.databaseUrl, queryTimeoutMs: 15_000 });
-const store = new KyselyChatStore(db);
-const deadLetters = new KyselyDeadLetterStore(db);
+const backend = createConsumerBackend(config, {
+  role: 'persister',
+  queryTimeoutMs: 15_000,
+  consumer: PERSISTER_CONSUMER_TUNING,
+  onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
+});
+const { store, deadLetters } = backend;
 const worker = new PersisterWorker({
-  natsServers: config.natsServers,
-  connectionName: `persister-${config.instanceId}`,
-  queue: config.queue,
-  // Each insert is timed as a PostgreSQL dependency call.
-  store: timedStore(store),
+  consumer: () => backend.consumer(),
+  // Inserts are timed as PostgreSQL dependency calls by the backend.
+  store,
   deadLetters,
   logger,
   metrics: persisterMetrics(telemetry.metrics),
@@ -33,7 +34,7 @@ const health = createHealthServer({ host: config.host, port: config.ports.persis
 // Started in order, stopped in reverse: readiness turns false first, the batch in hand finishes, then the clients close.
 const lifecycle = new Lifecycle(logger)
   .add({ name: 'telemetry', start: () => Promise.resolve(), stop: () => telemetry.shutdown() })
-  .add({ name: 'database', start: () => Promise.resolve(), stop: () => store.close() })
+  .add({ name: 'backend', start: () => Promise.resolve(), stop: () => backend.close() })
   .add(health)
   .add(worker)
   .add({ name: 'draining', start: () => Promise.resolve(), stop: () => Promise.resolve(readiness.drain()) });

@@ -1,13 +1,22 @@
-import { type ChatStore, type DeadLetterSink } from '@chat/core';
+import { type ChatStore, type DeadLetterSink, type QueueConsumer } from '@chat/core';
 import { JetStreamQueueConsumer } from '@chat/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Persister, type PersisterLogger, type PersisterMetrics } from './persister.ts';
 
-export interface PersisterWorkerOptions {
+/** Connects to NATS itself and drains the connection on stop (the tests' clusters). */
+export interface OwnConnectionOptions {
   /** One server's URL, or every server of a cluster. */
   natsServers: string | readonly string[];
   connectionName: string;
   queue: { stream: string; subjectPrefix: string; consumer: string; replicas: number; batchSize: number };
+}
+
+/** Takes the consumer from the composition's backend, which owns and closes the connection (the service's main). */
+export interface GivenConsumerOptions {
+  consumer: () => Promise<QueueConsumer>;
+}
+
+export type PersisterWorkerOptions = (OwnConnectionOptions | GivenConsumerOptions) & {
   store: Pick<ChatStore, 'insertMessages'>;
   /** With countOpen, the open dead letters are reported with the pending count. */
   deadLetters: DeadLetterSink & { countOpen?(): Promise<number> };
@@ -15,17 +24,17 @@ export interface PersisterWorkerOptions {
   metrics?: PersisterMetrics & { pending?(count: number): void; deadLettersOpen?(count: number): void };
   /** Passed to the Persister (tests shorten them). */
   retry?: { delayMs?: number; maxDelayMs?: number; maxAttempts?: number };
-}
+};
 
 const PENDING_INTERVAL_MS = 5_000;
 /**
- * Batches written at once: while one commits, the next is inserted and the acks of the last travel,
- * so a backlog drains at the database's pace rather than one round trip at a time. Rows carry
- * their own seq and inserts skip what is stored already, so batches need no order between them.
+ * The consumer's tuning, also given to the composition's consumer. inFlight: batches written at once:
+ * while one commits, the next is inserted and the acks of the last travel, so a backlog drains at the
+ * database's pace rather than one round trip at a time. Rows carry their own seq and inserts skip what
+ * is stored already, so batches need no order between them. lingerMs: a steady trickle waits this long
+ * to become one insert of many rows rather than one per message.
  */
-const BATCHES_IN_FLIGHT = 4;
-/** A steady trickle waits this long to become one insert of many rows rather than one per message. */
-const BATCH_LINGER_MS = 50;
+export const PERSISTER_CONSUMER_TUNING = { inFlight: 4, lingerMs: 50 } as const;
 
 /**
  * The persister as a long-running part over NATS: start() connects (waiting for the server if it
@@ -36,7 +45,7 @@ export class PersisterWorker {
   readonly #options: PersisterWorkerOptions;
   readonly #controller = new AbortController();
   #nats: NatsConnection | undefined;
-  #consumer: JetStreamQueueConsumer | undefined;
+  #consumer: QueueConsumer | undefined;
   #persister: Persister | undefined;
   #running: Promise<void> | undefined;
   #pendingTimer: NodeJS.Timeout | undefined;
@@ -46,14 +55,8 @@ export class PersisterWorker {
   }
 
   async start(): Promise<void> {
-    const { natsServers, connectionName, queue, store, deadLetters, logger, metrics, retry } = this.#options;
-    this.#nats = await connect({ servers: typeof natsServers === 'string' ? natsServers : [...natsServers], name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
-    this.#consumer = await JetStreamQueueConsumer.create(this.#nats, {
-      ...queue,
-      inFlight: BATCHES_IN_FLIGHT,
-      lingerMs: BATCH_LINGER_MS,
-      onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
-    });
+    const { store, deadLetters, logger, metrics, retry } = this.#options;
+    this.#consumer = await this.#openConsumer();
     this.#persister = new Persister({
       consumer: this.#consumer,
       store,
@@ -72,9 +75,22 @@ export class PersisterWorker {
     this.#pendingTimer.unref();
   }
 
+  async #openConsumer(): Promise<QueueConsumer> {
+    const options = this.#options;
+    if ('consumer' in options) return options.consumer();
+    const { natsServers, connectionName, queue, logger } = options;
+    this.#nats = await connect({ servers: typeof natsServers === 'string' ? natsServers : [...natsServers], name: connectionName, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+    return JetStreamQueueConsumer.create(this.#nats, {
+      ...queue,
+      ...PERSISTER_CONSUMER_TUNING,
+      onError: (error) => logger.warn({ err: error }, 'consuming from JetStream failed; retrying'),
+    });
+  }
+
   /** For readiness: JetStream answers for our consumer (and the lag gauge gets a fresh value). */
   async checkQueue(): Promise<void> {
-    if (this.#consumer === undefined || this.#nats === undefined || this.#nats.isClosed()) throw new Error('not connected to NATS');
+    // A given consumer's connection is the backend's; a closed one fails pending() instead.
+    if (this.#consumer === undefined || this.#nats?.isClosed() === true) throw new Error('not connected to NATS');
     const pending = await this.#consumer.pending();
     this.#options.metrics?.pending?.(pending);
   }
