@@ -57,6 +57,7 @@ export function assembleBackend(parts: BackendParts): Backend {
   const intake = new MessageIntake({ state, queue, bus, directory });
   const readMarks = new ReadMarks({ state, store, workspace: parts.workspace, bus });
   let consumer: Promise<QueueConsumer> | undefined;
+  const peopleRecorder = new PeopleRecorder({ store: parts.people });
   return {
     kind: parts.kind,
     state,
@@ -67,7 +68,7 @@ export function assembleBackend(parts: BackendParts): Backend {
     workspace: parts.workspace,
     readMarks,
     people: parts.people,
-    peopleRecorder: new PeopleRecorder({ store: parts.people }),
+    peopleRecorder,
     directory,
     intake,
     switchStore: parts.switchStore,
@@ -75,6 +76,8 @@ export function assembleBackend(parts: BackendParts): Backend {
     rateLimiter: parts.rateLimiter,
     consumer: () => (consumer ??= parts.makeConsumer()),
     close: async () => {
+      // Users still waiting in the recorder's buffer are written before the database goes.
+      await peopleRecorder.close();
       await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close(), parts.rateLimiter.close()]);
       await parts.release?.();
     },

@@ -10,6 +10,8 @@ export interface PeopleSearch {
 export interface PeopleStore {
   /** Writes the person's name (and when they were seen), whether or not they were known. */
   recordPerson(person: Person): Promise<void>;
+  /** recordPerson for many people in one write; each id appears at most once. */
+  recordPeople(people: readonly Person[]): Promise<void>;
   /** Names that start with the text first, then names that contain it; case-insensitive. */
   findPeople(search: PeopleSearch): Promise<Person[]>;
 }
@@ -21,28 +23,45 @@ export interface SeenCaller {
 }
 
 export interface PeopleRecorderOptions {
-  store: Pick<PeopleStore, 'recordPerson'>;
+  store: Pick<PeopleStore, 'recordPeople'>;
   /** A known name is written again after this, so `seen_at` stays roughly current. Default one hour. */
   intervalMs?: number;
   /** Users remembered by this process; past it the longest unseen are forgotten (and written again when next seen). */
   maxRemembered?: number;
   now?: () => number;
   onError?: (error: unknown) => void;
+  /** Users waiting to be written are written together this long after the first of them. Default 100 ms. */
+  flushMs?: number;
+  /** A batch this large is written at once rather than at the next flush. Default 500. */
+  maxBatch?: number;
+}
+
+interface Written {
+  name: string;
+  at: number;
 }
 
 /**
  * Records the people this process sees, without a write per request: a user is written when first
- * seen, when their name changes, and again only once `intervalMs` has passed. A failed write is
- * forgotten, so the next request tries again.
+ * seen, when their name changes, and again only once `intervalMs` has passed. Writes wait in a
+ * buffer and go out as one multi-row write per `flushMs` (or once `maxBatch` are waiting), so a
+ * burst of connects costs a few queries instead of one each. A failed write is forgotten, so the
+ * next request tries again.
  */
 export class PeopleRecorder {
-  readonly #store: Pick<PeopleStore, 'recordPerson'>;
+  readonly #store: Pick<PeopleStore, 'recordPeople'>;
   readonly #intervalMs: number;
   readonly #maxRemembered: number;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
+  readonly #flushMs: number;
+  readonly #maxBatch: number;
   /** userId → the name written (or being written) and when; in order of the last write. */
-  readonly #written = new Map<string, { name: string; at: number }>();
+  readonly #written = new Map<string, Written>();
+  /** userId → the entry of #written waiting for the next flush. */
+  readonly #pending = new Map<string, Written>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: PeopleRecorderOptions) {
     this.#store = options.store;
@@ -50,6 +69,37 @@ export class PeopleRecorder {
     this.#maxRemembered = options.maxRemembered ?? 10_000;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => undefined);
+    this.#flushMs = options.flushMs ?? 100;
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 500);
+  }
+
+  /** How many users wait for the next write. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Writes what waits now; settles once that write (and any still under way) is done. Never fails. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.size > 0) this.#write([...this.#pending]);
+    await Promise.all([...this.#inFlight]);
+  }
+
+  /** Writes what waits, so nothing seen is lost when the process stops. */
+  close(): Promise<void> {
+    return this.flush();
+  }
+
+  #write(batch: [string, Written][]): void {
+    this.#pending.clear();
+    const people = batch.map(([id, entry]) => ({ id, name: entry.name }));
+    const write = this.#store.recordPeople(people).catch((error: unknown) => {
+      for (const [id, entry] of batch) if (this.#written.get(id) === entry) this.#written.delete(id);
+      this.#onError(error);
+    });
+    this.#inFlight.add(write);
+    void write.finally(() => this.#inFlight.delete(write));
   }
 
   /**
@@ -70,10 +120,13 @@ export class PeopleRecorder {
       const oldest = this.#written.keys().next().value;
       if (oldest !== undefined) this.#written.delete(oldest);
     }
-    this.#store.recordPerson({ id: caller.userId, name }).catch((error: unknown) => {
-      if (this.#written.get(caller.userId) === entry) this.#written.delete(caller.userId);
-      this.#onError(error);
-    });
+    this.#pending.set(caller.userId, entry);
+    if (this.#pending.size >= this.#maxBatch) {
+      void this.flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => void this.flush(), this.#flushMs);
+      this.#timer.unref();
+    }
   }
 }
 

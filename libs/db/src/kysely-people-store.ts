@@ -16,12 +16,21 @@ export class KyselyPeopleStore implements PeopleStore {
     this.#db = db;
   }
 
-  async recordPerson(person: Person): Promise<void> {
-    const values = { name: person.name, name_key: personSearchKey(person.name), seen_at: sql<string>`now()` };
+  recordPerson(person: Person): Promise<void> {
+    return this.recordPeople([person]);
+  }
+
+  /** One multi-row upsert; PostgreSQL refuses a batch naming one id twice, so the last name of an id wins. */
+  async recordPeople(people: readonly Person[]): Promise<void> {
+    const byId = new Map(people.map((person) => [person.id, person.name]));
+    if (byId.size === 0) return;
+    const rows = [...byId].map(([id, name]) => ({ user_id: id, name, name_key: personSearchKey(name), seen_at: sql<string>`now()` }));
     await this.#db
       .insertInto('chat_people')
-      .values({ user_id: person.id, ...values })
-      .onConflict((conflict) => conflict.column('user_id').doUpdateSet(values))
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.column('user_id').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), name_key: eb.ref('excluded.name_key'), seen_at: eb.ref('excluded.seen_at') })),
+      )
       .execute();
   }
 

@@ -1,7 +1,7 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { ChatMetrics, Dependency } from './chat-metrics.ts';
 import { stopwatch } from './stopwatch.ts';
-import { withSpan } from './trace-context.ts';
+import { tracerSamplesNothing, withSpan } from './trace-context.ts';
 
 const SYSTEM: Record<Dependency, string> = { redis: 'redis', nats: 'nats', postgres: 'postgresql' };
 
@@ -17,11 +17,12 @@ export async function callDependency<T>(
 ): Promise<T> {
   const elapsed = stopwatch();
   try {
-    // Under a span that is not recorded (its trace was not sampled) the client span would not be
-    // either, and nothing starts spans inside a client call: skipping it saves its cost per call.
+    // Under a span that is not recorded (its trace was not sampled), or outside any span while the
+    // sampler records nothing, the client span would not be recorded either, and nothing starts
+    // spans inside a client call: skipping it saves its cost per call (connects make several).
     const parent = trace.getActiveSpan();
     const result =
-      parent !== undefined && !parent.isRecording()
+      (parent === undefined ? tracerSamplesNothing() : !parent.isRecording())
         ? await fn()
         : await withSpan(`${dependency} ${operation}`, fn, {
             kind: SpanKind.CLIENT,

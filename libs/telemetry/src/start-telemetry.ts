@@ -8,7 +8,7 @@ import { AlwaysOffSampler, NoopSpanProcessor, SimpleSpanProcessor, type SpanExpo
 import { chatMetrics, METER_NAME, resetChatMetrics, type ChatMetrics } from './chat-metrics.ts';
 import { PROCESS_CPU_VIEWS, processCpuInstrumentation } from './process-cpu-metrics.ts';
 import { registerRuntimeMetrics } from './runtime-metrics.ts';
-import { getTracer } from './trace-context.ts';
+import { getTracer, setSamplingNothing } from './trace-context.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -73,6 +73,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The SDK reads the OTEL_* variables from process.env itself, so the decisions here do too.
   const env = process.env;
   const exporting = options.spanExporter === undefined && tracesExportRequested(env);
+  const samplingNothing = !(exporting || options.spanExporter !== undefined || (env.OTEL_TRACES_SAMPLER ?? '') !== '');
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const serializer = new PrometheusSerializer('', false, /^service\.(name|instance\.id)$/, false, true);
 
@@ -90,13 +91,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     spanProcessors: spanProcessors(options, exporting),
     // With nowhere to send spans, recording them is pure cost on the message path (~10 µs each);
     // unsampled spans still carry trace ids, so logs and propagated context keep them.
-    ...(exporting || options.spanExporter !== undefined || (env.OTEL_TRACES_SAMPLER ?? '') !== '' ? {} : { sampler: new AlwaysOffSampler() }),
+    ...(samplingNothing ? { sampler: new AlwaysOffSampler() } : {}),
     metricReaders: [prometheus],
     views: PROCESS_CPU_VIEWS,
     instrumentations: [processCpuInstrumentation()],
     logRecordProcessors: [],
   });
 
+  setSamplingNothing(samplingNothing);
   resetChatMetrics();
   const meter = metricsApi.getMeter(METER_NAME);
   const stopRuntimeMetrics = registerRuntimeMetrics(meter);
@@ -137,6 +139,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         diag.warn('telemetry shutdown could not flush every span', error);
       } finally {
         // Unregister so a later startTelemetry in the same process (tests) can register again.
+        setSamplingNothing(false);
         trace.disable();
         metricsApi.disable();
         propagation.disable();

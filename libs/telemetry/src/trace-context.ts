@@ -38,6 +38,17 @@ const getter: TextMapGetter<HeaderSource> = {
   },
 };
 
+/** True while the process's sampler records nothing (no exporter, no OTEL_TRACES_SAMPLER): set by startTelemetry. */
+let samplingNothing = false;
+
+export function setSamplingNothing(value: boolean): void {
+  samplingNothing = value;
+}
+
+export function tracerSamplesNothing(): boolean {
+  return samplingNothing;
+}
+
 export function getTracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }

@@ -39,6 +39,16 @@ describe('dependency calls under an unsampled span', () => {
     expect(body).toMatch(/chat_dependency_call_duration_seconds_count\{dependency="redis",operation="reserve",outcome="ok",[^}]*\} 1/);
   });
 
+  it('start no span either outside any span, since the sampler records nothing', async () => {
+    let active: unknown = 'not run';
+    await callDependency(telemetry.metrics, 'postgres', 'record_people', () => {
+      active = trace.getActiveSpan();
+      return Promise.resolve(1);
+    });
+    expect(active).toBeUndefined();
+    expect(await telemetry.renderMetrics()).toMatch(/chat_dependency_call_duration_seconds_count\{dependency="postgres",operation="record_people",outcome="ok",[^}]*\} 1/);
+  });
+
   it('still pass a failure on and count it', async () => {
     await expect(withSpan('send', () => callDependency(telemetry.metrics, 'nats', 'publish', () => Promise.reject(new Error('no responders'))))).rejects.toThrow('no responders');
     expect(await telemetry.renderMetrics()).toMatch(/chat_dependency_failures_total\{dependency="nats",operation="publish",[^}]*\} 1/);

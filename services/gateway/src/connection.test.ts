@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken, type Principal } from '@chat/auth';
 import { chatMetrics } from '@chat/telemetry';
 import { Connection, type FrameHandler } from './connection.ts';
+import { ExpirySweep } from './expiry-sweep.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { FakeSocket } from './testing/index.ts';
 
@@ -19,13 +20,14 @@ class RecordingLogger implements GatewayLogger {
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const verifier = createTokenVerifier({ secret });
 const owner = randomUUID();
+const expiries = new ExpirySweep();
 
 class PlainConnection extends Connection {
   cleanedUp = 0;
   readonly logger: RecordingLogger;
 
   constructor(socket: FakeSocket, logger = new RecordingLogger(), principal: Principal = { userId: owner, scopes: [], admin: false }) {
-    super(socket, principal, { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics(), logger, verifier }, 'chat');
+    super(socket, principal, { slowConsumerBytes: 1000, closeTimeoutMs: 30, invalidFrameBurst: 2, metrics: chatMetrics(), logger, verifier, expiries }, 'chat');
     this.logger = logger;
   }
 

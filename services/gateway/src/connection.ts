@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import { CLOSE_CODES, MEMBER_REMOVED_REASON, parseClientFrame, type ErrorCode, type JsonBounds } from '@chat/protocol';
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
+import type { Deadline, ExpirySweep } from './expiry-sweep.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { InvalidFrameBudget, type RateGuard } from './rate-guard.ts';
 import type { OutgoingFrame, Socket } from './socket.ts';
@@ -17,13 +18,12 @@ export interface ConnectionSettings {
   logger: GatewayLogger;
   /** Checks the token of an `auth` frame. */
   verifier: TokenVerifier;
+  /** The gateway's one timer for token expiries, shared by all its connections. */
+  expiries: ExpirySweep;
 }
 
 /** The close reason when a connection's token runs out. */
 export const TOKEN_EXPIRED_REASON = 'token expired';
-
-/** setTimeout takes at most this many milliseconds; a later expiry is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a connection does with one incoming frame; a promise is awaited for its failure. */
 export type FrameHandler = (text: string, binary: boolean) => void | Promise<void>;
@@ -38,7 +38,7 @@ export abstract class Connection {
   protected readonly principal: Principal;
   readonly #settings: ConnectionSettings;
   #expiresAt: number | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  #expiry: Deadline | undefined;
   /** Made at the first malformed frame: most connections never send one. */
   #invalidFrames: InvalidFrameBudget | undefined;
   #alive = true;
@@ -78,17 +78,20 @@ export abstract class Connection {
   }
 
   #armExpiry(expiresAt: number | undefined): void {
-    clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = undefined;
+    this.#cancelExpiry();
     this.#expiresAt = expiresAt;
     if (expiresAt === undefined || this.closing) return;
-    // Always through a timer, so a subclass is fully built before its expire() can run.
-    const wait = Math.max(0, expiresAt - Date.now());
-    this.#expiryTimer = setTimeout(() => {
-      if (expiresAt > Date.now()) this.#armExpiry(expiresAt);
-      else this.expire();
-    }, Math.min(wait, MAX_TIMER_MS));
-    this.#expiryTimer.unref();
+    // The sweep fires from its timer, never from add(), so a subclass is fully built before expire() runs.
+    this.#expiry = this.#settings.expiries.add(expiresAt, () => {
+      this.#expiry = undefined;
+      this.expire();
+    });
+  }
+
+  #cancelExpiry(): void {
+    if (this.#expiry === undefined) return;
+    this.#settings.expiries.cancel(this.#expiry);
+    this.#expiry = undefined;
   }
 
   /** The token ran out with no fresh one sent: the connection's rights end now (4401). */
@@ -261,7 +264,7 @@ export abstract class Connection {
     this.#closed = true;
     this.#closeCode = code;
     clearTimeout(this.#terminateTimer);
-    clearTimeout(this.#expiryTimer);
+    this.#cancelExpiry();
     this.metrics.connectionsOpen.add(-1, { route: this.route });
     this.metrics.disconnects.add(1, { route: this.route, code });
     try {

@@ -7,6 +7,7 @@ import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingC
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
+import { ExpirySweep } from './expiry-sweep.ts';
 import { admit } from './admission.ts';
 import { joinRetryBudget } from './join-retry.ts';
 import { ChatConnection } from './chat-connection.ts';
@@ -96,6 +97,8 @@ export class Gateway implements Part {
   readonly #users: LocalUsers;
   readonly #presence: PresenceRegistry;
   readonly #connections = new Set<Connection>();
+  /** Token expiries of every connection, under one timer. */
+  readonly #expiries = new ExpirySweep();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #metrics: ChatMetrics;
   readonly #slots: ConnectionSlots;
@@ -184,6 +187,7 @@ export class Gateway implements Part {
     this.readiness.drain();
     this.#unwatchSwitch?.();
     for (const timer of this.#timers) clearInterval(timer);
+    this.#expiries.clear();
     const open = [...this.#connections];
     // Each client is told its own moment to come back, so a restart does not bring them all at once.
     const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
@@ -313,6 +317,7 @@ export class Gateway implements Part {
       closeTimeoutMs: this.#tuning.closeTimeoutMs,
       invalidFrameBurst: this.#tuning.invalidFrameBurst,
       metrics: this.#metrics,
+      expiries: this.#expiries,
       maxMessageChars: config.limits.maxMessageChars,
       jsonBounds: { maxDepth: config.limits.maxJsonDepth, maxEntries: config.limits.maxJsonEntries },
       ratePerSec: config.limits.ratePerSec,
