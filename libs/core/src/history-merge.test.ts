@@ -2,19 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { HistoryPage, HistoryRange } from './ports.ts';
 import type { ChatMessage } from '@chat/protocol';
+import { historyMessage } from './history-fixture.ts';
 import { liveFloor, mergeHistory } from './history-merge.ts';
 
 const sessionId = randomUUID();
-const message = (seq: number, origin = 'store'): ChatMessage => ({
-  type: 'message',
-  id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-  sessionId,
-  seq,
-  userId: sessionId,
-  body: `${origin} ${seq}`,
-  metadata: {},
-  timestamp: new Date(seq * 1000).toISOString(),
-});
+const message = (seq: number, origin = 'store'): ChatMessage => historyMessage(sessionId, seq, origin);
 const range = (from: number, to: number, origin?: string) => Array.from({ length: to - from + 1 }, (_, i) => message(from + i, origin));
 
 /** What a store holding `persisted` would answer, as the KyselyChatStore does. */

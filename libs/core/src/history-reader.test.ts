@@ -2,20 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { ChatMessage } from '@chat/protocol';
+import { historyMessage } from './history-fixture.ts';
 import { HistoryReader, type HistorySourceError, type HistorySources } from './history-reader.ts';
 import type { HistoryRange } from './ports.ts';
 
 const sessionId = randomUUID();
-const message = (seq: number, origin: string): ChatMessage => ({
-  type: 'message',
-  id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-  sessionId,
-  seq,
-  userId: sessionId,
-  body: `${origin} ${seq}`,
-  metadata: {},
-  timestamp: new Date(seq * 1000).toISOString(),
-});
+const message = (seq: number, origin: string): ChatMessage => historyMessage(sessionId, seq, origin);
 const span = (from: number, to: number, origin: string) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => message(from + i, origin));
 const seqsOf = (messages: readonly ChatMessage[]) => messages.map((m) => m.seq);
 
