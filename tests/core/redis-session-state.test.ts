@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { connectRedis, RedisSessionState, sessionKeys } from '@chat/redis';
+import { connectRedis, RedisBus, RedisSessionState, sessionKeys } from '@chat/redis';
 import type { ChatMessage } from '@chat/protocol';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { scanKeys, type RawRedis } from './live-backends.ts';
@@ -93,6 +93,34 @@ const target = new URL(TEST_REDIS_URL);
       expect(await big.recent(sessionId, 300)).toEqual([]);
     } finally {
       await big.close();
+    }
+  });
+
+  it('publishes a first commit on the session channel from the commit itself when asked to, and a repeat not at all', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const otherSession = await liveSession(userId);
+    const publishing = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, now: () => clock, publishCommits: true });
+    const bus = new RedisBus({ url: TEST_REDIS_URL });
+    const heard: string[] = [];
+    try {
+      expect(publishing.publishesCommits).toBe(true);
+      expect(replicaA.publishesCommits).toBe(false);
+      await bus.subscribe(sessionId, (payload) => heard.push(payload));
+      await bus.subscribe(otherSession, (payload) => heard.push(`other ${payload}`));
+      const message: ChatMessage = { type: 'message', id: randomUUID(), sessionId, seq: 1, userId, clientMsgId: 'c1', body: 'hello', metadata: {}, timestamp: new Date(clock).toISOString() };
+      expect(await publishing.commit(message)).toBe(true);
+      // A repeat commit (a retry racing the first) and a commit by a state that does not publish: silent.
+      expect(await publishing.commit(message)).toBe(false);
+      expect(await replicaA.commit({ ...message, sessionId: otherSession, id: randomUUID() })).toBe(true);
+      // A probe after them on the same channel: once it is heard, anything published before it has been too.
+      await bus.publish(sessionId, 'probe');
+      for (let waited = 0; !heard.includes('probe') && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toHaveLength(2);
+      expect(JSON.parse(heard[0] ?? '')).toEqual(message);
+      expect(heard[1]).toBe('probe');
+    } finally {
+      await Promise.all([publishing.close(), bus.close()]);
     }
   });
 

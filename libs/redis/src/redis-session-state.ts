@@ -1,6 +1,7 @@
 import type { ChatMessage } from '@chat/protocol';
 import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
+import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
@@ -18,6 +19,11 @@ export interface RedisSessionStateOptions extends RedisConnectionOptions {
    * failover right after an ack does not promote a replica that hands the same seq out again.
    */
   replicaWaitMs?: number;
+  /**
+   * Publish each first commit on the session's bus channel (RedisBus's, on this same Redis) from
+   * the commit script itself: one command per send instead of a commit and a publish.
+   */
+  publishCommits?: boolean;
 }
 
 /**
@@ -184,9 +190,10 @@ return 0`,
   // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
   // are lifted off the tail and put back after the new one, so the list stays sorted by seq and
   // recent() can stop reading at the first older entry. Capping then drops the lowest seqs.
-  // Whatever is committed at a seq settles a pending seal there.
+  // Whatever is committed at a seq settles a pending seal there. A first commit is published on the
+  // session's channel (it shares the session's slot) when one is given, so it is fanned out once.
   // KEYS: metadata, current dedupe bucket, previous bucket, messages, seals.
-  // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds.
+  // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds, channel ('' for none).
   chatCommit: {
     numberOfKeys: 5,
     lua: `${SEQ_OF}
@@ -205,6 +212,7 @@ end
 redis.call('RPUSH', KEYS[4], ARGV[5])
 for i = #later, 1, -1 do redis.call('RPUSH', KEYS[4], later[i]) end
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+if ARGV[8] ~= '' then redis.call('SPUBLISH', ARGV[8], ARGV[5]) end
 return 1`,
   },
   // Only on a live session, so a late call after remove() leaves no orphan key.
@@ -309,8 +317,10 @@ export class RedisSessionState implements SessionState {
   readonly #dedupeBucketMs: number;
   readonly #now: () => number;
   readonly #replicaWaitMs: number;
+  readonly publishesCommits: boolean;
 
   constructor(options: RedisSessionStateOptions) {
+    this.publishesCommits = options.publishCommits === true;
     this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options }, { scripts: SCRIPTS }) as Scripted;
     this.#recentCap = options.recentMessages;
@@ -412,7 +422,7 @@ export class RedisSessionState implements SessionState {
     // seq first, for the chatRecent match.
     const { seq, ...rest } = message;
     const json = JSON.stringify({ seq, ...rest });
-    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, keys.seals, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds());
+    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, keys.seals, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds(), this.publishesCommits ? sessionChannel(message.sessionId) : '');
     return reply === 1;
   }
 
