@@ -124,6 +124,24 @@ const target = new URL(TEST_REDIS_URL);
     }
   });
 
+  it('lends its connection to a rate limiter, which limits as its own would and leaves closing it to the state', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const state = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, now: () => clock });
+    try {
+      const limiter = state.rateLimiter();
+      const key = `test-limit:${randomUUID()}`;
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push((await limiter.take(key, { perSec: 1, burst: 2 })).allowed);
+      expect(decisions).toEqual([true, true, false, false]);
+      await limiter.close();
+      // The state's connection is still open after the limiter closed.
+      expect(await state.head(sessionId)).toBe(0);
+    } finally {
+      await state.close();
+    }
+  });
+
   it('reads recent entries written without seq first, as an older writer would', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);

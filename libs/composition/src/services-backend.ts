@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/redis';
+import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/redis';
 import { JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
 import type { QueueConsumer } from '@chat/core';
@@ -109,7 +109,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
     people: timedPeople(new KyselyPeopleStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
-    rateLimiter: new RedisUserRateLimiter(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-limits`, onError: onRedisError })),
+    rateLimiter: state.rateLimiter(),
     makeConsumer: () => createConsumer(nats, config, options),
   });
 }

@@ -3,6 +3,7 @@ import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveI
 import { hashSlot } from './hash-slot.ts';
 import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
+import { RedisUserRateLimiter } from './redis-user-rate-limiter.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
   /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
@@ -488,6 +489,15 @@ export class RedisSessionState implements SessionState {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+  }
+
+  /**
+   * Per-user budgets on this state's connection: a send takes its budget and then reserves, and
+   * with auto-pipelining the commands of many sends in one turn then share one write and one read
+   * instead of one on each of two connections. Closed with this state, not by the limiter.
+   */
+  rateLimiter(options: { onError?: (error: unknown) => void } = {}): RedisUserRateLimiter {
+    return new RedisUserRateLimiter(this.#redis, { ...options, borrowed: true });
   }
 
   close(): Promise<void> {

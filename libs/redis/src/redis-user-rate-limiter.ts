@@ -43,8 +43,11 @@ export class RedisUserRateLimiter implements UserRateLimiter {
   readonly #redis: RedisClient & Taking;
   readonly #fallback = new MemoryUserRateLimiter();
   readonly #onError: ((error: unknown) => void) | undefined;
+  /** The connection is another adapter's (shared to save a round of writes and reads per send): it closes it. */
+  readonly #borrowed: boolean;
 
-  constructor(redis: RedisClient, options: { onError?: (error: unknown) => void } = {}) {
+  constructor(redis: RedisClient, options: { onError?: (error: unknown) => void; borrowed?: boolean } = {}) {
+    this.#borrowed = options.borrowed === true;
     // Sent by its digest (EVALSHA, the body only after a NOSCRIPT): a send then costs neither the
     // script's bytes on the wire nor Redis hashing them again, as an EVAL of the body every time did.
     redis.defineCommand(TAKE_COMMAND, { numberOfKeys: 1, lua: TAKE });
@@ -65,6 +68,7 @@ export class RedisUserRateLimiter implements UserRateLimiter {
   }
 
   close(): Promise<void> {
+    if (this.#borrowed) return Promise.resolve();
     return closeRedis(this.#redis);
   }
 }
