@@ -125,7 +125,9 @@ return 1`,
   chatReserve: {
     numberOfKeys: 4,
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
+-- One read for liveness and the restore mark: a live session's metadata always holds its seq.
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt')
+if not meta[1] then return {'unknown_session'} end
 local function withSeals(reply)
   for _, seal in ipairs(redis.call('HVALS', KEYS[4])) do reply[#reply + 1] = seal end
   return reply
@@ -133,7 +135,7 @@ end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen then return withSeals({'duplicate', seen}) end
 if ARGV[7] ~= '1' then
-  local restored = redis.call('HGET', KEYS[1], 'restoredAt')
+  local restored = meta[2]
   if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
