@@ -66,6 +66,31 @@ const target = new URL(TEST_REDIS_URL);
     expect(ttl).toBeLessThanOrEqual(2);
   });
 
+  it('gives the bucket a commit writes to an expiry, whether its reservation was in that bucket or the one before', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const commitOf = (input: ReturnType<typeof reserveInput>, seq: number): ChatMessage => ({ type: 'message', id: input.id, sessionId, seq, userId, clientMsgId: input.clientMsgId, body: 'b', metadata: {}, timestamp: input.timestamp });
+    clock = Math.ceil(clock / 1_000) * 1_000 + 10; // early in a bucket
+    const here = reserveInput(sessionId, userId, 'here');
+    expect(await replicaA.reserve(here)).toEqual({ status: 'reserved', seq: 1 });
+    expect(await replicaA.commit(commitOf(here, 1))).toBe(true);
+    const late = reserveInput(sessionId, userId, 'late');
+    expect(await replicaA.reserve(late)).toEqual({ status: 'reserved', seq: 2 });
+    // The reservation is in this bucket; the commit comes in the next one, which it creates.
+    clock += 1_000;
+    expect(await replicaA.commit(commitOf(late, 2))).toBe(true);
+    const buckets = await scanKeys(raw, `sessions:{${sessionId}}:dedupe:*`);
+    expect(buckets).toHaveLength(2);
+    for (const bucket of buckets) {
+      const ttl = await raw.ttl(bucket);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2);
+    }
+    // Both keys answer as committed.
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'here'))).toMatchObject({ status: 'duplicate', seq: 1, committed: true });
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'late'))).toMatchObject({ status: 'duplicate', seq: 2, committed: true });
+  });
+
   it('keeps the recent list in seq order when commits arrive out of order, trimming the lowest seqs', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);

@@ -202,10 +202,13 @@ return 0`,
     lua: `${SEQ_OF}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[5], ARGV[3])
-local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+local seen = current or redis.call('HGET', KEYS[3], ARGV[1])
 if seen and string.sub(seen, -2) == '|1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
-redis.call('EXPIRE', KEYS[2], ARGV[7])
+-- A bucket that held the entry got its expiry from that write in its own period (every write
+-- sets one), which already keeps it through the next: only a bucket new to the entry needs it.
+if not current then redis.call('EXPIRE', KEYS[2], ARGV[7]) end
 local seq, later = tonumber(ARGV[3]), {}
 while true do
   local last = redis.call('LINDEX', KEYS[4], -1)
