@@ -1,3 +1,4 @@
+import type { TargetName } from './scenarios/delivery-run.ts';
 import type { Durability } from './servers/own-infra.ts';
 
 /** Sizes of one run. `full` is the measurement; `smoke` proves every scenario end to end in seconds. */
@@ -8,8 +9,11 @@ export interface Profile {
   ack: { connections: number; referenceRate: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
   persist: { backlog: number; sessions: number; publishWindow: number; drainDeadlineMs: number; liveRate: number; liveMs: number };
   history: { rows: number; pageSize: number; concurrency: number; durationMs: number; maxRequests: number; workers: number };
-  steady: { sessions: number; members: number; sendsPerSec: number; stepMs: number; drainMs: number; workers: number; bodyBytes: number; persistDeadlineMs: number; durability: Durability[] };
+  steady: { sessions: number; members: number; sendsPerSec: number; stepMs: number; drainMs: number; workers: number; bodyBytes: number; persistDeadlineMs: number; targets: readonly TargetName[]; durability: Durability[] };
 }
+
+/** Ours with the persister running, then the two baselines. */
+export const STEADY_TARGETS: readonly TargetName[] = ['chat-persisted', 'socketio', 'relay'];
 
 export const FULL: Profile = {
   name: 'full',
@@ -37,6 +41,7 @@ export const FULL: Profile = {
     workers: 2,
     bodyBytes: 100,
     persistDeadlineMs: 60_000,
+    targets: STEADY_TARGETS,
     durability: [
       { jetstreamReplicas: 3, synchronousCommit: 'on' },
       { jetstreamReplicas: 1, synchronousCommit: 'off' },
@@ -54,16 +59,27 @@ export const SMOKE: Profile = {
   persist: { backlog: 1000, sessions: 4, publishWindow: 200, drainDeadlineMs: 30_000, liveRate: 50, liveMs: 600 },
   history: { rows: 2000, pageSize: 50, concurrency: 2, durationMs: 800, maxRequests: 200, workers: 1 },
   // One other durability setting, so switching PostgreSQL's commit mode is exercised; R3 needs three more servers.
-  steady: { sessions: 3, members: 4, sendsPerSec: 50, stepMs: 2000, drainMs: 10_000, workers: 2, bodyBytes: 100, persistDeadlineMs: 30_000, durability: [{ jetstreamReplicas: 1, synchronousCommit: 'off' }] },
+  steady: { sessions: 3, members: 4, sendsPerSec: 50, stepMs: 2000, drainMs: 10_000, workers: 2, bodyBytes: 100, persistDeadlineMs: 30_000, targets: STEADY_TARGETS, durability: [{ jetstreamReplicas: 1, synchronousCommit: 'off' }] },
 };
 
 export const SCENARIOS = ['idle', 'fanout', 'steady', 'ack', 'persist', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/** Sizes a command line may change: --idle-target, --persist-backlog, --history-rows. */
-export function withOverrides(profile: Profile, overrides: { idleTarget?: number; persistBacklog?: number; historyRows?: number }): Profile {
+/**
+ * Sizes a command line may change: --idle-target, --persist-backlog, --history-rows; and what
+ * steady measures: --steady-targets (a subset of STEADY_TARGETS), --durability=default (no runs
+ * under the other durability settings), so a before/after comparison of one target is quick.
+ */
+export function withOverrides(
+  profile: Profile,
+  overrides: { idleTarget?: number; persistBacklog?: number; historyRows?: number; steadyTargets?: readonly string[]; durability?: 'default' | 'all' },
+): Profile {
+  const unknown = overrides.steadyTargets?.filter((name) => !(STEADY_TARGETS as readonly string[]).includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown steady target ${unknown.join(', ')}; choose from ${STEADY_TARGETS.join(', ')}`);
+  const targets = overrides.steadyTargets === undefined ? profile.steady.targets : STEADY_TARGETS.filter((name) => overrides.steadyTargets?.includes(name));
   return {
     ...profile,
+    steady: { ...profile.steady, targets, durability: overrides.durability === 'default' ? [] : profile.steady.durability },
     idle: { ...profile.idle, target: overrides.idleTarget ?? profile.idle.target },
     persist: { ...profile.persist, backlog: overrides.persistBacklog ?? profile.persist.backlog },
     history: { ...profile.history, rows: overrides.historyRows ?? profile.history.rows },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { connectRedis, RedisSessionState, sessionKeys } from '@chat/redis';
+import { connectRedis, RedisBus, RedisSessionState, sessionKeys } from '@chat/redis';
 import type { ChatMessage } from '@chat/protocol';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { scanKeys, type RawRedis } from './live-backends.ts';
@@ -66,6 +66,31 @@ const target = new URL(TEST_REDIS_URL);
     expect(ttl).toBeLessThanOrEqual(2);
   });
 
+  it('gives the bucket a commit writes to an expiry, whether its reservation was in that bucket or the one before', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const commitOf = (input: ReturnType<typeof reserveInput>, seq: number): ChatMessage => ({ type: 'message', id: input.id, sessionId, seq, userId, clientMsgId: input.clientMsgId, body: 'b', metadata: {}, timestamp: input.timestamp });
+    clock = Math.ceil(clock / 1_000) * 1_000 + 10; // early in a bucket
+    const here = reserveInput(sessionId, userId, 'here');
+    expect(await replicaA.reserve(here)).toEqual({ status: 'reserved', seq: 1 });
+    expect(await replicaA.commit(commitOf(here, 1))).toBe(true);
+    const late = reserveInput(sessionId, userId, 'late');
+    expect(await replicaA.reserve(late)).toEqual({ status: 'reserved', seq: 2 });
+    // The reservation is in this bucket; the commit comes in the next one, which it creates.
+    clock += 1_000;
+    expect(await replicaA.commit(commitOf(late, 2))).toBe(true);
+    const buckets = await scanKeys(raw, `sessions:{${sessionId}}:dedupe:*`);
+    expect(buckets).toHaveLength(2);
+    for (const bucket of buckets) {
+      const ttl = await raw.ttl(bucket);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2);
+    }
+    // Both keys answer as committed.
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'here'))).toMatchObject({ status: 'duplicate', seq: 1, committed: true });
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'late'))).toMatchObject({ status: 'duplicate', seq: 2, committed: true });
+  });
+
   it('keeps the recent list in seq order when commits arrive out of order, trimming the lowest seqs', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);
@@ -93,6 +118,52 @@ const target = new URL(TEST_REDIS_URL);
       expect(await big.recent(sessionId, 300)).toEqual([]);
     } finally {
       await big.close();
+    }
+  });
+
+  it('publishes a first commit on the session channel from the commit itself when asked to, and a repeat not at all', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const otherSession = await liveSession(userId);
+    const publishing = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, now: () => clock, publishCommits: true });
+    const bus = new RedisBus({ url: TEST_REDIS_URL });
+    const heard: string[] = [];
+    try {
+      expect(publishing.publishesCommits).toBe(true);
+      expect(replicaA.publishesCommits).toBe(false);
+      await bus.subscribe(sessionId, (payload) => heard.push(payload));
+      await bus.subscribe(otherSession, (payload) => heard.push(`other ${payload}`));
+      const message: ChatMessage = { type: 'message', id: randomUUID(), sessionId, seq: 1, userId, clientMsgId: 'c1', body: 'hello', metadata: {}, timestamp: new Date(clock).toISOString() };
+      expect(await publishing.commit(message)).toBe(true);
+      // A repeat commit (a retry racing the first) and a commit by a state that does not publish: silent.
+      expect(await publishing.commit(message)).toBe(false);
+      expect(await replicaA.commit({ ...message, sessionId: otherSession, id: randomUUID() })).toBe(true);
+      // A probe after them on the same channel: once it is heard, anything published before it has been too.
+      await bus.publish(sessionId, 'probe');
+      for (let waited = 0; !heard.includes('probe') && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toHaveLength(2);
+      expect(JSON.parse(heard[0] ?? '')).toEqual(message);
+      expect(heard[1]).toBe('probe');
+    } finally {
+      await Promise.all([publishing.close(), bus.close()]);
+    }
+  });
+
+  it('lends its connection to a rate limiter, which limits as its own would and leaves closing it to the state', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const state = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, now: () => clock });
+    try {
+      const limiter = state.rateLimiter();
+      const key = `test-limit:${randomUUID()}`;
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push((await limiter.take(key, { perSec: 1, burst: 2 })).allowed);
+      expect(decisions).toEqual([true, true, false, false]);
+      await limiter.close();
+      // The state's connection is still open after the limiter closed.
+      expect(await state.head(sessionId)).toBe(0);
+    } finally {
+      await state.close();
     }
   });
 

@@ -58,6 +58,23 @@ describe('the posted-message rate limit over Redis', () => {
     expect(seen).toEqual({ a: 3, b: 1, aAgain: false, otherCaller: 1 });
   });
 
+  it('sends its script by digest once Redis has it, not its whole body on every take', async () => {
+    const redis = await redisAt(TEST_REDIS_URL);
+    const sent: string[] = [];
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      sent.push(command.name);
+      return sendCommand(command, stream);
+    };
+    const limiter = new MessageRateLimiter({ perSec: 2, burst: 3, limiter: new RedisUserRateLimiter(redis) });
+    const caller = randomUUID();
+    // The first take may find Redis without the script (EVALSHA, NOSCRIPT, then EVAL): it loads it.
+    expect((await limiter.take(caller)).allowed).toBe(true);
+    sent.length = 0;
+    expect(await allowedOf(limiter, caller, 4)).toBe(2);
+    expect(sent).toEqual(['evalsha', 'evalsha', 'evalsha', 'evalsha']);
+  });
+
   it('keeps limiting in each process while Redis is unreachable', async () => {
     const target = new URL(TEST_REDIS_URL);
     const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });

@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore, RedisUserRateLimiter } from '@chat/redis';
+import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/redis';
 import { JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
 import type { QueueConsumer } from '@chat/core';
@@ -88,7 +88,8 @@ export function createConsumerBackend(config: Config, options: ServicesBackendOp
 export async function createServicesBackend(config: Config, options: ServicesBackendOptions): Promise<Backend> {
   const name = `${options.role}-${config.instanceId}`;
   const onRedisError = (error: Error) => options.onError?.(error, 'redis');
-  const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError });
+  const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError, publishCommits: true });
+  // On the same Redis as live state, so a commit publishes its message itself (publishCommits).
   const bus = new RedisBus({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-bus`, onError: onRedisError });
   const nats = await connectNats(config, name);
   const stream = streamOf(config);
@@ -108,7 +109,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     workspace: timedWorkspace(new KyselyWorkspaceStore(db)),
     people: timedPeople(new KyselyPeopleStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
-    rateLimiter: new RedisUserRateLimiter(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-limits`, onError: onRedisError })),
+    rateLimiter: state.rateLimiter(),
     makeConsumer: () => createConsumer(nats, config, options),
   });
 }

@@ -293,3 +293,56 @@ describe('MessageIntake after live state was lost', () => {
     expect((await after.recent(session.id, 0)).map((message) => message.seq)).toEqual([3, 4]);
   });
 });
+
+describe('MessageIntake over a live state that publishes its commits', () => {
+  /** Commits and, the first time only, publishes on the hub itself, as the Redis state does in one script. */
+  class PublishingState extends MemorySessionState {
+    readonly publishesCommits = true;
+    readonly #hub: MemoryHub;
+
+    constructor(hub: MemoryHub) {
+      super({ recentMessages: 100 });
+      this.#hub = hub;
+    }
+
+    override async commit(message: ChatMessage): Promise<boolean> {
+      const first = await super.commit(message);
+      if (first) await this.#hub.bus().publish(message.sessionId, JSON.stringify(message));
+      return first;
+    }
+  }
+
+  it('leaves the fan-out to the commit: every message and every seal reaches the bus once, and the intake publishes nothing', async () => {
+    const hub = new MemoryHub();
+    const state = new PublishingState(hub);
+    const queue = new FlakyQueue();
+    const userId = randomUUID();
+    const sessionId = randomUUID();
+    await state.hydrate({ id: sessionId, title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null }, 0);
+    const intakeBus = hub.bus();
+    const intakePublishes: string[] = [];
+    const publish = intakeBus.publish.bind(intakeBus);
+    intakeBus.publish = (id, payload) => {
+      intakePublishes.push(payload);
+      return publish(id, payload);
+    };
+    const intake = new MessageIntake({ state, queue, bus: intakeBus, directory: new SessionDirectory({ state, queue, store: {} as ChatStore }) });
+    const heard: ChatMessage[] = [];
+    await hub.bus().subscribe(sessionId, (payload) => heard.push(JSON.parse(payload) as ChatMessage));
+    const send = (clientMsgId: string) => intake.accept({ sessionId, userId, clientMsgId, body: clientMsgId });
+    expect(await send('a')).toMatchObject({ ok: true, duplicate: false });
+    // A resend of a committed message is answered from live state and fanned out no more.
+    expect(await send('a')).toMatchObject({ ok: true, duplicate: true });
+    // A timed-out publish that never landed: its seq is sealed by a gap record, fanned out in its place.
+    queue.failNext = { dropConnection: false };
+    expect(await send('b')).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(await send('c')).toMatchObject({ ok: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard.map((message) => [message.seq, isSeqGap(message) ? 'gap' : message.body])).toEqual([
+      [1, 'a'],
+      [2, 'gap'],
+      [3, 'c'],
+    ]);
+    expect(intakePublishes).toEqual([]);
+  });
+});

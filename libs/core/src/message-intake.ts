@@ -109,7 +109,7 @@ export class MessageIntake {
         if (unused === 'kept') await this.#fillUnused(message);
         return { ok: true, message: outcome.first, duplicate: true };
       }
-      if (await this.#state.commit(message)) await this.#fanOut(message);
+      await this.#commit(message);
       return { ok: true, message, duplicate: reservation.status === 'duplicate' };
     } catch (cause) {
       return { ok: false, code: 'unavailable', cause };
@@ -198,14 +198,14 @@ export class MessageIntake {
         await this.#state.clearSeal(message.sessionId, message.seq);
         return first;
       }
-      if (await this.#state.commit(first)) await this.#fanOut(first);
+      await this.#commit(first);
       return first;
     }
     // Sealed now, or by an earlier attempt of the same send.
     const gap = outcome.duplicate ? outcome.first : candidate;
     try {
       await this.#state.forget({ ...key, id: message.id });
-      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+      await this.#commit(gap);
     } catch {
       // Durable in the queue already: readers find it there, and the persister stores it.
     }
@@ -217,10 +217,15 @@ export class MessageIntake {
     const gap = seqGap(message, randomUUID());
     try {
       await this.#queue.publish(gap);
-      if (await this.#state.commit(gap)) await this.#fanOut(gap);
+      await this.#commit(gap);
     } catch {
       // The seq stays open; readers skip it after a while.
     }
+  }
+
+  /** Commits in live state and fans out the first commit, in one step when live state publishes commits itself. */
+  async #commit(message: ChatMessage): Promise<void> {
+    if ((await this.#state.commit(message)) && this.#state.publishesCommits !== true) await this.#fanOut(message);
   }
 
   async #fanOut(message: ChatMessage): Promise<void> {

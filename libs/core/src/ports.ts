@@ -90,6 +90,12 @@ export interface SessionLog {
    * committed, and drops a pending seal at its seq; true only the first time, so fan-out happens once.
    */
   commit(message: ChatMessage): Promise<boolean>;
+  /**
+   * True when commit() also publishes the message on the session's bus channel in the same step
+   * (live state and the bus on one server): the first commit of a message fans it out, later ones
+   * do not, and the intake publishes nothing itself. One round trip per send instead of two.
+   */
+  readonly publishesCommits?: boolean;
   /** Recent committed messages with seq > afterSeq, ascending; the list is capped, so older ones may be missing. */
   recent(sessionId: string, afterSeq: number): Promise<ChatMessage[]>;
 }

@@ -1,7 +1,9 @@
 import type { ChatMessage } from '@chat/protocol';
 import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
+import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
+import { RedisUserRateLimiter } from './redis-user-rate-limiter.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
   /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
@@ -18,6 +20,11 @@ export interface RedisSessionStateOptions extends RedisConnectionOptions {
    * failover right after an ack does not promote a replica that hands the same seq out again.
    */
   replicaWaitMs?: number;
+  /**
+   * Publish each first commit on the session's bus channel (RedisBus's, on this same Redis) from
+   * the commit script itself: one command per send instead of a commit and a publish.
+   */
+  publishCommits?: boolean;
 }
 
 /**
@@ -118,7 +125,9 @@ return 1`,
   chatReserve: {
     numberOfKeys: 4,
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown_session'} end
+-- One read for liveness and the restore mark: a live session's metadata always holds its seq.
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt')
+if not meta[1] then return {'unknown_session'} end
 local function withSeals(reply)
   for _, seal in ipairs(redis.call('HVALS', KEYS[4])) do reply[#reply + 1] = seal end
   return reply
@@ -126,7 +135,7 @@ end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
 if seen then return withSeals({'duplicate', seen}) end
 if ARGV[7] ~= '1' then
-  local restored = redis.call('HGET', KEYS[1], 'restoredAt')
+  local restored = meta[2]
   if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -184,18 +193,22 @@ return 0`,
   // Messages commit slightly out of seq order under concurrency; the few entries with a higher seq
   // are lifted off the tail and put back after the new one, so the list stays sorted by seq and
   // recent() can stop reading at the first older entry. Capping then drops the lowest seqs.
-  // Whatever is committed at a seq settles a pending seal there.
+  // Whatever is committed at a seq settles a pending seal there. A first commit is published on the
+  // session's channel (it shares the session's slot) when one is given, so it is fanned out once.
   // KEYS: metadata, current dedupe bucket, previous bucket, messages, seals.
-  // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds.
+  // ARGV: dedupe field, id, seq, timestamp, message JSON, cap, bucket TTL seconds, channel ('' for none).
   chatCommit: {
     numberOfKeys: 5,
     lua: `${SEQ_OF}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[5], ARGV[3])
-local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+local seen = current or redis.call('HGET', KEYS[3], ARGV[1])
 if seen and string.sub(seen, -2) == '|1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|1')
-redis.call('EXPIRE', KEYS[2], ARGV[7])
+-- A bucket that held the entry got its expiry from that write in its own period (every write
+-- sets one), which already keeps it through the next: only a bucket new to the entry needs it.
+if not current then redis.call('EXPIRE', KEYS[2], ARGV[7]) end
 local seq, later = tonumber(ARGV[3]), {}
 while true do
   local last = redis.call('LINDEX', KEYS[4], -1)
@@ -205,6 +218,7 @@ end
 redis.call('RPUSH', KEYS[4], ARGV[5])
 for i = #later, 1, -1 do redis.call('RPUSH', KEYS[4], later[i]) end
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+if ARGV[8] ~= '' then redis.call('SPUBLISH', ARGV[8], ARGV[5]) end
 return 1`,
   },
   // Only on a live session, so a late call after remove() leaves no orphan key.
@@ -309,8 +323,10 @@ export class RedisSessionState implements SessionState {
   readonly #dedupeBucketMs: number;
   readonly #now: () => number;
   readonly #replicaWaitMs: number;
+  readonly publishesCommits: boolean;
 
   constructor(options: RedisSessionStateOptions) {
+    this.publishesCommits = options.publishCommits === true;
     this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options }, { scripts: SCRIPTS }) as Scripted;
     this.#recentCap = options.recentMessages;
@@ -412,7 +428,7 @@ export class RedisSessionState implements SessionState {
     // seq first, for the chatRecent match.
     const { seq, ...rest } = message;
     const json = JSON.stringify({ seq, ...rest });
-    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, keys.seals, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds());
+    const reply = await this.#redis.chatCommit(keys.metadata, ...this.#dedupeKeys(message.sessionId), keys.messages, keys.seals, field, message.id, message.seq, message.timestamp, json, this.#recentCap, this.#bucketTtlSeconds(), this.publishesCommits ? sessionChannel(message.sessionId) : '');
     return reply === 1;
   }
 
@@ -478,6 +494,15 @@ export class RedisSessionState implements SessionState {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+  }
+
+  /**
+   * Per-user budgets on this state's connection: a send takes its budget and then reserves, and
+   * with auto-pipelining the commands of many sends in one turn then share one write and one read
+   * instead of one on each of two connections. Closed with this state, not by the limiter.
+   */
+  rateLimiter(options: { onError?: (error: unknown) => void } = {}): RedisUserRateLimiter {
+    return new RedisUserRateLimiter(this.#redis, { ...options, borrowed: true });
   }
 
   close(): Promise<void> {

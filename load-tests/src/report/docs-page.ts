@@ -34,6 +34,7 @@ Targets are reported, never asserted: a slower run still produces a page.
 | \`pnpm bench\` | every scenario at full size, then writes this page and its chart | ~25 min |
 | \`pnpm bench --only=fanout,steady\` | some scenarios only (\`idle\`, \`fanout\`, \`steady\`, \`ack\`, \`persist\`, \`history\`); leaves this page alone | |
 | \`pnpm bench --idle-target=12000 --persist-backlog=100000 --history-rows=200000\` | other sizes; leaves this page alone | |
+| \`pnpm bench --only=steady --steady-targets=chat-persisted --durability=default\` | *steady* for some targets only, without the runs under other durability settings (a quick before/after); leaves this page alone | ~2 min |
 | \`pnpm bench:smoke\` | every scenario at toy size (what the test suite runs) | ~2 min |
 | \`pnpm test:unit load-tests\` | the smoke run as a test, plus the k6 type-check | |
 

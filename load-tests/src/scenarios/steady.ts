@@ -6,7 +6,6 @@ import { describeDurability, OwnInfra, type Durability } from '../servers/own-in
 import { openMembers, runStep, startTarget, waitForPersisted, type TargetName } from './delivery-run.ts';
 
 const SERVERS = 2;
-const TARGETS: readonly TargetName[] = ['chat-persisted', 'socketio', 'relay'];
 
 /**
  * Scenario 6: every target at one steady, modest rate (1,000 sends/s into sessions of 10) on a
@@ -19,7 +18,7 @@ export async function runSteady(ctx: BenchContext): Promise<SteadyResult> {
   const infra = await OwnInfra.start({ repoRoot: ctx.repoRoot, logDir: ctx.logDir });
   try {
     const runs: SteadyRun[] = [];
-    for (const target of TARGETS) runs.push(await runOne(ctx, infra, target));
+    for (const target of p.targets) runs.push(await runOne(ctx, infra, target));
     const durability: SteadyRun[] = [];
     for (const setting of p.durability) {
       await infra.apply(setting);

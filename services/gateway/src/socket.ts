@@ -1,4 +1,4 @@
-/** A frame to write: serialized once, then handed to every recipient as is. */
+/** A frame to write: serialized once, then handed to every recipient as is. A buffer is a message shared by many sockets, whose wire bytes the adapter may build once for all of them. */
 export type OutgoingFrame = string | Buffer;
 
 /**

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { OutgoingFrame, Socket, UpgradeRequest } from './socket.ts';
+import { SharedFrameEncoder } from './wire-frame.ts';
 
 export interface WsServerOptions {
   host: string;
@@ -67,6 +68,7 @@ export class WsServer {
   /** Connections whose first request's headers arrived. */
   readonly #heard = new WeakSet<Duplex>();
   readonly #batch = new WriteBatch();
+  readonly #encoder = new SharedFrameEncoder();
   #accepting = true;
 
   constructor(options: WsServerOptions) {
@@ -160,7 +162,7 @@ export class WsServer {
         headers: req.headers,
         ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
       };
-      this.#options.onConnection(new WsSocket(ws, stream, this.#batch, this.#options.closeGraceMs), request);
+      this.#options.onConnection(new WsSocket(ws, stream, this.#batch, this.#encoder, this.#options.closeGraceMs), request);
     });
   }
 }
@@ -176,6 +178,7 @@ class WsSocket implements Socket {
   /** The connection under the WebSocket, corked while a turn's frames gather. */
   readonly #stream: Duplex;
   readonly #batch: WriteBatch;
+  readonly #encoder: SharedFrameEncoder;
   readonly #closeGraceMs: number;
   #dropTimer: NodeJS.Timeout | undefined;
   #onMessage: ((text: string, binary: boolean) => void) | undefined;
@@ -184,10 +187,11 @@ class WsSocket implements Socket {
   #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
-  constructor(ws: WebSocket, stream: Duplex, batch: WriteBatch, closeGraceMs: number) {
+  constructor(ws: WebSocket, stream: Duplex, batch: WriteBatch, encoder: SharedFrameEncoder, closeGraceMs: number) {
     this.#ws = ws;
     this.#stream = stream;
     this.#batch = batch;
+    this.#encoder = encoder;
     this.#closeGraceMs = closeGraceMs;
     // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code
     // and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
@@ -207,7 +211,11 @@ class WsSocket implements Socket {
   send(frame: OutgoingFrame): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     this.#batch.hold(this.#stream);
-    this.#ws.send(frame, TEXT);
+    // A buffer is a message shared by every recipient: its frame bytes are built once and written
+    // as they are. With compression off ws queues nothing of its own, so the order stays the
+    // order of the calls, and ws's bufferedAmount counts these bytes as it counts its own.
+    if (typeof frame === 'string') this.#ws.send(frame, TEXT);
+    else this.#stream.write(this.#encoder.frameOf(frame));
   }
 
   close(code: number, reason?: string): void {
