@@ -97,12 +97,7 @@ export class Cluster {
     const gateway = new Gateway({
       config,
       verifier: createTokenVerifier({ secret: SECRET }),
-      state,
-      bus,
-      intake,
-      directory,
-      store,
-      queue,
+      ports: { state, bus, intake, directory, store, queue },
       logger: quiet,
       port: 0,
       tuning: { closeTimeoutMs: 500, ...this.#options.tuning },

@@ -73,12 +73,7 @@ export async function openRealStack(options: { recentMessages?: number; redisUrl
   const app = createApiApp({
     config,
     verifier: createTokenVerifier({ secret: SECRET }),
-    state,
-    bus,
-    intake,
-    directory,
-    store,
-    queue,
+    ports: { state, bus, intake, directory, store, queue },
     logger: createLogger('session-api', 'silent'),
     readiness,
   });

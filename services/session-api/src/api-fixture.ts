@@ -93,13 +93,7 @@ export async function createFixture(options: { env?: Record<string, string>; rec
   const app = createApiApp({
     config,
     verifier: createTokenVerifier({ secret: SECRET }),
-    state,
-    bus,
-    intake,
-    directory,
-    store,
-    deadLetters,
-    queue,
+    ports: { state, bus, intake, directory, store, deadLetters, queue },
     logger,
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
   });
