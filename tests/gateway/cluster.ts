@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createTokenVerifier, signToken, type TokenClaims } from '@chat/auth';
-import { loadConfig } from '@chat/config';
-import { MessageIntake, SessionDirectory } from '@chat/core';
-import { RedisBus, RedisSessionState } from '@chat/redis';
+import { signToken, type TokenClaims } from '@chat/auth';
+import { createConsumerBackend, createServicesBackend, createVerifier, type ConsumerBackend } from '@chat/composition';
+import { loadConfig, type Config } from '@chat/config';
+import type { ChatStore, DeadLetterStore } from '@chat/core';
 import { JetStreamQueue } from '@chat/jetstream';
-import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, migrateToLatest } from '@chat/db';
+import { createDatabase, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import type { ChatMessage } from '@chat/protocol';
-import { PersisterWorker } from '@chat/persister';
+import { PERSISTER_CONSUMER_TUNING, PersisterWorker } from '@chat/persister';
 import { connect } from '@nats-io/transport-node';
 import { deleteStream, randomStream } from '../queue/queue-harness.ts';
 import { TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
@@ -37,17 +37,19 @@ export interface ClusterOptions {
  */
 export class Cluster {
   readonly names = randomStream();
-  readonly store: KyselyChatStore;
-  readonly deadLetters: KyselyDeadLetterStore;
+  readonly store: ChatStore;
+  readonly deadLetters: DeadLetterStore;
   readonly #options: ClusterOptions;
   readonly #replicas: Replica[] = [];
+  /** The persister's side of the composition: PostgreSQL and the stream's consumer. */
+  readonly #persisterSide: ConsumerBackend;
   #persister: PersisterWorker | undefined;
 
   constructor(options: ClusterOptions = {}) {
     this.#options = options;
-    const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 });
-    this.store = new KyselyChatStore(db);
-    this.deadLetters = new KyselyDeadLetterStore(db);
+    this.#persisterSide = createConsumerBackend(this.#config('persister', { NATS_CONSUMER: 'persister', PERSIST_BATCH_SIZE: '200' }), { role: 'gateway-test', maxDbConnections: 4, consumer: PERSISTER_CONSUMER_TUNING });
+    this.store = this.#persisterSide.store;
+    this.deadLetters = this.#persisterSide.deadLetters;
   }
 
   static async start(replicas: number, options: ClusterOptions = {}): Promise<Cluster> {
@@ -71,38 +73,15 @@ export class Cluster {
 
   /** `env` overrides this replica's configuration, e.g. a REDIS_URL through a proxy that a test can cut. */
   async addReplica(instanceId: string, env: Record<string, string> = {}): Promise<Replica> {
-    const config = loadConfig(
-      {
-        JWT_SECRET: SECRET,
-        HOST: '127.0.0.1',
-        REDIS_URL: TEST_REDIS_URL,
-        NATS_URL: TEST_NATS_URL,
-        DATABASE_URL: TEST_DATABASE_URL,
-        NATS_STREAM: this.names.stream,
-        NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
-        INSTANCE_ID: instanceId,
-        ...this.#options.env,
-        ...env,
-      },
-      { requireAuth: true },
-    );
-    const state = new RedisSessionState({ url: config.redisUrl, recentMessages: config.recentMessages });
-    const bus = new RedisBus({ url: config.redisUrl });
-    // Reconnects forever, and soon, as in production: outage tests cut NATS and bring it back.
-    const nats = await connect({ servers: [...config.natsServers], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    const queue = await JetStreamQueue.create(nats, { ...this.names, replicas: 1 });
-    const store = new KyselyChatStore(createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 4 }));
-    const directory = new SessionDirectory({ state, store, queue });
-    const intake = new MessageIntake({ state, queue, bus, directory });
+    const config = this.#config(instanceId, { ...this.#options.env, ...env });
+    // Reconnects forever, and soon: outage tests cut NATS and bring it back.
+    const backend = await createServicesBackend(config, { role: 'gateway', maxDbConnections: 4, natsReconnectWaitMs: 250 });
+    // The ports these replicas have always had: caps and send budgets are counted by each replica alone.
+    const { state, bus, intake, directory, store, queue } = backend;
     const gateway = new Gateway({
       config,
-      verifier: createTokenVerifier({ secret: SECRET }),
-      state,
-      bus,
-      intake,
-      directory,
-      store,
-      queue,
+      verifier: createVerifier(config),
+      ports: { state, bus, intake, directory, store, queue },
       logger: quiet,
       port: 0,
       tuning: { closeTimeoutMs: 500, ...this.#options.tuning },
@@ -117,7 +96,7 @@ export class Cluster {
       stop: () =>
         (stopped ??= (async () => {
           await gateway.stop();
-          await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close()]);
+          await backend.close();
         })()),
     };
     this.#replicas.push(replica);
@@ -166,16 +145,32 @@ export class Cluster {
   async dispose(): Promise<void> {
     for (const replica of this.#replicas) await replica.stop();
     await this.#persister?.stop();
-    await this.store.close();
+    await this.#persisterSide.close();
     await deleteStream(this.names.stream);
+  }
+
+  /** A part's configuration on the cluster's stream; `env` adds to or overrides it. */
+  #config(instanceId: string, env: Record<string, string>): Config {
+    return loadConfig(
+      {
+        JWT_SECRET: SECRET,
+        HOST: '127.0.0.1',
+        REDIS_URL: TEST_REDIS_URL,
+        NATS_URL: TEST_NATS_URL,
+        DATABASE_URL: TEST_DATABASE_URL,
+        NATS_STREAM: this.names.stream,
+        NATS_SUBJECT_PREFIX: this.names.subjectPrefix,
+        INSTANCE_ID: instanceId,
+        ...env,
+      },
+      { requireAuth: true },
+    );
   }
 
   /** The persister service, in-process, on the cluster's stream. */
   async #startPersister(): Promise<void> {
     this.#persister = new PersisterWorker({
-      natsServers: TEST_NATS_URL,
-      connectionName: 'gateway-test-persister',
-      queue: { ...this.names, replicas: 1, consumer: 'persister', batchSize: 200 },
+      consumer: () => this.#persisterSide.consumer(),
       store: this.store,
       deadLetters: this.deadLetters,
       logger: quiet,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createTokenVerifier, signToken } from '@chat/auth';
+import { signToken } from '@chat/auth';
+import { createConsumerBackend, createServicesBackend, createVerifier } from '@chat/composition';
 import { loadConfig } from '@chat/config';
-import { MessageIntake, SessionDirectory, type Bus } from '@chat/core';
-import { connectRedis, RedisBus, RedisSessionState } from '@chat/redis';
-import { JetStreamQueue, JetStreamQueueConsumer } from '@chat/jetstream';
-import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
+import type { Bus, ChatStore } from '@chat/core';
+import { connectRedis, RedisBus } from '@chat/redis';
+import { createDatabase, migrateToLatest } from '@chat/db';
 import type { ChatMessage, ErrorBody } from '@chat/protocol';
 import { createApiApp } from '@chat/session-api';
 import { Readiness } from '@chat/service-kit';
@@ -26,7 +26,7 @@ export interface ApiAnswer<T> {
 export interface RealStack {
   /** Calls the API over HTTP; `auth` is the Authorization header, if any. */
   call<T = ErrorBody>(method: string, path: string, options?: { auth?: string; body?: unknown }): Promise<ApiAnswer<T>>;
-  store: KyselyChatStore;
+  store: ChatStore;
   /** Another replica's bus, to watch what reaches every gateway. */
   watcher: Bus;
   readiness: Readiness;
@@ -45,40 +45,39 @@ export interface RealStack {
  */
 export async function openRealStack(options: { recentMessages?: number; redisUrl?: string; natsUrl?: string } = {}): Promise<RealStack> {
   const suffix = randomUUID().replaceAll('-', '');
-  const streamOptions = { stream: `TEST_API_${suffix}`, subjectPrefix: `test.api.${suffix}`, replicas: 1 };
-  const config = loadConfig({
+  const env = {
     JWT_SECRET: SECRET,
-    NATS_STREAM: streamOptions.stream,
-    NATS_SUBJECT_PREFIX: streamOptions.subjectPrefix,
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
+    NATS_URL: options.natsUrl ?? TEST_NATS_URL,
+    NATS_STREAM: `TEST_API_${suffix}`,
+    NATS_SUBJECT_PREFIX: `test.api.${suffix}`,
     RATE_LIMIT_PER_SEC: '1000',
     RATE_LIMIT_BURST: '1000',
-  }, { requireAuth: true });
-  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL });
-  await migrateToLatest(db);
-  const store = new KyselyChatStore(db);
-  const state = new RedisSessionState({ url: redisUrl, recentMessages: options.recentMessages ?? config.recentMessages });
-  const bus = new RedisBus({ url: redisUrl });
+    ...(options.recentMessages === undefined ? {} : { RECENT_MESSAGES: String(options.recentMessages) }),
+  };
+  const config = loadConfig(env, { requireAuth: true });
+  const db = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+  // Reconnects forever, and soon: outage tests cut Redis or NATS and bring it back.
+  const backend = await createServicesBackend(config, { role: 'session-api-test', natsReconnectWaitMs: 200 });
+  // The persister's side reaches NATS directly, never through a proxy a test cuts.
+  const persisterSide = createConsumerBackend(loadConfig({ ...env, NATS_URL: TEST_NATS_URL, PERSIST_BATCH_SIZE: '100' }), { role: 'session-api-test-persister' });
+  const { state, store, queue } = backend;
   const watcher = new RedisBus({ url: TEST_REDIS_URL });
-  const queueConnection = await connect({ servers: options.natsUrl ?? TEST_NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
-  const queue = await JetStreamQueue.create(queueConnection, { ...streamOptions, publishTimeoutMs: 2_000 });
-  const consumerConnection = await connect({ servers: TEST_NATS_URL });
-  const consumer = await JetStreamQueueConsumer.create(consumerConnection, { ...streamOptions, consumer: 'persister', batchSize: 100 });
-  const directory = new SessionDirectory({ state, store, queue });
-  const intake = new MessageIntake({ state, queue, bus, directory });
   const readiness = new Readiness()
     .add('postgres', () => store.ping())
     .add('redis', () => state.ping())
     .add('nats', () => queue.ping());
   const app = createApiApp({
     config,
-    verifier: createTokenVerifier({ secret: SECRET }),
-    state,
-    bus,
-    intake,
-    directory,
-    store,
-    queue,
+    verifier: createVerifier(config),
+    // The ports this stack has always given the API: its send budgets are counted in process.
+    ports: { state, bus: backend.bus, intake: backend.intake, directory: backend.directory, store, queue },
     logger: createLogger('session-api', 'silent'),
     readiness,
   });
@@ -101,9 +100,9 @@ export async function openRealStack(options: { recentMessages?: number; redisUrl
     const controller = new AbortController();
     let written = 0;
     let idleTimer = setTimeout(() => controller.abort(), 1_500);
-    await consumer.run(controller.signal, async (batch) => {
+    await (await persisterSide.consumer()).run(controller.signal, async (batch) => {
       const messages = batch.map((queued) => JSON.parse(new TextDecoder().decode(queued.data)) as ChatMessage);
-      written += await store.insertMessages(messages);
+      written += await persisterSide.store.insertMessages(messages);
       for (const queued of batch) queued.ack();
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => controller.abort(), 500);
@@ -137,10 +136,10 @@ export async function openRealStack(options: { recentMessages?: number; redisUrl
     dispose: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await Promise.allSettled([state.close(), bus.close(), watcher.close(), queue.close(), consumerConnection.close(), store.close(), admin.quit()]);
+      await Promise.allSettled([backend.close(), persisterSide.close(), watcher.close(), admin.quit()]);
       const nc = await connect({ servers: TEST_NATS_URL });
       try {
-        await (await jetstreamManager(nc)).streams.delete(streamOptions.stream).catch(() => false);
+        await (await jetstreamManager(nc)).streams.delete(config.queue.stream).catch(() => false);
       } finally {
         await nc.close();
       }

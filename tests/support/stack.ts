@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { signToken } from '@chat/auth';
 import { createChatSwitch, createServicesBackend, createVerifier, type Backend } from '@chat/composition';
 import { loadConfig, type Config } from '@chat/config';
-import type { ChatStore } from '@chat/core';
+import { MemoryConnectionSlots, type ChatStore } from '@chat/core';
 import { createDatabase, KyselyChatStore, migrateToLatest } from '@chat/db';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister } from '@chat/persister';
@@ -159,15 +159,16 @@ async function servicesParts(configFor: ConfigFor, options: StackOptions): Promi
   const gateways: Gateway[] = [];
   for (const role of ['gateway-a', 'gateway-b']) {
     const { config, backend } = await backendFor(role);
-    const { state, bus, intake, directory, store, queue } = backend;
     const chatSwitch = await switchFor(config, backend);
     // Each replica counts a user's sends through its own Redis connection, as separate processes would.
-    gateways.push(new Gateway({ config, verifier: createVerifier(config), state, bus, intake, directory, store, queue, workspace: backend.workspace, readMarks: backend.readMarks, peopleRecorder: backend.peopleRecorder, rateLimiter: backend.rateLimiter, logger, port: 0, chatSwitch, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
+    // Open connections it counts alone: in the shared Redis the count per address would hold every
+    // other run on this machine that connects from 127.0.0.1 too (a benchmark's thousands).
+    const ports = { ...backend, slots: new MemoryConnectionSlots() };
+    gateways.push(new Gateway({ config, verifier: createVerifier(config), ports, logger, port: 0, chatSwitch, tuning: { closeTimeoutMs: 500, ...options.tuning } }));
   }
   const apiSide = await backendFor('session-api');
-  const { state, bus, intake, directory, store, queue } = apiSide.backend;
   const apiSwitch = await switchFor(apiSide.config, apiSide.backend);
-  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), state, bus, intake, directory, store, deadLetters: apiSide.backend.deadLetters, sessionEvents: apiSide.backend.sessionEvents, workspace: apiSide.backend.workspace, readMarks: apiSide.backend.readMarks, people: apiSide.backend.people, peopleRecorder: apiSide.backend.peopleRecorder, queue, logger, chatSwitch: apiSwitch, rateLimiter: apiSide.backend.rateLimiter });
+  const api = createApiApp({ config: apiSide.config, verifier: createVerifier(apiSide.config), ports: apiSide.backend, logger, chatSwitch: apiSwitch });
   const apiServer = createServer(api);
   const persisterSide = await backendFor('persister');
   const persister = options.withoutPersister

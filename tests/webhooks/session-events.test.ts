@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeRedis, connectRedis, RedisSessionState } from '@chat/redis';
-import { JetStreamQueueConsumer, JetStreamSessionEvents, sessionEventStream } from '@chat/jetstream';
+import { createEventBackend, type EventBackend } from '@chat/composition';
+import { JetStreamQueueConsumer, sessionEventStream } from '@chat/jetstream';
 import { TestClient } from '@chat/gateway/testing';
 import { MEMBERS_SCOPE } from '@chat/protocol';
 import { createLogger } from '@chat/telemetry';
 import { JetStreamDeadLetters, loadWebhookSettings, redisMarks, UnreadOfflineWatcher, verifyWebhook, WebhookDispatcher, WebhookMetrics, WEBHOOK_HEADERS, type WebhookEndpoint } from '@chat/webhooks';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL, TEST_REDIS_URL } from '../support/services.ts';
+import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { startReceivers, type Behaviour, type Receiver } from './receiver.ts';
 import { waitFor } from '../support/wait.ts';
@@ -35,11 +34,9 @@ interface Received {
 
 describeReal('session events as webhooks: session.closed, member.removed, member.unread_offline', () => {
   let stack: Stack;
-  let nc: NatsConnection;
+  let backend: EventBackend;
   let dispatcher: WebhookDispatcher;
   let watcher: UnreadOfflineWatcher;
-  let state: RedisSessionState;
-  let marksRedis: ReturnType<typeof connectRedis>;
   const metrics = new WebhookMetrics();
   const receivers = new Map<string, Receiver>();
   const deadLetterStream = `WEBHOOK_DL_${randomBytes(5).toString('hex')}`;
@@ -69,17 +66,18 @@ describeReal('session events as webhooks: session.closed, member.removed, member
       WEBHOOK_CONSUMER_PREFIX: prefix,
       WEBHOOK_UNREAD_OFFLINE_MINUTES: String(UNREAD_MINUTES),
     });
-    nc = await connect({ servers: TEST_NATS_URL });
+    // As the service's main builds it: NATS, the session event stream, live state and Redis for the marks.
+    backend = await createEventBackend(stack.config, { role: 'webhooks-test', liveState: true });
+    const { nats: nc, state, redis } = backend;
+    if (state === undefined || redis === undefined) throw new Error('live state was asked for');
     const deadLetters = await JetStreamDeadLetters.create(nc, deadLetterStream);
     dispatcher = new WebhookDispatcher({ nc, queue: stack.config.queue, endpoints: settings.endpoints, consumerPrefix: prefix, deadLetters, metrics, logger });
     await dispatcher.start();
-    state = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 100 });
-    marksRedis = connectRedis({ url: TEST_REDIS_URL });
     watcher = new UnreadOfflineWatcher({
       consumer: await JetStreamQueueConsumer.create(nc, { ...stack.config.queue, consumer: `${prefix}-unread`, batchSize: 100, startAt: 'new' }),
       state,
-      events: await JetStreamSessionEvents.create(nc, sessionEventStream(stack.config.queue)),
-      marks: redisMarks(marksRedis, `test:${prefix}`),
+      events: backend.sessionEvents,
+      marks: redisMarks(redis, `test:${prefix}`),
       minutes: settings.unreadOfflineMinutes,
       logger,
     });
@@ -90,12 +88,10 @@ describeReal('session events as webhooks: session.closed, member.removed, member
     for (const socket of sockets) socket.close();
     await watcher.stop();
     await dispatcher.stop();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(backend.nats);
     await jsm.streams.delete(deadLetterStream).catch(() => false);
     await jsm.streams.delete(sessionEventStream(stack.config.queue).stream).catch(() => false);
-    await nc.close();
-    await state.close();
-    await closeRedis(marksRedis);
+    await backend.close();
     await stack.stop();
     for (const receiver of receivers.values()) await receiver.stop();
   }, 60_000);

@@ -3,10 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger } from '@chat/telemetry';
 import { DEAD_LETTERS_PATH, JetStreamDeadLetters, loadWebhookSettings, verifyWebhook, WebhookDispatcher, WebhookMetrics, WebhooksServer, WEBHOOK_HEADERS, type WebhookEndpoint } from '@chat/webhooks';
 import { Readiness } from '@chat/service-kit';
-import { createVerifier } from '@chat/composition';
+import { createEventBackend, createVerifier, type EventBackend } from '@chat/composition';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { describeWithServices, NATS, POSTGRES, REDIS, TEST_NATS_URL } from '../support/services.ts';
+import { describeWithServices, NATS, POSTGRES, REDIS } from '../support/services.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { startReceivers, type Behaviour, type Receiver } from './receiver.ts';
 import { waitFor } from '../support/wait.ts';
@@ -30,7 +29,7 @@ const RECEIVERS: Record<string, Behaviour> = {
 
 describeReal('webhook delivery from the message stream', () => {
   let stack: Stack;
-  let nc: NatsConnection;
+  let backend: EventBackend;
   let dispatcher: WebhookDispatcher;
   let startDispatcher: () => Promise<WebhookDispatcher>;
   let admin: string;
@@ -51,7 +50,9 @@ describeReal('webhook delivery from the message stream', () => {
       WEBHOOK_CONSUMER_PREFIX: `wh_${randomBytes(4).toString('hex')}`,
       WEBHOOK_PORT: '0',
     });
-    nc = await connect({ servers: TEST_NATS_URL });
+    // As the service's main builds it: only NATS, since no endpoint takes member.unread_offline.
+    backend = await createEventBackend(stack.config, { role: 'webhooks-test', liveState: false });
+    const nc = backend.nats;
     const deadLetters = await JetStreamDeadLetters.create(nc, deadLetterStream);
     startDispatcher = async () => {
       const started = new WebhookDispatcher({ nc, queue: stack.config.queue, endpoints: settings.endpoints, consumerPrefix: settings.consumerPrefix, deadLetters, metrics, logger });
@@ -73,8 +74,8 @@ describeReal('webhook delivery from the message stream', () => {
   afterAll(async () => {
     await dispatcher.stop();
     await server.stop();
-    await (await jetstreamManager(nc)).streams.delete(deadLetterStream).catch(() => false);
-    await nc.close();
+    await (await jetstreamManager(backend.nats)).streams.delete(deadLetterStream).catch(() => false);
+    await backend.close();
     await stack.stop();
     for (const receiver of receivers.values()) await receiver.stop();
   }, 60_000);

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@chat/config';
 import type { ChatStore } from '@chat/core';
 import { createChatSwitch, createEmbeddedBackend, createVerifier } from '@chat/composition';
-import { MemoryConnectionSlots } from '@chat/core';
 import { Gateway, type GatewayTuning } from '@chat/gateway';
 import { Persister, persisterMetrics } from '@chat/persister';
 import { createApiApp } from '@chat/session-api';
@@ -43,16 +42,15 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
   const { config, logger } = options;
   const backend = await createEmbeddedBackend(config, { persistent: options.persistent });
   const verifier = createVerifier(config);
-  const { state, store, queue, directory, intake } = backend;
+  const { state, store } = backend;
 
   const telemetry = options.telemetry;
   const gatewayMetrics = telemetry === undefined ? {} : { metricsHandler: telemetry.handleMetrics, metrics: telemetry.metrics };
   // One switch for every part of the process; CHAT_DISABLED holds it off.
   const chatSwitch = createChatSwitch(config, backend);
   await chatSwitch.start();
-  // One count of each user's sends and session creations for the whole process: every gateway and the API.
-  const rateLimiter = backend.rateLimiter;
-  const api = createApiApp({ config, verifier, state, bus: backend.bus, intake, directory, store, deadLetters: backend.deadLetters, sessionEvents: backend.sessionEvents, workspace: backend.workspace, readMarks: backend.readMarks, people: backend.people, peopleRecorder: backend.peopleRecorder, queue, logger, chatSwitch, rateLimiter, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
+  // The one backend's rate limiter and connection slots count each user once for the whole process: every gateway and the API.
+  const api = createApiApp({ config, verifier, ports: backend, logger, chatSwitch, ...(telemetry === undefined ? {} : { metrics: telemetry.handleMetrics }) });
   const devSignIn = config.devSignIn && config.jwt.secret !== undefined ? createDevSignIn({ secret: config.jwt.secret, store, state, allowedOrigins: config.allowedOrigins }) : undefined;
   const site = createStaticSite(options.webRoot ?? config.webRoot ?? join(import.meta.dirname, '..', '..', 'web', 'dist'), config.web);
   const fallback = (req: IncomingMessage, res: ServerResponse) => {
@@ -67,24 +65,13 @@ export async function startEmbeddedChat(options: EmbeddedChatOptions): Promise<E
 
   const persister = new Persister({ consumer: await backend.consumer(), store, deadLetters: backend.deadLetters, logger, ...(telemetry === undefined ? {} : { metrics: persisterMetrics(telemetry.metrics) }) });
   const persisting = new AbortController();
-  // One count of open connections for every gateway of this process.
-  const slots = new MemoryConnectionSlots();
   const gateways = Array.from({ length: options.gateways ?? 1 }, (_, index) => {
-    const bus = index === 0 ? backend.bus : backend.newBus();
+    // Each gateway has a bus of its own on the process's hub, as replicas have their own connections.
+    const ports = index === 0 ? backend : { ...backend, bus: backend.newBus() };
     return new Gateway({
       config,
       verifier,
-      state,
-      bus,
-      intake,
-      directory,
-      store,
-      queue,
-      workspace: backend.workspace,
-      readMarks: backend.readMarks,
-      peopleRecorder: backend.peopleRecorder,
-      slots,
-      rateLimiter,
+      ports,
       logger,
       fallback,
       ...gatewayMetrics,

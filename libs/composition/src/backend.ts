@@ -1,5 +1,5 @@
 import type { Config } from '@chat/config';
-import type { Bus, ChatStore, ChatSwitchStore, DeadLetterStore, MessageQueue, PeopleStore, QueueConsumer, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
+import type { Bus, ChatStore, ChatSwitchStore, ConnectionSlots, DeadLetterStore, MessageQueue, PeopleStore, QueueConsumer, SessionEventLog, SessionState, UserRateLimiter, WorkspaceStore } from '@chat/core';
 import { ChatSwitch, MessageIntake, PeopleRecorder, ReadMarks, SessionDirectory } from '@chat/core';
 
 /** The outside world of one process, behind its ports; services never learn which kind they got. */
@@ -29,6 +29,8 @@ export interface Backend {
   readonly sessionEvents: SessionEventLog;
   /** Per-user budgets (sends, session creation): Redis, shared by every replica, or one in-process count. */
   readonly rateLimiter: UserRateLimiter;
+  /** Open connections per user and per address (the gateways' caps): Redis, shared by every replica, or one in-process count. */
+  readonly slots: ConnectionSlots;
   /** The queue's consuming side, for the persister; made on first use. */
   consumer(): Promise<QueueConsumer>;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export interface BackendParts {
   switchStore: ChatSwitchStore;
   sessionEvents: SessionEventLog;
   rateLimiter: UserRateLimiter;
+  slots: ConnectionSlots;
   makeConsumer: () => Promise<QueueConsumer>;
   /** Releases everything, after the ports' own close(). */
   release?: () => Promise<void>;
@@ -74,11 +77,12 @@ export function assembleBackend(parts: BackendParts): Backend {
     switchStore: parts.switchStore,
     sessionEvents: parts.sessionEvents,
     rateLimiter: parts.rateLimiter,
+    slots: parts.slots,
     consumer: () => (consumer ??= parts.makeConsumer()),
     close: async () => {
       // Users still waiting in the recorder's buffer are written before the database goes.
       await peopleRecorder.close();
-      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close(), parts.rateLimiter.close()]);
+      await Promise.allSettled([state.close(), bus.close(), queue.close(), store.close(), parts.switchStore.close(), parts.rateLimiter.close(), parts.slots.close()]);
       await parts.release?.();
     },
   };

@@ -1,13 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@chat/config';
-import { MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, MemoryUserRateLimiter, type Bus } from '@chat/core';
+import { MemoryConnectionSlots, MemoryHub, MemoryQueue, MemorySessionEvents, MemorySessionState, MemorySwitchStore, MemoryUserRateLimiter, type Bus } from '@chat/core';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore, migrateToLatest } from '@chat/db';
 import { assembleBackend, type Backend } from './backend.ts';
 
 export interface EmbeddedBackendOptions {
   /** Keep the database in DATA_DIR (true) or in memory (false, for tests). */
   persistent: boolean;
+  /** The in-process queue to use; a new one by default (tests give one they can make fail). */
+  queue?: MemoryQueue;
 }
 
 /** PGlite creates its own folder but not the ones above it, so a new DATA_DIR is made here. */
@@ -25,7 +27,7 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
   const db = createDatabase({ kind: 'pglite', ...(options.persistent ? { dataDir: databaseDir(config.dataDir) } : {}) });
   await migrateToLatest(db);
   const hub = new MemoryHub();
-  const queue = new MemoryQueue();
+  const queue = options.queue ?? new MemoryQueue();
   const backend = assembleBackend({
     kind: 'embedded',
     state: new MemorySessionState({ recentMessages: config.recentMessages }),
@@ -38,6 +40,8 @@ export async function createEmbeddedBackend(config: Config, options: EmbeddedBac
     switchStore: new MemorySwitchStore(),
     sessionEvents: new MemorySessionEvents(),
     rateLimiter: new MemoryUserRateLimiter(),
+    // One count of open connections for every gateway of the process.
+    slots: new MemoryConnectionSlots(),
     makeConsumer: () => Promise.resolve(queue.consumer({ batchSize: config.queue.batchSize })),
   });
   return { ...backend, hub, newBus: () => hub.bus() };

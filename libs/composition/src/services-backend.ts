@@ -1,10 +1,11 @@
 import type { Config } from '@chat/config';
-import { connectRedis, RedisBus, RedisSessionState, RedisSwitchStore } from '@chat/redis';
+import { connectRedis, RedisBus, RedisConnectionSlots, RedisSessionState, RedisSwitchStore } from '@chat/redis';
 import { JetStreamQueue, JetStreamSessionEvents, sessionEventStream, JetStreamQueueConsumer } from '@chat/jetstream';
 import { createDatabase, KyselyChatStore, KyselyDeadLetterStore, KyselyPeopleStore, KyselyWorkspaceStore } from '@chat/db';
 import type { QueueConsumer } from '@chat/core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { assembleBackend, type Backend } from './backend.ts';
+import { SlotsOnFirstUse } from './slots-on-first-use.ts';
 import { timedBus, timedConsumer, timedQueue, timedSessionState, timedPeople, timedStore, timedWorkspace } from './timed-ports.ts';
 
 export interface ServicesBackendOptions {
@@ -15,6 +16,8 @@ export interface ServicesBackendOptions {
   maxDbConnections?: number;
   /** PostgreSQL statement timeout. */
   queryTimeoutMs?: number;
+  /** Pause between NATS reconnect attempts (the client's own 2 s by default); tests that cut NATS shorten it. */
+  natsReconnectWaitMs?: number;
   /** Batches the consumer writes at once and how long a trickle waits to fill one (JetStreamConsumerOptions). */
   consumer?: { inFlight?: number; lingerMs?: number };
 }
@@ -22,11 +25,18 @@ export interface ServicesBackendOptions {
 /** The parts a queue-draining process needs (the persister): PostgreSQL and the queue's consuming side, no Redis. */
 export type ConsumerBackend = Pick<Backend, 'store' | 'deadLetters' | 'consumer' | 'close'>;
 
-function connectNats(config: Config, name: string): Promise<NatsConnection> {
+export function connectNats(config: Config, name: string, options: ServicesBackendOptions): Promise<NatsConnection> {
   // Waits for NATS at start-up rather than crashing, and reconnects forever afterwards.
   // noAsyncTraces: otherwise every request (each JetStream publish) builds two Error objects up
   // front to keep a stack for a timeout that almost never comes, about a tenth of the gateway's CPU.
-  return connect({ servers: [...config.natsServers], name, maxReconnectAttempts: -1, waitOnFirstConnect: true, noAsyncTraces: true });
+  return connect({
+    servers: [...config.natsServers],
+    name,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    noAsyncTraces: true,
+    ...(options.natsReconnectWaitMs === undefined ? {} : { reconnectTimeWait: options.natsReconnectWaitMs }),
+  });
 }
 
 function openDatabase(config: Config, options: ServicesBackendOptions): ReturnType<typeof createDatabase> {
@@ -38,7 +48,7 @@ function openDatabase(config: Config, options: ServicesBackendOptions): ReturnTy
   });
 }
 
-function streamOf(config: Config): { stream: string; subjectPrefix: string; replicas: number } {
+export function streamOf(config: Config): { stream: string; subjectPrefix: string; replicas: number } {
   return { stream: config.queue.stream, subjectPrefix: config.queue.subjectPrefix, replicas: config.queue.replicas };
 }
 
@@ -65,7 +75,7 @@ export function createConsumerBackend(config: Config, options: ServicesBackendOp
   let connected: NatsConnection | undefined;
   let consumer: Promise<QueueConsumer> | undefined;
   const openConsumer = async () => {
-    connected = await connectNats(config, `${options.role}-${config.instanceId}`);
+    connected = await connectNats(config, `${options.role}-${config.instanceId}`, options);
     return createConsumer(connected, config, options);
   };
   return {
@@ -91,7 +101,7 @@ export async function createServicesBackend(config: Config, options: ServicesBac
   const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError, publishCommits: true });
   // On the same Redis as live state, so a commit publishes its message itself (publishCommits).
   const bus = new RedisBus({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-bus`, onError: onRedisError });
-  const nats = await connectNats(config, name);
+  const nats = await connectNats(config, name, options);
   const stream = streamOf(config);
   const queue = await JetStreamQueue.create(nats, stream);
   const sessionEvents = await JetStreamSessionEvents.create(nats, sessionEventStream(stream));
@@ -110,6 +120,8 @@ export async function createServicesBackend(config: Config, options: ServicesBac
     people: timedPeople(new KyselyPeopleStore(db)),
     switchStore: new RedisSwitchStore(connectRedis({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-switch`, onError: onRedisError })),
     rateLimiter: state.rateLimiter(),
+    // Connection caps count across replicas; leases live as long as presence does without a refresh.
+    slots: new SlotsOnFirstUse(() => new RedisConnectionSlots({ url: config.redisUrl, cluster: config.redisCluster, ttlMs: config.presenceTtlMs, connectionName: `${name}-slots`, onError: onRedisError })),
     makeConsumer: () => createConsumer(nats, config, options),
   });
 }

@@ -105,7 +105,7 @@ export function timedWorkspace<T extends WorkspaceStore>(workspace: T, metrics?:
   return timeCalls(workspace, 'postgres', WORKSPACE_CALLS, metrics);
 }
 
-const PEOPLE_CALLS = ['recordPerson', 'recordPeople', 'findPeople'] as const satisfies readonly (keyof PeopleStore)[];
+const PEOPLE_CALLS = ['recordPeople', 'findPeople'] as const satisfies readonly (keyof PeopleStore)[];
 
 /** The people directory in PostgreSQL. */
 export function timedPeople<T extends PeopleStore>(people: T, metrics?: DependencyMetrics): T {

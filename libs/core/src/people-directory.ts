@@ -8,9 +8,7 @@ export interface PeopleSearch {
 
 /** The people the system has seen through their tokens, kept in the same database as the store. */
 export interface PeopleStore {
-  /** Writes the person's name (and when they were seen), whether or not they were known. */
-  recordPerson(person: Person): Promise<void>;
-  /** recordPerson for many people in one write; each id appears at most once. */
+  /** Writes each person's name (and when they were seen), whether or not they were known, in one write; each id appears at most once. */
   recordPeople(people: readonly Person[]): Promise<void>;
   /** Names that start with the text first, then names that contain it; case-insensitive. */
   findPeople(search: PeopleSearch): Promise<Person[]>;

@@ -16,10 +16,6 @@ export class KyselyPeopleStore implements PeopleStore {
     this.#db = db;
   }
 
-  recordPerson(person: Person): Promise<void> {
-    return this.recordPeople([person]);
-  }
-
   /** One multi-row upsert; PostgreSQL refuses a batch naming one id twice, so the last name of an id wins. */
   async recordPeople(people: readonly Person[]): Promise<void> {
     const byId = new Map(people.map((person) => [person.id, person.name]));

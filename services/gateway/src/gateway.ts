@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
-import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingCallers, type Bus, type ChatStore, type ChatSwitch, type ConnectionSlots, type MessageIntake, type MessageQueue, type PeopleRecorder, type ReadMarks, type SessionDirectory, type SessionState, type UserRateLimiter, type WorkspaceStore } from '@chat/core';
+import type { Backend } from '@chat/composition';
+import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingCallers, type ChatSwitch, type ConnectionSlots, type UserRateLimiter } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
@@ -53,32 +54,32 @@ export const DEFAULT_TUNING: GatewayTuning = {
   dependencyCheckMs: 1_000,
 };
 
+/**
+ * The ports a gateway works through, as the composition's backend holds them; a test may leave
+ * out the optional ones.
+ */
+export type GatewayPorts = Pick<Backend, 'state' | 'bus' | 'intake' | 'directory' | 'store'> &
+  Partial<Pick<Backend, 'queue' | 'workspace' | 'readMarks' | 'peopleRecorder' | 'slots' | 'rateLimiter'>>;
+
 export interface GatewayDeps {
   config: Config;
   verifier: TokenVerifier;
-  state: SessionState;
-  bus: Bus;
-  intake: MessageIntake;
-  directory: SessionDirectory;
-  store: ChatStore;
-  /** Read cursors and analysis status; without them `read` frames answer `unavailable`. */
-  workspace?: WorkspaceStore;
-  readMarks?: ReadMarks;
-  /** Notes every verified caller in the people directory (at most once per user per interval); without it no one is. */
-  peopleRecorder?: PeopleRecorder;
+  /**
+   * Live state, bus, intake, directory and store; optionally: the queue (pinged by /readyz with
+   * live state and the bus), workspace and readMarks (without them `read` frames answer
+   * `unavailable`), peopleRecorder (notes every verified caller in the people directory, at most
+   * once per user per interval; without it no one is), slots (open-connection counts per user and
+   * per address; this process's own count by default) and rateLimiter (per-user send budgets; this
+   * process's own count by default).
+   */
+  ports: GatewayPorts;
   logger: GatewayLogger;
-  /** Pinged by /readyz with live state and the bus. */
-  queue?: MessageQueue;
   /** Serves /metrics; a placeholder answers until one is given. */
   metricsHandler?: MetricsHandler;
   /** Where counters and histograms go; the process-wide instruments by default. */
   metrics?: ChatMetrics;
   /** Any other HTTP request (the embedded mode mounts the REST app and the static UI here). */
   fallback?: HttpHandler;
-  /** Open-connection counts per user and per address; this process's own count by default (Redis shares them). */
-  slots?: ConnectionSlots;
-  /** Per-user send budgets; this process's own count by default (Redis shares them between replicas and the REST API). */
-  rateLimiter?: UserRateLimiter;
   /** Overrides config.ports.gateway (0 picks a free port). */
   port?: number;
   tuning?: Partial<GatewayTuning>;
@@ -91,6 +92,7 @@ export class Gateway implements Part {
   readonly name = 'gateway';
   readonly readiness: Readiness;
   readonly #deps: GatewayDeps;
+  readonly #ports: GatewayPorts;
   readonly #tuning: GatewayTuning;
   readonly #server: WsServer;
   readonly #sessions: LocalSessions;
@@ -111,17 +113,20 @@ export class Gateway implements Part {
   #unwatchSwitch: (() => void) | undefined;
 
   constructor(deps: GatewayDeps) {
+    const { ports } = deps;
     // Admission and token renewal both verify through this, so both note the caller's name.
-    this.#deps = { ...deps, verifier: recordingCallers(deps.verifier, deps.peopleRecorder) };
+    this.#deps = { ...deps, verifier: recordingCallers(deps.verifier, ports.peopleRecorder) };
+    this.#ports = ports;
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.#metrics = deps.metrics ?? chatMetrics();
-    this.#slots = deps.slots ?? new MemoryConnectionSlots();
-    this.#rateLimiter = deps.rateLimiter ?? new MemoryUserRateLimiter();
-    this.#history = new HistoryReader({ store: deps.store, state: deps.state, queue: deps.queue });
-    const { state, bus, logger, config } = deps;
+    this.#slots = ports.slots ?? new MemoryConnectionSlots();
+    this.#rateLimiter = ports.rateLimiter ?? new MemoryUserRateLimiter();
+    this.#history = new HistoryReader({ store: ports.store, state: ports.state, queue: ports.queue });
+    const { logger, config } = deps;
+    const { state, bus } = ports;
     this.readiness = new Readiness().add('redis', () => state.ping()).add('bus', () => bus.ping());
-    if (deps.queue) {
-      const queue = deps.queue;
+    if (ports.queue) {
+      const queue = ports.queue;
       this.readiness.add('nats', () => queue.ping());
     }
     if (config.dependencyLossHandoverMs > 0) {
@@ -256,7 +261,7 @@ export class Gateway implements Part {
     const retry = joinRetryBudget(this.#deps.config.timeouts.welcomeMs);
     const admission = await admit(route, {
       verifier: this.#deps.verifier,
-      directory: this.#deps.directory,
+      directory: this.#ports.directory,
       allowedOrigins: this.#deps.config.allowedOrigins,
       retry,
       onRetry: (error) => this.#deps.logger.debug({ err: error, sessionId: route.sessionId.slice(0, 64) }, 'retrying the membership read of a join'),
@@ -306,7 +311,8 @@ export class Gateway implements Part {
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number): Connection {
-    const { config, state, bus, intake, logger, verifier } = this.#deps;
+    const { config, logger, verifier } = this.#deps;
+    const { state, bus, intake } = this.#ports;
     const sessionId = route.sessionId.toLowerCase();
     const common = {
       state,
@@ -326,15 +332,15 @@ export class Gateway implements Part {
     if (route.kind === 'feed') {
       const feed = new FeedConnection(socket, principal, {
         ...common,
-        directory: this.#deps.directory,
+        directory: this.#ports.directory,
         users: this.#users,
-        ...(this.#deps.workspace === undefined ? {} : { workspace: this.#deps.workspace }),
+        ...(this.#ports.workspace === undefined ? {} : { workspace: this.#ports.workspace }),
       });
       feed.open().catch((error: unknown) => feed.fail(error));
       return feed;
     }
     if (route.kind === 'status') {
-      const status = new StatusConnection(socket, principal, sessionId, { ...common, ...(this.#deps.workspace === undefined ? {} : { workspace: this.#deps.workspace }) });
+      const status = new StatusConnection(socket, principal, sessionId, { ...common, ...(this.#ports.workspace === undefined ? {} : { workspace: this.#ports.workspace }) });
       status.open().catch((error: unknown) => status.fail(error));
       return status;
     }
@@ -347,7 +353,7 @@ export class Gateway implements Part {
       rateLimiter: this.#rateLimiter,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
-      ...(this.#deps.readMarks === undefined ? {} : { readMarks: this.#deps.readMarks }),
+      ...(this.#ports.readMarks === undefined ? {} : { readMarks: this.#ports.readMarks }),
       analysisLinkHosts: config.analysisLinkHosts,
       joinRetryUntil,
     });

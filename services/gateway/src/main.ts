@@ -1,6 +1,4 @@
 import { createBackend, createChatSwitch, createVerifier } from '@chat/composition';
-import { MemoryConnectionSlots } from '@chat/core';
-import { RedisConnectionSlots } from '@chat/redis';
 import { loadConfigOrExit } from '@chat/config';
 import { join } from 'node:path';
 import { createStaticSite, Lifecycle } from '@chat/service-kit';
@@ -15,28 +13,12 @@ const backend = await createBackend(config, {
   role: 'gateway',
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
-const { state, bus, intake, directory, store, queue } = backend;
 const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
-// Connection caps count across replicas in Redis; the embedded mode is one process.
-const slots =
-  backend.kind === 'services'
-    ? new RedisConnectionSlots({ url: config.redisUrl, cluster: config.redisCluster, ttlMs: config.presenceTtlMs, connectionName: `gateway-slots-${config.instanceId}`, onError: (error) => logger.debug({ err: error }, 'redis connection error') })
-    : new MemoryConnectionSlots();
 const gateway = new Gateway({
   config,
   verifier: createVerifier(config),
-  state,
-  bus,
-  intake,
-  directory,
-  store,
-  queue,
-  workspace: backend.workspace,
-  readMarks: backend.readMarks,
-  peopleRecorder: backend.peopleRecorder,
-  slots,
-  // A user's sends count once across every replica (and the session-api's posts), in Redis.
-  rateLimiter: backend.rateLimiter,
+  // With Redis, connection caps and a user's sends (with the session-api's posts) count across every replica.
+  ports: backend,
   logger,
   metricsHandler: (req, res) => telemetry.handleMetrics(req, res),
   metrics: telemetry.metrics,
@@ -51,9 +33,7 @@ const lifecycle = new Lifecycle(logger)
   .add({
     name: 'backend',
     start: () => Promise.resolve(),
-    stop: async () => {
-      await Promise.allSettled([backend.close(), slots.close()]);
-    },
+    stop: () => backend.close(),
   })
   .add({ name: 'chat switch', start: () => chatSwitch.start(), stop: () => Promise.resolve(chatSwitch.stop()) })
   .add(gateway);

@@ -55,7 +55,7 @@ export function createApiApp(deps: ApiDeps): Express {
 
   // Tokens are checked before any body is read.
   // Each verified caller with a name is noted in the people directory (not on every request).
-  app.use('/api', authenticate(recordingCallers(deps.verifier, deps.peopleRecorder)));
+  app.use('/api', authenticate(recordingCallers(deps.verifier, deps.ports.peopleRecorder)));
   const json = boundedJson({ limitBytes: jsonLimitBytes(deps.config.limits.maxMessageChars), json: { maxDepth: deps.config.limits.maxJsonDepth, maxEntries: deps.config.limits.maxJsonEntries } });
   app.use('/api', refuseWritesWhileOff(deps));
   registerSwitchRoute(app, deps, json);

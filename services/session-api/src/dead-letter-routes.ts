@@ -17,8 +17,8 @@ export function registerDeadLetterRoutes(app: Express, deps: ApiDeps, json: Requ
 
   function storeFor(res: Parameters<RequestHandler>[1]): DeadLetterStore {
     if (!principalOf(res).admin) throw new ChatError('forbidden', 'Only admins (scope chat:admin) may read or replay dead letters.');
-    if (deps.deadLetters === undefined) throw new ChatError('unavailable', 'The dead-letter store is not configured here.');
-    return deps.deadLetters;
+    if (deps.ports.deadLetters === undefined) throw new ChatError('unavailable', 'The dead-letter store is not configured here.');
+    return deps.ports.deadLetters;
   }
 
   function deadLetterIdOf(params: unknown): string {

@@ -1,6 +1,6 @@
 import type { Express, RequestHandler } from 'express';
 import { Readiness } from '@chat/service-kit';
-import type { ApiDeps } from './api-deps.ts';
+import type { ApiDeps, ApiPorts } from './api-deps.ts';
 import { ROUTES } from './routes.ts';
 
 /** Used until the process hands in its metrics exporter. */
@@ -9,16 +9,16 @@ const placeholderMetrics: RequestHandler = (_req, res) => {
 };
 
 /** Ready when PostgreSQL, Redis (live state and bus) and NATS (when given) answer. */
-export function defaultReadiness(deps: Pick<ApiDeps, 'store' | 'state' | 'bus' | 'queue'>): Readiness {
-  const readiness = new Readiness().add('postgres', () => deps.store.ping()).add('redis', () => deps.state.ping()).add('bus', () => deps.bus.ping());
-  const queue = deps.queue;
+export function defaultReadiness(ports: Pick<ApiPorts, 'store' | 'state' | 'bus' | 'queue'>): Readiness {
+  const readiness = new Readiness().add('postgres', () => ports.store.ping()).add('redis', () => ports.state.ping()).add('bus', () => ports.bus.ping());
+  const queue = ports.queue;
   if (queue) readiness.add('nats', () => queue.ping());
   return readiness;
 }
 
 /** Liveness, readiness (false while draining or when a dependency does not answer) and metrics. */
 export function registerHealthRoutes(app: Express, deps: ApiDeps): void {
-  const readiness = deps.readiness ?? defaultReadiness(deps);
+  const readiness = deps.readiness ?? defaultReadiness(deps.ports);
   app.get(ROUTES.healthz, (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });

@@ -10,7 +10,7 @@ import { sessionIdOf } from './session-access.ts';
 
 /** Paged history, merged with live state so there is no gap between history and the live stream. */
 export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
-  const { store, state, directory, queue } = deps;
+  const { store, state, directory, queue } = deps.ports;
   const reader = new HistoryReader({ store, state, queue });
 
   /** Whether the session is still live (open); throws 404/403 when the caller may not read it. */
@@ -34,7 +34,7 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
     let page: HistoryResponse = await fromHistory(reader.page(sessionId, range, { open }));
     // Only a caller authorized above gets here: members' cursors are for members (and admins).
-    if (deps.workspace) page = { ...page, reads: await fromDependency('The store', deps.workspace.readCursors(sessionId)) };
+    if (deps.ports.workspace) page = { ...page, reads: await fromDependency('The store', deps.ports.workspace.readCursors(sessionId)) };
     res.status(200).json(page);
   });
 }

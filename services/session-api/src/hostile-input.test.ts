@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { bearer, createFixture, type Fixture } from './api-fixture.ts';
+import { bearer, createFixture, type Fixture } from '../testing/api-fixture.ts';
 
 let fx: Fixture;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 export { createApiApp, jsonLimitBytes } from './api-app.ts';
-export type { ApiDeps } from './api-deps.ts';
+export type { ApiDeps, ApiPorts } from './api-deps.ts';
 export { buildOpenApiDocument } from './openapi-document.ts';
 export { ROUTES } from './routes.ts';
 export { defaultReadiness } from './health-routes.ts';

@@ -14,28 +14,15 @@ const backend = await createBackend(config, {
   role: 'session-api',
   onError: (error, dependency) => logger.debug({ err: error, dependency }, 'dependency connection error'),
 });
-const { state, bus, queue, store, intake, directory, deadLetters } = backend;
 const chatSwitch = createChatSwitch(config, backend, (error) => logger.warn({ err: error }, 'could not read the chat switch; keeping the last value'));
-const readiness = defaultReadiness({ store, state, bus, queue });
+const readiness = defaultReadiness(backend);
 const app = createApiApp({
   config,
   verifier: createVerifier(config),
-  state,
-  bus,
-  queue,
-  intake,
-  directory,
-  store,
-  deadLetters,
-  sessionEvents: backend.sessionEvents,
-  workspace: backend.workspace,
-  readMarks: backend.readMarks,
-  people: backend.people,
-  peopleRecorder: backend.peopleRecorder,
+  // With Redis, every replica (and every gateway) counts against the same per-user budgets.
+  ports: backend,
   logger,
   readiness,
-  // With Redis, every replica (and every gateway) counts against the same per-user budgets.
-  rateLimiter: backend.rateLimiter,
   metrics: (req, res) => telemetry.handleMetrics(req, res),
   chatSwitch,
 });

@@ -12,7 +12,8 @@ import { accessibleSession, mayManageMembers, memberOf, toSessionBody } from './
  * close with 4403, and history and posting refuse them from then on.
  */
 export function registerMemberRoutes(app: Express, deps: ApiDeps): void {
-  const { store, state, bus, logger } = deps;
+  const { logger } = deps;
+  const { store, state, bus } = deps.ports;
   const now = deps.now ?? Date.now;
 
   app.delete(ROUTES.member, async (req, res) => {
@@ -22,12 +23,12 @@ export function registerMemberRoutes(app: Express, deps: ApiDeps): void {
     if (userId !== caller.userId && !mayManageMembers(caller)) {
       throw new ChatError('forbidden', `Removing another member takes an admin token or the ${MEMBERS_SCOPE} scope.`);
     }
-    if (session.members.includes(userId) && deps.sessionEvents) {
+    if (session.members.includes(userId) && deps.ports.sessionEvents) {
       // Recorded before anything changes, so a failure further on cannot lose the webhook; a
       // retry after such a failure may record a second one (at least once).
       const at = new Date(now()).toISOString();
       const event = { id: `member.removed:${sessionId}:${userId}:${Date.parse(at)}`, type: 'member.removed' as const, createdAt: at, data: { sessionId, userId, removedBy: caller.userId } };
-      await fromDependency('The session event stream', deps.sessionEvents.append(event));
+      await fromDependency('The session event stream', deps.ports.sessionEvents.append(event));
     }
     // Live state first: admission and posting read it, so no new socket or message gets in. Then
     // every replica closes the user's sockets; then the store, which history reads. Each step is

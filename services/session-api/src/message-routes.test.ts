@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { bearer, createFixture, type Fixture } from './api-fixture.ts';
+import { bearer, createFixture, type Fixture } from '../testing/api-fixture.ts';
 
 let fx: Fixture;
 beforeAll(async () => {

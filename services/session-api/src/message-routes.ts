@@ -12,13 +12,14 @@ import { refuseForeignLink } from './workspace-routes.ts';
 
 /** Posting a message: the same intake as a WebSocket `send`, so live clients receive it at once. */
 export function registerMessageRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
-  const { directory, intake, config, state, store, queue } = deps;
+  const { config } = deps;
+  const { directory, intake, state, store, queue } = deps.ports;
   // The intake answers a repeat with the first message's id and seq; its body is read back from wherever it is now.
   const history = new HistoryReader({ store, state, queue });
   const limiter = new MessageRateLimiter({
     perSec: config.limits.ratePerSec,
     burst: config.limits.rateBurst,
-    ...(deps.rateLimiter === undefined ? {} : { limiter: deps.rateLimiter }),
+    ...(deps.ports.rateLimiter === undefined ? {} : { limiter: deps.ports.rateLimiter }),
   });
 
   app.post(ROUTES.messages, json, async (req, res) => {

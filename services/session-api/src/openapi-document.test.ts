@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createFixture, type Fixture } from './api-fixture.ts';
+import { createFixture, type Fixture } from '../testing/api-fixture.ts';
 import { toOpenApiPath } from './routes.ts';
 
 let fx: Fixture;

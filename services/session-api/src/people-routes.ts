@@ -15,7 +15,7 @@ export function registerPeopleRoutes(app: Express, deps: ApiDeps): void {
 
   app.get(ROUTES.people, async (req, res) => {
     const query = parseInput(peopleQuerySchema, req.query, 'query');
-    const people = deps.people;
+    const people = deps.ports.people;
     if (people === undefined && lookup === undefined) throw new ChatError('unavailable', 'This server keeps no people directory.');
     const [found, known] = await Promise.all([
       lookup === undefined ? Promise.resolve([]) : askLookup(lookup, query.q, query.limit),

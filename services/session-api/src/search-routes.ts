@@ -17,16 +17,16 @@ export function registerSearchRoutes(app: Express, deps: ApiDeps): void {
     const sessionId = sessionIdOf(req);
     const query = parseInput(searchQuerySchema, req.query, 'query');
     if (caller.admin) {
-      const session = await fromDependency('The store', deps.store.getSession(sessionId));
+      const session = await fromDependency('The store', deps.ports.store.getSession(sessionId));
       if (!session) throw new ChatError('not_found');
     } else {
-      const access = await fromDependency('Live session state', deps.directory.authorize(sessionId, { userId: caller.userId, admin: false }));
+      const access = await fromDependency('Live session state', deps.ports.directory.authorize(sessionId, { userId: caller.userId, admin: false }));
       if (access !== 'ok') throw new ChatError(access);
     }
-    if (deps.workspace === undefined) throw new ChatError('unavailable', 'This server keeps no search index.');
+    if (deps.ports.workspace === undefined) throw new ChatError('unavailable', 'This server keeps no search index.');
     const page = await fromDependency(
       'The store',
-      deps.workspace.searchMessages({ sessionId, text: query.q, limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }) }),
+      deps.ports.workspace.searchMessages({ sessionId, text: query.q, limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }) }),
     );
     const body: SearchResponse = { hits: page.hits, nextBefore: page.nextBefore };
     res.status(200).json(body);

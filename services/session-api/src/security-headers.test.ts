@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createFixture, type Fixture } from './api-fixture.ts';
+import { createFixture, type Fixture } from '../testing/api-fixture.ts';
 import { API_SECURITY_HEADERS } from '@chat/service-kit';
 
 let fx: Fixture;

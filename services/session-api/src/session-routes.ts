@@ -13,9 +13,10 @@ const SESSION_CLOSED_EVENT = JSON.stringify({ type: 'session_closed' });
 
 /** Create, read, change, add members to and close sessions. */
 export function registerSessionRoutes(app: Express, deps: ApiDeps, json: RequestHandler): void {
-  const { store, state, bus, logger, config } = deps;
+  const { logger, config } = deps;
+  const { store, state, bus } = deps.ports;
   const now = deps.now ?? Date.now;
-  const limiter = deps.rateLimiter ?? new MemoryUserRateLimiter();
+  const limiter = deps.ports.rateLimiter ?? new MemoryUserRateLimiter();
   const perMinute = config.limits.sessionCreatesPerMinute;
   // The whole minute's quota may be used at once; it then comes back over the minute.
   const budget = { perSec: perMinute / 60, burst: perMinute };
@@ -45,7 +46,7 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
       // The store holds the session, and first use loads it into live state: creation stands.
       logger.warn({ err: error, sessionId: session.id }, 'new session not loaded into live state');
     }
-    await announceAdded(deps, session.id, session.members);
+    await announceAdded({ bus, logger }, session.id, session.members);
     res.status(201).json(toSessionBody(session));
   });
 
@@ -64,7 +65,7 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     if (!updated) throw new ChatError('not_found');
     // Live state answers the gateway's membership checks, so the new members must reach it too.
     await fromDependency('Live session state', state.addMembers(sessionId, userIds));
-    await announceAdded(deps, sessionId, userIds);
+    await announceAdded({ bus, logger }, sessionId, userIds);
     res.status(200).json(toSessionBody(updated));
   });
 
@@ -93,10 +94,10 @@ export function registerSessionRoutes(app: Express, deps: ApiDeps, json: Request
     // Closed in the store first, so no replica can load it into live state again; then every
     // replica closes its sockets on the event, and the live keys go.
     const closed = await fromDependency('The store', store.getSession(sessionId));
-    if (closed?.closedAt != null && deps.sessionEvents) {
+    if (closed?.closedAt != null && deps.ports.sessionEvents) {
       // Repeated on a retry under the same id, so the webhook is recorded once, never lost.
       const event = { id: `session.closed:${sessionId}`, type: 'session.closed' as const, createdAt: closed.closedAt, data: { sessionId, closedAt: closed.closedAt, closedBy: caller.userId } };
-      await fromDependency('The session event stream', deps.sessionEvents.append(event));
+      await fromDependency('The session event stream', deps.ports.sessionEvents.append(event));
     }
     await fromDependency('The bus', bus.publish(sessionId, SESSION_CLOSED_EVENT));
     await fromDependency('Live session state', state.remove(sessionId));

@@ -12,8 +12,8 @@ export function registerWorkspaceRoutes(app: Express, deps: ApiDeps, json: Reque
   const now = deps.now ?? Date.now;
 
   function workspaceOf() {
-    if (deps.workspace === undefined) throw new ChatError('unavailable', 'This server keeps no workspace records.');
-    return deps.workspace;
+    if (deps.ports.workspace === undefined) throw new ChatError('unavailable', 'This server keeps no workspace records.');
+    return deps.ports.workspace;
   }
 
   app.get(ROUTES.sessions, async (req, res) => {
@@ -41,7 +41,7 @@ export function registerWorkspaceRoutes(app: Express, deps: ApiDeps, json: Reque
     if (!caller.admin) throw new ChatError('forbidden', 'Only the analysis backend (an admin token) may report an analysis status.');
     const body = parseInput(analysisStatusBodySchema, req.body, 'body');
     const workspace = workspaceOf();
-    const session = await fromDependency('The store', deps.store.getSession(sessionId));
+    const session = await fromDependency('The store', deps.ports.store.getSession(sessionId));
     if (!session || session.closedAt !== null) throw new ChatError('not_found');
     const status: AnalysisStatus = {
       sessionId,
@@ -53,7 +53,7 @@ export function registerWorkspaceRoutes(app: Express, deps: ApiDeps, json: Reque
     await fromDependency('The store', workspace.setAnalysisStatus(status));
     const frame: AnalysisStatusFrame = { type: 'analysis_status', ...status };
     // Stored first: a socket opening later reads it there even if this announcement is lost.
-    await deps.bus.publish(sessionId, JSON.stringify(frame)).catch((error: unknown) => deps.logger.warn({ err: error, sessionId }, 'analysis status not announced'));
+    await deps.ports.bus.publish(sessionId, JSON.stringify(frame)).catch((error: unknown) => deps.logger.warn({ err: error, sessionId }, 'analysis status not announced'));
     res.status(200).json(status);
   });
 }

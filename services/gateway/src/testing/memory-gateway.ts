@@ -42,12 +42,7 @@ export async function startMemoryGateway(
   const gateway = new Gateway({
     config,
     verifier: createTokenVerifier({ secret: TEST_SECRET }),
-    state: backends.state,
-    bus,
-    intake,
-    directory,
-    store: backends.store,
-    queue: backends.queue,
+    ports: { state: backends.state, bus, intake, directory, store: backends.store, queue: backends.queue },
     logger: silentLogger,
     port: 0,
     tuning: { closeTimeoutMs: 500, ...options.tuning },
