@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { runFaultSuite, type SuiteReport } from './fault-suite.ts';
-import { HOST_FAULTS, HOST_SCENARIO_CLIENT_HEARTBEAT_MS, HOST_SCENARIO_ENV, openConnections } from './host-faults.ts';
+import type { MemberState } from './fleet.ts';
+import { CloseLog, HOST_FAULTS, HOST_SCENARIO_CLIENT_HEARTBEAT_MS, HOST_SCENARIO_ENV, openConnections } from './host-faults.ts';
 import { hostNetworkFor, hostNetworkUnavailable } from './host-network.ts';
 import { missingServerBinaries } from './infra-servers.ts';
 import { describeIfAble, expectRowClean, SHORT_FORM } from './short-form.ts';
@@ -19,6 +20,33 @@ describe('openConnections', () => {
     const page = ['# TYPE chat_connections_open gauge', 'chat_connections_open{route="chat"} 3', 'chat_connections_open{route="status"} 2', 'chat_connections_opened_total{route="chat"} 40', ''].join('\n');
     expect(openConnections(page)).toBe(5);
     expect(openConnections('chat_connections_open 0\n')).toBe(0);
+  });
+});
+
+describe('CloseLog', () => {
+  const member = (drainCloses: number, otherCloses: Record<number, number>): MemberState => ({
+    userId: 'u',
+    sessionId: 's',
+    gateway: 0,
+    welcomeHead: 0,
+    disconnects: 0,
+    drainCloses,
+    reconnects: 0,
+    otherCloses,
+    socketEnds: {},
+    finalClose: undefined,
+    isOpen: true,
+  });
+
+  it('counts the clients closed since it began and their codes, from counters that move in place', () => {
+    const members = [member(2, { 1006: 1 }), member(0, {}), member(1, {})];
+    const log = new CloseLog(members);
+    expect(log.closedClients).toBe(0);
+    expect(log.codes()).toEqual([]);
+    Object.assign(members[0]!, { otherCloses: { 1006: 2, 1013: 1 } });
+    Object.assign(members[1]!, { drainCloses: 1 });
+    expect(log.closedClients).toBe(2);
+    expect(log.codes().sort()).toEqual([1001, 1006, 1013]);
   });
 });
 

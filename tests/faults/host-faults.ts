@@ -30,7 +30,7 @@ function closesOf(member: MemberState): Map<number, number> {
 }
 
 /** Every close each client saw from its creation on, read from the members' counters. */
-class CloseLog {
+export class CloseLog {
   readonly #members: readonly MemberState[];
   readonly #before: Map<number, number>[];
 
