@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FaultFindings, type Fault, type FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
@@ -52,6 +53,8 @@ export interface FaultResult {
   suiteLagMaxMs?: number;
   /** The longest any client process's event loop was held up during the row, in ms. */
   clientLagMaxMs?: number;
+  /** The machine's 1-minute load average at the end of the row. */
+  load1m?: number;
 }
 
 export interface SuiteReport {
@@ -62,6 +65,8 @@ export interface SuiteReport {
   timings: FaultTimings;
   /** How many processes the clients ran in. */
   clientProcesses: number;
+  /** The machine's 1-, 5- and 15-minute load averages when the run began and when it ended. */
+  loadAverage: { start: number[]; end?: number[] };
   results: FaultResult[];
 }
 
@@ -91,6 +96,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
     sendsPerSec: options.sendsPerSec,
     timings: options.timings,
     clientProcesses: 0,
+    loadAverage: { start: loadavg() },
     results: [],
   };
   let fleet: WorkerFleet | undefined;
@@ -123,12 +129,14 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
       const result = await runPhase(phase, fault, { stack, fleet, watch, check, options, previous });
       result.suiteLagMaxMs = Math.round(lag.max / 1e6);
       result.clientLagMaxMs = await fleet.loopDelayMaxMs(true);
+      result.load1m = Math.round((loadavg()[0] ?? 0) * 10) / 10;
       const cumulative = { ...result.tally };
       for (const key of CUMULATIVE) result.tally[key] = cumulative[key] - (previous?.[key] ?? 0);
       previous = cumulative;
       report.results.push(result);
-      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, event loops delayed up to ${result.suiteLagMaxMs} ms (suite) / ${result.clientLagMaxMs} ms (clients), acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
+      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, event loops delayed up to ${result.suiteLagMaxMs} ms (suite) / ${result.clientLagMaxMs} ms (clients) at load ${result.load1m}, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
     }
+    report.loadAverage.end = loadavg();
   } finally {
     fleet?.close();
     await watch?.stop();
