@@ -38,10 +38,16 @@ export class FleetWorker {
 
   request<T>(command: FleetCommand): Promise<T> {
     if (this.#gone) return Promise.reject(this.#gone);
+    if (!this.#child.connected) return Promise.reject(new Error('the client process was let go'));
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (reply: unknown) => void, reject });
-      this.#child.send({ id, command });
+      // A channel that closes meanwhile fails the request, not the process.
+      this.#child.send({ id, command }, (error) => {
+        if (!error) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
     });
   }
 
