@@ -1,6 +1,6 @@
 import type { ChatService } from './chat-services.ts';
 import type { FaultStack } from './fault-stack.ts';
-import type { FleetMember } from './fleet.ts';
+import type { MemberState } from './fleet.ts';
 import type { FaultTarget } from './infra-servers.ts';
 import { sleep } from './managed-process.ts';
 
@@ -48,9 +48,9 @@ export class FaultFindings extends Error {
   }
 }
 
-/** The suite's clients, as a fault that watches them while it lasts sees them. */
+/** The suite's clients, as a fault that watches them while it lasts sees them (their counters kept current). */
 export interface FaultClients {
-  readonly members: readonly FleetMember[];
+  readonly members: readonly MemberState[];
   allOpen(): boolean;
 }
 

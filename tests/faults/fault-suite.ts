@@ -1,7 +1,9 @@
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FaultFindings, type Fault, type FaultTimings } from './fault-catalogue.ts';
 import { FaultStack } from './fault-stack.ts';
-import { Fleet, type FleetMember } from './fleet.ts';
+import type { MemberState } from './fleet.ts';
+import { WorkerFleet } from './fleet-workers.ts';
 import type { HostNetwork } from './host-network.ts';
 import { sleep } from './managed-process.ts';
 import { OutcomeCheck, type Tally } from './outcome-check.ts';
@@ -26,6 +28,8 @@ export interface SuiteOptions {
   env?: Record<string, string>;
   /** The clients' heartbeat interval (the SDK's default when omitted). */
   clientHeartbeatMs?: number;
+  /** Clients per client process (CLIENTS_PER_WORKER when omitted). */
+  clientsPerWorker?: number;
 }
 
 export interface FaultResult {
@@ -45,8 +49,12 @@ export interface FaultResult {
   clientsResumed: number;
   /** For a fault that drains gateways: drain closes the clients received, their connection attempts after them, and the most attempts one client made per drain close. */
   drainReconnects?: { clients: number; drainCloses: number; attempts: number; maxPerDrain: number };
-  /** The longest the suite's own event loop (all the clients) was held up during the row. */
+  /** The longest the suite's own event loop (faults and checks) was held up during the row, in ms. */
   suiteLagMaxMs?: number;
+  /** The longest any client process's event loop was held up during the row, in ms. */
+  clientLagMaxMs?: number;
+  /** The machine's 1-minute load average at the end of the row. */
+  load1m?: number;
 }
 
 export interface SuiteReport {
@@ -55,10 +63,16 @@ export interface SuiteReport {
   sessions: number;
   sendsPerSec: number;
   timings: FaultTimings;
+  /** How many processes the clients ran in. */
+  clientProcesses: number;
+  /** The machine's 1-, 5- and 15-minute load averages when the run began and when it ended. */
+  loadAverage: { start: number[]; end?: number[] };
   results: FaultResult[];
 }
 
 const RECOVERY_TIMEOUT_MS = 120_000;
+/** Clients per client process: few enough that a process keeps up with its clients' heartbeats on a loaded machine. */
+const CLIENTS_PER_WORKER = 100;
 const SETTLE_TIMEOUT_MS = 60_000;
 const PERSIST_TIMEOUT_MS = 120_000;
 const VIEW_TIMEOUT_MS = 30_000;
@@ -81,15 +95,18 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
     sessions: options.sessions,
     sendsPerSec: options.sendsPerSec,
     timings: options.timings,
+    clientProcesses: 0,
+    loadAverage: { start: loadavg() },
     results: [],
   };
-  let fleet: Fleet | undefined;
+  let fleet: WorkerFleet | undefined;
   let watch: ReadinessWatch | undefined;
   const check = new OutcomeCheck(stack.postgres.url);
   try {
     await stack.start();
     log('stack ready');
-    fleet = await Fleet.open({
+    fleet = await WorkerFleet.open({
+      clientsPerWorker: options.clientsPerWorker ?? CLIENTS_PER_WORKER,
       apiUrl: stack.api.url,
       gatewayUrls: stack.gateways.map((gateway) => gateway.wsUrl),
       secret: stack.secret,
@@ -97,24 +114,29 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
       membersPerSession: options.membersPerSession,
       ...(options.clientHeartbeatMs === undefined ? {} : { heartbeatMs: options.clientHeartbeatMs }),
     });
-    log(`${fleet.members.length} clients connected`);
+    report.clientProcesses = fleet.processIds.length;
+    log(`${fleet.members.length} clients connected, in processes ${fleet.processIds.join(', ')}`);
     watch = new ReadinessWatch(new Map(stack.services.map((service) => [service.name, service.url])));
     watch.start();
     let previous: Tally | undefined;
     const phases: (Fault | undefined)[] = [undefined, ...options.faults];
-    // The clients all live in this process: when it lags, they send late (e.g. an upgrade's headers).
-    const lag = monitorEventLoopDelay({ resolution: 50 });
+    // Figures that tell a loaded machine from a real failure: how late this process and the clients' ran.
+    const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
     for (const [phase, fault] of phases.entries()) {
       lag.reset();
+      await fleet.loopDelayMaxMs(true);
       const result = await runPhase(phase, fault, { stack, fleet, watch, check, options, previous });
       result.suiteLagMaxMs = Math.round(lag.max / 1e6);
+      result.clientLagMaxMs = await fleet.loopDelayMaxMs(true);
+      result.load1m = Math.round((loadavg()[0] ?? 0) * 10) / 10;
       const cumulative = { ...result.tally };
       for (const key of CUMULATIVE) result.tally[key] = cumulative[key] - (previous?.[key] ?? 0);
       previous = cumulative;
       report.results.push(result);
-      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, the suite's event loop delayed up to ${result.suiteLagMaxMs} ms, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
+      log(`${result.passed ? 'PASS' : 'FAIL'} ${result.fault}: recovery ${result.recoveryMs ?? '-'} ms, event loops delayed up to ${result.suiteLagMaxMs} ms (suite) / ${result.clientLagMaxMs} ms (clients) at load ${result.load1m}, acked ${result.tally.acked}, lost ${result.tally.lost}, doubled ${result.tally.doubled}${result.failures.length > 0 ? ` — ${result.failures.join('; ')}` : ''}`);
     }
+    report.loadAverage.end = loadavg();
   } finally {
     fleet?.close();
     await watch?.stop();
@@ -126,7 +148,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteReport>
 
 interface PhaseContext {
   stack: FaultStack;
-  fleet: Fleet;
+  fleet: WorkerFleet;
   watch: ReadinessWatch;
   check: OutcomeCheck;
   options: SuiteOptions;
@@ -139,7 +161,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   const phaseStartedAt = performance.now();
   const disconnectsBefore = fleet.members.map((member) => member.disconnects);
   const drainsBefore = fleet.members.map((member) => ({ drainCloses: member.drainCloses, reconnects: member.reconnects, otherCloses: { ...member.otherCloses }, socketEnds: { ...member.socketEnds } }));
-  fleet.startTraffic(phase, options.sendsPerSec);
+  await fleet.startTraffic(phase, options.sendsPerSec);
   await sleep(options.trafficBeforeMs);
   const injectedAt = performance.now();
   if (fault) {
@@ -162,15 +184,18 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
   }
   if (recoveredAt === null) failures.push(`not recovered within ${RECOVERY_TIMEOUT_MS} ms`);
   await sleep(options.trafficAfterMs);
-  fleet.stopTraffic();
+  await fleet.stopTraffic();
   await fleet.settle(SETTLE_TIMEOUT_MS, phase);
   await fleet.checkpoint(phase);
   await fleet.settle(SETTLE_TIMEOUT_MS, phase);
-  const unsettled = fleet.unsettledIn(phase);
-  if (unsettled > 0) failures.push(`${unsettled} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${fleet.pendingReasons(phase).join(', ')})`);
+  const unsettled = await fleet.unsettledIn(phase);
+  if (unsettled > 0) failures.push(`${unsettled} sends still unacknowledged ${SETTLE_TIMEOUT_MS} ms after the traffic stopped (${(await fleet.pendingReasons(phase)).join(', ')})`);
+  await fleet.collectSends(phase);
   if (!(await check.waitPersisted(fleet.sends.values(), fleet.sessionIds, PERSIST_TIMEOUT_MS))) failures.push(`acked messages not all in PostgreSQL within ${PERSIST_TIMEOUT_MS} ms`);
-  if (!(await check.waitViews(fleet.members, fleet.sessionIds, VIEW_TIMEOUT_MS))) failures.push(`client views not at the head within ${VIEW_TIMEOUT_MS} ms`);
-  const tally = await check.tally(phase, fleet.sends, fleet.members, fleet.sessionIds);
+  if (!(await check.waitViews(fleet.views, fleet.sessionIds, VIEW_TIMEOUT_MS))) failures.push(`client views not at the head within ${VIEW_TIMEOUT_MS} ms`);
+  // Acks that came in meanwhile, as the records in the clients' processes hold them now.
+  await fleet.collectSends(phase);
+  const tally = await check.tally(phase, fleet.sends, fleet.views, fleet.sessionIds);
   const expectedUnready = fault?.touches ?? [];
   const sawUnready = watch.unreadyWithin(injectedAt, recoveredAt ?? performance.now());
   const missedUnready = expectedUnready.filter((name) => !sawUnready.includes(name));
@@ -214,7 +239,7 @@ async function runPhase(phase: number, fault: Fault | undefined, context: PhaseC
  * client was closed by one (a rolling restart drains every gateway).
  */
 export function countDrainReconnects(
-  members: readonly (Pick<FleetMember, 'drainCloses' | 'reconnects'> & { otherCloses?: Record<number, number>; socketEnds?: Record<string, number> })[],
+  members: readonly (Pick<MemberState, 'drainCloses' | 'reconnects'> & { otherCloses?: Record<number, number>; socketEnds?: Record<string, number> })[],
   before: readonly { drainCloses: number; reconnects: number; otherCloses?: Record<number, number>; socketEnds?: Record<string, number> }[],
   failures: string[],
 ): NonNullable<FaultResult['drainReconnects']> {

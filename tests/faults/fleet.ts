@@ -20,8 +20,8 @@ export interface SendRecord {
   lastError?: string;
 }
 
-export interface FleetMember {
-  readonly client: ChatClient;
+/** What the checks read of one client: plain data, so it can come from another process. */
+export interface MemberState {
   readonly userId: string;
   readonly sessionId: string;
   readonly gateway: number;
@@ -42,6 +42,16 @@ export interface FleetMember {
   /** A close the SDK treats as final; a resuming client never has one. */
   finalClose: number | undefined;
   isOpen: boolean;
+}
+
+export interface FleetMember extends MemberState {
+  readonly client: ChatClient;
+}
+
+/** A member without its client, as plain data. */
+export function memberState(member: FleetMember): MemberState {
+  const { client: _client, ...state } = member;
+  return { ...state, otherCloses: { ...state.otherCloses }, socketEnds: { ...state.socketEnds } };
 }
 
 export interface FleetOptions {
@@ -199,8 +209,8 @@ export class Fleet {
     return [...this.sends.values()].filter((record) => record.phase === phase && !record.ack && this.#unsettled.has(record.clientMsgId)).length;
   }
 
-  /** Why each send of `phase` still in flight has no ack: its last error, and whether its sender already sees it. */
-  pendingReasons(phase: number): string[] {
+  /** Why the sends of `phase` still in flight have no ack (their last error, and whether their sender already sees them), with how many each. */
+  pendingReasons(phase: number): Map<string, number> {
     const counts = new Map<string, number>();
     for (const record of this.sends.values()) {
       if (record.phase !== phase || record.ack || !this.#unsettled.has(record.clientMsgId)) continue;
@@ -209,7 +219,7 @@ export class Fleet {
       const reason = `${record.via} ${record.lastError ?? 'no answer'}${inView ? ', in the sender\'s view' : ''}`;
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
     }
-    return [...counts].map(([reason, n]) => `${n}× ${reason}`);
+    return counts;
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { CLOSE_CODES } from '@chat/protocol';
 import { FaultFindings, type Fault, type FaultClients, type FaultTimings } from './fault-catalogue.ts';
 import type { FaultStack } from './fault-stack.ts';
-import type { FleetMember } from './fleet.ts';
+import type { MemberState } from './fleet.ts';
 import type { Host, HostLink, HostNetwork } from './host-network.ts';
 import { sleep } from './managed-process.ts';
 
@@ -24,32 +24,39 @@ export const HOST_SCENARIO_CLIENT_HEARTBEAT_MS = 5_000;
 const HANDOVER_CLOSES = [CLOSE_CODES.goingAway, CLOSE_CODES.tryAgainLater];
 const LINK_LOST_CLOSES = [CLOSE_CODES.abnormal];
 
-/** Every close each client saw while it was attached. */
-class CloseLog {
-  readonly #codes = new Map<FleetMember, number[]>();
-  readonly #detach: (() => void)[] = [];
+/** The closes that sent a client back (a drain's 1001 and every other code), by code. */
+function closesOf(member: MemberState): Map<number, number> {
+  return new Map([[CLOSE_CODES.goingAway, member.drainCloses], ...Object.entries(member.otherCloses).map(([code, n]) => [Number(code), n] as [number, number])]);
+}
 
-  constructor(members: readonly FleetMember[]) {
-    for (const member of members) {
-      const onState = (state: { status: string; lastCloseCode?: number }) => {
-        if (state.status !== 'reconnecting' || state.lastCloseCode === undefined) return;
-        this.#codes.set(member, [...(this.#codes.get(member) ?? []), state.lastCloseCode]);
-      };
-      member.client.on('state', onState);
-      this.#detach.push(() => member.client.off('state', onState));
-    }
+/** Every close each client saw from its creation on, read from the members' counters. */
+export class CloseLog {
+  readonly #members: readonly MemberState[];
+  readonly #before: Map<number, number>[];
+
+  constructor(members: readonly MemberState[]) {
+    this.#members = members;
+    this.#before = members.map(closesOf);
+  }
+
+  /** The closes since the log began, per client. */
+  #since(): Map<number, number>[] {
+    return this.#members.map((member, i) => {
+      const since = new Map<number, number>();
+      for (const [code, n] of closesOf(member)) {
+        const added = n - (this.#before[i]?.get(code) ?? 0);
+        if (added > 0) since.set(code, added);
+      }
+      return since;
+    });
   }
 
   get closedClients(): number {
-    return this.#codes.size;
+    return this.#since().filter((since) => since.size > 0).length;
   }
 
   codes(): number[] {
-    return [...this.#codes.values()].flat();
-  }
-
-  detach(): void {
-    for (const off of this.#detach.splice(0)) off();
+    return this.#since().flatMap((since) => [...since.keys()]);
   }
 }
 
@@ -79,6 +86,7 @@ function hostCut(cut: HostCut): Fault {
       const host = network.hosts[cut.host];
       const problems: string[] = [];
       const closes = new CloseLog(clients.members);
+      let codes: number[] = [];
       const cutAt = performance.now();
       network.cut(host, cut.link);
       try {
@@ -89,10 +97,11 @@ function hostCut(cut: HostCut): Fault {
         if (found) problems.push(found);
         await sleep(Math.max(0, cutAt + timings.cutMs - performance.now()));
       } finally {
+        // The closes while the host was cut, not those of the clients coming back after.
+        codes = closes.codes();
         network.restore(host, cut.link);
-        closes.detach();
       }
-      const outside = [...new Set(closes.codes().filter((code) => !cut.allowedCloses.includes(code)))];
+      const outside = [...new Set(codes.filter((code) => !cut.allowedCloses.includes(code)))];
       if (outside.length > 0) problems.push(`clients closed with ${outside.join(', ')}; this cut may close them only with ${cut.allowedCloses.join(', ')}`);
       if (problems.length > 0) throw new FaultFindings(problems);
     },

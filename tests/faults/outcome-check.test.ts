@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { GAP_USER_ID } from '@chat/protocol';
 import type { SendRecord } from './fleet.ts';
-import { countOutcome, type ClientView, type StoredRow } from './outcome-check.ts';
+import { addViewCounts, countOutcome, viewCounts, type ClientView, type StoredRow } from './outcome-check.ts';
 
 const S = '00000000-0000-4000-8000-000000000001';
 const U = '00000000-0000-4000-8000-0000000000aa';
@@ -71,5 +72,42 @@ describe('countOutcome', () => {
     expect(countOutcome(1, [], [...rows, row(5, 5, 'c1', 'id5')], [twice]).viewDoubled).toBe(1);
     const other: ClientView = { sessionId: S, welcomeHead: 0, messages: [{ id: 'elsewhere', seq: 1, userId: U }] };
     expect(countOutcome(1, [], [row(1)], [other]).viewMismatched).toBe(1);
+  });
+});
+
+describe('viewCounts split by the clients\' processes', () => {
+  const SESSIONS = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
+  const storedRow = fc.record({ session: fc.integer({ min: 0, max: 2 }), seq: fc.integer({ min: 1, max: 12 }), id: fc.integer({ min: 0, max: 4 }) });
+  const clientView = fc.record({
+    session: fc.integer({ min: 0, max: 2 }),
+    welcomeHead: fc.integer({ min: 0, max: 6 }),
+    messages: fc.array(fc.record({ seq: fc.integer({ min: 1, max: 12 }), id: fc.integer({ min: 0, max: 4 }), sender: fc.integer({ min: 0, max: 3 }) }), { maxLength: 14 }),
+  });
+
+  it('finds in each process, from its own sessions\' rows, exactly what one check of every view against every row finds', () => {
+    fc.assert(
+      fc.property(fc.array(storedRow, { maxLength: 30 }), fc.array(clientView, { maxLength: 8 }), fc.integer({ min: 1, max: 3 }), (rowSpecs, viewSpecs, processes) => {
+        const rows: StoredRow[] = rowSpecs.map((r) => ({ id: `id${r.session}-${r.seq}-${r.id}`, session_id: SESSIONS[r.session]!, seq: String(r.seq), user_id: U, client_msg_id: null }));
+        const views: ClientView[] = viewSpecs.map((v) => ({
+          sessionId: SESSIONS[v.session]!,
+          welcomeHead: v.welcomeHead,
+          messages: v.messages.map((m) => ({ id: `id${v.session}-${m.seq}-${m.id}`, seq: m.seq, userId: U, clientMsgId: `c${m.sender}` })),
+        }));
+        // Whole sessions per process, as the suite assigns them.
+        const processOf = (sessionId: string) => SESSIONS.indexOf(sessionId) % processes;
+        const parts = Array.from({ length: processes }, (_, p) =>
+          viewCounts(
+            views.filter((view) => processOf(view.sessionId) === p),
+            rows.filter((r) => processOf(r.session_id) === p),
+          ),
+        );
+        expect(addViewCounts(parts)).toEqual(viewCounts(views, rows));
+      }),
+    );
+  });
+
+  it('still finds a hole when the process holding the view is given its session\'s rows', () => {
+    const rows = [row(1), row(2), row(3)];
+    expect(addViewCounts([viewCounts([view([1, 3])], rows), viewCounts([], [])]).viewHoles).toBe(1);
   });
 });

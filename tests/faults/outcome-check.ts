@@ -62,19 +62,19 @@ export class OutcomeCheck {
   }
 
   /** Waits until every client's view reaches its session's head in PostgreSQL, or the timeout. */
-  async waitViews(members: readonly FleetMember[], sessionIds: readonly string[], timeoutMs: number): Promise<boolean> {
+  async waitViews(views: ViewSource, sessionIds: readonly string[], timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       const heads = headsOf(await this.rows(sessionIds));
-      if (members.every((member) => (member.client.lastSeq ?? 0) >= (heads.get(member.sessionId) ?? 0))) return true;
+      if ((await views.lastSeqs()).every((view) => (view.lastSeq ?? 0) >= (heads.get(view.sessionId) ?? 0))) return true;
       await sleep(250);
     }
     return false;
   }
 
-  async tally(phase: number, sends: ReadonlyMap<string, SendRecord>, members: readonly FleetMember[], sessionIds: readonly string[]): Promise<Tally> {
-    const views = members.map((member) => ({ sessionId: member.sessionId, welcomeHead: member.welcomeHead, messages: member.client.store.getState().messages }));
-    return countOutcome(phase, [...sends.values()], await this.rows(sessionIds), views);
+  async tally(phase: number, sends: ReadonlyMap<string, SendRecord>, views: ViewSource, sessionIds: readonly string[]): Promise<Tally> {
+    const rows = await this.rows(sessionIds);
+    return { ...countSends(phase, [...sends.values()], rows), ...(await views.viewCounts(rows)) };
   }
 
   close(): Promise<void> {
@@ -97,8 +97,36 @@ export interface ClientView {
   messages: readonly { id: string; seq: number; userId: string; clientMsgId?: string | undefined }[];
 }
 
+export type ViewCounts = Pick<Tally, 'viewHoles' | 'viewDoubled' | 'viewMismatched'>;
+
+/**
+ * The clients' views, wherever the clients live: how far each has read, and what the checks find
+ * in them against the stored rows (each view is checked against its own session's rows alone).
+ */
+export interface ViewSource {
+  lastSeqs(): Promise<readonly { sessionId: string; lastSeq: number | undefined }[]>;
+  viewCounts(rows: readonly StoredRow[]): Promise<ViewCounts>;
+}
+
+/** The views of clients in this process. */
+export function localViews(members: readonly FleetMember[]): ViewSource {
+  return {
+    lastSeqs: () => Promise.resolve(members.map((member) => ({ sessionId: member.sessionId, lastSeq: member.client.lastSeq }))),
+    viewCounts: (rows) => Promise.resolve(viewCounts(members.map(clientView), rows)),
+  };
+}
+
+export function clientView(member: FleetMember): ClientView {
+  return { sessionId: member.sessionId, welcomeHead: member.welcomeHead, messages: member.client.store.getState().messages };
+}
+
 /** Compares what was sent and acked with what PostgreSQL and the clients hold. */
 export function countOutcome(phase: number, sends: readonly SendRecord[], rows: readonly StoredRow[], views: readonly ClientView[]): Tally {
+  return { ...countSends(phase, sends, rows), ...viewCounts(views, rows) };
+}
+
+/** The part of the outcome the senders' records and the store tell: every count but the views'. */
+export function countSends(phase: number, sends: readonly SendRecord[], rows: readonly StoredRow[]): Omit<Tally, keyof ViewCounts> {
   const window = sends.filter((send) => send.phase === phase);
   const byKey = new Map<string, StoredRow[]>();
   for (const row of rows) {
@@ -123,7 +151,6 @@ export function countOutcome(phase: number, sends: readonly SendRecord[], rows: 
     holes: [...heads].reduce((sum, [sessionId, head]) => sum + head - (rowsPerSession.get(sessionId) ?? 0), 0),
     // A gap record is the system's own seal of a seq whose publish timed out; every other row needs a sender.
     strangers: rows.filter((row) => row.user_id !== GAP_USER_ID && !sentKeys.has(`${row.session_id}|${row.user_id}|${row.client_msg_id ?? row.id}`)).length,
-    ...viewCounts(views, rows, heads),
   };
 }
 
@@ -133,7 +160,9 @@ function headsOf(rows: readonly StoredRow[]): Map<string, number> {
   return heads;
 }
 
-function viewCounts(views: readonly ClientView[], rows: readonly StoredRow[], heads: ReadonlyMap<string, number>): Pick<Tally, 'viewHoles' | 'viewDoubled' | 'viewMismatched'> {
+/** Seqs missing from views, clientMsgIds twice in one view, and view messages that differ from the store. */
+export function viewCounts(views: readonly ClientView[], rows: readonly StoredRow[]): ViewCounts {
+  const heads = headsOf(rows);
   const bySeq = new Map(rows.map((row) => [`${row.session_id}|${row.seq}`, row]));
   let viewHoles = 0;
   let viewDoubled = 0;
@@ -154,4 +183,12 @@ function viewCounts(views: readonly ClientView[], rows: readonly StoredRow[], he
     for (let seq = (view.welcomeHead ?? 0) + 1; seq <= head; seq++) if (!seen.has(seq)) viewHoles++;
   }
   return { viewHoles, viewDoubled, viewMismatched };
+}
+
+export function addViewCounts(parts: readonly ViewCounts[]): ViewCounts {
+  return {
+    viewHoles: parts.reduce((sum, part) => sum + part.viewHoles, 0),
+    viewDoubled: parts.reduce((sum, part) => sum + part.viewDoubled, 0),
+    viewMismatched: parts.reduce((sum, part) => sum + part.viewMismatched, 0),
+  };
 }

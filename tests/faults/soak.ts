@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultStack } from './fault-stack.ts';
@@ -7,7 +6,8 @@ import type { Tally } from './outcome-check.ts';
 import { replaceSection, SOAK_BEGIN, SOAK_END } from './reliability-doc.ts';
 import { renderSoakChart } from './soak-chart.ts';
 import { sampleProcess, type ProcessSample } from './soak-sampler.ts';
-import type { SoakCommand, SoakWorkerResult } from './soak-worker.ts';
+import type { AloneOutcome, OpenedFleet } from './fleet-worker.ts';
+import { FleetWorker } from './fleet-workers.ts';
 
 export interface SoakOptions {
   repoRoot: string;
@@ -23,35 +23,6 @@ const SAMPLE_EVERY_MS = 10_000;
 const CLIENTS_PER_WORKER = 4_000;
 const MEMBERS_PER_SESSION = 10;
 
-/** A forked load generator spoken to by request and reply. */
-class SoakWorker {
-  readonly #child: ChildProcess;
-  #next = 0;
-  readonly #pending = new Map<number, { resolve: (reply: unknown) => void; reject: (error: Error) => void }>();
-
-  constructor() {
-    this.#child = fork(join(import.meta.dirname, 'soak-worker.ts'), [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (message: { id: number; ok: boolean; reply?: unknown; error?: string }) => {
-      const pending = this.#pending.get(message.id);
-      this.#pending.delete(message.id);
-      if (message.ok) pending?.resolve(message.reply);
-      else pending?.reject(new Error(message.error));
-    });
-  }
-
-  request<T>(command: SoakCommand): Promise<T> {
-    const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (reply: unknown) => void, reject });
-      this.#child.send({ id, command });
-    });
-  }
-
-  stop(): void {
-    if (this.#child.connected) this.#child.disconnect();
-  }
-}
-
 /**
  * Steady traffic on as many connections as asked for, over two gateways, for `minutes`; RSS, heap,
  * event-loop delay and open handles of every service sampled every 10 s. Writes the plot.
@@ -60,17 +31,17 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
   const { log } = options;
   const connections = options.connections ?? 4_000;
   const stack = new FaultStack({ repoRoot: options.repoRoot, portBase: options.portBase, env: { LOG_LEVEL: 'error' } });
-  const workers: SoakWorker[] = [];
+  const workers: FleetWorker[] = [];
   const series = new Map<string, ProcessSample[]>(stack.services.map((service) => [service.name, []]));
   try {
     await stack.start();
     log(`stack ready in ${stack.dir}`);
     const workerCount = Math.max(2, Math.ceil(connections / CLIENTS_PER_WORKER));
     const perWorker = Math.ceil(connections / workerCount);
-    for (let i = 0; i < workerCount; i++) workers.push(new SoakWorker());
+    for (let i = 0; i < workerCount; i++) workers.push(new FleetWorker({ execArgv: ['--max-old-space-size=4096'] }));
     const opened = await Promise.all(
       workers.map((worker, i) =>
-        worker.request<number>({
+        worker.request<OpenedFleet>({
           kind: 'open',
           fleet: {
             apiUrl: stack.api.url,
@@ -84,10 +55,10 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
         }),
       ),
     );
-    const clients = opened.reduce((sum, n) => sum + n, 0);
+    const clients = opened.reduce((sum, part) => sum + part.members.length, 0);
     log(`${clients} clients connected`);
     const perSecond = Math.max(20, Math.round(clients / 20));
-    await Promise.all(workers.map((worker) => worker.request({ kind: 'traffic', perSecond: perSecond / workers.length })));
+    await Promise.all(workers.map((worker) => worker.request({ kind: 'traffic', phase: 0, perSecond: perSecond / workers.length })));
     const started = performance.now();
     const endAt = started + options.minutes * 60_000;
     while (performance.now() < endAt) {
@@ -102,7 +73,7 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
       log(`t=${t}s gateway-a rss ${gw?.rssMb} MB heap ${gw?.heapMb} MB loop p99 ${gw?.loopP99Ms} ms fds ${gw?.openHandles}`);
       await sleep(Math.min(SAMPLE_EVERY_MS, Math.max(0, endAt - performance.now())));
     }
-    const results = await Promise.all(workers.map((worker) => worker.request<SoakWorkerResult>({ kind: 'finish', databaseUrl: stack.postgres.url })));
+    const results = await Promise.all(workers.map((worker) => worker.request<AloneOutcome>({ kind: 'check-alone', databaseUrl: stack.postgres.url })));
     const summary = summarize(results);
     const passed = summary.lost === 0 && summary.doubled === 0 && summary.holes === 0 && summary.viewHoles === 0 && summary.finalCloses === 0 && summary.unacked === 0;
     const title = `Soak: ${clients} connections on two gateways, ${perSecond} sends/s, ${options.minutes} min`;
@@ -123,8 +94,8 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
 
 type SoakSummary = Omit<Tally, 'sent'> & { sent: number; clients: number; disconnects: number; finalCloses: number };
 
-function summarize(results: readonly SoakWorkerResult[]): SoakSummary {
-  const sum = (pick: (r: SoakWorkerResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+function summarize(results: readonly AloneOutcome[]): SoakSummary {
+  const sum = (pick: (r: AloneOutcome) => number) => results.reduce((total, r) => total + pick(r), 0);
   return {
     clients: sum((r) => r.clients),
     disconnects: sum((r) => r.disconnects),
