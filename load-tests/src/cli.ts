@@ -1,6 +1,6 @@
 /**
  * pnpm bench [--smoke] [--only=idle,fanout,steady,ack,persist,history] [--out=dir] [--no-docs]
- *             [--idle-target=N] [--persist-backlog=N] [--history-rows=N]
+ *             [--idle-target=N] [--persist-backlog=N] [--history-rows=N] [--durability=default|all]
  * pnpm bench --render=<result.json>   (rewrite docs/benchmarks.md from a run)
  * pnpm bench --cluster [--cluster-port=N] [--only=...]
  *   the scenarios against the single servers and then against a Redis Cluster (3 + 3) and a
@@ -42,7 +42,7 @@ function writeDocs(result: BenchResult): void {
 
 async function main(): Promise<void> {
   // Flags take their value after "=": "--render file" would otherwise start a whole run.
-  const bare = process.argv.slice(2).find((arg) => /^--(render|only|out|idle-target|persist-backlog|history-rows)$/.test(arg));
+  const bare = process.argv.slice(2).find((arg) => /^--(render|only|out|idle-target|persist-backlog|history-rows|durability)$/.test(arg));
   if (bare !== undefined) throw new Error(`${bare} takes its value after "=", e.g. ${bare}=…`);
   const render = flag('render');
   if (render !== undefined) {
@@ -52,11 +52,13 @@ async function main(): Promise<void> {
     return;
   }
   const smoke = process.argv.includes('--smoke');
-  const resized = ['idle-target', 'persist-backlog', 'history-rows'].some((name) => flag(name) !== undefined);
+  const resized = ['idle-target', 'persist-backlog', 'history-rows', 'durability'].some((name) => flag(name) !== undefined);
+  const durability = flag('durability');
+  if (durability !== undefined && durability !== 'default' && durability !== 'all') throw new Error('--durability must be default or all');
   const only = flag('only')?.split(',').filter((name) => name.length > 0);
   const unknown = only?.filter((name) => !(SCENARIOS as readonly string[]).includes(name)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
-  const profile = withOverrides(smoke ? SMOKE : FULL, { idleTarget: numberFlag('idle-target'), persistBacklog: numberFlag('persist-backlog'), historyRows: numberFlag('history-rows') });
+  const profile = withOverrides(smoke ? SMOKE : FULL, { idleTarget: numberFlag('idle-target'), persistBacklog: numberFlag('persist-backlog'), historyRows: numberFlag('history-rows'), durability });
   const infra = {
     redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',

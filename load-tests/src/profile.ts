@@ -60,10 +60,14 @@ export const SMOKE: Profile = {
 export const SCENARIOS = ['idle', 'fanout', 'steady', 'ack', 'persist', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/** Sizes a command line may change: --idle-target, --persist-backlog, --history-rows. */
-export function withOverrides(profile: Profile, overrides: { idleTarget?: number; persistBacklog?: number; historyRows?: number }): Profile {
+/**
+ * Sizes a command line may change: --idle-target, --persist-backlog, --history-rows; and
+ * --durability=default, which leaves out steady's runs under the other durability settings.
+ */
+export function withOverrides(profile: Profile, overrides: { idleTarget?: number; persistBacklog?: number; historyRows?: number; durability?: 'all' | 'default' }): Profile {
   return {
     ...profile,
+    steady: { ...profile.steady, durability: overrides.durability === 'default' ? [] : profile.steady.durability },
     idle: { ...profile.idle, target: overrides.idleTarget ?? profile.idle.target },
     persist: { ...profile.persist, backlog: overrides.persistBacklog ?? profile.persist.backlog },
     history: { ...profile.history, rows: overrides.historyRows ?? profile.history.rows },

@@ -34,6 +34,7 @@ Targets are reported, never asserted: a slower run still produces a page.
 | \`pnpm bench\` | every scenario at full size, then writes this page and its chart | ~25 min |
 | \`pnpm bench --only=fanout,steady\` | some scenarios only (\`idle\`, \`fanout\`, \`steady\`, \`ack\`, \`persist\`, \`history\`); leaves this page alone | |
 | \`pnpm bench --idle-target=12000 --persist-backlog=100000 --history-rows=200000\` | other sizes; leaves this page alone | |
+| \`pnpm bench --only=steady --durability=default\` | *steady* without its runs under the other durability settings; leaves this page alone | |
 | \`pnpm bench:smoke\` | every scenario at toy size (what the test suite runs) | ~2 min |
 | \`pnpm test:unit load-tests\` | the smoke run as a test, plus the k6 type-check | |
 
