@@ -15,6 +15,8 @@ export interface BatchPullerOptions {
   consumer: string;
   /** Most messages held unhandled; pulls stop while the buffer is this full. */
   highWater: number;
+  /** Most messages one pull asks for. */
+  pullSize: number;
   /** Pause after a pull that did not come back full, so a trickle is fetched in bursts. */
   pollMs: number;
   /** Longest pause while the consumer stays empty. */
@@ -27,6 +29,16 @@ const ACK = Uint8Array.of(43, 65, 67, 75); // +ACK
 const NAK = Uint8Array.of(45, 78, 65, 75); // -NAK
 const TERM = Uint8Array.of(43, 84, 69, 82, 77); // +TERM
 const encoder = new TextEncoder();
+const MAX_PULLS_UNDER_WAY = 2;
+
+interface PullRequest {
+  id: number;
+  wanted: number;
+  delivered: number;
+  /** What the consumer still had after the latest message of this pull. */
+  pendingAfter: number;
+  timer: NodeJS.Timeout;
+}
 
 /** Status codes that end a no-wait pull normally: nothing (more) to deliver, or the request expired. */
 const PULL_ENDED = new Set([404, 408]);
@@ -45,7 +57,8 @@ export class BatchPuller {
   readonly #subscription: Subscription;
   readonly #buffer: PulledMessage[] = [];
   readonly #subject: string;
-  #request: { id: number; wanted: number; delivered: number; timer: NodeJS.Timeout } | undefined;
+  /** Pulls under way, oldest first: the server serves them in that order. */
+  readonly #underWay: PullRequest[] = [];
   #requests = 0;
   #pollTimer: NodeJS.Timeout | undefined;
   #idlePolls = 0;
@@ -67,7 +80,7 @@ export class BatchPuller {
    * follows within the same burst; then takes what is buffered, up to max.
    */
   async take(max: number): Promise<PulledMessage[]> {
-    const waiting = () => (this.#buffer.length === 0 || (this.#buffer.length < max && this.#request !== undefined)) && this.#error === undefined && !this.#stopping;
+    const waiting = () => (this.#buffer.length === 0 || (this.#buffer.length < max && this.#underWay.length > 0)) && this.#error === undefined && !this.#stopping;
     while (waiting()) await new Promise<void>((resolve) => (this.#wake = resolve));
     if (this.#buffer.length === 0 && this.#error !== undefined) throw this.#error;
     const batch = this.#buffer.splice(0, max);
@@ -82,21 +95,22 @@ export class BatchPuller {
     this.#wake?.();
   }
 
-  /** Stops pulling, waits for the request under way to end, and returns every message received but not taken. */
+  /** Stops pulling, waits for the pulls under way to end, and returns every message received but not taken. */
   async stop(): Promise<PulledMessage[]> {
     this.interrupt();
-    while (this.#request !== undefined) await new Promise<void>((resolve) => (this.#requestEnded = resolve));
+    while (this.#underWay.length > 0) await new Promise<void>((resolve) => (this.#requestEnded = resolve));
     this.#subscription.unsubscribe();
     return this.#buffer.splice(0);
   }
 
   #pull(): void {
     this.#pollTimer = undefined;
-    const room = this.#options.highWater - this.#buffer.length;
-    if (this.#stopping || this.#request !== undefined || room <= 0 || this.#error !== undefined) return;
+    const expected = this.#underWay.reduce((sum, request) => sum + request.wanted - request.delivered, 0);
+    const room = Math.min(this.#options.pullSize, this.#options.highWater - this.#buffer.length - expected);
+    if (this.#stopping || room <= 0 || this.#error !== undefined) return;
     const id = ++this.#requests;
     const timer = setTimeout(() => this.#endRequest(id), this.#options.requestTimeoutMs);
-    this.#request = { id, wanted: room, delivered: 0, timer };
+    this.#underWay.push({ id, wanted: room, delivered: 0, pendingAfter: 0, timer });
     try {
       this.#nc.publish(this.#subject, encoder.encode(JSON.stringify({ batch: room, no_wait: true })), { reply: `${this.#prefix}.${id}` });
     } catch (error) {
@@ -104,20 +118,35 @@ export class BatchPuller {
     }
   }
 
-  /** The next pull: at once after a full one, else after a pause that grows while nothing comes. */
+  /**
+   * The next pull. While a backlog drains, two are under way, so the server sends the next while
+   * the last is read; otherwise one at a time, after a pause that grows while nothing comes.
+   */
   #pullSoon(): void {
-    if (this.#request !== undefined || this.#pollTimer !== undefined || this.#stopping) return;
+    if (this.#pollTimer !== undefined || this.#stopping) return;
+    if (this.#underWay.length >= (this.#idlePolls === 0 ? MAX_PULLS_UNDER_WAY : 1)) return;
     const { pollMs, maxPollMs } = this.#options;
     const delay = this.#idlePolls === 0 ? 0 : Math.min(maxPollMs, pollMs * 2 ** (this.#idlePolls - 1));
-    if (delay === 0) this.#pull();
-    else this.#pollTimer = setTimeout(() => this.#pull(), delay);
+    if (delay === 0) {
+      this.#pull();
+      if (this.#idlePolls === 0 && this.#underWay.length < MAX_PULLS_UNDER_WAY) this.#pull();
+    } else {
+      this.#pollTimer = setTimeout(() => this.#pull(), delay);
+    }
   }
 
   #receive(message: Msg): void {
     if (message.reply !== undefined && message.reply.startsWith('$JS.ACK.')) {
-      // A delivered message carries its own subject, not the request's: it counts for the request under way.
-      this.#buffer.push(pulled(message));
-      if (this.#request !== undefined) this.#request.delivered++;
+      // A delivered message carries its own subject, not the request's: it counts for the oldest pull under way.
+      const { deliveryCount, pending } = ackSubjectInfo(message.reply);
+      this.#buffer.push(pulled(message, deliveryCount));
+      const [request] = this.#underWay;
+      if (request !== undefined) {
+        request.delivered++;
+        request.pendingAfter = pending;
+        // A pull served in full ends without a status.
+        if (request.delivered >= request.wanted) this.#endRequest(request.id);
+      }
       this.#wake?.();
       return;
     }
@@ -134,27 +163,27 @@ export class BatchPuller {
   }
 
   #endRequest(id: number): void {
-    const request = this.#request;
-    if (request?.id !== id) return;
+    const at = this.#underWay.findIndex((request) => request.id === id);
+    const [request] = at < 0 ? [] : this.#underWay.splice(at, 1);
+    if (request === undefined) return;
     clearTimeout(request.timer);
-    this.#request = undefined;
-    // A pull that filled the room it asked for leaves more on the server: the next one goes at once.
-    this.#idlePolls = request.delivered >= request.wanted ? 0 : request.delivered > 0 ? 1 : this.#idlePolls + 1;
+    // Served in full, or the server said more are waiting (a backlog): the next pull goes at once.
+    this.#idlePolls = request.delivered >= request.wanted || request.pendingAfter > 0 ? 0 : request.delivered > 0 ? 1 : this.#idlePolls + 1;
     const ended = this.#requestEnded;
     this.#requestEnded = undefined;
     ended?.();
     this.#wake?.();
-    if (this.#buffer.length < this.#options.highWater) this.#pullSoon();
+    this.#pullSoon();
   }
 
   #fail(error: unknown): void {
     this.#error ??= error instanceof Error ? error : new Error(String(error));
-    if (this.#request !== undefined) this.#endRequest(this.#request.id);
+    for (const { id } of [...this.#underWay]) this.#endRequest(id);
     this.#wake?.();
   }
 }
 
-function pulled(message: Msg): PulledMessage {
+function pulled(message: Msg, deliveryCount: number): PulledMessage {
   let acked = false;
   const respond = (payload: Uint8Array) => {
     if (acked) return;
@@ -166,7 +195,7 @@ function pulled(message: Msg): PulledMessage {
     get headers() {
       return message.headers;
     },
-    deliveryCount: deliveryCountOf(message.reply ?? ''),
+    deliveryCount,
     ack: () => respond(ACK),
     nak: (delayMs) => respond(delayMs ? encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`) : NAK),
     term: () => respond(TERM),
@@ -174,11 +203,14 @@ function pulled(message: Msg): PulledMessage {
 }
 
 /**
- * The delivery count from an ack subject: `$JS.ACK.<stream>.<consumer>.<count>.…` (9 tokens) or,
- * from newer servers, `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<count>.…` (12 or more).
+ * The delivery count and the messages still pending for the consumer, from an ack subject:
+ * `$JS.ACK.<stream>.<consumer>.<count>.<stream seq>.<consumer seq>.<time>.<pending>` (9 tokens)
+ * or, from newer servers, with `<domain>.<account hash>` before the stream (12 or more).
  */
-export function deliveryCountOf(reply: string): number {
+export function ackSubjectInfo(reply: string): { deliveryCount: number; pending: number } {
   const tokens = reply.split('.');
-  const count = Number(tokens[tokens.length === 9 ? 4 : 6]);
-  return Number.isSafeInteger(count) && count > 0 ? count : 1;
+  const at = tokens.length === 9 ? 4 : 6;
+  const count = Number(tokens[at]);
+  const pending = Number(tokens[at + 4]);
+  return { deliveryCount: Number.isSafeInteger(count) && count > 0 ? count : 1, pending: Number.isSafeInteger(pending) && pending > 0 ? pending : 0 };
 }

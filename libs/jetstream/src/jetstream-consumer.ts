@@ -113,7 +113,7 @@ export class JetStreamQueueConsumer implements QueueConsumer {
     // Enough is pulled to fill every batch in flight; the rest stays on the server.
     const source: MessageSource =
       lingerMs > 0
-        ? new BatchPuller(this.#nc, { stream: this.#options.stream, consumer: this.#options.consumer, highWater: batchSize * inFlight, pollMs: lingerMs, maxPollMs: Math.max(lingerMs, MAX_IDLE_POLL_MS), requestTimeoutMs: LOST_PULL_MS })
+        ? new BatchPuller(this.#nc, { stream: this.#options.stream, consumer: this.#options.consumer, highWater: batchSize * inFlight, pullSize: batchSize, pollMs: lingerMs, maxPollMs: Math.max(lingerMs, MAX_IDLE_POLL_MS), requestTimeoutMs: LOST_PULL_MS })
         : new MessagePump(await this.#consumer.consume({ max_messages: batchSize * inFlight, expires: PULL_EXPIRES_MS }), batchSize * inFlight);
     const stop = () => source.interrupt();
     signal.addEventListener('abort', stop, { once: true });
