@@ -44,11 +44,11 @@ interface PullRequest {
 const PULL_ENDED = new Set([404, 408]);
 
 /**
- * Pulls with `no_wait`: each request delivers what the consumer has, up to the room in the buffer,
- * at once, and ends with a status. While one request is under way no other is made, and after one
- * that came back short the next waits pollMs, so messages of a steady trickle collect on the server
- * and travel in bursts: one write for many messages on both sides, where a standing pull has the
- * server send every message by itself as it arrives.
+ * Pulls with `no_wait`: each request delivers what the consumer has, up to pullSize and the room in
+ * the buffer, at once, and ends with a status (or with its last message when served in full). After
+ * one that came back short the next waits pollMs, so messages of a steady trickle collect on the
+ * server and travel in bursts: one write for many messages on both sides, where a standing pull has
+ * the server send every message by itself as it arrives. While a backlog drains, two are under way.
  */
 export class BatchPuller {
   readonly #nc: NatsConnection;
