@@ -36,7 +36,10 @@ export async function deleteStream(stream: string, natsUrl = NATS_URL): Promise<
   }
 }
 
-async function openJetStream(ackWaitMs: number | undefined): Promise<QueueHarness> {
+/** The persister's tuning: no-wait pulls every lingerMs, several batches in flight. */
+const PULLING = { inFlight: 2, lingerMs: 20 } as const;
+
+async function openJetStream(ackWaitMs: number | undefined, tuning: { inFlight?: number; lingerMs?: number } = {}): Promise<QueueHarness> {
   const names = randomStream();
   const options = { ...names, replicas: 1 };
   const queue = await JetStreamQueue.create(await connect({ servers: NATS_URL }), options);
@@ -44,7 +47,7 @@ async function openJetStream(ackWaitMs: number | undefined): Promise<QueueHarnes
   return {
     queue,
     consumer: (batchSize) =>
-      JetStreamQueueConsumer.create(consumerConnection, { ...options, consumer: 'persister', batchSize, ...(ackWaitMs === undefined ? {} : { ackWaitMs }) }),
+      JetStreamQueueConsumer.create(consumerConnection, { ...options, ...tuning, consumer: 'persister', batchSize, ...(ackWaitMs === undefined ? {} : { ackWaitMs }) }),
     dispose: async () => {
       await queue.close();
       await consumerConnection.close();
@@ -66,6 +69,7 @@ export async function queueBackends(): Promise<QueueBackend[]> {
   const natsUp = await realServicesAvailable(NATS);
   return [
     { name: 'JetStream', available: natsUp, open: (options) => openJetStream(options?.ackWaitMs) },
+    { name: 'JetStream with no-wait pulls', available: natsUp, open: (options) => openJetStream(options?.ackWaitMs, PULLING) },
     { name: 'memory', available: true, open: (options) => openMemory(options?.ackWaitMs) },
   ];
 }

@@ -12,8 +12,9 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { QueueConsumer, QueuedMessage, QueueHeaders } from '@chat/core';
+import { BatchPuller, type PulledMessage } from './batch-puller.ts';
 import { ensureStream, type StreamOptions } from './jetstream-stream.ts';
 
 export interface JetStreamConsumerOptions extends StreamOptions {
@@ -34,8 +35,9 @@ export interface JetStreamConsumerOptions extends StreamOptions {
    */
   inFlight?: number;
   /**
-   * How long a batch short of batchSize waits for more messages (default 0: what has arrived in
-   * the same read). A steady trickle then becomes fewer, larger batches.
+   * How long messages may collect on the server (default 0: each is delivered as it arrives).
+   * With it, messages are fetched by no-wait pulls, and after one that came back short the next
+   * waits this long: a steady trickle becomes fewer, larger batches, and travels in bursts.
    */
   lingerMs?: number;
 }
@@ -48,6 +50,20 @@ const RETRY_DELAY_MS = 1_000;
  * the library's 30 s the persister would stand still for half a minute after a leader change.
  */
 const PULL_EXPIRES_MS = 5_000;
+/** With lingerMs: a no-wait pull unanswered this long is made again (its consumer's leader moved). */
+const LOST_PULL_MS = 2_000;
+/** With lingerMs: the longest pause between pulls while the consumer stays empty. */
+const MAX_IDLE_POLL_MS = 200;
+
+/** Where batches come from: a standing pull (without linger) or no-wait pulls in bursts (with it). */
+interface MessageSource {
+  /** Waits for at least one message and takes what has arrived, up to max; empty once stopped. */
+  take(max: number): Promise<PulledMessage[]>;
+  /** Stops pulling and wakes a waiting take(); what is buffered stays for stop(). */
+  interrupt(): void;
+  /** Stops pulling and returns every message received but not taken. */
+  stop(): Promise<PulledMessage[]>;
+}
 
 /**
  * The persister's side of the queue: a durable pull consumer with explicit acks. Each batch is
@@ -95,16 +111,18 @@ export class JetStreamQueueConsumer implements QueueConsumer {
     this.#consumer ??= await this.#ensure();
     const { batchSize, inFlight = 1, lingerMs = 0 } = this.#options;
     // Enough is pulled to fill every batch in flight; the rest stays on the server.
-    const messages = await this.#consumer.consume({ max_messages: batchSize * inFlight, expires: PULL_EXPIRES_MS });
-    const pump = new MessagePump(messages, batchSize * inFlight);
-    const stop = () => void pump.stop();
+    const source: MessageSource =
+      lingerMs > 0
+        ? new BatchPuller(this.#nc, { stream: this.#options.stream, consumer: this.#options.consumer, highWater: batchSize * inFlight, pullSize: batchSize, pollMs: lingerMs, maxPollMs: Math.max(lingerMs, MAX_IDLE_POLL_MS), requestTimeoutMs: LOST_PULL_MS })
+        : new MessagePump(await this.#consumer.consume({ max_messages: batchSize * inFlight, expires: PULL_EXPIRES_MS }), batchSize * inFlight);
+    const stop = () => source.interrupt();
     signal.addEventListener('abort', stop, { once: true });
     // Aborted while the consumer was being set up: the listener above will never fire.
     if (signal.aborted) stop();
     const running = new Set<Promise<void>>();
     const failures: unknown[] = [];
     try {
-      for (let batch = await pump.take(batchSize, lingerMs); batch.length > 0 && !signal.aborted; batch = await pump.take(batchSize, lingerMs)) {
+      for (let batch = await source.take(batchSize); batch.length > 0 && !signal.aborted; batch = await source.take(batchSize)) {
         const handled: Promise<void> = onBatch(batch.map(toQueuedMessage)).then(
           () => void running.delete(handled),
           (error: unknown) => {
@@ -121,7 +139,7 @@ export class JetStreamQueueConsumer implements QueueConsumer {
       await Promise.all(running);
       signal.removeEventListener('abort', stop);
       // What was fetched but not handled goes back at once, rather than to another replica after ack_wait.
-      for (const message of await pump.stop()) message.nak();
+      for (const message of await source.stop()) message.nak();
     }
   }
 
@@ -150,12 +168,13 @@ export class JetStreamQueueConsumer implements QueueConsumer {
  * is what holds back further pulls (the client issues them as the iterator advances), so a slow
  * database keeps messages on the server, where other replicas can take them.
  */
-class MessagePump {
+class MessagePump implements MessageSource {
   readonly #buffer: JsMsg[] = [];
   readonly #messages: ConsumerMessages;
   readonly #highWater: number;
   readonly #finished: Promise<void>;
   #stopping = false;
+  #closed: Promise<unknown> | undefined;
   #ended = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
@@ -166,30 +185,30 @@ class MessagePump {
     this.#finished = this.#run();
   }
 
-  /**
-   * Waits for at least one message, then up to lingerMs for more, and takes what has arrived, up
-   * to max; empty once the stream ended.
-   */
-  async take(max: number, lingerMs: number): Promise<JsMsg[]> {
+  /** Waits for at least one message and takes what has arrived, up to max; empty once the stream ended. */
+  async take(max: number): Promise<PulledMessage[]> {
     while (this.#buffer.length === 0 && !this.#ended) await this.#sleep();
-    if (lingerMs > 0 && this.#buffer.length < max && !this.#ended) await this.#linger(max, lingerMs);
     // Let messages that arrived in the same read reach the buffer, so a burst becomes one batch.
     if (this.#buffer.length < max && !this.#ended) await new Promise((resolve) => setImmediate(resolve));
     if (this.#buffer.length === 0 && this.#error !== undefined) throw this.#error;
-    const batch = this.#buffer.splice(0, max);
+    const batch = this.#buffer.splice(0, max).map(fromJsMsg);
     this.#notify();
     return batch;
   }
 
-  /** Stops pulling and returns every message received but not taken. */
-  async stop(): Promise<JsMsg[]> {
+  interrupt(): void {
+    if (this.#closed !== undefined) return;
+    // close() completes only once the iterator reaches the stop it queues, which #run drives.
+    this.#closed = this.#messages.close();
     this.#stopping = true;
-    // close() completes only once the iterator reaches the stop it queues, which the loop below drives.
-    const closed = this.#messages.close();
     this.#notify();
+  }
+
+  async stop(): Promise<PulledMessage[]> {
+    this.interrupt();
     await this.#finished;
-    await closed;
-    return this.#buffer.splice(0);
+    await this.#closed;
+    return this.#buffer.splice(0).map(fromJsMsg);
   }
 
   async #run(): Promise<void> {
@@ -207,17 +226,6 @@ class MessagePump {
     }
   }
 
-  async #linger(max: number, lingerMs: number): Promise<void> {
-    const until = performance.now() + lingerMs;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, lingerMs)));
-    try {
-      while (performance.now() < until && this.#buffer.length < max && !this.#ended && !this.#stopping) await Promise.race([this.#sleep(), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   #sleep(): Promise<void> {
     return new Promise((resolve) => (this.#wake = resolve));
   }
@@ -229,11 +237,30 @@ class MessagePump {
   }
 }
 
-function toQueuedMessage(message: JsMsg): QueuedMessage {
+function fromJsMsg(message: JsMsg): PulledMessage {
   return {
     data: message.data,
-    headers: fromNatsHeaders(message),
-    deliveryCount: message.info.deliveryCount,
+    get headers() {
+      return message.headers;
+    },
+    get deliveryCount() {
+      return message.info.deliveryCount;
+    },
+    ack: () => message.ack(),
+    nak: (delayMs) => message.nak(delayMs),
+    term: () => message.term(),
+  };
+}
+
+function toQueuedMessage(message: PulledMessage): QueuedMessage {
+  let headers: QueueHeaders | undefined;
+  return {
+    data: message.data,
+    // Copied only when read: tracing reads them, and it may be off.
+    get headers() {
+      return (headers ??= fromNatsHeaders(message.headers));
+    },
+    deliveryCount: message.deliveryCount,
     ack: () => message.ack(),
     nak: (delayMs) => message.nak(delayMs),
     // Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it.
@@ -241,9 +268,9 @@ function toQueuedMessage(message: JsMsg): QueuedMessage {
   };
 }
 
-function fromNatsHeaders(message: JsMsg): QueueHeaders {
+function fromNatsHeaders(natsHeaders: MsgHdrs | undefined): QueueHeaders {
   const result: QueueHeaders = {};
-  if (message.headers === undefined) return result;
-  for (const key of message.headers.keys()) result[key] = message.headers.get(key);
+  if (natsHeaders === undefined) return result;
+  for (const key of natsHeaders.keys()) result[key] = natsHeaders.get(key);
   return result;
 }

@@ -32,6 +32,12 @@ describe('traceBatch', () => {
     expect(insert.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
   });
 
+  it('reads headers given as a function', async () => {
+    const headers = sendHeaders(2);
+    await traceBatch('persist', () => headers, () => Promise.resolve(2));
+    expect(exporter.getFinishedSpans().filter((s) => s.name === 'persist')).toHaveLength(2);
+  });
+
   it('fails every message span when the write fails, and passes the error on', async () => {
     await expect(traceBatch('persist', sendHeaders(2), () => Promise.reject(new Error('deadlock')))).rejects.toThrow('deadlock');
     const persists = exporter.getFinishedSpans().filter((s) => s.name === 'persist');

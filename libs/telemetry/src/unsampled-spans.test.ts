@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { isValidTraceId, trace } from '@opentelemetry/api';
 import { callDependency } from './dependency-call.ts';
+import { traceBatch } from './trace-batch.ts';
 import { startTelemetry } from './start-telemetry.ts';
 import { injectTraceHeaders, withExtractedContext, withSpan } from './trace-context.ts';
 
@@ -52,5 +53,30 @@ describe('dependency calls under an unsampled span', () => {
   it('still pass a failure on and count it', async () => {
     await expect(withSpan('send', () => callDependency(telemetry.metrics, 'nats', 'publish', () => Promise.reject(new Error('no responders'))))).rejects.toThrow('no responders');
     expect(await telemetry.renderMetrics()).toMatch(/chat_dependency_failures_total\{dependency="nats",operation="publish",[^}]*\} 1/);
+  });
+});
+
+describe('a batch traced while the sampler records nothing', () => {
+  it('runs the write outside any span without reading the messages\' headers', async () => {
+    let headersRead = false;
+    let active: unknown = 'not run';
+    const result = await traceBatch(
+      'persist',
+      () => {
+        headersRead = true;
+        return [];
+      },
+      () => {
+        active = trace.getActiveSpan();
+        return Promise.resolve(7);
+      },
+    );
+    expect(result).toBe(7);
+    expect(active).toBeUndefined();
+    expect(headersRead).toBe(false);
+  });
+
+  it('passes the write\'s failure on', async () => {
+    await expect(traceBatch('persist', [], () => Promise.reject(new Error('deadlock')))).rejects.toThrow('deadlock');
   });
 });

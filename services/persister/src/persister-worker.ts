@@ -31,8 +31,9 @@ const PENDING_INTERVAL_MS = 5_000;
  * The consumer's tuning, also given to the composition's consumer. inFlight: batches written at once:
  * while one commits, the next is inserted and the acks of the last travel, so a backlog drains at the
  * database's pace rather than one round trip at a time. Rows carry their own seq and inserts skip what
- * is stored already, so batches need no order between them. lingerMs: a steady trickle waits this long
- * to become one insert of many rows rather than one per message.
+ * is stored already, so batches need no order between them. lingerMs: after a pull that came back
+ * short, the next waits this long, so a steady trickle becomes one insert of many rows rather than
+ * one per message, and reaches the persister in one burst rather than one write per message.
  */
 export const PERSISTER_CONSUMER_TUNING = { inFlight: 4, lingerMs: 50 } as const;
 

@@ -156,7 +156,7 @@ export class Persister {
   async #write(part: readonly Valid[]): Promise<void> {
     // One `persist` span per message, a child of the send span carried in its queue headers;
     // the store's own client span (timed by the backend's port wrapper) sits under the batch span.
-    const inserted = await traceBatch('persist', part.map(({ item }) => item.headers), () => this.#store.insertMessages(part.map(({ message }) => message)), {
+    const inserted = await traceBatch('persist', () => part.map(({ item }) => item.headers), () => this.#store.insertMessages(part.map(({ message }) => message)), {
       'messaging.system': 'nats',
     });
     for (const { item } of part) item.ack();
