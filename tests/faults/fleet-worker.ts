@@ -171,6 +171,9 @@ process.on('message', (message: { id: number; command: FleetCommand }) => {
     },
   );
 });
+// The suite may be gone before a reply reaches it (it failed, or was stopped): a reply that cannot
+// be written is dropped, and the disconnect below ends this process.
+process.on('error', () => undefined);
 process.on('disconnect', () => {
   fleet?.close();
   process.exit(0);

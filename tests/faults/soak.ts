@@ -22,6 +22,8 @@ export interface SoakOptions {
 const SAMPLE_EVERY_MS = 10_000;
 const CLIENTS_PER_WORKER = 4_000;
 const MEMBERS_PER_SESSION = 10;
+/** Clients per source address: under the gateways' default cap per IP (MAX_CONNECTIONS_PER_IP, 1000), which stays on. */
+const CLIENTS_PER_ADDRESS = 800;
 
 /**
  * Steady traffic on as many connections as asked for, over two gateways, for `minutes`; RSS, heap,
@@ -49,8 +51,9 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
             secret: stack.secret,
             sessions: Math.max(1, Math.round(perWorker / MEMBERS_PER_SESSION)),
             membersPerSession: MEMBERS_PER_SESSION,
-            // Each worker its own source addresses: one address has only ~28k ephemeral ports per server.
-            localAddresses: [`127.0.${i + 1}.1`, `127.0.${i + 1}.2`],
+            // Each worker its own source addresses: one address has only ~28k ephemeral ports per server,
+            // and each gateway admits at most its per-IP cap from one address.
+            localAddresses: sourceAddresses(i, perWorker),
           },
         }),
       ),
@@ -144,4 +147,10 @@ function renderSoakSection(title: string, s: SoakSummary, series: ReadonlyMap<st
     lines.push(`| ${name} | ${first.rssMb} → ${last.rssMb} | ${growth(samples, 'rssMb')} | ${first.heapMb ?? '—'} → ${last.heapMb ?? '—'} | ${growth(samples, 'heapMb')} | ${loopMax} | ${first.openHandles} → ${last.openHandles} |`);
   }
   return lines.join('\n');
+}
+
+/** Worker `worker`'s source addresses (127.0.<worker+1>.<n>): enough that none carries more than CLIENTS_PER_ADDRESS clients. */
+export function sourceAddresses(worker: number, clients: number): string[] {
+  const count = Math.max(2, Math.ceil(clients / CLIENTS_PER_ADDRESS));
+  return Array.from({ length: count }, (_, n) => `127.0.${String(worker + 1)}.${String(n + 1)}`);
 }
