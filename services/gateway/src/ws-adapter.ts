@@ -64,8 +64,11 @@ export class WsServer {
   readonly #options: WsServerOptions;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  /** Connections whose first request's headers arrived. */
-  readonly #heard = new WeakSet<Duplex>();
+  /**
+   * Connections whose first request's headers have not arrived yet, with their guard's timer.
+   * Heard or judged, a connection leaves: an open socket keeps neither a timer nor a listener.
+   */
+  readonly #unheard = new Map<Duplex, NodeJS.Timeout>();
   readonly #batch = new WriteBatch();
   #accepting = true;
 
@@ -83,7 +86,7 @@ export class WsServer {
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
     };
     this.#http = createServer(httpOptions, (req, res) => {
-      this.#heard.add(req.socket);
+      this.#hear(req.socket);
       try {
         options.onHttp(req, res);
       } catch {
@@ -94,7 +97,7 @@ export class WsServer {
     });
     this.#http.on('connection', (socket: NetSocket) => this.#guardHeaders(socket));
     this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => {
-      this.#heard.add(stream);
+      this.#hear(stream);
       try {
         this.#upgrade(req, stream, head);
       } catch {
@@ -137,17 +140,21 @@ export class WsServer {
    * Slow headers: a connection that has sent part of a request and not all of its headers within
    * headersTimeoutMs of the accept gets 408 and is closed. One that has sent nothing yet is left to
    * the whole-request bound. The verdict waits for the next read of the sockets (setImmediate runs
-   * after it), so headers that arrived while this process was busy are parsed first.
+   * after it), so headers that arrived while this process was busy are parsed first. No close
+   * listener: a socket closed unheard stays in #unheard until its timer fires (headersTimeoutMs).
    */
   #guardHeaders(socket: NetSocket): void {
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        if (this.#heard.has(socket) || socket.destroyed || socket.bytesRead === 0) return;
-        refuseUpgrade(socket, 408, 'Request Timeout');
-      });
-    }, this.#options.headersTimeoutMs);
+    const timer = setTimeout(judgeHeaders, this.#options.headersTimeoutMs, this.#unheard, socket);
     timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    this.#unheard.set(socket, timer);
+  }
+
+  /** The first request's headers arrived: the guard is done. */
+  #hear(socket: Duplex): void {
+    const timer = this.#unheard.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#unheard.delete(socket);
   }
 
   #upgrade(req: IncomingMessage, stream: Duplex, head: Buffer): void {
@@ -163,6 +170,14 @@ export class WsServer {
       this.#options.onConnection(new WsSocket(ws, stream, this.#batch, this.#options.closeGraceMs), request);
     });
   }
+}
+
+/** The guard's timer: shared by every socket, so an accept makes no closure for it. */
+function judgeHeaders(unheard: Map<Duplex, NodeJS.Timeout>, socket: NetSocket): void {
+  setImmediate(() => {
+    if (!unheard.delete(socket) || socket.destroyed || socket.bytesRead === 0) return;
+    refuseUpgrade(socket, 408, 'Request Timeout');
+  });
 }
 
 function refuseUpgrade(stream: Duplex, status: number, text: string): void {
