@@ -185,6 +185,10 @@ function refuseUpgrade(stream: Duplex, status: number, text: string): void {
   stream.destroy();
 }
 
+/** Where a `ws` socket keeps its adapter, so that one set of listeners serves every socket. */
+const ADAPTER = Symbol('WsSocket');
+type AdaptedWebSocket = WebSocket & { [ADAPTER]: WsSocket };
+
 /** Adapts a `ws` socket to the gateway's Socket. */
 class WsSocket implements Socket {
   readonly #ws: WebSocket;
@@ -199,20 +203,30 @@ class WsSocket implements Socket {
   #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
+  // Called with `this` bound to the emitting WebSocket: shared functions, not three closures per socket.
+  // ws reports protocol errors (e.g. a frame over maxPayload) on 'error', then closes with the right
+  // code and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
+  static readonly #errorListener = function (this: WebSocket): void {
+    (this as AdaptedWebSocket)[ADAPTER].#dropLater();
+  };
+
+  static readonly #messageListener = function (this: WebSocket, data: RawData, binary: boolean): void {
+    (this as AdaptedWebSocket)[ADAPTER].#message(toText(data), binary);
+  };
+
+  static readonly #closeListener = function (this: WebSocket, code: number): void {
+    (this as AdaptedWebSocket)[ADAPTER].#closed(code);
+  };
+
   constructor(ws: WebSocket, stream: Duplex, batch: WriteBatch, closeGraceMs: number) {
     this.#ws = ws;
     this.#stream = stream;
     this.#batch = batch;
     this.#closeGraceMs = closeGraceMs;
-    // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code
-    // and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
-    ws.on('error', () => this.#dropLater());
-    ws.on('message', (data: RawData, binary: boolean) => this.#message(toText(data), binary));
-    ws.on('close', (code: number) => {
-      clearTimeout(this.#dropTimer);
-      this.#closedWith = code;
-      this.#onClose?.(code);
-    });
+    (ws as AdaptedWebSocket)[ADAPTER] = this;
+    ws.on('error', WsSocket.#errorListener);
+    ws.on('message', WsSocket.#messageListener);
+    ws.on('close', WsSocket.#closeListener);
   }
 
   get bufferedAmount(): number {
@@ -259,6 +273,12 @@ class WsSocket implements Socket {
     if (this.#dropTimer !== undefined) return;
     this.#dropTimer = setTimeout(() => this.#ws.terminate(), this.#closeGraceMs);
     this.#dropTimer.unref();
+  }
+
+  #closed(code: number): void {
+    clearTimeout(this.#dropTimer);
+    this.#closedWith = code;
+    this.#onClose?.(code);
   }
 
   #message(text: string, binary: boolean): void {
