@@ -158,3 +158,29 @@ describe('RedisConnectionSlots (finding 3)', () => {
     for (const key of [user, ip]) await b.release(key, 'c2');
   });
 });
+
+describe.each([
+  ['Redis', () => requirePair(replicas)],
+  ['Redis Cluster', () => requirePair(clustered)],
+] as const)('RedisConnectionSlots.refresh on %s', (_name, make) => {
+  it('extends the leases of open connections over many keys and a shared one, and lets the others lapse', async () => {
+    const [a, b] = make();
+    const address = capKeys().ip;
+    // 600 connections of 600 users behind one address: more keys than one refresh script takes.
+    const open = Array.from({ length: 600 }, (_, i) => ({ user: capKeys().user, holder: `open-${String(i)}` }));
+    for (const { user, holder } of open) expect(await a.acquireAll(holder, [{ key: user, max: 1 }, { key: address, max: 700 }])).toBe(true);
+    // Their replica crashed: these two are never refreshed.
+    const crashed = [{ user: capKeys().user, holder: 'crashed-1' }, { user: capKeys().user, holder: 'crashed-2' }];
+    for (const { user, holder } of crashed) expect(await b.acquireAll(holder, [{ key: user, max: 1 }, { key: address, max: 700 }])).toBe(true);
+    now += 20_000;
+    await a.refresh(open.flatMap(({ user, holder }) => [{ key: user, holder }, { key: address, holder }]));
+    now += 20_000;
+    // 600 still held under the address, the two crashed ones gone: exactly 100 more fit under a cap of 700.
+    const more = Array.from({ length: 101 }, (_, i) => `more-${String(i)}`);
+    const taken = [];
+    for (const holder of more) taken.push(await b.acquireAll(holder, [{ key: address, max: 700 }]));
+    expect(taken.filter(Boolean)).toHaveLength(100);
+    for (const { user, holder } of open) expect(await b.acquireAll(`other-${holder}`, [{ key: user, max: 1 }])).toBe(false);
+    for (const { user } of crashed) expect(await b.acquireAll('other', [{ key: user, max: 1 }])).toBe(true);
+  });
+});

@@ -19,6 +19,24 @@ end
 return 1
 `);
 
+// KEYS sorted sets; ARGV lease expiry, key TTL (ms), then for each key the count of its holders and the holders.
+// XX: only leases that still exist are extended; a lapsed one stays lapsed.
+const REFRESH = new LuaScript(`
+local at = 3
+for _, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  for j = at + 1, at + n do
+    redis.call('ZADD', key, 'XX', ARGV[1], ARGV[j])
+  end
+  at = at + n + 1
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return 0
+`);
+
+/** Keys per refresh script: a call stays short enough not to hold up other clients' commands. */
+const REFRESH_CHUNK = 500;
+
 export interface RedisConnectionSlotsOptions extends RedisConnectionOptions {
   /** How long a lease lives without a refresh. */
   ttlMs: number;
@@ -83,13 +101,38 @@ export class RedisConnectionSlots implements ConnectionSlots {
     }
   }
 
+  /**
+   * Every open connection's leases, each key once: in a gateway's idle state this runs every third of
+   * the TTL for all its connections, and the address keys are shared by many of them. A Redis server
+   * gets one script per REFRESH_CHUNK keys; a cluster one ZADD (all of a key's holders) and one PEXPIRE
+   * per key, since a cluster script may only touch one slot. A failed call is retried on the next
+   * refresh; a lapsed lease only means the connection stops counting.
+   */
   async refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
     if (leases.length === 0) return;
     const expiry = this.#now() + this.#ttlMs;
-    // Separate commands, not one pipeline: in Redis Cluster the keys live on different masters,
-    // and auto-pipelining batches them per connection anyway. A failed one is retried on the
-    // next refresh; a lapsed lease only means the connection stops counting.
-    await Promise.allSettled(leases.flatMap(({ key, holder }) => [this.#redis.zadd(key, 'XX', expiry, holder), this.#redis.pexpire(key, this.#ttlMs * 2)]));
+    const keyTtl = this.#ttlMs * 2;
+    const holders = new Map<string, string[]>();
+    for (const { key, holder } of leases) {
+      const list = holders.get(key);
+      if (list === undefined) holders.set(key, [holder]);
+      else list.push(holder);
+    }
+    if (this.#cluster) {
+      await Promise.allSettled(
+        [...holders].flatMap(([key, list]) => [this.#redis.zadd(key, 'XX', ...list.flatMap((holder) => [expiry, holder])), this.#redis.pexpire(key, keyTtl)]),
+      );
+      return;
+    }
+    const entries = [...holders];
+    const calls: Promise<unknown>[] = [];
+    for (let start = 0; start < entries.length; start += REFRESH_CHUNK) {
+      const chunk = entries.slice(start, start + REFRESH_CHUNK);
+      const args: (string | number)[] = [expiry, keyTtl];
+      for (const [, list] of chunk) args.push(list.length, ...list);
+      calls.push(REFRESH.run(this.#redis, chunk.map(([key]) => key), args));
+    }
+    await Promise.allSettled(calls);
   }
 
   close(): Promise<void> {
