@@ -21,6 +21,8 @@ export interface GatewayMemory {
   rssAfterBytes: number;
   rssPerConnectionBytes: number;
   openFilesLimit: number;
+  /** The gateway's user + system CPU during the ramp over the connections it opened (absent in older results). */
+  cpuMicrosPerConnect?: number;
 }
 
 export interface IdleResult {

@@ -443,6 +443,23 @@ for (const backend of await stateBackends()) {
         expect(await state.presenceOnline(sessionId)).toEqual([]);
       });
 
+      it('refreshes many connections of several sessions at once, and only those', async () => {
+        const users = [randomUUID(), randomUUID(), randomUUID()];
+        const sessions = [await liveSession(users), await liveSession(users)];
+        const entries = sessions.flatMap((sessionId) => users.flatMap((userId) => [1, 2].map((n) => ({ sessionId, userId, connectionId: `${userId}-${String(n)}` }))));
+        for (const entry of entries) await state.presenceJoin(entry, 1_000);
+        clock += 900;
+        // The first user's connections in the first session are not refreshed (their replica is gone).
+        const lapsing = entries.filter((entry) => entry.sessionId === sessions[0] && entry.userId === users[0]);
+        await state.presenceRefresh(entries.filter((entry) => !lapsing.includes(entry)), 1_000);
+        clock += 200;
+        expect(await state.presenceSweep(sessions[0] ?? '')).toEqual([users[0]]);
+        expect(await state.presenceSweep(sessions[1] ?? '')).toEqual([]);
+        const online = async (sessionId: string | undefined) => (await state.presenceOnline(sessionId ?? '')).map((entry) => entry.userId).sort();
+        expect(await online(sessions[0])).toEqual([users[1], users[2]].sort());
+        expect(await online(sessions[1])).toEqual([...users].sort());
+      });
+
       it('counts a returning user whose only lease expired as a fresh join', async () => {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);

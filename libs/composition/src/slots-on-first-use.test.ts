@@ -12,6 +12,7 @@ function counted(): { open: () => ConnectionSlots; opened: () => number; closed:
       const slots = new MemoryConnectionSlots();
       return {
         acquire: (key, holder, max) => slots.acquire(key, holder, max),
+        acquireAll: (holder, claims) => slots.acquireAll(holder, claims),
         release: (key, holder) => slots.release(key, holder),
         refresh: () => slots.refresh(),
         close: () => {
@@ -41,6 +42,8 @@ describe('SlotsOnFirstUse', () => {
     await expect(slots.acquire('user', 'b', 1)).resolves.toBe(false);
     await slots.release('user', 'a');
     await expect(slots.acquire('user', 'b', 1)).resolves.toBe(true);
+    await expect(slots.acquireAll('c', [{ key: 'user', max: 1 }, { key: 'ip', max: 5 }])).resolves.toBe(false);
+    await expect(slots.acquireAll('c', [{ key: 'user', max: 2 }, { key: 'ip', max: 5 }])).resolves.toBe(true);
     await slots.close();
     expect([probe.opened(), probe.closed()]).toEqual([1, 1]);
   });

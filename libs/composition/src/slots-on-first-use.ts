@@ -1,4 +1,4 @@
-import type { ConnectionSlots } from '@chat/core';
+import type { ConnectionSlots, SlotClaim } from '@chat/core';
 
 /**
  * Connection slots whose client is made on the first call: only gateways count connections, so a
@@ -15,6 +15,10 @@ export class SlotsOnFirstUse implements ConnectionSlots {
   // async, so a client that cannot be made rejects like any other failed call.
   async acquire(key: string, holder: string, max: number): Promise<boolean> {
     return this.#opened().acquire(key, holder, max);
+  }
+
+  async acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
+    return this.#opened().acquireAll(holder, claims);
   }
 
   async release(key: string, holder: string): Promise<void> {

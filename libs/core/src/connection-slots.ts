@@ -3,9 +3,17 @@
  * replica. A lease lapses after its TTL unless refreshed, so a crashed replica's sockets stop
  * counting on their own.
  */
+/** A slot wanted under `key`, where at most `max` may be held. */
+export interface SlotClaim {
+  key: string;
+  max: number;
+}
+
 export interface ConnectionSlots {
   /** Takes a slot for `holder` under `key` when fewer than `max` are held; false when full. */
   acquire(key: string, holder: string, max: number): Promise<boolean>;
+  /** Takes a slot for `holder` under every claim's key, or none of them when any is full. */
+  acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean>;
   release(key: string, holder: string): Promise<void>;
   /** Extends the leases of connections still open. */
   refresh(leases: readonly { key: string; holder: string }[]): Promise<void>;
@@ -17,10 +25,19 @@ export class MemoryConnectionSlots implements ConnectionSlots {
   readonly #held = new Map<string, Set<string>>();
 
   acquire(key: string, holder: string, max: number): Promise<boolean> {
-    const holders = this.#held.get(key) ?? new Set<string>();
-    if (!holders.has(holder) && holders.size >= max) return Promise.resolve(false);
-    holders.add(holder);
-    this.#held.set(key, holders);
+    return this.acquireAll(holder, [{ key, max }]);
+  }
+
+  acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
+    for (const { key, max } of claims) {
+      const holders = this.#held.get(key);
+      if (holders?.has(holder) !== true && (holders?.size ?? 0) >= max) return Promise.resolve(false);
+    }
+    for (const { key } of claims) {
+      const holders = this.#held.get(key);
+      if (holders === undefined) this.#held.set(key, new Set([holder]));
+      else holders.add(holder);
+    }
     return Promise.resolve(true);
   }
 

@@ -9,7 +9,7 @@ export { queueMessageId, queueMessageIdAfterGap, afterGap } from './queue-messag
 export { MemoryQueue, MemoryQueueConsumer, type MemoryQueueOptions, type MemoryConsumerOptions } from './memory-queue.ts';
 export type * from './dead-letter-store.ts';
 export { ChatSwitch, ChatSwitchHeldError, MemorySwitchStore, type ChatSwitchState, type ChatSwitchStore, type ChatSwitchOptions } from './chat-switch.ts';
-export { MemoryConnectionSlots, type ConnectionSlots } from './connection-slots.ts';
+export { MemoryConnectionSlots, type ConnectionSlots, type SlotClaim } from './connection-slots.ts';
 export { MemorySessionEvents, type SessionEventLog, type SessionLifecycleEvent } from './session-events.ts';
 export type * from './workspace-store.ts';
 export { ReadMarks, type ReadMarkResult } from './read-marks.ts';

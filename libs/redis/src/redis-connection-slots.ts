@@ -1,16 +1,41 @@
-import { MemoryConnectionSlots, type ConnectionSlots } from '@chat/core';
+import { MemoryConnectionSlots, type ConnectionSlots, type SlotClaim } from '@chat/core';
+import { hashSlot } from './hash-slot.ts';
+import { LuaScript } from './lua-script.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 
-// KEYS[1] sorted set holder → lease expiry (ms); ARGV holder, now, expiry, max, key TTL (ms).
-const ACQUIRE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  return 0
+// KEYS sorted sets holder → lease expiry (ms); ARGV holder, now, expiry, key TTL (ms), then each key's max.
+// Every key is checked before any is written: a refusal under one key takes nothing under the others.
+const ACQUIRE_ALL = new LuaScript(`
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+  if not redis.call('ZSCORE', key, ARGV[1]) and redis.call('ZCARD', key) >= tonumber(ARGV[4 + i]) then
+    return 0
+  end
 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[4])
+end
 return 1
-`;
+`);
+
+// KEYS sorted sets; ARGV lease expiry, key TTL (ms), then for each key the count of its holders and the holders.
+// XX: only leases that still exist are extended; a lapsed one stays lapsed.
+const REFRESH = new LuaScript(`
+local at = 3
+for _, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  for j = at + 1, at + n do
+    redis.call('ZADD', key, 'XX', ARGV[1], ARGV[j])
+  end
+  at = at + n + 1
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return 0
+`);
+
+/** Keys per refresh script: a call stays short enough not to hold up other clients' commands. */
+const REFRESH_CHUNK = 500;
 
 export interface RedisConnectionSlotsOptions extends RedisConnectionOptions {
   /** How long a lease lives without a refresh. */
@@ -21,23 +46,49 @@ export interface RedisConnectionSlotsOptions extends RedisConnectionOptions {
 /** Leases in one Redis sorted set per key; while Redis cannot answer, each process counts alone. */
 export class RedisConnectionSlots implements ConnectionSlots {
   readonly #redis: RedisClient;
+  readonly #cluster: boolean;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #fallback = new MemoryConnectionSlots();
 
   constructor(options: RedisConnectionSlotsOptions) {
     this.#redis = connectRedis(options);
+    this.#cluster = options.cluster === true;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
   }
 
-  async acquire(key: string, holder: string, max: number): Promise<boolean> {
+  acquire(key: string, holder: string, max: number): Promise<boolean> {
+    return this.acquireAll(holder, [{ key, max }]);
+  }
+
+  /**
+   * One script, one round trip, for every claim. Redis Cluster runs a script only on keys of one
+   * slot, and the per-user and per-address keys carry different hash tags (one tag for both would put
+   * every connection cap of the deployment on one master): there each slot's claims go in a call of
+   * their own, side by side, and those taken are given back when another is refused.
+   */
+  async acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
+    if (claims.length === 0) return true;
+    const groups = this.#cluster ? bySlot(claims) : [claims];
+    if (groups.length === 1) return this.#acquireTogether(holder, claims);
+    const taken = await Promise.all(groups.map((group) => this.#acquireTogether(holder, group)));
+    if (taken.every(Boolean)) return true;
+    await Promise.all(groups.flatMap((group, i) => (taken[i] === true ? group.map((claim) => this.release(claim.key, holder)) : [])));
+    return false;
+  }
+
+  async #acquireTogether(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
     const now = this.#now();
     try {
-      const taken = await this.#redis.eval(ACQUIRE, 1, key, holder, now, now + this.#ttlMs, max, this.#ttlMs * 2);
+      const taken = await ACQUIRE_ALL.run(
+        this.#redis,
+        claims.map((claim) => claim.key),
+        [holder, now, now + this.#ttlMs, this.#ttlMs * 2, ...claims.map((claim) => claim.max)],
+      );
       return taken === 1;
     } catch {
-      return this.#fallback.acquire(key, holder, max);
+      return this.#fallback.acquireAll(holder, claims);
     }
   }
 
@@ -50,16 +101,53 @@ export class RedisConnectionSlots implements ConnectionSlots {
     }
   }
 
+  /**
+   * Every open connection's leases, each key once: in a gateway's idle state this runs every third of
+   * the TTL for all its connections, and the address keys are shared by many of them. A Redis server
+   * gets one script per REFRESH_CHUNK keys; a cluster one ZADD (all of a key's holders) and one PEXPIRE
+   * per key, since a cluster script may only touch one slot. A failed call is retried on the next
+   * refresh; a lapsed lease only means the connection stops counting.
+   */
   async refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
     if (leases.length === 0) return;
     const expiry = this.#now() + this.#ttlMs;
-    // Separate commands, not one pipeline: in Redis Cluster the keys live on different masters,
-    // and auto-pipelining batches them per connection anyway. A failed one is retried on the
-    // next refresh; a lapsed lease only means the connection stops counting.
-    await Promise.allSettled(leases.flatMap(({ key, holder }) => [this.#redis.zadd(key, 'XX', expiry, holder), this.#redis.pexpire(key, this.#ttlMs * 2)]));
+    const keyTtl = this.#ttlMs * 2;
+    const holders = new Map<string, string[]>();
+    for (const { key, holder } of leases) {
+      const list = holders.get(key);
+      if (list === undefined) holders.set(key, [holder]);
+      else list.push(holder);
+    }
+    if (this.#cluster) {
+      await Promise.allSettled(
+        [...holders].flatMap(([key, list]) => [this.#redis.zadd(key, 'XX', ...list.flatMap((holder) => [expiry, holder])), this.#redis.pexpire(key, keyTtl)]),
+      );
+      return;
+    }
+    const entries = [...holders];
+    const calls: Promise<unknown>[] = [];
+    for (let start = 0; start < entries.length; start += REFRESH_CHUNK) {
+      const chunk = entries.slice(start, start + REFRESH_CHUNK);
+      const args: (string | number)[] = [expiry, keyTtl];
+      for (const [, list] of chunk) args.push(list.length, ...list);
+      calls.push(REFRESH.run(this.#redis, chunk.map(([key]) => key), args));
+    }
+    await Promise.allSettled(calls);
   }
 
   close(): Promise<void> {
     return closeRedis(this.#redis);
   }
+}
+
+/** Claims grouped by their keys' cluster slot, in the order first seen. */
+function bySlot(claims: readonly SlotClaim[]): SlotClaim[][] {
+  const groups = new Map<number, SlotClaim[]>();
+  for (const claim of claims) {
+    const slot = hashSlot(claim.key);
+    const group = groups.get(slot);
+    if (group === undefined) groups.set(slot, [claim]);
+    else group.push(claim);
+  }
+  return [...groups.values()];
 }

@@ -460,8 +460,16 @@ export class RedisSessionState implements SessionState {
     const expiresAt = this.#now() + ttlMs;
     // XX: only extend leases that still exist; a swept connection must join again.
     const now = this.#now();
-    await Promise.all(entries.map((entry) => this.#redis.zadd(sessionKeys(entry.sessionId).presence, 'XX', expiresAt, entry.connectionId)));
-    await Promise.all(entries.map((entry) => this.#redis.hset(sessionKeys(entry.sessionId).lastConnected, entry.userId, now)));
+    // One ZADD and one HSET per session, not per connection: a gateway refreshes all its connections at once.
+    const bySession = new Map<string, PresenceEntry[]>();
+    for (const entry of entries) {
+      const list = bySession.get(entry.sessionId);
+      if (list === undefined) bySession.set(entry.sessionId, [entry]);
+      else list.push(entry);
+    }
+    const sessions = [...bySession];
+    await Promise.all(sessions.map(([sessionId, list]) => this.#redis.zadd(sessionKeys(sessionId).presence, 'XX', ...list.flatMap((entry) => [expiresAt, entry.connectionId]))));
+    await Promise.all(sessions.map(([sessionId, list]) => this.#redis.hset(sessionKeys(sessionId).lastConnected, ...list.flatMap((entry) => [entry.userId, now]))));
   }
 
   async members(sessionId: string): Promise<string[] | null> {

@@ -1,7 +1,7 @@
 import { createSessions } from '../api-client.ts';
 import { assignMembers, queueNames, sleep, sumRecords, type BenchContext } from '../context.ts';
 import { WorkerPool } from '../generator/pool.ts';
-import { openFilesLimit, rssBytes } from '../proc-stats.ts';
+import { cpuSeconds, openFilesLimit, rssBytes } from '../proc-stats.ts';
 import type { IdleResult } from '../result.ts';
 import { ChatSystem } from '../servers/chat-system.ts';
 
@@ -16,6 +16,7 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
     const members = assignMembers(sessions, system.wsUrls, workers);
     await sleep(500);
     const before = system.gateways.map((gateway) => rssBytes(gateway.process.pid));
+    const cpuBefore = system.gateways.map((gateway) => cpuSeconds(gateway.process.pid));
     ctx.log(`idle: opening ${p.target} connections over ${p.gateways} gateways from ${workers} load generators`);
     const started = performance.now();
     const replies = await pool.all(
@@ -32,6 +33,8 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
       p.deadlineMs + 30_000,
     );
     const durationMs = performance.now() - started;
+    // Read before the settle: CPU per connect is the ramp's own, independent of how loaded the machine is.
+    const cpuAfter = system.gateways.map((gateway) => cpuSeconds(gateway.process.pid));
     await sleep(p.settleMs);
     const opened = replies.reduce((sum, reply) => sum + reply.opened, 0);
     const failed = replies.reduce((sum, reply) => sum + reply.failed, 0);
@@ -42,6 +45,7 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
       const connections = perTarget[wsUrl] ?? 0;
       const rssAfterBytes = rssBytes(gateway.process.pid);
       const rssBeforeBytes = before[i] ?? 0;
+      const rampCpuSeconds = (cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0);
       return {
         url: gateway.url,
         connections,
@@ -49,8 +53,10 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
         rssAfterBytes,
         rssPerConnectionBytes: connections > 0 ? Math.round((rssAfterBytes - rssBeforeBytes) / connections) : 0,
         openFilesLimit: openFilesLimit(gateway.process.pid),
+        cpuMicrosPerConnect: connections > 0 ? Math.round((rampCpuSeconds * 1e6) / connections) : 0,
       };
     });
+    for (const g of gateways) ctx.log(`idle: ${g.url} ${g.connections} connections, ${g.cpuMicrosPerConnect} µs CPU per connect, RSS ${(g.rssPerConnectionBytes / 1024).toFixed(1)} KiB per connection`);
     await pool.all(() => ({ kind: 'close' }), 60_000);
     return {
       requested: p.target,

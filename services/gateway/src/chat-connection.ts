@@ -34,8 +34,6 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   readMarks?: ReadMarks;
   /** Hosts an analysis result's link may point to (ANALYSIS_LINK_HOSTS). */
   analysisLinkHosts: readonly string[];
-  /** Until when the reads of open() may be tried again after a failure; not at all when omitted. */
-  joinRetryUntil?: number;
 }
 
 const PONG = '{"type":"pong"}';
@@ -79,9 +77,10 @@ export class ChatConnection extends Connection implements SessionMember {
     };
   }
 
-  async open(lastSeq: number | undefined): Promise<void> {
+  /** `joinRetryUntil`: until when the reads may be tried again after a failure; not at all when omitted. */
+  async open(lastSeq: number | undefined, joinRetryUntil = 0): Promise<void> {
     let head: number;
-    const budget: JoinRetryBudget = { until: this.#deps.joinRetryUntil ?? 0, abandoned: () => this.closing };
+    const budget: JoinRetryBudget = { until: joinRetryUntil, abandoned: () => this.closing };
     const onRetry = (error: unknown) => this.#deps.logger.debug({ err: error, sessionId: this.sessionId }, 'retrying a step of a chat connection\'s open');
     try {
       // A failed attach detaches again, so trying it once more subscribes at most once.

@@ -22,6 +22,8 @@ export interface ConnectionSettings {
   expiries: ExpirySweep;
 }
 
+const SETTLED = Promise.resolve();
+
 /** The close reason when a connection's token runs out. */
 export const TOKEN_EXPIRED_REASON = 'token expired';
 
@@ -48,8 +50,9 @@ export abstract class Connection {
   #terminateTimer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
-  readonly #welcome: Promise<void>;
-  #resolveWelcome: () => void = () => undefined;
+  /** Settles at the welcome or the close, whichever comes first; then both are let go. */
+  #welcome: Promise<void>;
+  #resolveWelcome: (() => void) | undefined;
 
   protected constructor(socket: Socket, principal: Principal, settings: ConnectionSettings, route: WsRoute) {
     this.socket = socket;
@@ -130,14 +133,20 @@ export abstract class Connection {
     return this.#done;
   }
 
-  /** Settles once the first frame (welcome or presence) is written, or the connection closed before it. */
+  /**
+   * Settles once the first frame (welcome or presence) is written, or the connection closed before it.
+   * One promise resolved from both ends, not a race with #done, which would leave a reaction on
+   * #done for the connection's life.
+   */
   get welcome(): Promise<void> {
-    return Promise.race([this.#welcome, this.#done]);
+    return this.#welcome;
   }
 
   /** Called by a subclass once its first frame is written. */
   protected welcomed(): void {
-    this.#resolveWelcome();
+    this.#resolveWelcome?.();
+    this.#resolveWelcome = undefined;
+    this.#welcome = SETTLED;
   }
 
   /** The code the socket closed with, once closed. */
@@ -265,6 +274,7 @@ export abstract class Connection {
     this.#closeCode = code;
     clearTimeout(this.#terminateTimer);
     this.#cancelExpiry();
+    this.welcomed();
     this.metrics.connectionsOpen.add(-1, { route: this.route });
     this.metrics.disconnects.add(1, { route: this.route, code });
     try {

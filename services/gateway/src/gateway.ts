@@ -4,23 +4,23 @@ import type { AddressInfo } from 'node:net';
 import type { Principal, TokenVerifier } from '@chat/auth';
 import type { Config } from '@chat/config';
 import type { Backend } from '@chat/composition';
-import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingCallers, type ChatSwitch, type ConnectionSlots, type UserRateLimiter } from '@chat/core';
+import { HistoryReader, MemoryConnectionSlots, MemoryUserRateLimiter, recordingCallers, type ChatSwitch, type ConnectionSlots, type SlotClaim, type UserRateLimiter } from '@chat/core';
 import { CHAT_DISABLED_REASON, CLOSE_CODES, drainCloseReason, ERROR_CODES, spreadDrainDelays } from '@chat/protocol';
 import { handleHealthRoutes, Readiness, sendJson, type MetricsHandler, type Part } from '@chat/service-kit';
 import { chatMetrics, type ChatMetrics } from '@chat/telemetry';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { admit } from './admission.ts';
 import { joinRetryBudget } from './join-retry.ts';
-import { ChatConnection } from './chat-connection.ts';
+import { ChatConnection, type ChatConnectionDeps } from './chat-connection.ts';
 import type { Connection } from './connection.ts';
 import { DependencyWatch } from './dependency-watch.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
-import { FeedConnection } from './feed-connection.ts';
+import { FeedConnection, type FeedConnectionDeps } from './feed-connection.ts';
 import { LocalSessions } from './local-sessions.ts';
 import { LocalUsers } from './local-users.ts';
 import { PresenceRegistry } from './presence-registry.ts';
 import type { Socket, UpgradeRequest } from './socket.ts';
-import { StatusConnection } from './status-connection.ts';
+import { StatusConnection, type StatusConnectionDeps } from './status-connection.ts';
 import { parseUpgradeRoute, type UpgradeRoute } from './upgrade-route.ts';
 import { WsServer } from './ws-adapter.ts';
 
@@ -107,7 +107,7 @@ export class Gateway implements Part {
   readonly #rateLimiter: UserRateLimiter;
   readonly #history: HistoryReader;
   /** Slot leases of open connections, refreshed with presence. */
-  readonly #leases = new Map<string, { key: string; holder: string }[]>();
+  readonly #leases = new Map<Connection, SlotLease[]>();
   #stopping: Promise<void> | undefined;
   readonly #dependencies: DependencyWatch | undefined;
   #unwatchSwitch: (() => void) | undefined;
@@ -283,38 +283,66 @@ export class Gateway implements Part {
       this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.rateLimited });
       return socket.close(CLOSE_CODES.rateLimited, 'too many connections');
     }
-    this.#leases.set(holder, leases);
     const connection = this.#open(socket, route, admission.principal, retry.until);
-    this.#connections.add(connection);
-    const about = { connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId };
-    this.#deps.logger.debug(about, 'connection opened');
-    void connection.done.then(() => {
-      this.#connections.delete(connection);
-      this.#leases.delete(holder);
-      for (const lease of leases) void this.#slots.release(lease.key, lease.holder);
-      this.#deps.logger.debug({ ...about, code: connection.closeCode }, 'connection closed');
-    });
+    this.#deps.logger.debug({ connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId }, 'connection opened');
+    this.#track(connection, leases);
     await connection.welcome;
   }
 
+  /**
+   * Counts an open connection until it closes. A method of its own so that the close's closure holds
+   * the connection alone: one made in #connect would keep #connect's whole scope (the upgrade
+   * request, its URL with the token, the admission) for the connection's life.
+   */
+  #track(connection: Connection, leases: SlotLease[]): void {
+    this.#connections.add(connection);
+    this.#leases.set(connection, leases);
+    void connection.done.then(() => this.#forget(connection));
+  }
+
+  #forget(connection: Connection): void {
+    this.#connections.delete(connection);
+    for (const lease of this.#leases.get(connection) ?? []) void this.#slots.release(lease.key, lease.holder);
+    this.#leases.delete(connection);
+    this.#deps.logger.debug({ connectionId: connection.id, route: connection.route, code: connection.closeCode }, 'connection closed');
+  }
+
   /** A slot under the user and one under the client address, or none (undefined) when either is full. */
-  async #takeSlots(holder: string, userId: string, address: string | undefined): Promise<{ key: string; holder: string }[] | undefined> {
+  async #takeSlots(holder: string, userId: string, address: string | undefined): Promise<SlotLease[] | undefined> {
     const { maxConnectionsPerUser, maxConnectionsPerIp } = this.#deps.config.limits;
-    const claims = [{ key: `limits:connections:user:{${userId}}`, max: maxConnectionsPerUser }];
+    const claims: SlotClaim[] = [{ key: `limits:connections:user:{${userId}}`, max: maxConnectionsPerUser }];
     if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: maxConnectionsPerIp });
-    // Both claims at once: one round trip to Redis per connect instead of two in a row.
-    const taken = await Promise.all(claims.map(async (claim) => ((await this.#slots.acquire(claim.key, holder, claim.max)) ? { key: claim.key, holder } : undefined)));
-    const leases = taken.filter((lease) => lease !== undefined);
-    if (leases.length === taken.length) return leases;
-    await Promise.all(leases.map((lease) => this.#slots.release(lease.key, lease.holder)));
-    return undefined;
+    // Both claims in one call: one round trip to Redis per connect (two side by side in cluster mode).
+    if (!(await this.#slots.acquireAll(holder, claims))) return undefined;
+    return claims.map((claim) => ({ key: claim.key, holder }));
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number): Connection {
-    const { config, logger, verifier } = this.#deps;
-    const { state, bus, intake } = this.#ports;
     const sessionId = route.sessionId.toLowerCase();
-    const common = {
+    if (route.kind === 'feed') {
+      const feed = new FeedConnection(socket, principal, this.#feedDeps());
+      feed.open().catch((error: unknown) => feed.fail(error));
+      return feed;
+    }
+    if (route.kind === 'status') {
+      const status = new StatusConnection(socket, principal, sessionId, this.#statusDeps());
+      status.open().catch((error: unknown) => status.fail(error));
+      return status;
+    }
+    const chat = new ChatConnection(socket, principal, sessionId, this.#chatDeps());
+    chat.open(route.lastSeq, joinRetryUntil).catch((error: unknown) => chat.fail(error));
+    return chat;
+  }
+
+  // The settings every connection of a route reads, made once: a copy per connection cost ~700 bytes each.
+  #sharedChatDeps: ChatConnectionDeps | undefined;
+  #sharedFeedDeps: FeedConnectionDeps | undefined;
+  #sharedStatusDeps: StatusConnectionDeps | undefined;
+
+  #commonDeps() {
+    const { config, logger, verifier } = this.#deps;
+    const { state } = this.#ports;
+    return {
       state,
       verifier,
       sessions: this.#sessions,
@@ -329,23 +357,13 @@ export class Gateway implements Part {
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,
     };
-    if (route.kind === 'feed') {
-      const feed = new FeedConnection(socket, principal, {
-        ...common,
-        directory: this.#ports.directory,
-        users: this.#users,
-        ...(this.#ports.workspace === undefined ? {} : { workspace: this.#ports.workspace }),
-      });
-      feed.open().catch((error: unknown) => feed.fail(error));
-      return feed;
-    }
-    if (route.kind === 'status') {
-      const status = new StatusConnection(socket, principal, sessionId, { ...common, ...(this.#ports.workspace === undefined ? {} : { workspace: this.#ports.workspace }) });
-      status.open().catch((error: unknown) => status.fail(error));
-      return status;
-    }
-    const chat = new ChatConnection(socket, principal, sessionId, {
-      ...common,
+  }
+
+  #chatDeps(): ChatConnectionDeps {
+    const { config } = this.#deps;
+    const { bus, intake, readMarks } = this.#ports;
+    this.#sharedChatDeps ??= {
+      ...this.#commonDeps(),
       bus,
       intake,
       history: this.#history,
@@ -353,13 +371,29 @@ export class Gateway implements Part {
       rateLimiter: this.#rateLimiter,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
-      ...(this.#ports.readMarks === undefined ? {} : { readMarks: this.#ports.readMarks }),
+      ...(readMarks === undefined ? {} : { readMarks }),
       analysisLinkHosts: config.analysisLinkHosts,
-      joinRetryUntil,
-    });
-    chat.open(route.lastSeq).catch((error: unknown) => chat.fail(error));
-    return chat;
+    };
+    return this.#sharedChatDeps;
   }
+
+  #feedDeps(): FeedConnectionDeps {
+    const { directory, workspace } = this.#ports;
+    this.#sharedFeedDeps ??= { ...this.#commonDeps(), directory, users: this.#users, ...(workspace === undefined ? {} : { workspace }) };
+    return this.#sharedFeedDeps;
+  }
+
+  #statusDeps(): StatusConnectionDeps {
+    const { workspace } = this.#ports;
+    this.#sharedStatusDeps ??= { ...this.#commonDeps(), ...(workspace === undefined ? {} : { workspace }) };
+    return this.#sharedStatusDeps;
+  }
+}
+
+/** A connection's slot under one key, given back when it closes. */
+interface SlotLease {
+  key: string;
+  holder: string;
 }
 
 /** The peer's address, or the client's as a trusted load balancer reports it (the last X-Forwarded-For hop). */

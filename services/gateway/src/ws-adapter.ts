@@ -65,8 +65,11 @@ export class WsServer {
   readonly #options: WsServerOptions;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  /** Connections whose first request's headers arrived. */
-  readonly #heard = new WeakSet<Duplex>();
+  /**
+   * Connections whose first request's headers have not arrived yet, with their guard's timer.
+   * Heard or judged, a connection leaves: an open socket keeps neither a timer nor a listener.
+   */
+  readonly #unheard = new Map<Duplex, NodeJS.Timeout>();
   readonly #batch = new WriteBatch();
   readonly #encoder = new SharedFrameEncoder();
   #accepting = true;
@@ -85,7 +88,7 @@ export class WsServer {
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
     };
     this.#http = createServer(httpOptions, (req, res) => {
-      this.#heard.add(req.socket);
+      this.#hear(req.socket);
       try {
         options.onHttp(req, res);
       } catch {
@@ -96,7 +99,7 @@ export class WsServer {
     });
     this.#http.on('connection', (socket: NetSocket) => this.#guardHeaders(socket));
     this.#http.on('upgrade', (req: IncomingMessage, stream: Duplex, head: Buffer) => {
-      this.#heard.add(stream);
+      this.#hear(stream);
       try {
         this.#upgrade(req, stream, head);
       } catch {
@@ -139,17 +142,21 @@ export class WsServer {
    * Slow headers: a connection that has sent part of a request and not all of its headers within
    * headersTimeoutMs of the accept gets 408 and is closed. One that has sent nothing yet is left to
    * the whole-request bound. The verdict waits for the next read of the sockets (setImmediate runs
-   * after it), so headers that arrived while this process was busy are parsed first.
+   * after it), so headers that arrived while this process was busy are parsed first. No close
+   * listener: a socket closed unheard stays in #unheard until its timer fires (headersTimeoutMs).
    */
   #guardHeaders(socket: NetSocket): void {
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        if (this.#heard.has(socket) || socket.destroyed || socket.bytesRead === 0) return;
-        refuseUpgrade(socket, 408, 'Request Timeout');
-      });
-    }, this.#options.headersTimeoutMs);
+    const timer = setTimeout(judgeHeaders, this.#options.headersTimeoutMs, this.#unheard, socket);
     timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    this.#unheard.set(socket, timer);
+  }
+
+  /** The first request's headers arrived: the guard is done. */
+  #hear(socket: Duplex): void {
+    const timer = this.#unheard.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#unheard.delete(socket);
   }
 
   #upgrade(req: IncomingMessage, stream: Duplex, head: Buffer): void {
@@ -167,10 +174,22 @@ export class WsServer {
   }
 }
 
+/** The guard's timer: shared by every socket, so an accept makes no closure for it. */
+function judgeHeaders(unheard: Map<Duplex, NodeJS.Timeout>, socket: NetSocket): void {
+  setImmediate(() => {
+    if (!unheard.delete(socket) || socket.destroyed || socket.bytesRead === 0) return;
+    refuseUpgrade(socket, 408, 'Request Timeout');
+  });
+}
+
 function refuseUpgrade(stream: Duplex, status: number, text: string): void {
   stream.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   stream.destroy();
 }
+
+/** Where a `ws` socket keeps its adapter, so that one set of listeners serves every socket. */
+const ADAPTER = Symbol('WsSocket');
+type AdaptedWebSocket = WebSocket & { [ADAPTER]: WsSocket };
 
 /** Adapts a `ws` socket to the gateway's Socket. */
 class WsSocket implements Socket {
@@ -187,21 +206,31 @@ class WsSocket implements Socket {
   #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
+  // Called with `this` bound to the emitting WebSocket: shared functions, not three closures per socket.
+  // ws reports protocol errors (e.g. a frame over maxPayload) on 'error', then closes with the right
+  // code and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
+  static readonly #errorListener = function (this: WebSocket): void {
+    (this as AdaptedWebSocket)[ADAPTER].#dropLater();
+  };
+
+  static readonly #messageListener = function (this: WebSocket, data: RawData, binary: boolean): void {
+    (this as AdaptedWebSocket)[ADAPTER].#message(toText(data), binary);
+  };
+
+  static readonly #closeListener = function (this: WebSocket, code: number): void {
+    (this as AdaptedWebSocket)[ADAPTER].#closed(code);
+  };
+
   constructor(ws: WebSocket, stream: Duplex, batch: WriteBatch, encoder: SharedFrameEncoder, closeGraceMs: number) {
     this.#ws = ws;
     this.#stream = stream;
     this.#batch = batch;
     this.#encoder = encoder;
     this.#closeGraceMs = closeGraceMs;
-    // ws reports protocol errors (e.g. a frame over maxPayload) here, then closes with the right code
-    // and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
-    ws.on('error', () => this.#dropLater());
-    ws.on('message', (data: RawData, binary: boolean) => this.#message(toText(data), binary));
-    ws.on('close', (code: number) => {
-      clearTimeout(this.#dropTimer);
-      this.#closedWith = code;
-      this.#onClose?.(code);
-    });
+    (ws as AdaptedWebSocket)[ADAPTER] = this;
+    ws.on('error', WsSocket.#errorListener);
+    ws.on('message', WsSocket.#messageListener);
+    ws.on('close', WsSocket.#closeListener);
   }
 
   get bufferedAmount(): number {
@@ -252,6 +281,12 @@ class WsSocket implements Socket {
     if (this.#dropTimer !== undefined) return;
     this.#dropTimer = setTimeout(() => this.#ws.terminate(), this.#closeGraceMs);
     this.#dropTimer.unref();
+  }
+
+  #closed(code: number): void {
+    clearTimeout(this.#dropTimer);
+    this.#closedWith = code;
+    this.#onClose?.(code);
   }
 
   #message(text: string, binary: boolean): void {

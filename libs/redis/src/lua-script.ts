@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './redis-connection.ts';
+
+/**
+ * A Lua script sent by its SHA1 (EVALSHA), and in full only when a server does not know it yet
+ * (after a restart, or on a cluster node it has not run on): a call carries ~40 bytes, not the source.
+ */
+export class LuaScript {
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(source: string) {
+    this.source = source;
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return await redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
