@@ -162,6 +162,8 @@ export interface HistoryResult {
   requestsPerSec: number;
   errors: Record<string, number>;
   latency: LatencySummary;
+  /** session-api CPU (user + system, from /proc) per page served, in µs, over the read window. */
+  apiUsPerPage: number;
 }
 
 export interface ScenarioResults {
@@ -258,6 +260,7 @@ export function findProblems(result: BenchResult, expected: readonly ScenarioNam
   }
   if (s.history) {
     if (s.history.requests <= 0) problems.push('history: no request');
+    if (!isNumber(s.history.apiUsPerPage) || s.history.apiUsPerPage < 0) problems.push('history: no session-api CPU sampled');
     checkLatency(problems, 'history latency', s.history.latency, true);
   }
   return problems;

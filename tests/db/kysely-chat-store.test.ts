@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KyselyChatStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '@chat/db';
 import { chatMessage as message } from '../support/chat-messages.ts';
 import { backends } from './backends.ts';
 
@@ -18,10 +20,33 @@ async function sessionWith(store: KyselyChatStore, count: number): Promise<strin
 for (const backend of await backends()) {
   (backend.available ? describe : describe.skip)(`KyselyChatStore on ${backend.name}`, () => {
     let store: KyselyChatStore;
+    let db: Kysely<Database>;
 
     beforeAll(async () => {
-      store = new KyselyChatStore(await backend.open());
+      db = await backend.open();
+      store = new KyselyChatStore(db);
     });
+
+    /** A dead letter of `payload` at `seq`, open unless `replayed`. */
+    async function deadLetter(sessionId: string, seq: number, payload: string, replayed = false): Promise<void> {
+      await db
+        .insertInto('chat_dead_letters')
+        .values({
+          id: randomUUID(),
+          message_id: null,
+          session_id: sessionId,
+          seq,
+          payload: new TextEncoder().encode(payload),
+          reason: 'refused',
+          error: 'refused',
+          error_code: null,
+          attempts: 1,
+          first_failed_at: new Date(Date.UTC(2026, 0, 2)).toISOString(),
+          last_failed_at: new Date(Date.UTC(2026, 0, 2)).toISOString(),
+          replayed_at: replayed ? new Date(Date.UTC(2026, 0, 3)).toISOString() : null,
+        })
+        .execute();
+    }
 
     afterAll(async () => {
       await store.close();
@@ -184,6 +209,34 @@ for (const backend of await backends()) {
         const page = await store.history(sessionId, { limit: 3, after: 2, before: 5 });
         expect(seqs(page.messages)).toEqual([3, 4]);
         expect(page.hasMore).toBe(false);
+      });
+
+      it('joins the open dead letters into the page, a stored row winning over one with the same seq', async () => {
+        const sessionId = randomUUID();
+        const rows = [1, 2, 4, 5, 8].map((seq) => message(sessionId, seq));
+        await store.insertMessages(rows);
+        const refused = message(sessionId, 3, { body: 'refused' });
+        await deadLetter(sessionId, 3, JSON.stringify(refused));
+        await deadLetter(sessionId, 4, JSON.stringify(message(sessionId, 4, { body: 'shadowed' })));
+        await deadLetter(sessionId, 6, 'not json');
+        await deadLetter(sessionId, 7, JSON.stringify(message(sessionId, 7)), true);
+        const latest = await store.history(sessionId, { limit: 5 });
+        expect(latest.messages.map((m) => [m.seq, m.state ?? 'stored', m.body])).toEqual([
+          [3, 'dead_letter', 'refused'],
+          [4, 'stored', 'message 4'],
+          [5, 'stored', 'message 5'],
+          [6, 'dead_letter', ''],
+          [8, 'stored', 'message 8'],
+        ]);
+        expect(latest.messages[0]).toEqual({ ...refused, state: 'dead_letter' });
+        expect(latest.messages[3]).toMatchObject({ sessionId, userId: '00000000-0000-0000-0000-000000000000', timestamp: '2026-01-02T00:00:00.000Z' });
+        expect(latest.messages[4]).toEqual(rows[4]);
+        expect(latest.hasMore).toBe(true);
+        const back = await store.history(sessionId, { limit: 2, before: 4 });
+        expect(back).toEqual({ messages: [rows[1], { ...refused, state: 'dead_letter' }], hasMore: true });
+        const forwards = await store.history(sessionId, { limit: 3, after: 4 });
+        expect(seqs(forwards.messages)).toEqual([5, 6, 8]);
+        expect(forwards.hasMore).toBe(false);
       });
 
       it('returns an empty page for a session without messages', async () => {

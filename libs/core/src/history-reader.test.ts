@@ -75,6 +75,21 @@ describe('HistoryReader', () => {
     expect(calls).toEqual(['store']);
   });
 
+  it('reads only the store while it fills a page scrolling back with consecutive seqs up to `before` and has more', async () => {
+    const { sources, calls } = sourcesOf(tiers);
+    const page = await new HistoryReader(sources).page(sessionId, { limit: 2, before: 5 }, { open: true });
+    expect(page).toEqual({ messages: span(3, 4, 'store'), hasMore: true });
+    expect(calls).toEqual(['store']);
+  });
+
+  it('still reads the live list and the queue scrolling back when the stored page stops short of `before` or has nothing older', async () => {
+    for (const range of [{ limit: 2, before: 6 }, { limit: 4, before: 5 }]) {
+      const { sources, calls } = sourcesOf(tiers);
+      await new HistoryReader(sources).page(sessionId, range, { open: true });
+      expect(calls).toContain('recent');
+    }
+  });
+
   it('fails naming the source that failed, or reports it and reads the others', async () => {
     for (const source of ['store', 'recent', 'queue'] as const) {
       const { sources } = sourcesOf(tiers, [source]);
@@ -112,6 +127,19 @@ describe('HistoryReader', () => {
           after = page.messages.at(-1)?.seq ?? after;
         }
         expect(seen).toEqual(span(1, head, '').map((m) => m.seq));
+      }),
+    );
+  });
+
+  it('gives the `limit` newest acknowledged seqs below `before` scrolling back, the stored copy where there is one', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 15 }), fc.integer({ min: 1, max: 45 }), async (head, persistedUpTo, recentFrom, limit, before) => {
+        const reader = new HistoryReader(sourcesOf({ stored: span(1, Math.min(head, persistedUpTo), 'store'), recent: span(Math.max(1, recentFrom), head, 'live'), queued: span(1, head, 'queue') }).sources);
+        const page = await reader.page(sessionId, { before, limit }, { open: true, newestKnown: head });
+        const top = Math.min(before - 1, head);
+        const floor = Math.max(1, top - limit + 1);
+        expect(seqsOf(page.messages)).toEqual(top < 1 ? [] : span(floor, top, '').map((m) => m.seq));
+        for (const m of page.messages) if (m.seq <= persistedUpTo) expect(m.body.startsWith('store')).toBe(true);
       }),
     );
   });

@@ -75,12 +75,16 @@ export class HistoryReader {
 }
 
 /**
- * Catching up, a full page of consecutive seqs from the store with more beyond it is the page:
- * nothing newer can come before its end, so the live list and the queue are not read.
+ * A full page of consecutive seqs from the store with more beyond it is the page, so the live list
+ * and the queue are not read: catching up, nothing newer can come before its end; scrolling back,
+ * when it ends right below `before`, every seq it may hold is there and the stored copy wins.
  */
 function coversPage(stored: HistoryPage, range: HistoryRange): boolean {
-  if (range.after === undefined || !stored.hasMore || stored.messages.length !== range.limit) return false;
-  return stored.messages[0]?.seq === range.after + 1 && stored.messages.at(-1)?.seq === range.after + range.limit;
+  if (!stored.hasMore || stored.messages.length !== range.limit) return false;
+  const first = stored.messages[0]?.seq;
+  const last = stored.messages.at(-1)?.seq;
+  if (range.after !== undefined) return first === range.after + 1 && last === range.after + range.limit;
+  return range.before !== undefined && last === range.before - 1 && first === range.before - range.limit;
 }
 
 async function read<T>(source: HistorySource, options: HistoryReadOptions, fallback: T, work: () => Promise<T>): Promise<T> {

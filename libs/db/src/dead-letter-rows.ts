@@ -44,7 +44,7 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
  * it was acknowledged (and delivered live), marked `state: "dead_letter"`; or, when its payload is
  * not a readable chat message, an empty placeholder with the ids the row has and an unknown sender.
  */
-export function deadLetterAsMessage(row: DeadLetterRow): ChatMessage | undefined {
+export function deadLetterAsMessage(row: Pick<DeadLetterRow, 'id' | 'message_id' | 'session_id' | 'seq' | 'payload' | 'first_failed_at'>): ChatMessage | undefined {
   if (row.session_id === null || row.seq === null) return undefined;
   const decoded = decodeQueuedMessage(new Uint8Array(row.payload));
   if (decoded.ok && decoded.message.sessionId.toLowerCase() === row.session_id && decoded.message.seq === Number(row.seq)) return { ...decoded.message, state: 'dead_letter' };

@@ -93,24 +93,27 @@ export class KyselyChatStore implements ChatStore {
   async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
     // `after` catches up from a point, so it reads forwards; otherwise read backwards from the head or `before`.
     const forwards = range.after !== undefined;
-    const direction = forwards ? 'asc' : 'desc';
-    let query = this.#db.selectFrom('chat_messages').select(MESSAGE_COLUMNS).where('session_id', '=', sessionId).limit(range.limit + 1);
-    let deadQuery = this.#db.selectFrom('chat_dead_letters').selectAll().where('session_id', '=', sessionId).where('replayed_at', 'is', null).where('seq', 'is not', null).limit(range.limit + 1);
-    if (range.after !== undefined) {
-      query = query.where('seq', '>', range.after);
-      deadQuery = deadQuery.where('seq', '>', range.after);
-    }
-    if (range.before !== undefined) {
-      query = query.where('seq', '<', range.before);
-      deadQuery = deadQuery.where('seq', '<', range.before);
-    }
-    const [rows, deadRows] = await Promise.all([query.orderBy('seq', direction).execute(), deadQuery.orderBy('seq', direction).execute()]);
+    // One statement, so a page costs one round trip: each side as its own limited, ordered read
+    // (the index on (session_id, seq) serves both), `dead` telling which table a row came from.
+    const bounds = sql.join(
+      [sql`session_id = ${sessionId}`, ...(range.after === undefined ? [] : [sql`seq > ${range.after}`]), ...(range.before === undefined ? [] : [sql`seq < ${range.before}`])],
+      sql` and `,
+    );
+    const order = forwards ? sql`seq asc` : sql`seq desc`;
+    const { rows } = await sql<HistoryRow>`
+      (select false as dead, id, session_id, seq, user_id, message, timestamp, metadata, client_msg_id, user_name, null::bytea as payload, null::uuid as message_id
+        from chat_messages where ${bounds} order by ${order} limit ${range.limit + 1})
+      union all
+      (select true, id, session_id, seq, null::uuid, null::text, first_failed_at, null::jsonb, null::text, null::text, payload, message_id
+        from chat_dead_letters where ${bounds} and replayed_at is null and seq is not null order by ${order} limit ${range.limit + 1})`.execute(this.#db);
     const bySeq = new Map<number, ChatMessage>();
-    for (const row of deadRows) {
-      const message = deadLetterAsMessage(row);
+    for (const row of rows) {
+      if (!row.dead) continue;
+      const message = deadLetterAsMessage({ id: row.id, message_id: row.message_id, session_id: row.session_id, seq: row.seq, payload: row.payload, first_failed_at: row.timestamp });
       if (message !== undefined) bySeq.set(message.seq, message);
     }
-    for (const row of rows) bySeq.set(Number(row.seq), toMessage(row));
+    // A row wins over a dead letter with the same seq.
+    for (const row of rows) if (!row.dead) bySeq.set(Number(row.seq), toMessage(row));
     const all = [...bySeq.values()].sort((a, b) => (forwards ? a.seq - b.seq : b.seq - a.seq));
     const page = all.slice(0, range.limit);
     return { messages: forwards ? page : page.reverse(), hasMore: all.length > range.limit };
@@ -180,6 +183,9 @@ export async function insertRows(db: Kysely<Database>, messages: readonly ChatMe
     on conflict do nothing`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
+
+/** A row of the history statement: a message's columns, or a dead letter's in the columns it shares (`timestamp` holds its first failure). */
+type HistoryRow = Selectable<ChatMessagesTable> & { dead: boolean; payload: Uint8Array; message_id: string | null };
 
 function toMessage(row: Selectable<ChatMessagesTable>): ChatMessage {
   return {

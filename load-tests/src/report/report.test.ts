@@ -21,6 +21,14 @@ describe('the report', () => {
     expect(problems).toContain('fanout chat step 0 latency: percentiles out of order');
   });
 
+  it('names a history result without its session-api CPU reading', () => {
+    for (const reading of [Number.NaN, -1, undefined]) {
+      const broken = fixture();
+      (broken.scenarios.history as { apiUsPerPage?: number }).apiUsPerPage = reading;
+      expect(findProblems(broken, SCENARIOS)).toEqual(['history: no session-api CPU sampled']);
+    }
+  });
+
   it('sets each goal against its measured figure without asserting it', () => {
     const byName = Object.fromEntries(fixture().targets.map((t) => [t.name, t]));
     expect(byName['fan-out vs Socket.IO, persister running']).toMatchObject({ measured: '4×', met: true });

@@ -4,6 +4,7 @@ import { queueNames, sumRecords, type BenchContext } from '../context.ts';
 import { mergeEncoded } from '../histogram.ts';
 import { WorkerPool } from '../generator/pool.ts';
 import { withPg } from '../infra.ts';
+import { cpuSeconds } from '../proc-stats.ts';
 import type { HistoryResult } from '../result.ts';
 import { ChatSystem } from '../servers/chat-system.ts';
 
@@ -32,6 +33,7 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
     const seedMs = performance.now() - seedStarted;
     ctx.log(`history: seeded in ${(seedMs / 1000).toFixed(1)} s; reading pages of ${p.pageSize}`);
     const token = await ctx.signer.sign({ sub: reader, name: 'bench reader' });
+    const apiCpuBefore = cpuSeconds(system.api.process.pid);
     const replies = await pool.all(
       () => ({
         kind: 'history',
@@ -46,6 +48,7 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
       }),
       p.durationMs + 60_000,
     );
+    const apiCpu = cpuSeconds(system.api.process.pid) - apiCpuBefore;
     const requests = replies.reduce((sum, reply) => sum + reply.requests, 0);
     const seconds = Math.max(...replies.map((reply) => reply.durationMs)) / 1000;
     return {
@@ -57,6 +60,7 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
       requestsPerSec: Math.round(requests / seconds),
       errors: sumRecords(replies.map((reply) => reply.errors)),
       latency: mergeEncoded(replies.map((reply) => reply.histogram)).summary(),
+      apiUsPerPage: Math.round((apiCpu * 1e6) / Math.max(1, requests)),
     };
   } finally {
     await pool.stop();

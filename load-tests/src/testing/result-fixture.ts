@@ -73,7 +73,7 @@ export function benchResultFixture(): BenchResult {
         runs: [steadyRun('chat-persisted', 8, 40, { persister: 30, nats: 25, postgres: 35, redis: 20 }), steadyRun('socketio', 5, 45, { nats: 0, postgres: 0, redis: 50 }), steadyRun('relay', 3, 30, { nats: 0, postgres: 0, redis: 45 })],
         durability: [{ ...steadyRun('chat-persisted', 12, 40, { persister: 30, nats: 90, postgres: 35, redis: 20 }), durability: { jetstreamReplicas: 3, synchronousCommit: 'on' } }],
       },
-      history: { rows: 1_000_000, seedMs: 9000, pageSize: 50, concurrency: 8, requests: 10_000, requestsPerSec: 700, errors: {}, latency: latency(12) },
+      history: { rows: 1_000_000, seedMs: 9000, pageSize: 50, concurrency: 8, requests: 10_000, requestsPerSec: 700, errors: {}, latency: latency(12), apiUsPerPage: 1400 },
     },
     failures: [],
     targets: [],
