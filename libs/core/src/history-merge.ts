@@ -15,7 +15,8 @@ export function mergeHistory(stored: HistoryPage, recent: readonly ChatMessage[]
   const forwards = range.after !== undefined;
   const messages = forwards ? all.slice(0, range.limit) : all.slice(Math.max(0, all.length - range.limit));
   // More exist beyond the page when the union overflowed it, or the store itself had more in that
-  // direction (those lie beyond every message it returned, so beyond the page too).
+  // direction (those lie beyond every message it returned, so beyond the page too). Only what was
+  // read counts: HistoryReader adds seqs beyond the page that only the queue holds.
   return { messages, hasMore: all.length > range.limit || stored.hasMore };
 }
 

@@ -58,7 +58,8 @@ describe('HistoryReader', () => {
     const { sources } = sourcesOf({ ...tiers, recent: [] });
     const page = await new HistoryReader(sources).page(sessionId, { limit: 6, after: 2 }, { open: true, newestKnown: 12 });
     expect(seqsOf(page.messages)).toEqual([3, 4, 5, 6, 7, 8]);
-    expect(page.hasMore).toBe(false);
+    // 9..12 exist too, though only the queue holds them and this page did not read them.
+    expect(page.hasMore).toBe(true);
   });
 
   it('reads no live list for a closed session, and the queue up to its last seq', async () => {
@@ -142,5 +143,43 @@ describe('HistoryReader', () => {
         for (const m of page.messages) if (m.seq <= persistedUpTo) expect(m.body.startsWith('store')).toBe(true);
       }),
     );
+  });
+
+  /** Seqs 1..N, each held by at least one of the store, the recent list and the queue (bit 1, 2, 4). */
+  const splitTiers = fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 30 }).map((holders) => {
+    const held = (bit: number, origin: string) => holders.flatMap((h, i) => ((h & bit) === 0 ? [] : [message(i + 1, origin)]));
+    return { head: holders.length, tiers: { stored: held(1, 'store'), recent: held(2, 'live'), queued: held(4, 'queue') } };
+  });
+
+  it('gives the `limit` seqs next to the cursor, and says whether more lie beyond them, however the sources split the seqs', async () => {
+    const range = fc.record({ limit: fc.integer({ min: 1, max: 10 }), cursor: fc.integer({ min: 0, max: 32 }), forwards: fc.boolean(), open: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(splitTiers, range, async ({ head, tiers }, { limit, cursor, forwards, open }) => {
+        // A closed session has no recent list: what it held is read from the queue, up to the queue's last seq.
+        const closed = { stored: tiers.stored, recent: [], queued: [...tiers.queued, ...tiers.recent.filter((m) => !tiers.queued.some((q) => q.seq === m.seq))].sort((a, b) => a.seq - b.seq) };
+        const reader = new HistoryReader(sourcesOf(open ? tiers : closed).sources);
+        const page = await reader.page(sessionId, forwards ? { after: cursor, limit } : { before: cursor + 1, limit }, open ? { open, newestKnown: head } : { open });
+        const all = span(1, head, '').map((m) => m.seq);
+        const beyondCursor = forwards ? all.filter((seq) => seq > cursor) : all.filter((seq) => seq <= cursor);
+        expect(seqsOf(page.messages)).toEqual(forwards ? beyondCursor.slice(0, limit) : beyondCursor.slice(-limit));
+        expect(page.hasMore).toBe(beyondCursor.length > limit);
+      }),
+      // Failing splits are a small share of all: enough runs that one is met every time.
+      { numRuns: 2000 },
+    );
+  });
+
+  it('says more lie beyond a page when only the queue holds them', async () => {
+    // Scrolling back: the store holds 2..9 (the persister wrote 1 late), only the queue still has 1.
+    const older = new HistoryReader(sourcesOf({ stored: span(2, 9, 'store'), recent: [], queued: [message(1, 'queue')] }).sources);
+    await expect(older.page(sessionId, { before: 10, limit: 8 }, { open: true, newestKnown: 9 })).resolves.toEqual({ messages: span(2, 9, 'store'), hasMore: true });
+    // Scrolling back: nothing written yet; the recent list holds 9..12, the queue everything.
+    const unwritten = new HistoryReader(sourcesOf({ stored: [], recent: span(9, 12, 'live'), queued: span(1, 12, 'queue') }).sources);
+    await expect(unwritten.page(sessionId, { before: 9, limit: 4 }, { open: true })).resolves.toEqual({ messages: span(5, 8, 'queue'), hasMore: true });
+    await expect(unwritten.page(sessionId, { before: 5, limit: 4 }, { open: true })).resolves.toEqual({ messages: span(1, 4, 'queue'), hasMore: false });
+    // Catching up: the store holds 1..9, only the queue has 10, known to exist.
+    const newer = new HistoryReader(sourcesOf({ stored: span(1, 9, 'store'), recent: [], queued: [message(10, 'queue')] }).sources);
+    await expect(newer.page(sessionId, { after: 0, limit: 9 }, { open: true, newestKnown: 10 })).resolves.toEqual({ messages: span(1, 9, 'store'), hasMore: true });
+    await expect(newer.page(sessionId, { after: 0, limit: 10 }, { open: true, newestKnown: 10 })).resolves.toMatchObject({ hasMore: false });
   });
 });

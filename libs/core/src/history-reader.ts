@@ -56,14 +56,15 @@ export class HistoryReader {
     if (coversPage(stored, range)) return stored;
     const recent = options.open ? await read('recent', options, [], () => state.recent(sessionId, liveFloor(stored, range))) : [];
     const page = mergeHistory(stored, recent, range);
-    if (!queue) return page;
+    const readHead = Math.max(options.newestKnown ?? 0, ...seqsOf(recent), ...seqsOf(stored.messages));
+    if (!queue) return withMoreBeyond(page, range, readHead);
     const queuedHead = options.open ? 0 : await read('queue', options, 0, () => queue.lastSeq(sessionId));
-    const newestKnown = Math.max(options.newestKnown ?? 0, queuedHead, ...seqsOf(recent), ...seqsOf(stored.messages));
+    const newestKnown = Math.max(readHead, queuedHead);
     const hole = findHole(seqsOf(page.messages), range, newestKnown);
-    if (!hole) return page;
+    if (!hole) return withMoreBeyond(page, range, newestKnown);
     // The persister is behind by more than the recent list holds: the queue still has the rest.
     const queued = await read('queue', options, [], () => queue.range(sessionId, hole.afterSeq, hole.beforeSeq, range.limit));
-    return mergeHistory(stored, [...recent, ...queued], range);
+    return withMoreBeyond(mergeHistory(stored, [...recent, ...queued], range), range, newestKnown);
   }
 
   /** The message at `seq` with this id, wherever it is now; undefined when no source has it. */
@@ -85,6 +86,22 @@ function coversPage(stored: HistoryPage, range: HistoryRange): boolean {
   const last = stored.messages.at(-1)?.seq;
   if (range.after !== undefined) return first === range.after + 1 && last === range.after + range.limit;
   return range.before !== undefined && last === range.before - 1 && first === range.before - range.limit;
+}
+
+/**
+ * The merged page's hasMore counts only what was read: the store's own beyond its page, and the
+ * recent list. A seq beyond the page that only the queue holds (the persister behind, the recent
+ * list capped or lost) is not read, since the queue is read only for a hole inside the page. Seqs
+ * are dense from 1 (a failed publish leaves a gap record, a refused one a dead letter), so without
+ * another read: scrolling back, more exist when the page starts above 1; catching up, when it ends
+ * below a seq known to exist.
+ */
+function withMoreBeyond(page: HistoryPage, range: HistoryRange, newestKnown: number): HistoryPage {
+  const first = page.messages[0]?.seq;
+  const last = page.messages.at(-1)?.seq;
+  if (page.hasMore || first === undefined || last === undefined) return page;
+  const more = range.after === undefined ? first > 1 : last < Math.min(newestKnown, (range.before ?? Infinity) - 1);
+  return more ? { ...page, hasMore: true } : page;
 }
 
 async function read<T>(source: HistorySource, options: HistoryReadOptions, fallback: T, work: () => Promise<T>): Promise<T> {
