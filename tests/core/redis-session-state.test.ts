@@ -91,6 +91,21 @@ const target = new URL(TEST_REDIS_URL);
     expect(await replicaA.reserve(reserveInput(sessionId, userId, 'late'))).toMatchObject({ status: 'duplicate', seq: 2, committed: true });
   });
 
+  it('gives the pending seals an expiry of the duplicate window, renewed by each new seal', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const failed = (seq: number): ChatMessage => ({ type: 'message', id: randomUUID(), sessionId, seq, userId, clientMsgId: `c${String(seq)}`, body: 'x', metadata: {}, timestamp: new Date(clock).toISOString() });
+    await replicaA.holdSeal(failed(1));
+    const seals = sessionKeys(sessionId).seals;
+    const first = await raw.pttl(seals);
+    expect(first).toBeGreaterThan(110_000);
+    expect(first).toBeLessThanOrEqual(120_000);
+    await raw.pexpire(seals, 5_000);
+    await replicaB.holdSeal(failed(2));
+    expect(await raw.pttl(seals)).toBeGreaterThan(110_000);
+    expect(await raw.hlen(seals)).toBe(2);
+  });
+
   it('keeps the recent list in seq order when commits arrive out of order, trimming the lowest seqs', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);

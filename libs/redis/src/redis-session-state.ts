@@ -61,6 +61,13 @@ export function dedupeKey(sessionId: string, bucket: number): string {
   return `sessions:{${sessionId}}:dedupe:${String(bucket)}`;
 }
 
+/**
+ * How long a session's pending seals outlive the newest of them: JetStream's two-minute duplicate
+ * window. The intake makes a seal only within half of it and drops older ones, so nothing expires
+ * here that would still be made; a session with no later send no longer keeps the hash for good.
+ */
+const SEALS_TTL_MS = 120_000;
+
 // Shared by the presence scripts: drop one connection of a user; true when it was the user's last.
 const DROP_CONNECTION = `
 local function drop(countsKey, namesKey, user)
@@ -230,13 +237,15 @@ redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
 if ARGV[8] ~= '' then redis.call('SPUBLISH', ARGV[8], ARGV[5]) end
 return 1`,
   },
-  // Only on a live session, so a late call after remove() leaves no orphan key.
-  // KEYS: metadata, seals. ARGV: seq, message JSON.
+  // Only on a live session, so a late call after remove() leaves no orphan key. The hash expires
+  // SEALS_TTL_MS after its newest seal: older seals are only ever dropped, never made.
+  // KEYS: metadata, seals. ARGV: seq, message JSON, ttl ms.
   chatHoldSeal: {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1`,
   },
   // Reads from the newest end in pages and stops at the first entry at or below afterSeq, so a
@@ -423,7 +432,7 @@ export class RedisSessionState implements SessionState {
 
   async holdSeal(message: ChatMessage): Promise<void> {
     const keys = sessionKeys(message.sessionId);
-    await this.#redis.chatHoldSeal(keys.metadata, keys.seals, message.seq, JSON.stringify(message));
+    await this.#redis.chatHoldSeal(keys.metadata, keys.seals, message.seq, JSON.stringify(message), SEALS_TTL_MS);
   }
 
   async clearSeal(sessionId: string, seq: number): Promise<void> {
