@@ -84,6 +84,16 @@ describe.each(implementations)('ConnectionSlots.acquireAll on %s', (_name, make)
     await slots.release(user, 'c3');
   });
 
+  it('keeps a slot the holder had before when a claim across it is refused', async () => {
+    const [slots, other] = make();
+    const { user, ip } = capKeys();
+    expect(await slots.acquireAll('c1', [{ key: user, max: 1 }])).toBe(true);
+    // Refused under the address: the user slot c1 already had is not given back with it.
+    expect(await slots.acquireAll('c1', [{ key: ip, max: 0 }, { key: user, max: 1 }])).toBe(false);
+    expect(await other.acquireAll('c2', [{ key: user, max: 1 }])).toBe(false);
+    await slots.release(user, 'c1');
+  });
+
   it('answers as one process counting alone would, for any order of claims and releases', async () => {
     const steps = fc.array(
       fc.oneof(

@@ -41,6 +41,11 @@ export class MemoryConnectionSlots implements ConnectionSlots {
     return Promise.resolve(true);
   }
 
+  /** Whether `holder` is counted under `key`. */
+  holds(key: string, holder: string): boolean {
+    return this.#held.get(key)?.has(holder) === true;
+  }
+
   release(key: string, holder: string): Promise<void> {
     const holders = this.#held.get(key);
     holders?.delete(holder);

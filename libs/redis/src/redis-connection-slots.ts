@@ -5,6 +5,7 @@ import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions
 
 // KEYS sorted sets holder → lease expiry (ms); ARGV holder, now, expiry, key TTL (ms), then each key's max.
 // Every key is checked before any is written: a refusal under one key takes nothing under the others.
+// Answers 0 when refused, else one flag per key: 1 where the holder was not counted before this call.
 const ACQUIRE_ALL = new LuaScript(`
 for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
@@ -12,11 +13,12 @@ for i, key in ipairs(KEYS) do
     return 0
   end
 end
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[3], ARGV[1])
+local fresh = {}
+for i, key in ipairs(KEYS) do
+  fresh[i] = redis.call('ZADD', key, ARGV[3], ARGV[1])
   redis.call('PEXPIRE', key, ARGV[4])
 end
-return 1
+return fresh
 `);
 
 // KEYS sorted sets; ARGV lease expiry, key TTL (ms), then for each key the count of its holders and the holders.
@@ -66,29 +68,32 @@ export class RedisConnectionSlots implements ConnectionSlots {
    * One script, one round trip, for every claim. Redis Cluster runs a script only on keys of one
    * slot, and the per-user and per-address keys carry different hash tags (one tag for both would put
    * every connection cap of the deployment on one master): there each slot's claims go in a call of
-   * their own, side by side, and those taken are given back when another is refused.
+   * their own, side by side, and when another is refused those taken are given back, save the ones
+   * the holder already had before this call.
    */
   async acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
     if (claims.length === 0) return true;
     const groups = this.#cluster ? bySlot(claims) : [claims];
-    if (groups.length === 1) return this.#acquireTogether(holder, claims);
     const taken = await Promise.all(groups.map((group) => this.#acquireTogether(holder, group)));
-    if (taken.every(Boolean)) return true;
-    await Promise.all(groups.flatMap((group, i) => (taken[i] === true ? group.map((claim) => this.release(claim.key, holder)) : [])));
+    if (taken.every((fresh) => fresh !== undefined)) return true;
+    await Promise.all(taken.flatMap((fresh) => (fresh ?? []).map((key) => this.release(key, holder))));
     return false;
   }
 
-  async #acquireTogether(holder: string, claims: readonly SlotClaim[]): Promise<boolean> {
+  /** The keys this call newly counted the holder under, or undefined when refused. */
+  async #acquireTogether(holder: string, claims: readonly SlotClaim[]): Promise<string[] | undefined> {
     const now = this.#now();
     try {
-      const taken = await ACQUIRE_ALL.run(
+      const answer = await ACQUIRE_ALL.run(
         this.#redis,
         claims.map((claim) => claim.key),
         [holder, now, now + this.#ttlMs, this.#ttlMs * 2, ...claims.map((claim) => claim.max)],
       );
-      return taken === 1;
+      if (!Array.isArray(answer)) return undefined;
+      return claims.filter((_claim, i) => answer[i] === 1).map((claim) => claim.key);
     } catch {
-      return this.#fallback.acquireAll(holder, claims);
+      const fresh = claims.filter((claim) => !this.#fallback.holds(claim.key, holder)).map((claim) => claim.key);
+      return (await this.#fallback.acquireAll(holder, claims)) ? fresh : undefined;
     }
   }
 
