@@ -1,6 +1,7 @@
 import type { LatencySummary } from './histogram.ts';
 import type { ScenarioName } from './profile.ts';
 import type { TargetName } from './scenarios/delivery-run.ts';
+import type { GatewayStages } from './gateway-stages.ts';
 import type { Durability } from './servers/own-infra.ts';
 
 export interface MachineInfo {
@@ -102,6 +103,8 @@ export interface SteadyRun {
   usPerMessage: Record<string, number>;
   /** persister + nats + postgres, µs per message; null for a baseline. */
   durableUsPerMessage: number | null;
+  /** Ours only (null or absent for a baseline, and in results from before it was read): the gateways' own stage histograms over the window. */
+  gatewayStages?: GatewayStages | null;
 }
 
 export interface SteadyResult {

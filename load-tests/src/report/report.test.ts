@@ -29,6 +29,18 @@ describe('the report', () => {
     }
   });
 
+  it('shows where our sends spent their time when the gateways reported it, and nothing when they did not', () => {
+    const result = fixture();
+    expect(renderSummary(result)).not.toContain('Where the time of a send went');
+    result.scenarios.steady!.runs[0]!.gatewayStages = {
+      stages: [{ stage: 'redis reserve', count: 10_000, over10ms: 120, over25ms: 7, p99AtMostMs: 25 }],
+      eventLoop: { p99Ms: 3.2, maxMs: 41 },
+    };
+    const summary = renderSummary(result);
+    expect(summary).toContain('event-loop delay p99 3.2 ms, max 41 ms');
+    expect(summary).toContain('| redis reserve | 10,000 | 120 | 7 | 25 |');
+  });
+
   it('sets each goal against its measured figure without asserting it', () => {
     const byName = Object.fromEntries(fixture().targets.map((t) => [t.name, t]));
     expect(byName['fan-out vs Socket.IO, persister running']).toMatchObject({ measured: '4×', met: true });

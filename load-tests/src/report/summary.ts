@@ -64,7 +64,24 @@ function steadyTables(steady: SteadyResult): string[] {
     ...(ours ? [row(ours)] : []),
     ...steady.durability.map(row),
     '',
+    ...stageTables([...steady.runs, ...steady.durability]),
   ];
+}
+
+/** Where our sends spent their time, from the gateways' own histograms: a tail shared by every stage is the process's or the machine's. */
+function stageTables(runs: readonly SteadyRun[]): string[] {
+  const measured = runs.filter((r) => r.gatewayStages);
+  if (measured.length === 0) return [];
+  const lines = ['**Where the time of a send went** (ours, the gateways\' own histograms over the window; counts over 10 and 25 ms are exact, the p99 is the upper bound of its bucket):', ''];
+  for (const r of measured) {
+    const stages = r.gatewayStages;
+    if (!stages) continue;
+    const loop = stages.eventLoop ? `; event-loop delay p99 ${stages.eventLoop.p99Ms} ms, max ${stages.eventLoop.maxMs} ms (worst gateway)` : '';
+    lines.push(`${r.label}${r.durability ? ` (${describeDurability(r.durability)})` : ''}${loop}:`, '', '| stage | count | over 10 ms | over 25 ms | p99 at most ms |', '|---|---:|---:|---:|---:|');
+    for (const s of stages.stages) lines.push(`| ${s.stage} | ${n(s.count)} | ${n(s.over10ms)} | ${n(s.over25ms)} | ${s.p99AtMostMs === null ? '–' : String(s.p99AtMostMs)} |`);
+    lines.push('');
+  }
+  return lines;
 }
 
 function minutes(result: BenchResult): string {

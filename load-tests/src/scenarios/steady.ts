@@ -1,4 +1,5 @@
 import type { BenchContext } from '../context.ts';
+import { scrapeGateways, stagesBetween, type StageSnapshot } from '../gateway-stages.ts';
 import { WorkerPool } from '../generator/pool.ts';
 import { CpuSampler, groupSource, processSource, type CpuSource } from '../proc-stats.ts';
 import type { SteadyResult, SteadyRun } from '../result.ts';
@@ -45,6 +46,9 @@ async function runOne(ctx: BenchContext, infra: OwnInfra, name: TargetName): Pro
     await runStep(pool, { ...p, stepMs: Math.min(2000, p.stepMs) }, 0, p.sendsPerSec, connected, async () => {
       await settle();
     });
+    // Ours only: the gateways' own histograms, read around the window (the first read also resets their event-loop delay).
+    const gatewayUrls = target.kind === 'chat' ? target.targets.map((url) => url.replace(/^ws/, 'http')) : [];
+    const stagesBefore: StageSnapshot | null = gatewayUrls.length > 0 ? await scrapeGateways(gatewayUrls) : null;
     const sampler = new CpuSampler(sources);
     const started = performance.now();
     sampler.start();
@@ -57,6 +61,7 @@ async function runOne(ctx: BenchContext, infra: OwnInfra, name: TargetName): Pro
       cpuSeconds = sampler.stop();
       windowMs = performance.now() - started;
     });
+    const gatewayStages = stagesBefore ? stagesBetween(stagesBefore, await scrapeGateways(gatewayUrls)) : null;
     const perMessage = (seconds: number | undefined) => (seconds === undefined ? undefined : round1((seconds * 1e6) / Math.max(1, step.acked)));
     const usPerMessage: Record<string, number> = {};
     for (const tier of ['persister', 'nats', 'postgres', 'redis']) {
@@ -74,6 +79,7 @@ async function runOne(ctx: BenchContext, infra: OwnInfra, name: TargetName): Pro
       gatewayUsPerDelivery: round1(((cpuSeconds['gateways'] ?? 0) * 1e6) / Math.max(1, step.delivered)),
       usPerMessage,
       durableUsPerMessage: target.persisterPid === null ? null : round1((usPerMessage['persister'] ?? 0) + (usPerMessage['nats'] ?? 0) + (usPerMessage['postgres'] ?? 0)),
+      gatewayStages,
     };
     ctx.log(
       `steady ${name}${durability ? ` (${describeDurability(durability)})` : ''}: p99 ${step.latency.p99} ms, ${run.gatewayUsPerDelivery} µs gateway CPU per delivery, per message ${JSON.stringify(usPerMessage)} µs`,
