@@ -19,12 +19,18 @@ import { FeedConnection, type FeedConnectionDeps } from './feed-connection.ts';
 import { LocalSessions } from './local-sessions.ts';
 import { LocalUsers } from './local-users.ts';
 import { PresenceRegistry } from './presence-registry.ts';
+import { SlicedSweep } from './sliced-sweep.ts';
 import type { Socket, UpgradeRequest } from './socket.ts';
 import { StatusConnection, type StatusConnectionDeps } from './status-connection.ts';
 import { parseUpgradeRoute, type UpgradeRoute } from './upgrade-route.ts';
 import { WsServer } from './ws-adapter.ts';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Pings per turn of the event loop: about 2.5 ms of CPU. */
+const HEARTBEAT_SLICE = 256;
+/** Slot leases extended per call of a refresh (each connection holds about two). */
+const LEASE_REFRESH_SLICE = 1_000;
 
 /** Timings that are not configuration, exposed so tests can shorten them. */
 export interface GatewayTuning {
@@ -101,6 +107,8 @@ export class Gateway implements Part {
   readonly #connections = new Set<Connection>();
   /** Token expiries of every connection, under one timer. */
   readonly #expiries = new ExpirySweep();
+  /** Each heartbeat's pings, a slice per turn so messages in flight are not held behind them all. */
+  readonly #heartbeats = new SlicedSweep<Connection>(HEARTBEAT_SLICE, (connection) => connection.heartbeat());
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #metrics: ChatMetrics;
   readonly #slots: ConnectionSlots;
@@ -151,12 +159,10 @@ export class Gateway implements Part {
   async start(): Promise<void> {
     await this.#server.start();
     const { heartbeatIntervalMs, presenceTtlMs } = this.#deps.config;
-    this.#every(heartbeatIntervalMs, () => {
-      for (const connection of this.#connections) connection.heartbeat();
-    });
+    this.#every(heartbeatIntervalMs, () => this.#heartbeats.run(this.#connections));
     this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => {
       void this.#presence.refresh();
-      void this.#slots.refresh([...this.#leases.values()].flat());
+      void this.#refreshLeases();
     });
     this.#every(this.#tuning.presenceSweepMs, () => void this.#presence.sweep(this.#sessions.sessionIds()));
     this.#every(this.#tuning.tailCheckMs, () => void this.#sessions.checkTails());
@@ -192,6 +198,7 @@ export class Gateway implements Part {
     this.readiness.drain();
     this.#unwatchSwitch?.();
     for (const timer of this.#timers) clearInterval(timer);
+    this.#heartbeats.cancel();
     this.#expiries.clear();
     const open = [...this.#connections];
     // Each client is told its own moment to come back, so a restart does not bring them all at once.
@@ -221,6 +228,16 @@ export class Gateway implements Part {
     const open = [...this.#connections];
     if (open.length > 0) this.#deps.logger.info({ code, connections: open.length }, 'closing every connection');
     for (const connection of open) connection.end(code, reason);
+  }
+
+  /** Slot leases, LEASE_REFRESH_SLICE per call one after the other, for the same reason as the presence refresh. */
+  async #refreshLeases(): Promise<void> {
+    const leases = [...this.#leases.values()].flat();
+    try {
+      for (let start = 0; start < leases.length; start += LEASE_REFRESH_SLICE) await this.#slots.refresh(leases.slice(start, start + LEASE_REFRESH_SLICE));
+    } catch (error) {
+      this.#deps.logger.warn({ err: error }, 'connection slot refresh failed');
+    }
   }
 
   #every(ms: number, tick: () => void): void {

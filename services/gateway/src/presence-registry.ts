@@ -1,6 +1,9 @@
 import type { Bus, PresenceEntry, SessionPresence } from '@chat/core';
 import type { GatewayLogger } from './gateway-logger.ts';
 
+/** Presence leases extended per call of a refresh. */
+const REFRESH_SLICE = 500;
+
 /**
  * Presence of this replica's chat connections: join on open, leave on close, announcing a user's
  * first and last connection on the bus; leases are refreshed periodically, and sessions with local
@@ -40,12 +43,20 @@ export class PresenceRegistry {
     }
   }
 
+  /**
+   * Extends every local lease, REFRESH_SLICE entries per call, one call after the other: building
+   * the commands for thousands of connections in one turn held the event loop (and a long script
+   * held Redis) while messages were in flight. A failed call ends this refresh; the next one retries.
+   */
   async refresh(): Promise<void> {
-    if (this.#entries.size === 0) return;
-    try {
-      await this.#state.presenceRefresh([...this.#entries.values()], this.#ttlMs);
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'presence refresh failed');
+    const entries = [...this.#entries.values()];
+    for (let start = 0; start < entries.length; start += REFRESH_SLICE) {
+      try {
+        await this.#state.presenceRefresh(entries.slice(start, start + REFRESH_SLICE), this.#ttlMs);
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'presence refresh failed');
+        return;
+      }
     }
   }
 
