@@ -4,7 +4,7 @@ import type { Bus, PresenceEntry, SessionPresence } from '@chat/core';
 import { silentLogger } from './gateway-logger.ts';
 import { PresenceRegistry } from './presence-registry.ts';
 
-const bus: Bus = { publish: () => Promise.resolve(), subscribe: () => Promise.resolve(), unsubscribe: () => Promise.resolve(), ping: () => Promise.resolve() };
+const bus: Bus = { publish: () => Promise.resolve(), subscribe: () => Promise.resolve(), unsubscribe: () => Promise.resolve(), ping: () => Promise.resolve(), close: () => Promise.resolve() };
 
 /** Live state that records each refresh call and fails the ones listed. */
 function recordingState(failing: ReadonlySet<number> = new Set()): { state: SessionPresence; calls: PresenceEntry[][]; mostAtOnce: () => number } {
