@@ -45,8 +45,9 @@ export class PresenceRegistry {
 
   /**
    * Extends every local lease, REFRESH_SLICE entries per call, one call after the other: building
-   * the commands for thousands of connections in one turn held the event loop (and a long script
-   * held Redis) while messages were in flight. A failed call ends this refresh; the next one retries.
+   * the commands for thousands of connections in one turn, and handling all their replies in
+   * another, held the event loop while messages were in flight. A failed call ends this refresh;
+   * the next one retries.
    */
   async refresh(): Promise<void> {
     const entries = [...this.#entries.values()];
