@@ -81,6 +81,20 @@ describeReal('a smoke run of every benchmark scenario', () => {
     expect(gatewayCpu).toBeGreaterThan(0);
   });
 
+  it('reads where the sends of ours spent their time from the gateways, and nothing for a baseline', () => {
+    const steady = result.scenarios.steady!;
+    for (const run of [steady.runs[0]!, ...steady.durability]) {
+      const byStage = Object.fromEntries((run.gatewayStages?.stages ?? []).map((stage) => [stage.stage, stage.count]));
+      // Every acked send went through each call once in the window, and reached at least one gateway's bus.
+      expect(byStage['send → ack']).toBe(run.step.acked);
+      expect(byStage['redis reserve']).toBeGreaterThanOrEqual(run.step.acked);
+      expect(byStage['redis commit']).toBe(run.step.acked);
+      expect(byStage['message timestamp → bus arrival']).toBeGreaterThanOrEqual(run.step.acked);
+      expect(run.gatewayStages?.eventLoop?.maxMs).toBeGreaterThan(0);
+    }
+    for (const run of steady.runs.slice(1)) expect(run.gatewayStages).toBeNull();
+  });
+
   it('measures every goal a smoke run can reach', () => {
     // The list of goals is fixed; what shows a scenario ran is a measured figure for each of its goals.
     // A smoke run sends fewer than 1,000/s, opens fewer than 15,000 connections and seeds small tables, so these stay unmeasured.
