@@ -1,6 +1,6 @@
 import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionChanges, SessionRecord } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import { MESSAGE_COLUMNS, type ChatMessagesTable, type ChatSessionsTable, type Database } from './database.ts';
 import { deadLetterAsMessage } from './dead-letter-rows.ts';
 
@@ -173,14 +173,18 @@ export class KyselyChatStore implements ChatStore {
  * The rows travel as one JSON array (one parameter, one fixed statement whatever the batch size),
  * which costs one native JSON.stringify here, where one text array per column made the driver
  * quote every value of every row; PostgreSQL reads it with json_to_recordset as fast as the arrays.
+ * The text is fixed, so it is compiled once and, on PostgreSQL, prepared once per connection under
+ * its name (see named-statements.ts); PGlite reads the leading comment as a comment.
  */
-export async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {
-  const result = await sql`
+const INSERT_ROWS = `/* named:chat_insert_rows */
     insert into chat_messages (id, session_id, seq, user_id, message, timestamp, metadata, client_msg_id, user_name)
     select id, "sessionId", seq, "userId", body, timestamp, metadata, "clientMsgId", "userName"
-    from json_to_recordset(${JSON.stringify(messages)}::json)
+    from json_to_recordset($1::json)
       as rows(id uuid, "sessionId" uuid, seq bigint, "userId" uuid, body text, timestamp timestamptz, metadata jsonb, "clientMsgId" text, "userName" text)
-    on conflict do nothing`.execute(db);
+    on conflict do nothing`;
+
+export async function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[]): Promise<number> {
+  const result = await db.executeQuery(CompiledQuery.raw(INSERT_ROWS, [JSON.stringify(messages)]));
   return Number(result.numAffectedRows ?? 0n);
 }
 
