@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KyselyChatStore } from '@chat/db';
+import { createDatabase, KyselyChatStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '@chat/db';
 import { chatMessage as message } from '../support/chat-messages.ts';
-import { backends } from './backends.ts';
+import { backends, TEST_DATABASE_URL } from './backends.ts';
 
 function seqs(messages: readonly ChatMessage[]): number[] {
   return messages.map((item) => item.seq);
@@ -127,6 +127,17 @@ for (const backend of await backends()) {
         expect((await store.history(sessionId, { limit: 10 })).messages).toEqual([first, fresh]);
       });
 
+      it('writes a batch that repeats a row of its own once, and skips stored rows in a batch larger than one statement', async () => {
+        const sessionId = randomUUID();
+        const twice = message(sessionId, 1);
+        expect(await store.insertMessages([twice, message(sessionId, 2), { ...twice }])).toBe(2);
+        const large = Array.from({ length: 6_000 }, (_, index) => message(sessionId, index + 1));
+        const stored = [twice, ...(await store.history(sessionId, { limit: 10 })).messages.slice(1)];
+        expect(await store.insertMessages([...stored, ...large.slice(2)])).toBe(5_998);
+        expect(await store.maxSeq(sessionId)).toBe(6_000);
+        expect((await store.history(sessionId, { limit: 2, after: 0 })).messages).toEqual(stored);
+      }, 60_000);
+
       it('treats a second row with the same (session, user, clientMsgId) as stored already', async () => {
         const sessionId = randomUUID();
         const userId = randomUUID();
@@ -160,6 +171,24 @@ for (const backend of await backends()) {
         expect(await store.maxSeq(sessionId)).toBe(6_000);
         expect((await store.history(sessionId, { limit: 500, after: 5_990 })).messages).toHaveLength(10);
       }, 60_000);
+
+      // Prepared statements are the pg driver's; PGlite runs the same text as an ordinary statement.
+      if (backend.name === 'PostgreSQL') it('prepares the insert once per connection under its name and reuses it for every batch size', async () => {
+        const single = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+        try {
+          const oneConnection = new KyselyChatStore(single);
+          const sessionId = randomUUID();
+          expect(await oneConnection.insertMessages([message(sessionId, 1)])).toBe(1);
+          expect(await oneConnection.insertMessages([message(sessionId, 1), message(sessionId, 2), message(sessionId, 3)])).toBe(2);
+          const prepared = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(single);
+          // The first batch went in as new rows; the second repeated one and went again skipping it.
+          expect(prepared.rows.map((row) => row.name).sort()).toEqual(['chat_insert_new_rows', 'chat_insert_rows']);
+          expect(prepared.rows.every((row) => row.statement.includes('insert into chat_messages'))).toBe(true);
+          expect(seqs((await oneConnection.history(sessionId, { limit: 10 })).messages)).toEqual([1, 2, 3]);
+        } finally {
+          await single.destroy();
+        }
+      });
 
       it('reports the highest seq of a session, or 0 when it has none', async () => {
         const sessionId = randomUUID();

@@ -40,8 +40,9 @@ describeReal('pnpm migrate', () => {
   });
 
   it('applies pending migrations with up, reverts the latest with down, and says when there is nothing to do', async () => {
-    expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search\n' });
+    expect(await migrate(url.toString(), 'up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search, 50-drop-session-index\n' });
     expect(await migrate(url.toString())).toMatchObject({ code: 0, stdout: 'nothing to migrate up\n' });
+    expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 50-drop-session-index\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate(url.toString(), 'down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });

@@ -80,6 +80,8 @@ for (const backend of backends) {
         expect(await migrateToLatest(fresh.db)).toEqual({ applied: Object.keys(migrations) });
         expect(await tables(fresh.db)).toEqual(ALL_TABLES);
 
+        expect(await migrateDown(fresh.db)).toEqual({ applied: ['50-drop-session-index'] });
+        expect(await indexes(fresh.db)).toContain('CREATE INDEX idx_chat_session ON chat_messages (session_id)');
         expect(await migrateDown(fresh.db)).toEqual({ applied: ['45-search'] });
         expect(await indexes(fresh.db)).not.toContain('CREATE INDEX idx_chat_messages_search ON chat_messages USING gin (body_search)');
         expect(Object.keys(await columns(fresh.db, 'chat_messages'))).not.toContain('body_search');
@@ -106,6 +108,7 @@ for (const backend of backends) {
       try {
         const db = fresh.db;
         await migrateToLatest(db);
+        expect(await migrateDown(db)).toEqual({ applied: ['50-drop-session-index'] });
         expect(await migrateDown(db)).toEqual({ applied: ['45-search'] });
         expect(await migrateDown(db)).toEqual({ applied: ['40-people'] });
         expect(await migrateDown(db)).toEqual({ applied: ['30-workspace'] });
@@ -120,7 +123,7 @@ for (const backend of backends) {
 
         await db.deleteFrom('chat_dead_letters').where('id', '=', id).execute();
         expect(await migrateDown(db)).toEqual({ applied: ['20-dead-letters'] });
-        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '40-people', '45-search'] });
+        expect(await migrateToLatest(db)).toEqual({ applied: ['20-dead-letters', '30-workspace', '40-people', '45-search', '50-drop-session-index'] });
       } finally {
         await fresh.dispose();
       }
@@ -148,7 +151,6 @@ for (const backend of backends) {
       expect(await indexes(db)).toEqual([
         'CREATE UNIQUE INDEX chat_messages_pkey ON chat_messages (id)',
         'CREATE INDEX idx_chat_messages_search ON chat_messages USING gin (body_search)',
-        'CREATE INDEX idx_chat_session ON chat_messages (session_id)',
         'CREATE UNIQUE INDEX idx_chat_session_seq ON chat_messages (session_id, seq)',
         'CREATE UNIQUE INDEX idx_chat_session_user_client_msg ON chat_messages (session_id, user_id, client_msg_id)',
       ]);

@@ -108,6 +108,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
     const blocker = join(work, 'a-file');
     writeFileSync(blocker, '');
     // The later migrations drop no part of the audit record: they go down without an export.
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 50-drop-session-index\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });
@@ -129,7 +130,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
       [...rows].sort((a, b) => a.session_id.localeCompare(b.session_id) || a.seq - b.seq).map((r) => r.message),
     );
 
-    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search\n' });
+    expect(await migrate('up')).toMatchObject({ code: 0, stdout: 'applied: 001-chat-tables, 12_client-msg-id-unique, 20-dead-letters, 30-workspace, 40-people, 45-search, 50-drop-session-index\n' });
     const stack = await startStack('services', { env });
     try {
       const token = await stack.token(randomUUID(), { admin: true });
@@ -151,6 +152,7 @@ describe('pnpm chat:export and pnpm migrate down on a database of this suite\'s 
   }, 90_000);
 
   it('drops without a copy only when told so explicitly', async () => {
+    expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 50-drop-session-index\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 45-search\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 40-people\n' });
     expect(await migrate('down')).toMatchObject({ code: 0, stdout: 'reverted: 30-workspace\n' });

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.ts';
+import { nameMarkedStatements } from './named-statements.ts';
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; maxConnections?: number; queryTimeoutMs?: number }
@@ -30,6 +31,9 @@ function createPool(options: Extract<DatabaseOptions, { kind: 'postgres' }>): pg
   pool.on('error', () => undefined);
   // A checked-out client whose server dies emits 'error' with no pool listener attached, which
   // would end the process; its query fails on its own, and the pool discards the broken client.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    nameMarkedStatements(client);
+  });
   return pool;
 }

@@ -5,6 +5,7 @@ import { deadLetters } from './20-dead-letters.ts';
 import { workspace } from './30-workspace.ts';
 import { people } from './40-people.ts';
 import { search } from './45-search.ts';
+import { dropSessionIndex } from './50-drop-session-index.ts';
 
 /** Every migration, in order; listed in code so that no file globbing is needed at run time. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -14,6 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '30-workspace': workspace,
   '40-people': people,
   '45-search': search,
+  '50-drop-session-index': dropSessionIndex,
 };
 
 export const staticMigrationProvider: MigrationProvider = {
