@@ -124,6 +124,23 @@ for (const backend of await queueBackends()) {
       expect(ids(deliveries)).toEqual([first.id, otherUser.id]);
     });
 
+    it('gives each of many publishes made at once its own outcome: one stored copy per key, repeats answered with it, in publish order per session', async () => {
+      const { queue, consumer } = await open();
+      const sessionIds = [randomUUID(), randomUUID()];
+      const userId = randomUUID();
+      const sent = sessionIds.flatMap((sessionId) => [1, 2, 3, 4].map((seq) => ({ ...message(sessionId, seq), userId, clientMsgId: `k${seq}` })));
+      // Same keys as seq 2 of each session, different ids and seqs: resends made in the same turn.
+      const repeats = sessionIds.map((sessionId) => ({ ...message(sessionId, 9), userId, clientMsgId: 'k2' }));
+      const outcomes = await Promise.all([...sent, ...repeats].map((m) => queue.publish(m)));
+      expect(outcomes.slice(0, sent.length)).toEqual(sent.map(() => ({ duplicate: false })));
+      expect(outcomes.slice(sent.length)).toEqual(sessionIds.map((sessionId) => ({ duplicate: true, first: sent.find((m) => m.sessionId === sessionId && m.seq === 2) })));
+      const deliveries = await consume(await consumer(50), (all) => all.length >= sent.length);
+      await sleep(200);
+      for (const sessionId of sessionIds) {
+        expect(deliveries.filter((d) => d.message.sessionId === sessionId).map((d) => d.message.seq)).toEqual([1, 2, 3, 4]);
+      }
+    });
+
     it('stores exactly one of a message and the gap record sealing its seq, and a resend after the gap under a key of its own', async () => {
       const { queue } = await open();
       const sessionId = randomUUID();

@@ -1,9 +1,10 @@
 import type { ChatMessage } from '@chat/protocol';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { afterGap, queueMessageId, queueMessageIdAfterGap, QueueUnavailableError, type MessageQueue, type PublishOutcome, type QueueKeySource, type QueueHeaders } from '@chat/core';
 import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 import { readSessionRange, type RangeBounds } from './jetstream-session-range.ts';
+import { GroupedPublisher, type PubAckReply } from './grouped-publisher.ts';
 
 export interface JetStreamQueueOptions extends StreamOptions {
   /** How long to wait for a PubAck before the publish fails. */
@@ -26,6 +27,7 @@ export class JetStreamQueue implements MessageQueue {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #options: JetStreamQueueOptions;
+  readonly #publisher: GroupedPublisher;
   /** Follows the connection's status events; a publish while disconnected could only time out. */
   #connected = true;
 
@@ -33,6 +35,7 @@ export class JetStreamQueue implements MessageQueue {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5_000 });
+    this.#publisher = new GroupedPublisher(nc, options.publishTimeoutMs ?? 5_000);
     this.#options = options;
     void this.#followStatus();
   }
@@ -63,10 +66,12 @@ export class JetStreamQueue implements MessageQueue {
   }
 
   async #publishAs(message: ChatMessage, headers: QueueHeaders | undefined, msgID: string): Promise<PublishOutcome> {
-    const options = { msgID, ...(headers === undefined ? {} : { headers: toNatsHeaders(headers) }) };
-    let ack: PubAck;
+    const natsHeaders = toNatsHeaders(headers ?? {});
+    // JetStream stores one message per id within its duplicate window: grouped publishes de-duplicate as single ones do.
+    natsHeaders.set('Nats-Msg-Id', msgID);
+    let ack: PubAckReply;
     try {
-      ack = await this.#js.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), options);
+      ack = await this.#publisher.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), natsHeaders);
     } catch (error) {
       throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error });
     }
