@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { OutgoingFrame, Socket, UpgradeRequest } from './socket.ts';
+import type { OutgoingFrame, Socket, SocketListener, UpgradeRequest } from './socket.ts';
 import { SharedFrameEncoder } from './wire-frame.ts';
 
 export interface WsServerOptions {
@@ -200,13 +200,13 @@ class WsSocket implements Socket {
   readonly #encoder: SharedFrameEncoder;
   readonly #closeGraceMs: number;
   #dropTimer: NodeJS.Timeout | undefined;
-  #onMessage: ((text: string, binary: boolean) => void) | undefined;
-  /** Frames that came before a listener; made only when one does. */
+  #listener: SocketListener | undefined;
+  #reading = false;
+  /** Frames that came before the listener read them; made only when one does. */
   #early: { text: string; binary: boolean }[] | undefined;
-  #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
-  // Called with `this` bound to the emitting WebSocket: shared functions, not three closures per socket.
+  // Called with `this` bound to the emitting WebSocket: shared functions, not closures per socket.
   // ws reports protocol errors (e.g. a frame over maxPayload) on 'error', then closes with the right
   // code and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
   static readonly #errorListener = function (this: WebSocket): void {
@@ -215,6 +215,10 @@ class WsSocket implements Socket {
 
   static readonly #messageListener = function (this: WebSocket, data: RawData, binary: boolean): void {
     (this as AdaptedWebSocket)[ADAPTER].#message(toText(data), binary);
+  };
+
+  static readonly #pongListener = function (this: WebSocket): void {
+    (this as AdaptedWebSocket)[ADAPTER].#listener?.socketPong();
   };
 
   static readonly #closeListener = function (this: WebSocket, code: number): void {
@@ -230,6 +234,7 @@ class WsSocket implements Socket {
     (ws as AdaptedWebSocket)[ADAPTER] = this;
     ws.on('error', WsSocket.#errorListener);
     ws.on('message', WsSocket.#messageListener);
+    ws.on('pong', WsSocket.#pongListener);
     ws.on('close', WsSocket.#closeListener);
   }
 
@@ -261,20 +266,16 @@ class WsSocket implements Socket {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.ping();
   }
 
-  onMessage(listener: (text: string, binary: boolean) => void): void {
-    this.#onMessage = listener;
+  attach(listener: SocketListener): void {
+    this.#listener = listener;
+    if (this.#closedWith !== undefined) listener.socketClosed(this.#closedWith);
+  }
+
+  readFrames(): void {
+    this.#reading = true;
     const early = this.#early ?? [];
     this.#early = undefined;
-    for (const item of early) listener(item.text, item.binary);
-  }
-
-  onPong(listener: () => void): void {
-    this.#ws.on('pong', listener);
-  }
-
-  onClose(listener: (code: number) => void): void {
-    this.#onClose = listener;
-    if (this.#closedWith !== undefined) listener(this.#closedWith);
+    for (const item of early) this.#listener?.socketFrame(item.text, item.binary);
   }
 
   #dropLater(): void {
@@ -286,11 +287,11 @@ class WsSocket implements Socket {
   #closed(code: number): void {
     clearTimeout(this.#dropTimer);
     this.#closedWith = code;
-    this.#onClose?.(code);
+    this.#listener?.socketClosed(code);
   }
 
   #message(text: string, binary: boolean): void {
-    if (this.#onMessage) this.#onMessage(text, binary);
+    if (this.#reading && this.#listener) this.#listener.socketFrame(text, binary);
     else (this.#early ??= []).push({ text, binary });
   }
 }
