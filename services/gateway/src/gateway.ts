@@ -247,7 +247,10 @@ export class Gateway implements Part {
         this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
         socket.close(CLOSE_CODES.internalError, 'internal error');
       })
-      .finally(() => clearTimeout(deadline));
+      .finally(() => {
+        clearTimeout(deadline);
+        socket.releaseHandshake();
+      });
   }
 
   /** Settles once the socket is refused, or welcomed, or closed before its welcome. */

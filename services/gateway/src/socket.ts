@@ -22,6 +22,11 @@ export interface Socket {
   attach(listener: SocketListener): void;
   /** Frames go to the listener from now on; those that came earlier are handed over first. */
   readFrames(): void;
+  /**
+   * The connect is answered (welcomed, refused or closed): the upgrade's response, held back since
+   * the upgrade, leaves now with what followed it, in one write. Called once; later calls do nothing.
+   */
+  releaseHandshake(): void;
 }
 
 /** Who hears a socket: its connection. */

@@ -163,6 +163,10 @@ export class WsServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (!this.#accepting) return refuseUpgrade(stream, 503, 'Service Unavailable');
     if (!path.startsWith(this.#options.upgradePrefix)) return refuseUpgrade(stream, 404, 'Not Found');
+    // The 101 waits in the stream until the connect is answered, then leaves with the welcome (or
+    // the close) in one write: a connect costs one write to the kernel instead of two. A refusal
+    // of the handshake itself ends the stream, which uncorks it.
+    stream.cork();
     this.#wss.handleUpgrade(req, stream, head, (ws) => {
       const request: UpgradeRequest = {
         url: req.url ?? '/',
@@ -202,6 +206,7 @@ class WsSocket implements Socket {
   #dropTimer: NodeJS.Timeout | undefined;
   #listener: SocketListener | undefined;
   #reading = false;
+  #handshakeHeld = true;
   /** Frames that came before the listener read them; made only when one does. */
   #early: { text: string; binary: boolean }[] | undefined;
   #closedWith: number | undefined;
@@ -254,6 +259,8 @@ class WsSocket implements Socket {
 
   close(code: number, reason?: string): void {
     this.#ws.close(code, reason);
+    // A close must reach the peer now: its answer is what ends the socket.
+    this.releaseHandshake();
     this.#dropLater();
   }
 
@@ -269,6 +276,12 @@ class WsSocket implements Socket {
   attach(listener: SocketListener): void {
     this.#listener = listener;
     if (this.#closedWith !== undefined) listener.socketClosed(this.#closedWith);
+  }
+
+  releaseHandshake(): void {
+    if (!this.#handshakeHeld) return;
+    this.#handshakeHeld = false;
+    this.#stream.uncork();
   }
 
   readFrames(): void {

@@ -9,6 +9,7 @@ export class FakeSocket implements Socket {
   closedWith: { code: number; reason: string | undefined } | undefined;
   terminated = false;
   pings = 0;
+  handshakeReleased = false;
   #listener: SocketListener | undefined;
   #reading = false;
   #closed = false;
@@ -37,6 +38,10 @@ export class FakeSocket implements Socket {
 
   readFrames(): void {
     this.#reading = true;
+  }
+
+  releaseHandshake(): void {
+    this.handshakeReleased = true;
   }
 
   /** The peer sends a text frame; one sent before the connection reads frames is dropped. */
