@@ -1,7 +1,6 @@
 import type { Principal } from '@chat/auth';
 import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, type MessageIntake, type PresenceEntry, type RateDecision, type ReadMarks, type SessionLog, type SessionRoster, type UserRateLimiter } from '@chat/core';
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
-import { removedWhileAdmitted } from './admission.ts';
 import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
 import { retryWithin, type JoinRetryBudget } from './join-retry.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -88,12 +87,11 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       // A failed attach detaches again, so trying it once more subscribes at most once.
       await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      // Both read after the subscription, side by side: one round trip of the connect instead of two.
-      const [removed, current] = await Promise.all([
-        retryWithin(() => removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal), budget, onRetry),
-        retryWithin(() => this.#deps.state.head(this.sessionId), budget, onRetry),
-      ]);
-      if (removed) {
+      // Both read after the subscription, in one command: a removal whose `member_removed` event went
+      // out between admission and the subscription would otherwise leave the socket open. Admins need
+      // no membership, so they are never "removed".
+      const { membership, head: current } = await retryWithin(() => this.#deps.state.membershipAndHead(this.sessionId, this.principal.userId), budget, onRetry);
+      if (!this.principal.admin && membership === 'not_member') {
         this.#detach();
         this.memberRemoved();
         return;
