@@ -215,7 +215,10 @@ class WsSocket implements Socket {
   // ws reports protocol errors (e.g. a frame over maxPayload) on 'error', then closes with the right
   // code and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
   static readonly #errorListener = function (this: WebSocket): void {
-    (this as AdaptedWebSocket)[ADAPTER].#dropLater();
+    const socket = (this as AdaptedWebSocket)[ADAPTER];
+    // ws has written its close frame: it must reach the peer even before the connect is answered.
+    socket.releaseHandshake();
+    socket.#dropLater();
   };
 
   static readonly #messageListener = function (this: WebSocket, data: RawData, binary: boolean): void {
