@@ -124,6 +124,15 @@ return head`,
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('SISMEMBER', KEYS[2], ARGV[1])`,
   },
+  // The check a chat socket makes once subscribed, with the head it starts from: one command.
+  // KEYS: metadata, users. ARGV: user. Returns {-1 | 0 | 1 as chatMembership, seq or ''}.
+  chatMembershipAndHead: {
+    numberOfKeys: 2,
+    lua: `
+local seq = redis.call('HGET', KEYS[1], 'seq') or ''
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, seq} end
+return {redis.call('SISMEMBER', KEYS[2], ARGV[1]), seq}`,
+  },
   // Adds members only to a live session, so a late call after remove() leaves no orphan key.
   // KEYS: metadata, users. ARGV: members...
   chatAddMembers: {
@@ -271,10 +280,12 @@ return out`,
   },
   // Expires stale leases first (as the in-process state does) so a crashed replica's leftover
   // connection cannot make a returning user look present already.
-  // KEYS: metadata, presence, connections, counts, names. ARGV: connectionId, userId, now, expiresAt, userName?
+  // The user's last-connected time is noted in the same call: one round trip for a join.
+  // KEYS: metadata, presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now, expiresAt, userName?
   chatPresenceJoin: {
-    numberOfKeys: 5,
+    numberOfKeys: 6,
     lua: `${DROP_CONNECTION}
+redis.call('HSET', KEYS[6], ARGV[2], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 expire(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[3])
 local previous = redis.call('HGET', KEYS[3], ARGV[1])
@@ -289,10 +300,11 @@ if ARGV[5] then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
 if first then return 1 end
 return 0`,
   },
-  // KEYS: presence, connections, counts, names. ARGV: connectionId.
+  // KEYS: presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now.
   chatPresenceLeave: {
-    numberOfKeys: 4,
+    numberOfKeys: 5,
     lua: `${DROP_CONNECTION}
+redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
 local user = redis.call('HGET', KEYS[2], ARGV[1])
 if not user then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -362,6 +374,12 @@ export class RedisSessionState implements SessionState {
     const answer = await this.#redis.chatMembership(keys.metadata, keys.users, userId);
     if (answer === -1) return 'unknown_session';
     return answer === 1 ? 'member' : 'not_member';
+  }
+
+  async membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }> {
+    const keys = sessionKeys(sessionId);
+    const [answer, seq] = (await this.#redis.chatMembershipAndHead(keys.metadata, keys.users, userId)) as [number, string];
+    return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq) };
   }
 
   async exists(sessionId: string): Promise<boolean> {
@@ -461,15 +479,13 @@ export class RedisSessionState implements SessionState {
     const keys = sessionKeys(entry.sessionId);
     const now = this.#now();
     const name = entry.userName === undefined ? [] : [entry.userName];
-    const reply = await this.#redis.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
-    await this.#redis.hset(keys.lastConnected, entry.userId, now);
+    const reply = await this.#redis.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
     return reply === 1;
   }
 
   async presenceLeave(entry: PresenceEntry): Promise<boolean> {
     const keys = sessionKeys(entry.sessionId);
-    const reply = await this.#redis.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, entry.connectionId);
-    await this.#redis.hset(keys.lastConnected, entry.userId, this.#now());
+    const reply = await this.#redis.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now());
     return reply === 1;
   }
 

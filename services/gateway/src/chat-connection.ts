@@ -1,7 +1,6 @@
 import type { Principal } from '@chat/auth';
 import { userRateKey, type Bus, type HistoryReader, type HistorySourceError, type MessageIntake, type PresenceEntry, type RateDecision, type ReadMarks, type SessionLog, type SessionRoster, type UserRateLimiter } from '@chat/core';
 import { analysisLinkRefusal, CLOSE_CODES, parseClientFrame, type ChatMessage, type JsonBounds, type ParsedClientFrame, type SendFrame } from '@chat/protocol';
-import { removedWhileAdmitted } from './admission.ts';
 import { Connection, TOKEN_EXPIRED_REASON, type ConnectionSettings } from './connection.ts';
 import { retryWithin, type JoinRetryBudget } from './join-retry.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
@@ -38,43 +37,45 @@ export interface ChatConnectionDeps extends ConnectionSettings {
 
 const PONG = '{"type":"pong"}';
 
+const SETTLED = Promise.resolve();
+
 /**
  * One `/ws/chat/{session}` socket. It joins the session's local feed first, then sends the
  * welcome and any catch-up, holding live messages meanwhile, so the client sees every seq after
- * its position once and in order.
+ * its position once and in order. It is its own presence entry, so an idle socket holds no copy.
  */
-export class ChatConnection extends Connection implements SessionMember {
+export class ChatConnection extends Connection implements SessionMember, PresenceEntry {
   readonly kind = 'chat';
   readonly sessionId: string;
-  readonly userId: string;
   readonly #deps: ChatConnectionDeps;
-  readonly #guard: RateGuard;
-  readonly #presence: PresenceEntry;
+  /** Made at the first frame: an idle connection holds no buckets. */
+  #guard: RateGuard | undefined;
   /** The last seq this client has; nothing at or below it is sent again. */
   #position = 0;
   /** Live messages held while the welcome and catch-up are being sent; undefined once live. */
   #held: { seq: number; frame: Buffer }[] | undefined = [];
   #attached = false;
+  /** The presence join while it runs; a settled promise once it has (a leave waits for it). */
   #presenceJoined: Promise<void> | undefined;
-  /** Sends accepted and not answered yet: a 4429 close waits for their acks. */
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Sends accepted and not answered yet: a 4429 close waits for their acks. Made at the first send. */
+  #inFlight: Set<Promise<void>> | undefined;
   /** Past the rate limit for good: frames are no longer read, and the socket closes once #inFlight is empty. */
   #cutOff = false;
   /** The user's budget is asked in frame order, so sends of one socket reach the intake in the order they came. */
-  #sendTurn: Promise<unknown> = Promise.resolve();
+  #sendTurn: Promise<unknown> = SETTLED;
 
-  constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps) {
-    super(socket, principal, deps, 'chat');
+  constructor(socket: Socket, principal: Principal, sessionId: string, deps: ChatConnectionDeps, id?: string) {
+    super(socket, principal, deps, 'chat', id);
     this.sessionId = sessionId;
-    this.userId = principal.userId;
     this.#deps = deps;
-    this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
-    this.#presence = {
-      sessionId,
-      userId: principal.userId,
-      connectionId: this.id,
-      ...(principal.name === undefined ? {} : { userName: principal.name }),
-    };
+  }
+
+  get connectionId(): string {
+    return this.id;
+  }
+
+  get userName(): string | undefined {
+    return this.principal.name;
   }
 
   /** `joinRetryUntil`: until when the reads may be tried again after a failure; not at all when omitted. */
@@ -86,12 +87,11 @@ export class ChatConnection extends Connection implements SessionMember {
       // A failed attach detaches again, so trying it once more subscribes at most once.
       await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      // Both read after the subscription, side by side: one round trip of the connect instead of two.
-      const [removed, current] = await Promise.all([
-        retryWithin(() => removedWhileAdmitted(this.#deps.state, this.sessionId, this.principal), budget, onRetry),
-        retryWithin(() => this.#deps.state.head(this.sessionId), budget, onRetry),
-      ]);
-      if (removed) {
+      // Both read after the subscription, in one command: a removal whose `member_removed` event went
+      // out between admission and the subscription would otherwise leave the socket open. Admins need
+      // no membership, so they are never "removed".
+      const { membership, head: current } = await retryWithin(() => this.#deps.state.membershipAndHead(this.sessionId, this.principal.userId), budget, onRetry);
+      if (!this.principal.admin && membership === 'not_member') {
         this.#detach();
         this.memberRemoved();
         return;
@@ -107,13 +107,14 @@ export class ChatConnection extends Connection implements SessionMember {
       return;
     }
     // Joined before the welcome, so a client that holds a welcome is online for everyone.
-    this.#presenceJoined = this.#deps.presence.join(this.#presence);
+    this.#presenceJoined = this.#deps.presence.join(this);
     await this.#presenceJoined;
+    this.#presenceJoined = SETTLED;
     if (this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.principal.userId, connectionId: this.id, seq: head }), 'welcome');
     this.welcomed();
-    this.listen((text, binary) => this.#onFrame(text, binary));
+    this.listen();
     if (this.#position < head) await this.#catchUp(head);
     this.#goLive();
   }
@@ -136,7 +137,7 @@ export class ChatConnection extends Connection implements SessionMember {
     this.#detach();
     if (this.#presenceJoined) {
       await this.#presenceJoined;
-      await this.#deps.presence.leave(this.#presence);
+      await this.#deps.presence.leave(this);
     }
   }
 
@@ -152,7 +153,7 @@ export class ChatConnection extends Connection implements SessionMember {
     for (const { seq, frame } of held) this.receiveMessage(seq, frame);
   }
 
-  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
+  protected override handleFrame(text: string, binary: boolean): Promise<void> | undefined {
     const parsed: ParsedClientFrame = binary
       ? { ok: false, code: 'invalid_frame', message: 'Frames must be JSON text.' }
       : parseClientFrame(text, { maxMessageChars: this.#deps.maxMessageChars, json: this.#deps.jsonBounds });
@@ -160,6 +161,7 @@ export class ChatConnection extends Connection implements SessionMember {
     this.metrics.framesIn.add(1, { type: parsed.ok ? parsed.frame.type : 'invalid' });
     // Not accepted, so not answered: the sender resends what has no ack after it reconnects.
     if (this.#cutOff) return;
+    this.#guard ??= new RateGuard({ ratePerSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst });
     const verdict = this.#guard.take();
     if (verdict !== 'ok') this.metrics.rateLimitHits.add(1, { transport: 'ws' });
     if (verdict === 'exceeded') {
@@ -180,8 +182,9 @@ export class ChatConnection extends Connection implements SessionMember {
         const budget = this.#sendTurn.then(() => this.#deps.rateLimiter.take(userRateKey('sends', this.principal.userId), { perSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst }));
         this.#sendTurn = budget.catch(() => undefined);
         const answered = this.#send(parsed.frame, budget);
-        this.#inFlight.add(answered);
-        void answered.finally(() => this.#inFlight.delete(answered));
+        const inFlight = (this.#inFlight ??= new Set());
+        inFlight.add(answered);
+        void answered.finally(() => inFlight.delete(answered));
         return answered;
       }
       case 'read':
@@ -208,7 +211,7 @@ export class ChatConnection extends Connection implements SessionMember {
     if (!decision.allowed) {
       this.metrics.rateLimitHits.add(1, { transport: 'ws' });
       this.writeError('rate_limited', `Too many messages from this user; try again in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1000))} s.`, frame.clientMsgId);
-      if (this.#guard.strike() === 'exceeded') {
+      if (this.#guard?.strike() === 'exceeded') {
         this.#cutOff = true;
         void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
       }
@@ -251,7 +254,7 @@ export class ChatConnection extends Connection implements SessionMember {
    * follows them on the socket and the sender does not resend messages it already got through.
    */
   async #endAfterAnswers(code: number, reason: string): Promise<void> {
-    while (this.#inFlight.size > 0 && !this.closing) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight !== undefined && this.#inFlight.size > 0 && !this.closing) await Promise.allSettled([...this.#inFlight]);
     this.end(code, reason);
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createTokenVerifier, signToken, type Principal } from '@chat/auth';
 import { chatMetrics } from '@chat/telemetry';
-import { Connection, type FrameHandler } from './connection.ts';
+import { Connection } from './connection.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { FakeSocket } from './testing/index.ts';
@@ -35,8 +35,15 @@ class PlainConnection extends Connection {
     return this.renew(token);
   }
 
-  handleWith(handler: FrameHandler): void {
-    this.listen(handler);
+  #handler: (text: string, binary: boolean) => void | Promise<void> = () => undefined;
+
+  handleWith(handler: (text: string, binary: boolean) => void | Promise<void>): void {
+    this.#handler = handler;
+    this.listen();
+  }
+
+  protected override handleFrame(text: string, binary: boolean): void | Promise<void> {
+    return this.#handler(text, binary);
   }
 
   protected override cleanUp(): Promise<void> {

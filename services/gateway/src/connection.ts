@@ -5,7 +5,7 @@ import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { Deadline, ExpirySweep } from './expiry-sweep.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
 import { InvalidFrameBudget, type RateGuard } from './rate-guard.ts';
-import type { OutgoingFrame, Socket } from './socket.ts';
+import type { OutgoingFrame, Socket, SocketListener } from './socket.ts';
 
 export interface ConnectionSettings {
   /** A send buffer past this many bytes closes the connection with 4408. */
@@ -20,6 +20,8 @@ export interface ConnectionSettings {
   verifier: TokenVerifier;
   /** The gateway's one timer for token expiries, shared by all its connections. */
   expiries: ExpirySweep;
+  /** Told once a connection has closed and cleaned up; one function for every connection, not a promise each. */
+  onDone?: (connection: Connection) => void;
 }
 
 const SETTLED = Promise.resolve();
@@ -27,12 +29,12 @@ const SETTLED = Promise.resolve();
 /** The close reason when a connection's token runs out. */
 export const TOKEN_EXPIRED_REASON = 'token expired';
 
-/** What a connection does with one incoming frame; a promise is awaited for its failure. */
-export type FrameHandler = (text: string, binary: boolean) => void | Promise<void>;
-
-/** What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats. */
-export abstract class Connection {
-  readonly id = randomUUID();
+/**
+ * What every socket of the gateway shares: writing with a send-buffer limit, closing, heartbeats.
+ * The connection is its socket's listener itself, so an idle one holds no closure of its own.
+ */
+export abstract class Connection implements SocketListener {
+  readonly id: string;
   protected readonly socket: Socket;
   protected readonly metrics: ChatMetrics;
   readonly route: WsRoute;
@@ -48,13 +50,17 @@ export abstract class Connection {
   #closed = false;
   #closeCode: number | undefined;
   #terminateTimer: NodeJS.Timeout | undefined;
-  readonly #done: Promise<void>;
-  #resolveDone: () => void = () => undefined;
+  #cleanedUp = false;
+  /** Made when someone asks for `done` before the clean-up finished: most connections are never waited for. */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
   /** Settles at the welcome or the close, whichever comes first; then both are let go. */
   #welcome: Promise<void>;
   #resolveWelcome: (() => void) | undefined;
 
-  protected constructor(socket: Socket, principal: Principal, settings: ConnectionSettings, route: WsRoute) {
+  /** `id` names the connection (its presence and connection-slot leases); a fresh one by default. */
+  protected constructor(socket: Socket, principal: Principal, settings: ConnectionSettings, route: WsRoute, id: string = randomUUID()) {
+    this.id = id;
     this.socket = socket;
     this.route = route;
     this.principal = principal;
@@ -62,18 +68,41 @@ export abstract class Connection {
     this.metrics = settings.metrics;
     this.metrics.connects.add(1, { route });
     this.metrics.connectionsOpen.add(1, { route });
-    this.#done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
-    });
     this.#welcome = new Promise((resolve) => {
       this.#resolveWelcome = resolve;
     });
-    socket.onPong(() => {
-      this.#alive = true;
-    });
-    socket.onClose((code) => void this.#onClose(code));
+    socket.attach(this);
     this.#armExpiry(principal.expiresAt);
   }
+
+  /** Whose socket it is. */
+  get userId(): string {
+    return this.principal.userId;
+  }
+
+  socketPong(): void {
+    this.#alive = true;
+  }
+
+  socketClosed(code: number): void {
+    void this.#onClose(code);
+  }
+
+  /**
+   * Hands every frame to handleFrame so that nothing it throws, at once or later, leaves this
+   * connection: a failure closes this socket with 1011 and the process carries on.
+   */
+  socketFrame(text: string, binary: boolean): void {
+    try {
+      const pending = this.handleFrame(text, binary);
+      if (pending !== undefined) pending.catch((error: unknown) => this.fail(error));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** What the connection does with one incoming frame, once it listens; a promise is awaited for its failure. */
+  protected abstract handleFrame(text: string, binary: boolean): void | Promise<void>;
 
   /** When the connection's rights end (ms since the epoch), if its token has an expiry. */
   get expiresAt(): number | undefined {
@@ -130,6 +159,10 @@ export abstract class Connection {
 
   /** Settles once the socket is closed and the connection has cleaned up after itself. */
   get done(): Promise<void> {
+    if (this.#cleanedUp) return SETTLED;
+    this.#done ??= new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
     return this.#done;
   }
 
@@ -199,19 +232,9 @@ export abstract class Connection {
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
   }
 
-  /**
-   * Hands every frame to the handler so that nothing it throws, at once or later, leaves this
-   * connection: a failure closes this socket with 1011 and the process carries on.
-   */
-  protected listen(handler: FrameHandler): void {
-    this.socket.onMessage((text, binary) => {
-      try {
-        const pending = handler(text, binary);
-        if (pending !== undefined) pending.catch((error: unknown) => this.fail(error));
-      } catch (error) {
-        this.fail(error);
-      }
-    });
+  /** Starts reading the socket's frames (any that came before are handed over first). */
+  protected listen(): void {
+    this.socket.readFrames();
   }
 
   /** An error nobody expected while serving this connection: logged, then this connection closes with 1011. */
@@ -282,7 +305,10 @@ export abstract class Connection {
     } catch {
       // Each clean-up step logs its own failure; the connection is gone either way.
     } finally {
-      this.#resolveDone();
+      this.#cleanedUp = true;
+      this.#settings.onDone?.(this);
+      this.#resolveDone?.();
+      this.#resolveDone = undefined;
     }
   }
 }

@@ -33,19 +33,17 @@ const LIST_PAGE = 100;
  * and sent after `feed_open`.
  */
 export class FeedConnection extends Connection implements UserListener {
-  readonly userId: string;
   readonly #deps: FeedConnectionDeps;
-  readonly #guard: RateGuard;
+  /** Made at the first frame: an idle connection holds no buckets. */
+  #guard: RateGuard | undefined;
   /** sessionId → this socket's follower there. */
   readonly #following = new Map<string, SessionFollower>();
   #held: (Buffer | string)[] | undefined = [];
   #listening = false;
 
-  constructor(socket: Socket, principal: Principal, deps: FeedConnectionDeps) {
-    super(socket, principal, deps, 'feed');
-    this.userId = principal.userId;
+  constructor(socket: Socket, principal: Principal, deps: FeedConnectionDeps, id?: string) {
+    super(socket, principal, deps, 'feed', id);
     this.#deps = deps;
-    this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
   }
 
   async open(): Promise<void> {
@@ -70,7 +68,7 @@ export class FeedConnection extends Connection implements UserListener {
     if (this.closing) return;
     this.write(JSON.stringify({ type: 'feed_open', userId: this.userId, sessionIds: [...this.#following.keys()] }), 'feed_open');
     this.welcomed();
-    this.listen((text, binary) => this.#onFrame(text, binary));
+    this.listen();
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const frame of held) this.write(frame);
@@ -178,7 +176,8 @@ export class FeedConnection extends Connection implements UserListener {
     else this.write(frame, type);
   }
 
-  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
+  protected override handleFrame(text: string, binary: boolean): Promise<void> | undefined {
+    this.#guard ??= new RateGuard({ ratePerSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst });
     return this.answerControlFrame(this.#guard, text, binary, this.#deps);
   }
 }

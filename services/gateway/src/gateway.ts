@@ -104,7 +104,12 @@ export class Gateway implements Part {
   readonly #sessions: LocalSessions;
   readonly #users: LocalUsers;
   readonly #presence: PresenceRegistry;
-  readonly #connections = new Set<Connection>();
+  /**
+   * Open sockets on this replica, each with the client address its slot is counted under (none when
+   * the peer's address was unknown). Their slot leases are named from this and the connection's id
+   * when refreshed or given back, so an open connection holds no lease objects or key strings.
+   */
+  readonly #connections = new Map<Connection, string | undefined>();
   /** Token expiries of every connection, under one timer. */
   readonly #expiries = new ExpirySweep();
   /** Each heartbeat's pings, a slice per turn so messages in flight are not held behind them all. */
@@ -114,8 +119,6 @@ export class Gateway implements Part {
   readonly #slots: ConnectionSlots;
   readonly #rateLimiter: UserRateLimiter;
   readonly #history: HistoryReader;
-  /** Slot leases of open connections, refreshed with presence. */
-  readonly #leases = new Map<Connection, SlotLease[]>();
   #stopping: Promise<void> | undefined;
   readonly #dependencies: DependencyWatch | undefined;
   #unwatchSwitch: (() => void) | undefined;
@@ -159,7 +162,7 @@ export class Gateway implements Part {
   async start(): Promise<void> {
     await this.#server.start();
     const { heartbeatIntervalMs, presenceTtlMs } = this.#deps.config;
-    this.#every(heartbeatIntervalMs, () => this.#heartbeats.run(this.#connections));
+    this.#every(heartbeatIntervalMs, () => this.#heartbeats.run(this.#connections.keys()));
     this.#every(Math.max(1, Math.floor(presenceTtlMs / 3)), () => {
       void this.#presence.refresh();
       void this.#refreshLeases();
@@ -200,7 +203,7 @@ export class Gateway implements Part {
     for (const timer of this.#timers) clearInterval(timer);
     this.#heartbeats.cancel();
     this.#expiries.clear();
-    const open = [...this.#connections];
+    const open = [...this.#connections.keys()];
     // Each client is told its own moment to come back, so a restart does not bring them all at once.
     const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
     open.forEach((connection, i) => connection.end(CLOSE_CODES.goingAway, drainCloseReason(delays[i] ?? 0)));
@@ -214,7 +217,7 @@ export class Gateway implements Part {
    * closed as in a drain (1001 with a reconnect hint), so they move to a replica that can serve them.
    */
   #handOver(): void {
-    const open = [...this.#connections];
+    const open = [...this.#connections.keys()];
     this.#deps.logger.warn({ connections: open.length }, 'dependencies unanswered; handing the clients over to other replicas');
     const delays = spreadDrainDelays(open.length, this.#deps.config.drainReconnectWindowMs);
     open.forEach((connection, i) => connection.end(CLOSE_CODES.goingAway, drainCloseReason(delays[i] ?? 0)));
@@ -225,14 +228,14 @@ export class Gateway implements Part {
   }
 
   #closeAll(code: number, reason: string): void {
-    const open = [...this.#connections];
+    const open = [...this.#connections.keys()];
     if (open.length > 0) this.#deps.logger.info({ code, connections: open.length }, 'closing every connection');
     for (const connection of open) connection.end(code, reason);
   }
 
   /** Slot leases, LEASE_REFRESH_SLICE per call one after the other, for the same reason as the presence refresh. */
   async #refreshLeases(): Promise<void> {
-    const leases = [...this.#leases.values()].flat();
+    const leases = this.#openLeases();
     try {
       for (let start = 0; start < leases.length; start += LEASE_REFRESH_SLICE) await this.#slots.refresh(leases.slice(start, start + LEASE_REFRESH_SLICE));
     } catch (error) {
@@ -261,7 +264,10 @@ export class Gateway implements Part {
         this.#deps.logger.error({ err: error, remoteAddress: request.remoteAddress }, 'admitting a connection failed; closing it');
         socket.close(CLOSE_CODES.internalError, 'internal error');
       })
-      .finally(() => clearTimeout(deadline));
+      .finally(() => {
+        clearTimeout(deadline);
+        socket.releaseHandshake();
+      });
   }
 
   /** Settles once the socket is refused, or welcomed, or closed before its welcome. */
@@ -293,60 +299,53 @@ export class Gateway implements Part {
     if (this.#stopping) return socket.close(CLOSE_CODES.goingAway, drainCloseReason(Math.random() * this.#deps.config.drainReconnectWindowMs));
     // The switch may have turned off while the token and membership were checked.
     if (this.#chatOff()) return socket.close(CLOSE_CODES.chatDisabled, CHAT_DISABLED_REASON);
-    const holder = randomUUID();
-    const leases = await this.#takeSlots(holder, admission.principal.userId, clientAddress(request, this.#deps.config.trustedProxies));
-    if (!leases) {
+    // The connection's id names its slot leases: one string for both.
+    const connectionId = randomUUID();
+    const address = clientAddress(request, this.#deps.config.trustedProxies);
+    if (!(await this.#slots.acquireAll(connectionId, slotClaims(admission.principal.userId, address, this.#deps.config.limits)))) {
       this.#deps.logger.info({ route: route.kind, userId: admission.principal.userId, remoteAddress: request.remoteAddress }, 'connection refused: too many connections');
       this.#metrics.disconnects.add(1, { route: route.kind, code: CLOSE_CODES.rateLimited });
       return socket.close(CLOSE_CODES.rateLimited, 'too many connections');
     }
-    const connection = this.#open(socket, route, admission.principal, retry.until);
-    this.#deps.logger.debug({ connectionId: connection.id, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId }, 'connection opened');
-    this.#track(connection, leases);
+    const connection = this.#open(socket, route, admission.principal, retry.until, connectionId);
+    this.#deps.logger.debug({ connectionId, route: route.kind, sessionId: route.sessionId, userId: admission.principal.userId }, 'connection opened');
+    this.#connections.set(connection, address);
     await connection.welcome;
   }
 
-  /**
-   * Counts an open connection until it closes. A method of its own so that the close's closure holds
-   * the connection alone: one made in #connect would keep #connect's whole scope (the upgrade
-   * request, its URL with the token, the admission) for the connection's life.
-   */
-  #track(connection: Connection, leases: SlotLease[]): void {
-    this.#connections.add(connection);
-    this.#leases.set(connection, leases);
-    void connection.done.then(() => this.#forget(connection));
-  }
-
+  /** Called by every connection once it closed and cleaned up: its slots are given back. */
   #forget(connection: Connection): void {
+    if (!this.#connections.has(connection)) return;
+    const address = this.#connections.get(connection);
     this.#connections.delete(connection);
-    for (const lease of this.#leases.get(connection) ?? []) void this.#slots.release(lease.key, lease.holder);
-    this.#leases.delete(connection);
+    // Only the keys matter to a release; the limits do not.
+    for (const { key } of slotClaims(connection.userId, address, this.#deps.config.limits)) void this.#slots.release(key, connection.id);
     this.#deps.logger.debug({ connectionId: connection.id, route: connection.route, code: connection.closeCode }, 'connection closed');
   }
 
-  /** A slot under the user and one under the client address, or none (undefined) when either is full. */
-  async #takeSlots(holder: string, userId: string, address: string | undefined): Promise<SlotLease[] | undefined> {
-    const { maxConnectionsPerUser, maxConnectionsPerIp } = this.#deps.config.limits;
-    const claims: SlotClaim[] = [{ key: `limits:connections:user:{${userId}}`, max: maxConnectionsPerUser }];
-    if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: maxConnectionsPerIp });
-    // Both claims in one call: one round trip to Redis per connect (two side by side in cluster mode).
-    if (!(await this.#slots.acquireAll(holder, claims))) return undefined;
-    return claims.map((claim) => ({ key: claim.key, holder }));
+  /** The slot leases of every open connection, for a refresh. */
+  #openLeases(): { key: string; holder: string }[] {
+    const leases: { key: string; holder: string }[] = [];
+    const { limits } = this.#deps.config;
+    for (const [connection, address] of this.#connections) {
+      for (const { key } of slotClaims(connection.userId, address, limits)) leases.push({ key, holder: connection.id });
+    }
+    return leases;
   }
 
-  #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number): Connection {
+  #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number, id: string): Connection {
     const sessionId = route.sessionId.toLowerCase();
     if (route.kind === 'feed') {
-      const feed = new FeedConnection(socket, principal, this.#feedDeps());
+      const feed = new FeedConnection(socket, principal, this.#feedDeps(), id);
       feed.open().catch((error: unknown) => feed.fail(error));
       return feed;
     }
     if (route.kind === 'status') {
-      const status = new StatusConnection(socket, principal, sessionId, this.#statusDeps());
+      const status = new StatusConnection(socket, principal, sessionId, this.#statusDeps(), id);
       status.open().catch((error: unknown) => status.fail(error));
       return status;
     }
-    const chat = new ChatConnection(socket, principal, sessionId, this.#chatDeps());
+    const chat = new ChatConnection(socket, principal, sessionId, this.#chatDeps(), id);
     chat.open(route.lastSeq, joinRetryUntil).catch((error: unknown) => chat.fail(error));
     return chat;
   }
@@ -373,6 +372,7 @@ export class Gateway implements Part {
       jsonBounds: { maxDepth: config.limits.maxJsonDepth, maxEntries: config.limits.maxJsonEntries },
       ratePerSec: config.limits.ratePerSec,
       rateBurst: config.limits.rateBurst,
+      onDone: (connection: Connection) => this.#forget(connection),
     };
   }
 
@@ -407,10 +407,11 @@ export class Gateway implements Part {
   }
 }
 
-/** A connection's slot under one key, given back when it closes. */
-interface SlotLease {
-  key: string;
-  holder: string;
+/** A slot under the user and one under the client address, when it is known: both are taken in one call or neither. */
+function slotClaims(userId: string, address: string | undefined, limits: { maxConnectionsPerUser: number; maxConnectionsPerIp: number }): SlotClaim[] {
+  const claims: SlotClaim[] = [{ key: `limits:connections:user:{${userId}}`, max: limits.maxConnectionsPerUser }];
+  if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: limits.maxConnectionsPerIp });
+  return claims;
 }
 
 /** The peer's address, or the client's as a trusted load balancer reports it (the last X-Forwarded-For hop). */

@@ -136,14 +136,16 @@ class SessionHub {
   }
 
   #toStatusMembers(type: string, payload: string): void {
-    const frame = Buffer.from(payload);
+    // Made at the first status socket: most sessions have none, and every connect publishes a join.
+    let frame: Buffer | undefined;
     let recipients = 0;
     for (const member of this.members) {
       if (member.kind !== 'status') continue;
+      frame ??= Buffer.from(payload);
       member.receiveEvent(frame);
       recipients += 1;
     }
-    this.#metrics.framesOut.add(recipients, { type });
+    if (recipients > 0) this.#metrics.framesOut.add(recipients, { type });
   }
 }
 

@@ -14,11 +14,28 @@ export interface Socket {
   /** Drops the connection without a closing handshake. */
   terminate(): void;
   ping(): void;
-  /** Text frames; `binary` frames are reported too, so they can be refused. Frames that arrive before a listener is set are kept for it. */
-  onMessage(listener: (text: string, binary: boolean) => void): void;
-  onPong(listener: () => void): void;
+  /**
+   * Sets the socket's one listener: it hears pongs and the close from now on (a close that came
+   * before is reported at once), and frames once readFrames() is called. One object per socket
+   * instead of a closure per event.
+   */
+  attach(listener: SocketListener): void;
+  /** Frames go to the listener from now on; those that came earlier are handed over first. */
+  readFrames(): void;
+  /**
+   * The connect is answered (welcomed, refused or closed): the upgrade's response, held back since
+   * the upgrade, leaves now with what followed it, in one write. Called once; later calls do nothing.
+   */
+  releaseHandshake(): void;
+}
+
+/** Who hears a socket: its connection. */
+export interface SocketListener {
+  /** A text frame; `binary` frames are reported too, so they can be refused. */
+  socketFrame(text: string, binary: boolean): void;
+  socketPong(): void;
   /** Called once, whoever closed. */
-  onClose(listener: (code: number) => void): void;
+  socketClosed(code: number): void;
 }
 
 /** What the gateway learns about an upgrade request. */

@@ -28,18 +28,16 @@ export interface StatusConnectionDeps extends ConnectionSettings {
 export class StatusConnection extends Connection implements SessionMember {
   readonly kind = 'status';
   readonly sessionId: string;
-  readonly userId: string;
   readonly #deps: StatusConnectionDeps;
-  readonly #guard: RateGuard;
+  /** Made at the first frame: an idle connection holds no buckets. */
+  #guard: RateGuard | undefined;
   #held: Buffer[] | undefined = [];
   #attached = false;
 
-  constructor(socket: Socket, principal: Principal, sessionId: string, deps: StatusConnectionDeps) {
-    super(socket, principal, deps, 'status');
+  constructor(socket: Socket, principal: Principal, sessionId: string, deps: StatusConnectionDeps, id?: string) {
+    super(socket, principal, deps, 'status', id);
     this.sessionId = sessionId;
-    this.userId = principal.userId;
     this.#deps = deps;
-    this.#guard = new RateGuard({ ratePerSec: deps.ratePerSec, burst: deps.rateBurst });
   }
 
   async open(): Promise<void> {
@@ -70,7 +68,7 @@ export class StatusConnection extends Connection implements SessionMember {
     // A live change held meanwhile is newer and follows, so the client ends on the latest state.
     if (status !== null) this.write(JSON.stringify({ type: 'analysis_status', ...status }), 'analysis_status');
     this.welcomed();
-    this.listen((text, binary) => this.#onFrame(text, binary));
+    this.listen();
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const frame of held) this.write(frame);
@@ -96,7 +94,8 @@ export class StatusConnection extends Connection implements SessionMember {
     this.#deps.sessions.detach(this.sessionId, this);
   }
 
-  #onFrame(text: string, binary: boolean): Promise<void> | undefined {
+  protected override handleFrame(text: string, binary: boolean): Promise<void> | undefined {
+    this.#guard ??= new RateGuard({ ratePerSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst });
     return this.answerControlFrame(this.#guard, text, binary, this.#deps);
   }
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { OutgoingFrame, Socket, UpgradeRequest } from './socket.ts';
+import type { OutgoingFrame, Socket, SocketListener, UpgradeRequest } from './socket.ts';
 import { SharedFrameEncoder } from './wire-frame.ts';
 
 export interface WsServerOptions {
@@ -163,6 +163,10 @@ export class WsServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (!this.#accepting) return refuseUpgrade(stream, 503, 'Service Unavailable');
     if (!path.startsWith(this.#options.upgradePrefix)) return refuseUpgrade(stream, 404, 'Not Found');
+    // The 101 waits in the stream until the connect is answered, then leaves with the welcome (or
+    // the close) in one write: a connect costs one write to the kernel instead of two. A refusal
+    // of the handshake itself ends the stream, which uncorks it.
+    stream.cork();
     this.#wss.handleUpgrade(req, stream, head, (ws) => {
       const request: UpgradeRequest = {
         url: req.url ?? '/',
@@ -200,21 +204,29 @@ class WsSocket implements Socket {
   readonly #encoder: SharedFrameEncoder;
   readonly #closeGraceMs: number;
   #dropTimer: NodeJS.Timeout | undefined;
-  #onMessage: ((text: string, binary: boolean) => void) | undefined;
-  /** Frames that came before a listener; made only when one does. */
+  #listener: SocketListener | undefined;
+  #reading = false;
+  #handshakeHeld = true;
+  /** Frames that came before the listener read them; made only when one does. */
   #early: { text: string; binary: boolean }[] | undefined;
-  #onClose: ((code: number) => void) | undefined;
   #closedWith: number | undefined;
 
-  // Called with `this` bound to the emitting WebSocket: shared functions, not three closures per socket.
+  // Called with `this` bound to the emitting WebSocket: shared functions, not closures per socket.
   // ws reports protocol errors (e.g. a frame over maxPayload) on 'error', then closes with the right
   // code and would wait 30 s for the peer's close frame: a peer that ignores it is dropped sooner.
   static readonly #errorListener = function (this: WebSocket): void {
-    (this as AdaptedWebSocket)[ADAPTER].#dropLater();
+    const socket = (this as AdaptedWebSocket)[ADAPTER];
+    // ws has written its close frame: it must reach the peer even before the connect is answered.
+    socket.releaseHandshake();
+    socket.#dropLater();
   };
 
   static readonly #messageListener = function (this: WebSocket, data: RawData, binary: boolean): void {
     (this as AdaptedWebSocket)[ADAPTER].#message(toText(data), binary);
+  };
+
+  static readonly #pongListener = function (this: WebSocket): void {
+    (this as AdaptedWebSocket)[ADAPTER].#listener?.socketPong();
   };
 
   static readonly #closeListener = function (this: WebSocket, code: number): void {
@@ -230,6 +242,7 @@ class WsSocket implements Socket {
     (ws as AdaptedWebSocket)[ADAPTER] = this;
     ws.on('error', WsSocket.#errorListener);
     ws.on('message', WsSocket.#messageListener);
+    ws.on('pong', WsSocket.#pongListener);
     ws.on('close', WsSocket.#closeListener);
   }
 
@@ -249,6 +262,8 @@ class WsSocket implements Socket {
 
   close(code: number, reason?: string): void {
     this.#ws.close(code, reason);
+    // A close must reach the peer now: its answer is what ends the socket.
+    this.releaseHandshake();
     this.#dropLater();
   }
 
@@ -261,20 +276,22 @@ class WsSocket implements Socket {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.ping();
   }
 
-  onMessage(listener: (text: string, binary: boolean) => void): void {
-    this.#onMessage = listener;
+  attach(listener: SocketListener): void {
+    this.#listener = listener;
+    if (this.#closedWith !== undefined) listener.socketClosed(this.#closedWith);
+  }
+
+  releaseHandshake(): void {
+    if (!this.#handshakeHeld) return;
+    this.#handshakeHeld = false;
+    this.#stream.uncork();
+  }
+
+  readFrames(): void {
+    this.#reading = true;
     const early = this.#early ?? [];
     this.#early = undefined;
-    for (const item of early) listener(item.text, item.binary);
-  }
-
-  onPong(listener: () => void): void {
-    this.#ws.on('pong', listener);
-  }
-
-  onClose(listener: (code: number) => void): void {
-    this.#onClose = listener;
-    if (this.#closedWith !== undefined) listener(this.#closedWith);
+    for (const item of early) this.#listener?.socketFrame(item.text, item.binary);
   }
 
   #dropLater(): void {
@@ -286,11 +303,11 @@ class WsSocket implements Socket {
   #closed(code: number): void {
     clearTimeout(this.#dropTimer);
     this.#closedWith = code;
-    this.#onClose?.(code);
+    this.#listener?.socketClosed(code);
   }
 
   #message(text: string, binary: boolean): void {
-    if (this.#onMessage) this.#onMessage(text, binary);
+    if (this.#reading && this.#listener) this.#listener.socketFrame(text, binary);
     else (this.#early ??= []).push({ text, binary });
   }
 }

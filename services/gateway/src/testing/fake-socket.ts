@@ -1,4 +1,4 @@
-import type { OutgoingFrame, Socket } from '../socket.ts';
+import type { OutgoingFrame, Socket, SocketListener } from '../socket.ts';
 
 /** A Socket with no network behind it: records what is sent and lets a test play the peer. */
 export class FakeSocket implements Socket {
@@ -9,9 +9,10 @@ export class FakeSocket implements Socket {
   closedWith: { code: number; reason: string | undefined } | undefined;
   terminated = false;
   pings = 0;
-  #onMessage: ((text: string, binary: boolean) => void) | undefined;
-  #onPong: (() => void) | undefined;
-  #onClose: ((code: number) => void) | undefined;
+  handshakeReleased = false;
+  #listener: SocketListener | undefined;
+  #reading = false;
+  #closed = false;
 
   send(frame: OutgoingFrame): void {
     this.sent.push(frame.toString());
@@ -31,31 +32,31 @@ export class FakeSocket implements Socket {
     this.pings += 1;
   }
 
-  onMessage(listener: (text: string, binary: boolean) => void): void {
-    this.#onMessage = listener;
+  attach(listener: SocketListener): void {
+    this.#listener = listener;
   }
 
-  onPong(listener: () => void): void {
-    this.#onPong = listener;
+  readFrames(): void {
+    this.#reading = true;
   }
 
-  onClose(listener: (code: number) => void): void {
-    this.#onClose = listener;
+  releaseHandshake(): void {
+    this.handshakeReleased = true;
   }
 
-  /** The peer sends a text frame. */
+  /** The peer sends a text frame; one sent before the connection reads frames is dropped. */
   receive(text: string): void {
-    this.#onMessage?.(text, false);
+    if (this.#reading) this.#listener?.socketFrame(text, false);
   }
 
   pong(): void {
-    this.#onPong?.();
+    this.#listener?.socketPong();
   }
 
   peerClosed(code: number): void {
-    const listener = this.#onClose;
-    this.#onClose = undefined;
-    listener?.(code);
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener?.socketClosed(code);
   }
 
   frames(): { type: string; [key: string]: unknown }[] {
