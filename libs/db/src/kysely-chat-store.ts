@@ -93,16 +93,29 @@ export class KyselyChatStore implements ChatStore {
    */
   async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
     const { rows } = await this.#db.executeQuery(historyStatement(sessionId, range));
-    let stored: ChatMessage[] = [];
+    const stored: ChatMessage[] = [];
     const dead: ChatMessage[] = [];
     for (const row of rows) {
       if (!row.dead) {
-        stored = row.messages;
+        stored.push({
+          type: 'message',
+          id: row.id,
+          sessionId: row.session_id,
+          seq: Number(row.seq),
+          userId: row.user_id,
+          ...(row.user_name === null ? {} : { userName: row.user_name }),
+          body: row.message,
+          metadata: row.metadata,
+          timestamp: row.iso_timestamp,
+          ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
+        });
         continue;
       }
       const message = deadLetterAsMessage(row);
       if (message !== undefined) dead.push(message);
     }
+    // Read newest first when scrolling back; a union's rows come in no promised order.
+    stored.sort((a, b) => a.seq - b.seq);
     if (dead.length === 0) return pageOf(stored, range);
     const bySeq = new Map<number, ChatMessage>();
     for (const message of dead) bySeq.set(message.seq, message);
