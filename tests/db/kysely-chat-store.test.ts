@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { createDatabase, KyselyChatStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import { sql, type Kysely } from 'kysely';
@@ -270,6 +271,41 @@ for (const backend of await backends()) {
 
       it('returns an empty page for a session without messages', async () => {
         expect(await store.history(randomUUID(), { limit: 50 })).toEqual({ messages: [], hasMore: false });
+      });
+
+      it('reads any page of any stored messages as the model of the store says, field for field', async () => {
+        // Text PostgreSQL can store: no NUL (and the generator makes no lone surrogates).
+        const text = fc.string({ unit: 'grapheme', maxLength: 12 }).filter((value) => !value.includes('\u0000'));
+        const json = fc.jsonValue({ maxDepth: 2 }).filter((value) => !JSON.stringify(value).includes('\\u0000'));
+        const stored = fc.record(
+          {
+            userName: text,
+            clientMsgId: fc.string({ minLength: 1, maxLength: 8 }).filter((value) => !value.includes('\u0000')),
+            body: text,
+            metadata: fc.dictionary(text, json, { maxKeys: 3 }),
+            // Any instant the protocol writes, some given with microseconds, which the store truncates to milliseconds.
+            at: fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+            micros: fc.option(fc.integer({ min: 0, max: 999 }), { nil: undefined }),
+          },
+          { requiredKeys: ['body', 'metadata', 'at'] },
+        );
+        const cursor = fc.option(fc.integer({ min: 0, max: 14 }), { nil: undefined });
+        await fc.assert(
+          fc.asyncProperty(fc.array(stored, { maxLength: 12 }), fc.integer({ min: 1, max: 14 }), cursor, cursor, async (drafts, limit, after, before) => {
+            const sessionId = randomUUID();
+            const sent = drafts.map(({ at, micros, ...fields }, index) =>
+              message(sessionId, index + 1, { ...fields, timestamp: micros === undefined ? at.toISOString() : at.toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`) }),
+            );
+            await store.insertMessages(sent);
+            const range = { limit, ...(after === undefined ? {} : { after }), ...(before === undefined ? {} : { before }) };
+            const inRange = sent
+              .map((item) => ({ ...item, timestamp: item.timestamp.slice(0, 23) + 'Z', metadata: JSON.parse(JSON.stringify(item.metadata)) as Record<string, unknown> }))
+              .filter((item) => (after === undefined || item.seq > after) && (before === undefined || item.seq < before));
+            const expected = after === undefined ? inRange.slice(Math.max(0, inRange.length - limit)) : inRange.slice(0, limit);
+            expect(await store.history(sessionId, range)).toStrictEqual({ messages: expected, hasMore: inRange.length > limit });
+          }),
+          { numRuns: 40 },
+        );
       });
 
       it('never mixes messages of other sessions', async () => {

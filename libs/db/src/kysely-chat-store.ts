@@ -4,6 +4,7 @@ import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import { MESSAGE_COLUMNS, type ChatMessagesTable, type ChatSessionsTable, type Database } from './database.ts';
 import { deadLetterAsMessage } from './dead-letter-rows.ts';
 import { sqlState } from './row-refusal.ts';
+import { historyStatement } from './history-statement.ts';
 
 /** Bounds the size of one statement; larger batches are split inside one transaction. */
 const MAX_ROWS_PER_INSERT = 5_000;
@@ -89,35 +90,39 @@ export class KyselyChatStore implements ChatStore {
    * The page from chat_messages joined with the session's open dead letters (marked
    * `state: "dead_letter"`), so a refused message is no unexplained hole; a row wins over a dead
    * letter with the same seq. Each side reads one row past the page, so their union still tells
-   * whether more exist in that direction.
+   * whether more exist in that direction. One statement, so a page costs one round trip.
    */
   async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
-    // `after` catches up from a point, so it reads forwards; otherwise read backwards from the head or `before`.
-    const forwards = range.after !== undefined;
-    // One statement, so a page costs one round trip: each side as its own limited, ordered read
-    // (the index on (session_id, seq) serves both), `dead` telling which table a row came from.
-    const bounds = sql.join(
-      [sql`session_id = ${sessionId}`, ...(range.after === undefined ? [] : [sql`seq > ${range.after}`]), ...(range.before === undefined ? [] : [sql`seq < ${range.before}`])],
-      sql` and `,
-    );
-    const order = forwards ? sql`seq asc` : sql`seq desc`;
-    const { rows } = await sql<HistoryRow>`
-      (select false as dead, id, session_id, seq, user_id, message, timestamp, metadata, client_msg_id, user_name, null::bytea as payload, null::uuid as message_id
-        from chat_messages where ${bounds} order by ${order} limit ${range.limit + 1})
-      union all
-      (select true, id, session_id, seq, null::uuid, null::text, first_failed_at, null::jsonb, null::text, null::text, payload, message_id
-        from chat_dead_letters where ${bounds} and replayed_at is null and seq is not null order by ${order} limit ${range.limit + 1})`.execute(this.#db);
-    const bySeq = new Map<number, ChatMessage>();
+    const { rows } = await this.#db.executeQuery(historyStatement(sessionId, range));
+    const stored: ChatMessage[] = [];
+    const dead: ChatMessage[] = [];
     for (const row of rows) {
-      if (!row.dead) continue;
-      const message = deadLetterAsMessage({ id: row.id, message_id: row.message_id, session_id: row.session_id, seq: row.seq, payload: row.payload, first_failed_at: row.timestamp });
-      if (message !== undefined) bySeq.set(message.seq, message);
+      if (!row.dead) {
+        stored.push({
+          type: 'message',
+          id: row.id,
+          sessionId: row.session_id,
+          seq: Number(row.seq),
+          userId: row.user_id,
+          ...(row.user_name === null ? {} : { userName: row.user_name }),
+          body: row.message,
+          metadata: row.metadata,
+          timestamp: row.iso_timestamp,
+          ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
+        });
+        continue;
+      }
+      const message = deadLetterAsMessage(row);
+      if (message !== undefined) dead.push(message);
     }
+    // Read newest first when scrolling back; a union's rows come in no promised order.
+    stored.sort((a, b) => a.seq - b.seq);
+    if (dead.length === 0) return pageOf(stored, range);
+    const bySeq = new Map<number, ChatMessage>();
+    for (const message of dead) bySeq.set(message.seq, message);
     // A row wins over a dead letter with the same seq.
-    for (const row of rows) if (!row.dead) bySeq.set(Number(row.seq), toMessage(row));
-    const all = [...bySeq.values()].sort((a, b) => (forwards ? a.seq - b.seq : b.seq - a.seq));
-    const page = all.slice(0, range.limit);
-    return { messages: forwards ? page : page.reverse(), hasMore: all.length > range.limit };
+    for (const message of stored) bySeq.set(message.seq, message);
+    return pageOf([...bySeq.values()].sort((a, b) => a.seq - b.seq), range);
   }
 
   /** The highest seq the store knows, dead letters included: a reloaded session must never reuse a dead letter's seq. */
@@ -219,8 +224,15 @@ async function runInsert(db: Kysely<Database>, statement: string, messages: read
   return Number(result.numAffectedRows ?? 0n);
 }
 
-/** A row of the history statement: a message's columns, or a dead letter's in the columns it shares (`timestamp` holds its first failure). */
-type HistoryRow = Selectable<ChatMessagesTable> & { dead: boolean; payload: Uint8Array; message_id: string | null };
+/**
+ * The page of `ascending` (what both sides read, one past the page in the reading direction):
+ * catching up its first `limit`, scrolling back its last.
+ */
+function pageOf(ascending: ChatMessage[], range: HistoryRange): HistoryPage {
+  if (ascending.length <= range.limit) return { messages: ascending, hasMore: false };
+  const messages = range.after !== undefined ? ascending.slice(0, range.limit) : ascending.slice(ascending.length - range.limit);
+  return { messages, hasMore: true };
+}
 
 function toMessage(row: Selectable<ChatMessagesTable>): ChatMessage {
   return {

@@ -1,6 +1,6 @@
 import type { MessageSearchPage, MessageSearchQuery, ReadCursorMove, SessionListPage, SessionListQuery, WorkspaceStore } from '@chat/core';
 import { MAX_UNREAD_COUNT, type AnalysisStatus, type ReadCursor, type SessionSummary } from '@chat/protocol';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database } from './database.ts';
 import { searchMessages } from './kysely-message-search.ts';
 
@@ -25,6 +25,13 @@ interface SummaryRow {
   status_progress: number | null;
   status_reason: string | null;
   status_at: Date | null;
+}
+
+/** A session's read cursors, ordered by user; seq is a string from pg, a number from PGlite. */
+const READ_CURSORS = 'select user_id, seq from chat_read_cursors where session_id = $1 order by user_id';
+interface ReadCursorRow {
+  user_id: string;
+  seq: string | number;
 }
 
 /** Read cursors, analysis status and the session list, on PostgreSQL or PGlite. */
@@ -63,7 +70,8 @@ export class KyselyWorkspaceStore implements WorkspaceStore {
   }
 
   async readCursors(sessionId: string): Promise<ReadCursor[]> {
-    const rows = await this.#db.selectFrom('chat_read_cursors').select(['user_id', 'seq']).where('session_id', '=', sessionId).orderBy('user_id').execute();
+    // Read with every history page: a fixed statement, so no query is built per call.
+    const { rows } = await this.#db.executeQuery<ReadCursorRow>(CompiledQuery.raw(READ_CURSORS, [sessionId]));
     return rows.map((row) => ({ userId: row.user_id, seq: Number(row.seq) }));
   }
 

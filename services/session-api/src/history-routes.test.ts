@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ChatMessage } from '@chat/protocol';
+import { createVerifier } from '@chat/composition';
+import { loadConfig } from '@chat/config';
+import { SessionDirectory, type ChatStore, type WorkspaceStore } from '@chat/core';
+import type { ChatMessage, ReadCursor } from '@chat/protocol';
+import { createLogger } from '@chat/telemetry';
+import type { Express } from 'express';
 import request from 'supertest';
-import { bearer, createFixture, type Fixture } from '../testing/api-fixture.ts';
+import { bearer, createFixture, SECRET, type Fixture } from '../testing/api-fixture.ts';
+import { createApiApp } from './api-app.ts';
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -114,5 +120,53 @@ describe('GET /api/chat/history/{id} paging', () => {
     expect(missing.body.error.code).toBe('not_found');
     await request(fx.app).get(`/api/chat/history/${randomUUID()}`).set('Authorization', await bearer(randomUUID(), { admin: true })).expect(404);
     await request(fx.app).get('/api/chat/history/123').set('Authorization', auth).expect(400);
+  });
+});
+
+describe('GET /api/chat/history/{id} when the check and the reads disagree', () => {
+  const READER = randomUUID();
+
+  /** The fixture's app over the same backend, with the store's history and the read cursors failing (or answering) as told. */
+  function appWith(options: { historyFails: boolean; cursors: 'fail' | 'answer' }): Express {
+    const history: ChatStore['history'] = (sessionId, range) => (options.historyFails ? Promise.reject(new Error('store down')) : fx.store.history(sessionId, range));
+    const store = new Proxy(fx.store, {
+      get: (target, property) => {
+        if (property === 'history') return history;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const readCursors = (): Promise<ReadCursor[]> => (options.cursors === 'fail' ? Promise.reject(new Error('store down')) : Promise.resolve([{ userId: READER, seq: 1 }]));
+    const workspace = { readCursors } as Pick<WorkspaceStore, 'readCursors'> as WorkspaceStore;
+    const config = loadConfig({ JWT_SECRET: SECRET }, { requireAuth: true });
+    const directory = new SessionDirectory({ state: fx.state, store, queue: fx.queue });
+    return createApiApp({ config, verifier: createVerifier(config), ports: { ...fx.ports, store, directory, workspace }, logger: createLogger('session-api', 'silent') });
+  }
+
+  it('answers what the membership check says first, whatever the reads begun beside it did', async () => {
+    const sessionId = await sessionOf(READER);
+    for (const options of [
+      { historyFails: true, cursors: 'fail' },
+      { historyFails: false, cursors: 'fail' },
+      { historyFails: true, cursors: 'answer' },
+    ] as const) {
+      const app = appWith(options);
+      const stranger = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(randomUUID()));
+      expect([options, stranger.status, stranger.body]).toEqual([options, 403, { error: expect.objectContaining({ code: 'forbidden' }) }]);
+      const unknown = await request(app).get(`/api/chat/history/${randomUUID()}`).set('Authorization', await bearer(READER));
+      expect([options, unknown.status, unknown.body.error.code]).toEqual([options, 404, 'not_found']);
+      const member = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(READER));
+      expect([options, member.status, member.body.error.code]).toEqual([options, 503, 'unavailable']);
+      expect(member.body.error.message).toBe('The store is unavailable; try again.');
+    }
+  });
+
+  it('gives a member and an admin the page with the read cursors', async () => {
+    const sessionId = await sessionOf(READER);
+    const app = appWith({ historyFails: false, cursors: 'answer' });
+    for (const auth of [await bearer(READER), await bearer(randomUUID(), { admin: true })]) {
+      const res = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', auth).expect(200);
+      expect(res.body).toEqual({ messages: [], hasMore: false, reads: [{ userId: READER, seq: 1 }] });
+    }
   });
 });

@@ -30,11 +30,24 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     const caller = principalOf(res);
     const sessionId = sessionIdOf(req);
     const query = parseInput(historyQuerySchema, req.query, 'query');
-    const open = await authorizeRead(sessionId, caller);
     const range: HistoryRange = { limit: query.limit, ...(query.before === undefined ? {} : { before: query.before }), ...(query.after === undefined ? {} : { after: query.after }) };
-    let page: HistoryResponse = await fromHistory(reader.page(sessionId, range, { open }));
+    const workspace = deps.ports.workspace;
+    const readPage = (open: boolean) => fromHistory(reader.page(sessionId, range, { open }));
+    const readCursors = workspace === undefined ? undefined : () => fromDependency('The store', workspace.readCursors(sessionId));
+    const access = authorizeRead(sessionId, caller);
+    // A member may read only an open session, so its page and read cursors are read while membership
+    // is checked, not one round trip after another; nothing read is answered unless the check passes.
+    // An admin's page depends on whether the session is closed, so it waits for the check.
+    const started = caller.admin ? undefined : { page: readPage(true), reads: readCursors?.() };
+    // Read alongside the check, these may fail before the check does: the check's answer comes first.
+    void started?.page.catch(() => undefined);
+    void started?.reads?.catch(() => undefined);
+    const open = await access;
+    const pageRead = started?.page ?? readPage(open);
     // Only a caller authorized above gets here: members' cursors are for members (and admins).
-    if (deps.ports.workspace) page = { ...page, reads: await fromDependency('The store', deps.ports.workspace.readCursors(sessionId)) };
-    res.status(200).json(page);
+    const readsRead = started === undefined ? readCursors?.() : started.reads;
+    void readsRead?.catch(() => undefined);
+    const page: HistoryResponse = await pageRead;
+    res.status(200).json(readsRead === undefined ? page : { ...page, reads: await readsRead });
   });
 }

@@ -7,6 +7,7 @@ import type { ChatMessage } from '@chat/protocol';
 import type { Readiness } from '@chat/service-kit';
 import { createLogger } from '@chat/telemetry';
 import type { Express } from 'express';
+import type { ApiPorts } from '../src/api-deps.ts';
 import { createApiApp } from '../src/index.ts';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -46,6 +47,8 @@ export interface Fixture {
   /** A second process's bus on the same hub, to watch what the API fans out. */
   watcher: Bus;
   logLines: string[];
+  /** The ports the app was given, to build another app over the same backend with some replaced. */
+  ports: ApiPorts;
   close(): Promise<void>;
 }
 
@@ -66,15 +69,16 @@ export async function createFixture(options: { env?: Record<string, string>; rec
     },
   });
   const logger = createLogger('session-api', 'debug', sink);
+  // The ports these suites have always had: no workspace, people or session events, budgets counted by the app.
+  const ports: ApiPorts = { state, bus, intake, directory, store, deadLetters, queue };
   const app = createApiApp({
     config,
     verifier: createVerifier(config),
-    // The ports these suites have always had: no workspace, people or session events, budgets counted by the app.
-    ports: { state, bus, intake, directory, store, deadLetters, queue },
+    ports,
     logger,
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
   });
-  return { app, store, deadLetters, state, queue, watcher: backend.newBus(), logLines, close: () => backend.close() };
+  return { app, store, deadLetters, state, queue, watcher: backend.newBus(), logLines, ports, close: () => backend.close() };
 }
 
 export function bearer(userId: string, extra: { admin?: boolean; ttlSeconds?: number; name?: string; secret?: string } = {}): Promise<string> {
