@@ -64,7 +64,8 @@ async function main(): Promise<void> {
     durability,
   });
   const infra = {
-    redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    // Database 1: the gateways' connection caps are keyed by client address, so a run's thousands of leases in the tests' database 0 would refuse their connections.
+    redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379/1',
     natsUrl: process.env['BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
     databaseUrl: process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/chat_bench',
   };

@@ -40,7 +40,8 @@ Targets are reported, never asserted: a slower run still produces a page.
 
 It needs PostgreSQL, Redis and NATS JetStream on their standard local ports (as the
 integration tests do; \`BENCH_DATABASE_URL\`, \`BENCH_REDIS_URL\`, \`BENCH_NATS_URL\` override
-them). It uses its own database \`chat_bench\` (created and migrated on start) and, per
+them). It uses Redis's database 1, not the tests' 0 (its connections' leases under the per-address caps would
+otherwise refuse the tests' connections), its own PostgreSQL database \`chat_bench\` (created and migrated on start) and, per
 scenario, its own JetStream stream, subjects and durable consumer
 (\`BENCH_<run>_<scenario>\`), deleted at the end, so it never disturbs the tests or another run.
 The *steady* scenario starts a Redis, a NATS (one server, or three for R3) and a PostgreSQL
