@@ -14,12 +14,17 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.call(redis, keys.length, [...keys, ...args]);
+  }
+
+  /** Like run, with the keys first in one list, as ioredis's `defineCommand` methods take them. */
+  async call(redis: RedisClient, numberOfKeys: number, keysAndArgs: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      return await redis.evalsha(this.sha, numberOfKeys, ...keysAndArgs);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
+      return await redis.eval(this.source, numberOfKeys, ...keysAndArgs);
     }
   }
 }

@@ -1,9 +1,10 @@
 import { MemoryUserRateLimiter, type RateBudget, type RateDecision, type UserRateLimiter } from '@chat/core';
+import { LuaScript } from './lua-script.ts';
 import { closeRedis, type RedisClient } from './redis-connection.ts';
 
 // The same bucket as MemoryUserRateLimiter's, atomically in one hash per key, timed by the Redis server's clock so
 // that every replica agrees. ARGV: perSec, burst. Returns {allowed 0/1, retryAfterMs}.
-const TAKE = `
+const TAKE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local perSec = tonumber(ARGV[1])
@@ -30,17 +31,15 @@ end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perSec) + 1000)
 return {allowed, wait}
-`;
+`);
 
-const TAKE_COMMAND = 'chatRateTake';
-type Taking = { [TAKE_COMMAND]: (key: string, perSec: number, burst: number) => Promise<unknown> };
 
 /**
  * Buckets in Redis, one hash per key, shared by every replica. While Redis cannot answer, each
  * process counts on its own rather than refusing everything or letting everything through.
  */
 export class RedisUserRateLimiter implements UserRateLimiter {
-  readonly #redis: RedisClient & Taking;
+  readonly #redis: RedisClient;
   readonly #fallback = new MemoryUserRateLimiter();
   readonly #onError: ((error: unknown) => void) | undefined;
   /** The connection is another adapter's (shared to save a round of writes and reads per send): it closes it. */
@@ -50,8 +49,8 @@ export class RedisUserRateLimiter implements UserRateLimiter {
     this.#borrowed = options.borrowed === true;
     // Sent by its digest (EVALSHA, the body only after a NOSCRIPT): a send then costs neither the
     // script's bytes on the wire nor Redis hashing them again, as an EVAL of the body every time did.
-    redis.defineCommand(TAKE_COMMAND, { numberOfKeys: 1, lua: TAKE });
-    this.#redis = redis as RedisClient & Taking;
+    // Not an ioredis defineCommand, which every auto-pipelined batch on the connection would copy.
+    this.#redis = redis;
     this.#onError = options.onError;
   }
 
@@ -59,7 +58,7 @@ export class RedisUserRateLimiter implements UserRateLimiter {
     // Not connected (yet, or any more): answer now rather than wait for a reconnect.
     if (this.#redis.status !== 'ready') return this.#fallback.take(key, budget);
     try {
-      const [allowed, wait] = (await this.#redis[TAKE_COMMAND](key, budget.perSec, budget.burst)) as [number, number];
+      const [allowed, wait] = (await TAKE.call(this.#redis, 1, [key, budget.perSec, budget.burst])) as [number, number];
       return { allowed: allowed === 1, retryAfterMs: wait };
     } catch (error) {
       this.#onError?.(error);
