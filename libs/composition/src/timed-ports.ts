@@ -52,6 +52,7 @@ const SESSION_STATE_CALLS = [
   'commit',
   'recent',
   'presenceJoin',
+  'presenceJoinMember',
   'presenceLeave',
   'presenceRefresh',
   'presenceOnline',

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MemberJoin, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 
 interface LiveSession {
   members: Set<string>;
@@ -150,6 +150,18 @@ export class MemorySessionState implements SessionState {
     live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
     live.lastConnected.set(entry.userId, this.#now());
     return Promise.resolve(first);
+  }
+
+  presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
+    const live = this.#sessions.get(entry.sessionId);
+    if (!live) return Promise.resolve({ membership: 'unknown_session', head: null, joined: false, first: false });
+    const membership: MembershipAnswer = live.members.has(entry.userId) ? 'member' : 'not_member';
+    if (membership === 'not_member' && !anyone) return Promise.resolve({ membership, head: live.head, joined: false, first: false });
+    this.#expire(live);
+    const first = !this.#hasUser(live, entry.userId);
+    live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
+    live.lastConnected.set(entry.userId, this.#now());
+    return Promise.resolve({ membership, head: live.head, joined: true, first });
   }
 
   presenceLeave(entry: PresenceEntry): Promise<boolean> {

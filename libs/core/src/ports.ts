@@ -45,6 +45,17 @@ export interface AdoptInput {
   unused?: { id: string; seq: number };
 }
 
+/** What `presenceJoinMember` found and did. */
+export interface MemberJoin {
+  membership: MembershipAnswer;
+  /** The session's head; null when the session is not live. */
+  head: number | null;
+  /** Whether the connection was registered: only in a live session, and only for a member unless `anyone`. */
+  joined: boolean;
+  /** Joined as the user's first live connection (announce a join). */
+  first: boolean;
+}
+
 export interface PresenceEntry {
   sessionId: string;
   userId: string;
@@ -122,6 +133,12 @@ export interface SessionRoster {
 export interface SessionPresence {
   /** Registers a connection; true when it is the user's first live connection (announce a join). */
   presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean>;
+  /**
+   * What a chat socket does once subscribed, in one step: reads the membership and the head, and
+   * registers the connection when the session is live and the user a member (anyone, for `anyone`:
+   * admins need no membership). Atomic, so a member removed before it is never registered.
+   */
+  presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin>;
   /** Removes a connection; true when it was the user's last (announce a leave). */
   presenceLeave(entry: PresenceEntry): Promise<boolean>;
   /** Extends the lease of connections that are still open. */
