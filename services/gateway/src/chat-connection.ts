@@ -91,10 +91,7 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       // A failed attach detaches again, so trying it once more subscribes at most once.
       await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      if (this.closed) {
-        this.#detach();
-        return;
-      }
+      if (this.#closedMeanwhile()) return;
       // Membership, head and presence join after the subscription, in one command: a removal whose
       // `member_removed` event went out between admission and the subscription would otherwise
       // leave the socket open, and a removed member is never registered. Admins need no membership,
@@ -115,11 +112,7 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       this.end(CLOSE_CODES.tryAgainLater, 'unavailable');
       return;
     }
-    if (this.closed) {
-      this.#detach();
-      return;
-    }
-    if (this.closing) return;
+    if (this.#closedMeanwhile() || this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.principal.userId, connectionId: this.id, seq: head }), 'welcome');
     this.welcomed();
@@ -148,6 +141,13 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       await this.#presenceJoined;
       await this.#deps.presence.leave(this);
     }
+  }
+
+  /** Whether the socket closed while the open waited; its subscription is then given back. */
+  #closedMeanwhile(): boolean {
+    if (!this.closed) return false;
+    this.#detach();
+    return true;
   }
 
   #detach(): void {
