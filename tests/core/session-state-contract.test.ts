@@ -71,17 +71,6 @@ for (const backend of await stateBackends()) {
         expect(await state.membership(sessionId, randomUUID())).toBe('not_member');
       });
 
-      it('answers membership and head in one read as the two reads answer them', async () => {
-        const [alice, bob] = [randomUUID(), randomUUID()];
-        const sessionId = await liveSession([alice, bob], 7);
-        await state.removeMember(sessionId, bob);
-        for (const userId of [alice, bob, randomUUID()]) {
-          expect(await state.membershipAndHead(sessionId, userId)).toEqual({ membership: await state.membership(sessionId, userId), head: await state.head(sessionId) });
-        }
-        expect(await state.membershipAndHead(sessionId, bob)).toEqual({ membership: 'not_member', head: 7 });
-        expect(await state.membershipAndHead(randomUUID(), alice)).toEqual({ membership: 'unknown_session', head: null });
-      });
-
       it('keeps a session without members live', async () => {
         const sessionId = await liveSession([]);
         expect(await state.exists(sessionId)).toBe(true);

@@ -42,7 +42,6 @@ export function timeCalls<T extends object>(
 const SESSION_STATE_CALLS = [
   'hydrate',
   'membership',
-  'membershipAndHead',
   'exists',
   'addMembers',
   'removeMember',

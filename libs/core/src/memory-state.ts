@@ -48,12 +48,6 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve(live.members.has(userId) ? 'member' : 'not_member');
   }
 
-  membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }> {
-    const live = this.#sessions.get(sessionId);
-    if (!live) return Promise.resolve({ membership: 'unknown_session', head: null });
-    return Promise.resolve({ membership: live.members.has(userId) ? 'member' : 'not_member', head: live.head });
-  }
-
   exists(sessionId: string): Promise<boolean> {
     return Promise.resolve(this.#sessions.has(sessionId));
   }

@@ -118,8 +118,6 @@ export interface SessionRoster {
   /** Whether live state holds the session at all. */
   exists(sessionId: string): Promise<boolean>;
   membership(sessionId: string, userId: string): Promise<MembershipAnswer>;
-  /** The membership and the session's head (null when not live) in one read: what a chat socket checks once subscribed. */
-  membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }>;
   /** The members of a live session, or null when it is not live. */
   members(sessionId: string): Promise<string[] | null>;
   addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;

@@ -124,15 +124,6 @@ return head`,
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('SISMEMBER', KEYS[2], ARGV[1])`,
   },
-  // The check a chat socket makes once subscribed, with the head it starts from: one command.
-  // KEYS: metadata, users. ARGV: user. Returns {-1 | 0 | 1 as chatMembership, seq or ''}.
-  chatMembershipAndHead: {
-    numberOfKeys: 2,
-    lua: `
-local seq = redis.call('HGET', KEYS[1], 'seq') or ''
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, seq} end
-return {redis.call('SISMEMBER', KEYS[2], ARGV[1]), seq}`,
-  },
   // Adds members only to a live session, so a late call after remove() leaves no orphan key.
   // KEYS: metadata, users. ARGV: members...
   chatAddMembers: {
@@ -402,12 +393,6 @@ export class RedisSessionState implements SessionState {
     const answer = await this.#redis.chatMembership(keys.metadata, keys.users, userId);
     if (answer === -1) return 'unknown_session';
     return answer === 1 ? 'member' : 'not_member';
-  }
-
-  async membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }> {
-    const keys = sessionKeys(sessionId);
-    const [answer, seq] = (await this.#redis.chatMembershipAndHead(keys.metadata, keys.users, userId)) as [number, string];
-    return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq) };
   }
 
   async exists(sessionId: string): Promise<boolean> {
