@@ -71,17 +71,6 @@ for (const backend of await stateBackends()) {
         expect(await state.membership(sessionId, randomUUID())).toBe('not_member');
       });
 
-      it('answers membership and head in one read as the two reads answer them', async () => {
-        const [alice, bob] = [randomUUID(), randomUUID()];
-        const sessionId = await liveSession([alice, bob], 7);
-        await state.removeMember(sessionId, bob);
-        for (const userId of [alice, bob, randomUUID()]) {
-          expect(await state.membershipAndHead(sessionId, userId)).toEqual({ membership: await state.membership(sessionId, userId), head: await state.head(sessionId) });
-        }
-        expect(await state.membershipAndHead(sessionId, bob)).toEqual({ membership: 'not_member', head: 7 });
-        expect(await state.membershipAndHead(randomUUID(), alice)).toEqual({ membership: 'unknown_session', head: null });
-      });
-
       it('keeps a session without members live', async () => {
         const sessionId = await liveSession([]);
         expect(await state.exists(sessionId)).toBe(true);
@@ -402,6 +391,43 @@ for (const backend of await stateBackends()) {
         const online = await state.presenceOnline(sessionId);
         expect(online).toHaveLength(2);
         expect(online).toEqual(expect.arrayContaining([{ userId: alice, userName: 'Alice' }, { userId: bob }]));
+      });
+
+      it('joins a member with its membership and head in one step, like the separate reads and join', async () => {
+        const [alice, bob] = [randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob], 4);
+        expect(await state.presenceJoinMember({ sessionId, userId: alice, connectionId: 'a1', userName: 'Alice' }, TTL, false)).toEqual({ membership: 'member', head: 4, joined: true, first: true });
+        expect(await state.presenceJoinMember({ sessionId, userId: alice, connectionId: 'a2', userName: 'Alice' }, TTL, false)).toEqual({ membership: 'member', head: 4, joined: true, first: false });
+        // The same connection again (a retried join) is not a second connection.
+        expect(await state.presenceJoinMember({ sessionId, userId: alice, connectionId: 'a2', userName: 'Alice' }, TTL, false)).toEqual({ membership: 'member', head: 4, joined: true, first: false });
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId: alice, userName: 'Alice' }]);
+        expect((await state.lastConnected(sessionId)).get(alice)).toBe(clock);
+        expect(await state.presenceLeave({ sessionId, userId: alice, connectionId: 'a1' })).toBe(false);
+        expect(await state.presenceLeave({ sessionId, userId: alice, connectionId: 'a2' })).toBe(true);
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+      });
+
+      it('never joins a removed member or a stranger, and joins anyone only when told to', async () => {
+        const [alice, bob, stranger] = [randomUUID(), randomUUID(), randomUUID()];
+        const sessionId = await liveSession([alice, bob], 2);
+        await state.removeMember(sessionId, bob);
+        for (const userId of [bob, stranger]) {
+          expect(await state.presenceJoinMember({ sessionId, userId, connectionId: `c-${userId}` }, TTL, false)).toEqual({ membership: 'not_member', head: 2, joined: false, first: false });
+        }
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+        expect((await state.lastConnected(sessionId)).size).toBe(0);
+        // An admin needs no membership.
+        expect(await state.presenceJoinMember({ sessionId, userId: stranger, connectionId: 'admin' }, TTL, true)).toEqual({ membership: 'not_member', head: 2, joined: true, first: true });
+        expect(await state.presenceOnline(sessionId)).toEqual([{ userId: stranger }]);
+      });
+
+      it('joins nobody to a session that is not live', async () => {
+        const sessionId = randomUUID();
+        for (const anyone of [false, true]) {
+          expect(await state.presenceJoinMember({ sessionId, userId: randomUUID(), connectionId: 'c1' }, TTL, anyone)).toEqual({ membership: 'unknown_session', head: null, joined: false, first: false });
+        }
+        expect(await state.presenceOnline(sessionId)).toEqual([]);
+        expect((await state.lastConnected(sessionId)).size).toBe(0);
       });
 
       it('ignores joins to a session that is not live', async () => {

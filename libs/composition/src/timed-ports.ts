@@ -1,5 +1,5 @@
 import type { Bus, ChatStore, MessageQueue, PeopleStore, QueueConsumer, SessionState, WorkspaceStore } from '@chat/core';
-import { callDependency, chatMetrics, type ChatMetrics, type Dependency } from '@chat/telemetry';
+import { callOperation, chatMetrics, dependencyOperation, type ChatMetrics, type Dependency } from '@chat/telemetry';
 
 type DependencyMetrics = Pick<ChatMetrics, 'dependencyCallDuration' | 'dependencyFailures'>;
 
@@ -23,9 +23,9 @@ export function timeCalls<T extends object>(
   for (const method of methods) {
     const original = port[method];
     if (typeof original !== 'function') throw new TypeError(`${method} is not a method of the port`);
-    const operation = operationName(method);
+    const operation = dependencyOperation(dependency, operationName(method));
     const call = original as (...args: unknown[]) => Promise<unknown>;
-    timed.set(method, (...args) => callDependency(metrics, dependency, operation, () => call.apply(port, args)));
+    timed.set(method, (...args) => callOperation(metrics, operation, () => call.apply(port, args)));
   }
   return new Proxy(port, {
     get(target, property) {
@@ -42,7 +42,6 @@ export function timeCalls<T extends object>(
 const SESSION_STATE_CALLS = [
   'hydrate',
   'membership',
-  'membershipAndHead',
   'exists',
   'addMembers',
   'removeMember',
@@ -52,6 +51,7 @@ const SESSION_STATE_CALLS = [
   'commit',
   'recent',
   'presenceJoin',
+  'presenceJoinMember',
   'presenceLeave',
   'presenceRefresh',
   'presenceOnline',

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
+import type { AdoptInput, MemberJoin, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from './ports.ts';
 
 interface LiveSession {
   members: Set<string>;
@@ -46,12 +46,6 @@ export class MemorySessionState implements SessionState {
     const live = this.#sessions.get(sessionId);
     if (!live) return Promise.resolve('unknown_session');
     return Promise.resolve(live.members.has(userId) ? 'member' : 'not_member');
-  }
-
-  membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }> {
-    const live = this.#sessions.get(sessionId);
-    if (!live) return Promise.resolve({ membership: 'unknown_session', head: null });
-    return Promise.resolve({ membership: live.members.has(userId) ? 'member' : 'not_member', head: live.head });
   }
 
   exists(sessionId: string): Promise<boolean> {
@@ -150,6 +144,18 @@ export class MemorySessionState implements SessionState {
     live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
     live.lastConnected.set(entry.userId, this.#now());
     return Promise.resolve(first);
+  }
+
+  presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
+    const live = this.#sessions.get(entry.sessionId);
+    if (!live) return Promise.resolve({ membership: 'unknown_session', head: null, joined: false, first: false });
+    const membership: MembershipAnswer = live.members.has(entry.userId) ? 'member' : 'not_member';
+    if (membership === 'not_member' && !anyone) return Promise.resolve({ membership, head: live.head, joined: false, first: false });
+    this.#expire(live);
+    const first = !this.#hasUser(live, entry.userId);
+    live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
+    live.lastConnected.set(entry.userId, this.#now());
+    return Promise.resolve({ membership, head: live.head, joined: true, first });
   }
 
   presenceLeave(entry: PresenceEntry): Promise<boolean> {

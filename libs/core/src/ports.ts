@@ -45,6 +45,17 @@ export interface AdoptInput {
   unused?: { id: string; seq: number };
 }
 
+/** What `presenceJoinMember` found and did. */
+export interface MemberJoin {
+  membership: MembershipAnswer;
+  /** The session's head; null when the session is not live. */
+  head: number | null;
+  /** Whether the connection was registered: only in a live session, and only for a member unless `anyone`. */
+  joined: boolean;
+  /** Joined as the user's first live connection (announce a join). */
+  first: boolean;
+}
+
 export interface PresenceEntry {
   sessionId: string;
   userId: string;
@@ -107,8 +118,6 @@ export interface SessionRoster {
   /** Whether live state holds the session at all. */
   exists(sessionId: string): Promise<boolean>;
   membership(sessionId: string, userId: string): Promise<MembershipAnswer>;
-  /** The membership and the session's head (null when not live) in one read: what a chat socket checks once subscribed. */
-  membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }>;
   /** The members of a live session, or null when it is not live. */
   members(sessionId: string): Promise<string[] | null>;
   addMembers(sessionId: string, userIds: readonly string[]): Promise<void>;
@@ -122,6 +131,12 @@ export interface SessionRoster {
 export interface SessionPresence {
   /** Registers a connection; true when it is the user's first live connection (announce a join). */
   presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean>;
+  /**
+   * What a chat socket does once subscribed, in one step: reads the membership and the head, and
+   * registers the connection when the session is live and the user a member (anyone, for `anyone`:
+   * admins need no membership). Atomic, so a member removed before it is never registered.
+   */
+  presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin>;
   /** Removes a connection; true when it was the user's last (announce a leave). */
   presenceLeave(entry: PresenceEntry): Promise<boolean>;
   /** Extends the lease of connections that are still open. */

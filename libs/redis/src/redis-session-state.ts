@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
+import type { AdoptInput, MemberJoin, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
@@ -124,15 +124,6 @@ return head`,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('SISMEMBER', KEYS[2], ARGV[1])`,
-  },
-  // The check a chat socket makes once subscribed, with the head it starts from: one command.
-  // KEYS: metadata, users. ARGV: user. Returns {-1 | 0 | 1 as chatMembership, seq or ''}.
-  chatMembershipAndHead: {
-    numberOfKeys: 2,
-    lua: `
-local seq = redis.call('HGET', KEYS[1], 'seq') or ''
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, seq} end
-return {redis.call('SISMEMBER', KEYS[2], ARGV[1]), seq}`,
   },
   // Adds members only to a live session, so a late call after remove() leaves no orphan key.
   // KEYS: metadata, users. ARGV: members...
@@ -301,6 +292,34 @@ if ARGV[5] then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
 if first then return 1 end
 return 0`,
   },
+  // A chat socket's whole check once subscribed, in one round trip: the session is live, the user
+  // still a member (unless ARGV[5] is '1': admins need no membership), the head it starts from, and
+  // then the join itself. Atomic, so a member removed before it cannot join, and one removed after
+  // it is told by the member_removed event the socket is already subscribed to.
+  // KEYS: metadata, users, presence, connections, counts, names, lastConnected.
+  // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName?
+  // Returns {-1 | 0 | 1 as chatMembership, seq or '', 1 when joined as the user's first connection else 0, 1 when joined}.
+  chatPresenceJoinMember: {
+    numberOfKeys: 7,
+    lua: `${DROP_CONNECTION}
+local seq = redis.call('HGET', KEYS[1], 'seq') or ''
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, seq, 0, 0} end
+local member = redis.call('SISMEMBER', KEYS[2], ARGV[2])
+if member == 0 and ARGV[5] ~= '1' then return {0, seq, 0, 0} end
+redis.call('HSET', KEYS[7], ARGV[2], ARGV[3])
+expire(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[3])
+local previous = redis.call('HGET', KEYS[4], ARGV[1])
+local first = false
+if previous ~= ARGV[2] then
+  if previous then drop(KEYS[5], KEYS[6], previous) end
+  first = redis.call('HINCRBY', KEYS[5], ARGV[2], 1) == 1
+end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+if ARGV[6] then redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
+if first then return {member, seq, 1, 1} end
+return {member, seq, 0, 1}`,
+  },
   // KEYS: presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now.
   chatPresenceLeave: {
     numberOfKeys: 5,
@@ -392,12 +411,6 @@ export class RedisSessionState implements SessionState {
     const answer = await this.#scripts.chatMembership(keys.metadata, keys.users, userId);
     if (answer === -1) return 'unknown_session';
     return answer === 1 ? 'member' : 'not_member';
-  }
-
-  async membershipAndHead(sessionId: string, userId: string): Promise<{ membership: MembershipAnswer; head: number | null }> {
-    const keys = sessionKeys(sessionId);
-    const [answer, seq] = (await this.#scripts.chatMembershipAndHead(keys.metadata, keys.users, userId)) as [number, string];
-    return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq) };
   }
 
   async exists(sessionId: string): Promise<boolean> {
@@ -499,6 +512,16 @@ export class RedisSessionState implements SessionState {
     const name = entry.userName === undefined ? [] : [entry.userName];
     const reply = await this.#scripts.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
     return reply === 1;
+  }
+
+  async presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
+    const keys = sessionKeys(entry.sessionId);
+    const now = this.#now();
+    const name = entry.userName === undefined ? [] : [entry.userName];
+    const reply = await this.#scripts.chatPresenceJoinMember(keys.metadata, keys.users, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, anyone ? 1 : 0, ...name);
+    if (!Array.isArray(reply) || reply.length !== 4) throw new LiveStateCorruptError(`unexpected presence join reply ${JSON.stringify(reply)}`);
+    const [answer, seq, first, joined] = reply as [number, string, number, number];
+    return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq), joined: joined === 1, first: first === 1 };
   }
 
   async presenceLeave(entry: PresenceEntry): Promise<boolean> {

@@ -7,6 +7,8 @@ export {
   chatMetrics,
   type ChatMetrics,
   type WsRoute,
+  type RouteLabels,
+  type FrameLabels,
   type Transport,
   type Dependency,
 } from './chat-metrics.ts';
@@ -27,7 +29,7 @@ export {
   type Span,
   type Context,
 } from './trace-context.ts';
-export { callDependency } from './dependency-call.ts';
+export { callDependency, callOperation, dependencyOperation, type DependencyOperation } from './dependency-call.ts';
 export { traceBatch } from './trace-batch.ts';
 export { traceHttpRequest, type TracedRequest } from './http-tracing.ts';
 export { stopwatch, secondsSince } from './stopwatch.ts';

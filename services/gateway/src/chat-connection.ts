@@ -39,6 +39,10 @@ const PONG = '{"type":"pong"}';
 
 const SETTLED = Promise.resolve();
 
+function IGNORE(): void {
+  // The join's outcome is the opener's to handle.
+}
+
 /**
  * One `/ws/chat/{session}` socket. It joins the session's local feed first, then sends the
  * welcome and any catch-up, holding live messages meanwhile, so the client sees every seq after
@@ -87,10 +91,16 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       // A failed attach detaches again, so trying it once more subscribes at most once.
       await retryWithin(() => this.#deps.sessions.attach(this.sessionId, this), budget, onRetry);
       this.#attached = true;
-      // Both read after the subscription, in one command: a removal whose `member_removed` event went
-      // out between admission and the subscription would otherwise leave the socket open. Admins need
-      // no membership, so they are never "removed".
-      const { membership, head: current } = await retryWithin(() => this.#deps.state.membershipAndHead(this.sessionId, this.principal.userId), budget, onRetry);
+      if (this.#closedMeanwhile()) return;
+      // Membership, head and presence join after the subscription, in one command: a removal whose
+      // `member_removed` event went out between admission and the subscription would otherwise
+      // leave the socket open, and a removed member is never registered. Admins need no membership,
+      // so they are never "removed". A client that holds a welcome is online for everyone.
+      const joining = retryWithin(() => this.#deps.presence.joinMember(this, this.principal.admin), budget, onRetry);
+      // The close's clean-up waits for the join, so its leave comes after it.
+      this.#presenceJoined = joining.then(IGNORE, IGNORE);
+      const { membership, head: current } = await joining;
+      this.#presenceJoined = SETTLED;
       if (!this.principal.admin && membership === 'not_member') {
         this.#detach();
         this.memberRemoved();
@@ -102,15 +112,7 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       this.end(CLOSE_CODES.tryAgainLater, 'unavailable');
       return;
     }
-    if (this.closed) {
-      this.#detach();
-      return;
-    }
-    // Joined before the welcome, so a client that holds a welcome is online for everyone.
-    this.#presenceJoined = this.#deps.presence.join(this);
-    await this.#presenceJoined;
-    this.#presenceJoined = SETTLED;
-    if (this.closing) return;
+    if (this.#closedMeanwhile() || this.closing) return;
     this.#position = lastSeq === undefined ? head : Math.min(lastSeq, head);
     this.write(JSON.stringify({ type: 'welcome', sessionId: this.sessionId, userId: this.principal.userId, connectionId: this.id, seq: head }), 'welcome');
     this.welcomed();
@@ -139,6 +141,13 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       await this.#presenceJoined;
       await this.#deps.presence.leave(this);
     }
+  }
+
+  /** Whether the socket closed while the open waited; its subscription is then given back. */
+  #closedMeanwhile(): boolean {
+    if (!this.closed) return false;
+    this.#detach();
+    return true;
   }
 
   #detach(): void {

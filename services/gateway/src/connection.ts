@@ -4,6 +4,7 @@ import { CLOSE_CODES, MEMBER_REMOVED_REASON, parseClientFrame, type ErrorCode, t
 import type { ChatMetrics, WsRoute } from '@chat/telemetry';
 import type { Deadline, ExpirySweep } from './expiry-sweep.ts';
 import type { GatewayLogger } from './gateway-logger.ts';
+import { frameTypeLabels, routeLabels } from './metric-labels.ts';
 import { InvalidFrameBudget, type RateGuard } from './rate-guard.ts';
 import type { OutgoingFrame, Socket, SocketListener } from './socket.ts';
 
@@ -66,8 +67,9 @@ export abstract class Connection implements SocketListener {
     this.principal = principal;
     this.#settings = settings;
     this.metrics = settings.metrics;
-    this.metrics.connects.add(1, { route });
-    this.metrics.connectionsOpen.add(1, { route });
+    const labels = routeLabels(route);
+    this.metrics.connects.add(1, labels);
+    this.metrics.connectionsOpen.add(1, labels);
     this.#welcome = new Promise((resolve) => {
       this.#resolveWelcome = resolve;
     });
@@ -114,10 +116,13 @@ export abstract class Connection implements SocketListener {
     this.#expiresAt = expiresAt;
     if (expiresAt === undefined || this.closing) return;
     // The sweep fires from its timer, never from add(), so a subclass is fully built before expire() runs.
-    this.#expiry = this.#settings.expiries.add(expiresAt, () => {
-      this.#expiry = undefined;
-      this.expire();
-    });
+    this.#expiry = this.#settings.expiries.add(expiresAt, this);
+  }
+
+  /** The token's deadline in the gateway's expiry sweep has passed. */
+  deadlinePassed(): void {
+    this.#expiry = undefined;
+    this.expire();
   }
 
   #cancelExpiry(): void {
@@ -228,7 +233,7 @@ export abstract class Connection implements SocketListener {
   write(frame: OutgoingFrame, type?: string): void {
     if (this.closing) return;
     this.socket.send(frame);
-    if (type !== undefined) this.metrics.framesOut.add(1, { type });
+    if (type !== undefined) this.metrics.framesOut.add(1, frameTypeLabels(type));
     if (this.socket.bufferedAmount > this.#settings.slowConsumerBytes) this.end(CLOSE_CODES.slowConsumer, 'connection too slow');
   }
 
@@ -298,7 +303,7 @@ export abstract class Connection implements SocketListener {
     clearTimeout(this.#terminateTimer);
     this.#cancelExpiry();
     this.welcomed();
-    this.metrics.connectionsOpen.add(-1, { route: this.route });
+    this.metrics.connectionsOpen.add(-1, routeLabels(this.route));
     this.metrics.disconnects.add(1, { route: this.route, code });
     try {
       await this.cleanUp(code);

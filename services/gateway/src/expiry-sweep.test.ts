@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { ExpirySweep } from './expiry-sweep.ts';
+import { ExpirySweep, type DeadlineHolder } from './expiry-sweep.ts';
+
+/** A holder whose deadline runs `fire`. */
+function holder(fire: () => unknown): DeadlineHolder {
+  return { deadlinePassed: () => void fire() };
+}
 
 const tick = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,7 +16,7 @@ describe('ExpirySweep', () => {
         const sweep = new ExpirySweep();
         const start = Date.now();
         const fired: { i: number; at: number; late: number }[] = [];
-        const handles = plan.map(({ offset }, i) => sweep.add(start + offset, () => fired.push({ i, at: start + offset, late: Date.now() - (start + offset) })));
+        const handles = plan.map(({ offset }, i) => sweep.add(start + offset, holder(() => fired.push({ i, at: start + offset, late: Date.now() - (start + offset) }))));
         plan.forEach(({ cancel }, i) => {
           const handle = handles[i];
           if (cancel && handle !== undefined) sweep.cancel(handle);
@@ -30,7 +35,7 @@ describe('ExpirySweep', () => {
   it('never fires from add() itself, even for a deadline already past', () => {
     const sweep = new ExpirySweep();
     let fired = 0;
-    sweep.add(Date.now() - 1000, () => fired++);
+    sweep.add(Date.now() - 1000, holder(() => fired++));
     expect(fired).toBe(0);
     sweep.clear();
   });
@@ -39,12 +44,15 @@ describe('ExpirySweep', () => {
     const sweep = new ExpirySweep();
     const fired: string[] = [];
     const now = Date.now();
-    const later = sweep.add(now + 5, () => fired.push('later'));
-    sweep.add(now, () => {
-      fired.push('first');
-      sweep.cancel(later);
-      sweep.add(Date.now(), () => fired.push('added'));
-    });
+    const later = sweep.add(now + 5, holder(() => fired.push('later')));
+    sweep.add(
+      now,
+      holder(() => {
+        fired.push('first');
+        sweep.cancel(later);
+        sweep.add(Date.now(), holder(() => fired.push('added')));
+      }),
+    );
     await tick(30);
     expect(fired).toEqual(['first', 'added']);
     expect(sweep.size).toBe(0);
@@ -53,7 +61,7 @@ describe('ExpirySweep', () => {
   it('clear() forgets everything and keeps no timer', async () => {
     const sweep = new ExpirySweep();
     let fired = 0;
-    const handle = sweep.add(Date.now() + 5, () => fired++);
+    const handle = sweep.add(Date.now() + 5, holder(() => fired++));
     sweep.clear();
     sweep.cancel(handle);
     await tick(20);

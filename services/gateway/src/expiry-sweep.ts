@@ -6,9 +6,14 @@ export interface Deadline {
   readonly at: number;
 }
 
+/** What a deadline calls when it passes: its holder itself, so adding one makes no closure. */
+export interface DeadlineHolder {
+  deadlinePassed(): void;
+}
+
 interface Entry extends Deadline {
   at: number;
-  readonly fire: () => void;
+  readonly holder: DeadlineHolder;
   /** Position in the heap; -1 once fired or cancelled. */
   index: number;
 }
@@ -34,9 +39,9 @@ export class ExpirySweep {
     return this.#heap.length;
   }
 
-  /** Calls `fire` once `at` (ms since the epoch) has passed, unless cancelled before. */
-  add(at: number, fire: () => void): Deadline {
-    const entry: Entry = { at, fire, index: this.#heap.length };
+  /** Calls `holder.deadlinePassed()` once `at` (ms since the epoch) has passed, unless cancelled before. */
+  add(at: number, holder: DeadlineHolder): Deadline {
+    const entry: Entry = { at, holder, index: this.#heap.length };
     this.#heap.push(entry);
     this.#up(entry.index);
     this.#arm();
@@ -62,10 +67,10 @@ export class ExpirySweep {
     this.#timer = undefined;
     this.#armedFor = undefined;
     const now = this.#now();
-    // Taken out before firing, so a deadline added or cancelled by `fire` leaves the loop sound.
+    // Taken out before firing, so a deadline added or cancelled by its holder leaves the loop sound.
     for (let top = this.#heap[0]; top !== undefined && top.at <= now; top = this.#heap[0]) {
       this.#removeAt(0);
-      top.fire();
+      top.holder.deadlinePassed();
     }
     this.#arm();
   }

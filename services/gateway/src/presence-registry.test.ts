@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { Bus, PresenceEntry, SessionPresence } from '@chat/core';
+import type { Bus, MemberJoin, PresenceEntry, SessionPresence } from '@chat/core';
 import { silentLogger } from './gateway-logger.ts';
 import { PresenceRegistry } from './presence-registry.ts';
 
@@ -13,6 +13,7 @@ function recordingState(failing: ReadonlySet<number> = new Set()): { state: Sess
   let most = 0;
   const state: SessionPresence = {
     presenceJoin: () => Promise.resolve(false),
+    presenceJoinMember: () => Promise.resolve({ membership: 'member', head: 0, joined: true, first: false }),
     presenceLeave: () => Promise.resolve(false),
     presenceRefresh: async (entries) => {
       calls.push([...entries]);
@@ -62,5 +63,50 @@ describe('PresenceRegistry.refresh', () => {
     expect(warnings).toEqual(['presence refresh failed']);
     await registry.refresh();
     expect(calls.slice(2).map((call) => call.length)).toEqual([500, 500, 200]);
+  });
+});
+
+describe('PresenceRegistry.joinMember', () => {
+  /** State whose member joins answer `answer` (or fail), counting leaves; and a bus that records what it is given. */
+  function setUp(answer: MemberJoin | Error) {
+    const leaves: string[] = [];
+    const published: string[] = [];
+    const { state: base } = recordingState();
+    const state: SessionPresence = {
+      ...base,
+      presenceJoinMember: () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)),
+      presenceLeave: (left) => {
+        leaves.push(left.connectionId);
+        return Promise.resolve(false);
+      },
+    };
+    const recordingBus: Bus = { ...bus, publish: (_sessionId, event) => {
+      published.push(event);
+      return Promise.resolve();
+    } };
+    return { registry: new PresenceRegistry({ state, bus: recordingBus, ttlMs: 30_000, logger: silentLogger }), leaves, published };
+  }
+
+  it('announces a first join, and leaves it on close', async () => {
+    const { registry, leaves, published } = setUp({ membership: 'member', head: 3, joined: true, first: true });
+    expect(await registry.joinMember(entry(1), false)).toEqual({ membership: 'member', head: 3, joined: true, first: true });
+    expect(published).toEqual([JSON.stringify({ type: 'join', userId: 'u1' })]);
+    await registry.leave(entry(1));
+    expect(leaves).toEqual(['c1']);
+  });
+
+  it('announces nothing and sends no leave for a connection that was not joined', async () => {
+    const { registry, leaves, published } = setUp({ membership: 'not_member', head: 3, joined: false, first: false });
+    expect((await registry.joinMember(entry(2), false)).joined).toBe(false);
+    await registry.leave(entry(2));
+    expect(published).toEqual([]);
+    expect(leaves).toEqual([]);
+  });
+
+  it('throws a failed join, and still leaves on close in case it took effect', async () => {
+    const { registry, leaves } = setUp(new Error('redis down'));
+    await expect(registry.joinMember(entry(3), false)).rejects.toThrow('redis down');
+    await registry.leave(entry(3));
+    expect(leaves).toEqual(['c3']);
   });
 });

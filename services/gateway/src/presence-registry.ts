@@ -1,4 +1,4 @@
-import type { Bus, PresenceEntry, SessionPresence } from '@chat/core';
+import type { Bus, MemberJoin, PresenceEntry, SessionPresence } from '@chat/core';
 import type { GatewayLogger } from './gateway-logger.ts';
 
 /** Presence leases extended per call of a refresh. */
@@ -34,8 +34,32 @@ export class PresenceRegistry {
     }
   }
 
+  /**
+   * A chat socket's join once subscribed: membership, head and the join in one call. A failure is
+   * thrown (the socket is not admitted on state that could not be read); the entry stays listed
+   * then, so the leave still clears a join whose reply was lost. A join event that fails to go
+   * out is only logged, as in join().
+   */
+  async joinMember(entry: PresenceEntry, anyone: boolean): Promise<MemberJoin> {
+    this.#entries.set(entry.connectionId, entry);
+    const result = await this.#state.presenceJoinMember(entry, this.#ttlMs, anyone);
+    if (!result.joined) {
+      this.#entries.delete(entry.connectionId);
+      return result;
+    }
+    if (result.first) {
+      try {
+        await this.#publish(entry.sessionId, { type: 'join', userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }) });
+      } catch (error) {
+        this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence join failed');
+      }
+    }
+    return result;
+  }
+
+  /** Ends a connection's presence; nothing to do (no command) for one that was never joined. */
   async leave(entry: PresenceEntry): Promise<void> {
-    this.#entries.delete(entry.connectionId);
+    if (!this.#entries.delete(entry.connectionId)) return;
     try {
       if (await this.#state.presenceLeave(entry)) await this.#publish(entry.sessionId, { type: 'leave', userId: entry.userId });
     } catch (error) {
