@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
-import type { ChatMessage } from '@chat/protocol';
+import { isSeqGap, type ChatMessage } from '@chat/protocol';
 import { startStack, type Stack, type StackKind } from '../support/stack.ts';
 
 export interface ApiAnswer<T> {
@@ -90,13 +90,19 @@ export class Harness {
     return this.stack.token(adminId, { admin: true });
   }
 
-  /** Waits until the store holds at least `count` messages of the session; returns them all, in seq order. */
+  /**
+   * Waits until the store holds at least `count` messages of the session that people sent; returns
+   * them all, in seq order, with any gap records. A gap record sealing a refused send's seq does not
+   * count: it is stored before the resend that took a later seq, so counting it would stop the wait
+   * one message early.
+   */
   async persisted(sessionId: string, count: number, timeoutMs = 10_000): Promise<ChatMessage[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const page = await this.stack.store.history(sessionId, { limit: 500, after: 0 });
-      if (page.messages.length >= count) return page.messages;
-      if (Date.now() > deadline) throw new Error(`the store holds ${page.messages.length} of ${count} messages of ${sessionId} after ${timeoutMs} ms`);
+      const sent = page.messages.filter((message) => !isSeqGap(message)).length;
+      if (sent >= count) return page.messages;
+      if (Date.now() > deadline) throw new Error(`the store holds ${String(sent)} of ${String(count)} sent messages of ${sessionId} after ${String(timeoutMs)} ms`);
       await sleep(50);
     }
   }
