@@ -6,7 +6,9 @@ import type { DeadLetterRow } from './dead-letter-rows.ts';
  * The history statement, built once per shape of range (no cursor, `after`, `before`, both) so a
  * page costs no query building. PostgreSQL formats each message's timestamp as toISOString does, so
  * no Date is parsed and formatted again per row; the session's open dead letters come as rows of
- * their own, since their payload is decoded here.
+ * their own, since their payload is decoded here. Each text is fixed, so on PostgreSQL it is prepared
+ * once per connection under its name (see named-statements.ts) and a page skips the parse and plan;
+ * PGlite reads the leading comment as a comment.
  */
 export function historyStatement(sessionId: string, range: HistoryRange): CompiledQuery<HistoryStatementRow> {
   const shape = STATEMENTS[statementKey(range)];
@@ -46,7 +48,7 @@ function statement(key: StatementKey): string {
   const limit = `$${next}`;
   const where = bounds.join(' and ');
   // Each side is its own limited, ordered read, which the index on (session_id, seq) serves.
-  return `(select false as dead, id, session_id, seq, user_id, message, ${ISO_TIMESTAMP} as iso_timestamp, metadata, client_msg_id, user_name,
+  return `/* named:history_${key} */(select false as dead, id, session_id, seq, user_id, message, ${ISO_TIMESTAMP} as iso_timestamp, metadata, client_msg_id, user_name,
     null::uuid as message_id, null::bytea as payload, null::timestamptz as first_failed_at
   from chat_messages where ${where} order by ${order} limit ${limit})
 union all

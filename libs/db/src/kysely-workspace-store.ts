@@ -27,8 +27,11 @@ interface SummaryRow {
   status_at: Date | null;
 }
 
-/** A session's read cursors, ordered by user; seq is a string from pg, a number from PGlite. */
-const READ_CURSORS = 'select user_id, seq from chat_read_cursors where session_id = $1 order by user_id';
+/**
+ * A session's read cursors, ordered by user; seq is a string from pg, a number from PGlite. Read with
+ * every history page, so on PostgreSQL it is prepared once per connection (see named-statements.ts).
+ */
+const READ_CURSORS = '/* named:read_cursors */select user_id, seq from chat_read_cursors where session_id = $1 order by user_id';
 interface ReadCursorRow {
   user_id: string;
   seq: string | number;
