@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { TestClient, type Frame } from '@chat/gateway/testing';
-import { isSeqGap, type ChatMessage } from '@chat/protocol';
+import type { ChatMessage } from '@chat/protocol';
 import { startStack, type Stack, type StackKind } from '../support/stack.ts';
 
 export interface ApiAnswer<T> {
@@ -90,19 +90,26 @@ export class Harness {
     return this.stack.token(adminId, { admin: true });
   }
 
-  /**
-   * Waits until the store holds at least `count` messages of the session that people sent; returns
-   * them all, in seq order, with any gap records. A gap record sealing a refused send's seq does not
-   * count: it is stored before the resend that took a later seq, so counting it would stop the wait
-   * one message early.
-   */
+  /** Waits until the store holds at least `count` messages of the session; returns them all, in seq order. */
   async persisted(sessionId: string, count: number, timeoutMs = 10_000): Promise<ChatMessage[]> {
+    return this.#persistedWhen(sessionId, (messages) => messages.length >= count, `${String(count)} messages`, timeoutMs);
+  }
+
+  /**
+   * Waits until the store holds every one of `ids`; returns all the session's messages, in seq order.
+   * Where a send was refused and sent again, a gap record sealing its first seq is a row too, so a
+   * count of rows can be reached before the resend is stored.
+   */
+  async persistedIds(sessionId: string, ids: readonly string[], timeoutMs = 10_000): Promise<ChatMessage[]> {
+    return this.#persistedWhen(sessionId, (messages) => ids.every((id) => messages.some((message) => message.id === id)), `the ${String(ids.length)} messages asked for`, timeoutMs);
+  }
+
+  async #persistedWhen(sessionId: string, done: (messages: ChatMessage[]) => boolean, what: string, timeoutMs: number): Promise<ChatMessage[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const page = await this.stack.store.history(sessionId, { limit: 500, after: 0 });
-      const sent = page.messages.filter((message) => !isSeqGap(message)).length;
-      if (sent >= count) return page.messages;
-      if (Date.now() > deadline) throw new Error(`the store holds ${String(sent)} of ${String(count)} sent messages of ${sessionId} after ${String(timeoutMs)} ms`);
+      if (done(page.messages)) return page.messages;
+      if (Date.now() > deadline) throw new Error(`the store holds ${String(page.messages.length)} messages of ${sessionId}, not yet ${what}, after ${String(timeoutMs)} ms`);
       await sleep(50);
     }
   }
