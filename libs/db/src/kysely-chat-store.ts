@@ -98,18 +98,7 @@ export class KyselyChatStore implements ChatStore {
     const dead: ChatMessage[] = [];
     for (const row of rows) {
       if (!row.dead) {
-        stored.push({
-          type: 'message',
-          id: row.id,
-          sessionId: row.session_id,
-          seq: Number(row.seq),
-          userId: row.user_id,
-          ...(row.user_name === null ? {} : { userName: row.user_name }),
-          body: row.message,
-          metadata: row.metadata,
-          timestamp: row.iso_timestamp,
-          ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
-        });
+        stored.push(toMessage(row, row.iso_timestamp));
         continue;
       }
       const message = deadLetterAsMessage(row);
@@ -150,7 +139,7 @@ export class KyselyChatStore implements ChatStore {
       .where('user_id', '=', userId)
       .where('client_msg_id', '=', clientMsgId)
       .executeTakeFirst();
-    return row === undefined ? null : toMessage(row);
+    return row === undefined ? null : toMessage(row, row.timestamp.toISOString());
   }
 
   /**
@@ -234,7 +223,8 @@ function pageOf(ascending: ChatMessage[], range: HistoryRange): HistoryPage {
   return { messages, hasMore: true };
 }
 
-function toMessage(row: Selectable<ChatMessagesTable>): ChatMessage {
+/** A stored row as a message; `timestamp` already as toISOString writes it (the history statement formats it in SQL). */
+function toMessage(row: Pick<Selectable<ChatMessagesTable>, 'id' | 'session_id' | 'seq' | 'user_id' | 'user_name' | 'message' | 'metadata' | 'client_msg_id'>, timestamp: string): ChatMessage {
   return {
     type: 'message',
     id: row.id,
@@ -244,7 +234,7 @@ function toMessage(row: Selectable<ChatMessagesTable>): ChatMessage {
     ...(row.user_name === null ? {} : { userName: row.user_name }),
     body: row.message,
     metadata: row.metadata,
-    timestamp: row.timestamp.toISOString(),
+    timestamp,
     ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
   };
 }
