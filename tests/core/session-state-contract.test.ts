@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { SessionRecord, SessionState } from '@chat/core';
+import type { PresenceEntry, SessionRecord, SessionState } from '@chat/core';
 import { seqGap, type ChatMessage } from '@chat/protocol';
 import { stateBackends } from './live-backends.ts';
 
@@ -51,6 +51,13 @@ for (const backend of await stateBackends()) {
       const session = sessionRecord(members);
       await state.hydrate(session, head);
       return session.id;
+    }
+
+    /** A member's presence join, which must register the connection; true when it is the user's first (announce a join). */
+    async function joinPresence(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
+      const result = await state.presenceJoinMember(entry, ttlMs, false);
+      expect(result.joined).toBe(true);
+      return result.first;
     }
 
     describe('hydrate and membership', () => {
@@ -336,7 +343,7 @@ for (const backend of await stateBackends()) {
         const input = reserveInput(sessionId, userId);
         await state.reserve(input);
         await state.commit(chatMessage(sessionId, 4, { id: input.id, userId, clientMsgId: input.clientMsgId }));
-        await state.presenceJoin({ sessionId, userId, connectionId: randomUUID(), userName: 'Ann' }, TTL);
+        await joinPresence({ sessionId, userId, connectionId: randomUUID(), userName: 'Ann' }, TTL);
         await expectStoredKeys(sessionId, expect.arrayContaining([`sessions:{${sessionId}}:messages`, `sessions:{${sessionId}}:users`, `sessions:{${sessionId}}:metadata`]));
 
         await state.remove(sessionId);
@@ -363,31 +370,31 @@ for (const backend of await stateBackends()) {
       it('announces a user with several connections once, on the first join', async () => {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);
-        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c1', userName: 'Ann' }, TTL)).toBe(true);
-        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
-        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
+        expect(await joinPresence({ sessionId, userId, connectionId: 'c1', userName: 'Ann' }, TTL)).toBe(true);
+        expect(await joinPresence({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
+        expect(await joinPresence({ sessionId, userId, connectionId: 'c2', userName: 'Ann' }, TTL)).toBe(false);
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId, userName: 'Ann' }]);
       });
 
       it('announces the leave only when the last connection goes', async () => {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);
-        await state.presenceJoin({ sessionId, userId, connectionId: 'c1' }, TTL);
-        await state.presenceJoin({ sessionId, userId, connectionId: 'c2' }, TTL);
+        await joinPresence({ sessionId, userId, connectionId: 'c1' }, TTL);
+        await joinPresence({ sessionId, userId, connectionId: 'c2' }, TTL);
         expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c1' })).toBe(false);
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
         expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(true);
         expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(false);
         expect(await state.presenceOnline(sessionId)).toEqual([]);
         // Gone entirely: joining again is a fresh join.
-        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'c3' }, TTL)).toBe(true);
+        expect(await joinPresence({ sessionId, userId, connectionId: 'c3' }, TTL)).toBe(true);
       });
 
       it('lists every online user, with names where known', async () => {
         const [alice, bob] = [randomUUID(), randomUUID()];
         const sessionId = await liveSession([alice, bob]);
-        await state.presenceJoin({ sessionId, userId: alice, connectionId: 'a1', userName: 'Alice' }, TTL);
-        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'b1' }, TTL);
+        await joinPresence({ sessionId, userId: alice, connectionId: 'a1', userName: 'Alice' }, TTL);
+        await joinPresence({ sessionId, userId: bob, connectionId: 'b1' }, TTL);
         const online = await state.presenceOnline(sessionId);
         expect(online).toHaveLength(2);
         expect(online).toEqual(expect.arrayContaining([{ userId: alice, userName: 'Alice' }, { userId: bob }]));
@@ -430,18 +437,12 @@ for (const backend of await stateBackends()) {
         expect((await state.lastConnected(sessionId)).size).toBe(0);
       });
 
-      it('ignores joins to a session that is not live', async () => {
-        const sessionId = randomUUID();
-        expect(await state.presenceJoin({ sessionId, userId: randomUUID(), connectionId: 'c1' }, TTL)).toBe(false);
-        expect(await state.presenceOnline(sessionId)).toEqual([]);
-      });
-
       it('lets leases of connections nobody refreshes expire, and sweeps their users out', async () => {
         const [alice, bob] = [randomUUID(), randomUUID()];
         const sessionId = await liveSession([alice, bob]);
-        await state.presenceJoin({ sessionId, userId: alice, connectionId: 'crashed-a' }, 1_000);
-        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'crashed-b' }, 1_000);
-        await state.presenceJoin({ sessionId, userId: bob, connectionId: 'alive-b' }, 5_000);
+        await joinPresence({ sessionId, userId: alice, connectionId: 'crashed-a' }, 1_000);
+        await joinPresence({ sessionId, userId: bob, connectionId: 'crashed-b' }, 1_000);
+        await joinPresence({ sessionId, userId: bob, connectionId: 'alive-b' }, 5_000);
         expect(await state.presenceSweep(sessionId)).toEqual([]);
 
         clock += 1_000;
@@ -459,7 +460,7 @@ for (const backend of await stateBackends()) {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);
         const entry = { sessionId, userId, connectionId: 'c1' };
-        await state.presenceJoin(entry, 1_000);
+        await joinPresence(entry, 1_000);
         clock += 900;
         await state.presenceRefresh([entry], 1_000);
         clock += 900;
@@ -473,7 +474,7 @@ for (const backend of await stateBackends()) {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);
         const entry = { sessionId, userId, connectionId: 'c1' };
-        await state.presenceJoin(entry, 1_000);
+        await joinPresence(entry, 1_000);
         clock += 1_000;
         expect(await state.presenceSweep(sessionId)).toEqual([userId]);
         await state.presenceRefresh([entry, { sessionId: randomUUID(), userId, connectionId: 'c9' }], 1_000);
@@ -484,7 +485,7 @@ for (const backend of await stateBackends()) {
         const users = [randomUUID(), randomUUID(), randomUUID()];
         const sessions = [await liveSession(users), await liveSession(users)];
         const entries = sessions.flatMap((sessionId) => users.flatMap((userId) => [1, 2].map((n) => ({ sessionId, userId, connectionId: `${userId}-${String(n)}` }))));
-        for (const entry of entries) await state.presenceJoin(entry, 1_000);
+        for (const entry of entries) await joinPresence(entry, 1_000);
         clock += 900;
         // The first user's connections in the first session are not refreshed (their replica is gone).
         const lapsing = entries.filter((entry) => entry.sessionId === sessions[0] && entry.userId === users[0]);
@@ -500,9 +501,9 @@ for (const backend of await stateBackends()) {
       it('counts a returning user whose only lease expired as a fresh join', async () => {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);
-        await state.presenceJoin({ sessionId, userId, connectionId: 'old' }, 1_000);
+        await joinPresence({ sessionId, userId, connectionId: 'old' }, 1_000);
         clock += 1_000;
-        expect(await state.presenceJoin({ sessionId, userId, connectionId: 'new' }, 1_000)).toBe(true);
+        expect(await joinPresence({ sessionId, userId, connectionId: 'new' }, 1_000)).toBe(true);
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
       });
     });

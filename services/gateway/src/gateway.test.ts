@@ -282,9 +282,9 @@ describe('status route and presence', () => {
 
   it('announces the leave of a user whose lease expired (a crashed replica)', async () => {
     const [alice, ghost] = [randomUUID(), randomUUID()];
-    const sessionId = await createSession(backends.store, [alice]);
+    const sessionId = await createSession(backends.store, [alice, ghost]);
     const watcher = await status(sessionId, alice);
-    await backends.state.presenceJoin({ sessionId, userId: ghost, connectionId: randomUUID() }, 50);
+    expect((await backends.state.presenceJoinMember({ sessionId, userId: ghost, connectionId: randomUUID() }, 50, false)).joined).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await started.gateway.stop();
     const sweeping = await startMemoryGateway(backends, { tuning: { presenceSweepMs: 50 } });

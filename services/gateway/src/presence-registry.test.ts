@@ -42,7 +42,7 @@ describe('PresenceRegistry.refresh', () => {
         const { state, calls, mostAtOnce } = recordingState();
         const registry = new PresenceRegistry({ state, bus, ttlMs: 30_000, logger: silentLogger });
         const entries = Array.from({ length: count }, (_, i) => entry(i));
-        await Promise.all(entries.map((e) => registry.join(e)));
+        await Promise.all(entries.map((e) => registry.joinMember(e, false)));
         await registry.refresh();
         expect(calls.flat().map((e) => e.connectionId)).toEqual(entries.map((e) => e.connectionId));
         expect(calls.every((call) => call.length > 0 && call.length <= 500)).toBe(true);
@@ -57,7 +57,7 @@ describe('PresenceRegistry.refresh', () => {
     const { state, calls } = recordingState(new Set([1]));
     const warnings: string[] = [];
     const registry = new PresenceRegistry({ state, bus, ttlMs: 30_000, logger: { ...silentLogger, warn: (_context, message) => warnings.push(message) } });
-    await Promise.all(Array.from({ length: 1_200 }, (_, i) => registry.join(entry(i))));
+    await Promise.all(Array.from({ length: 1_200 }, (_, i) => registry.joinMember(entry(i), false)));
     await registry.refresh();
     expect(calls.map((call) => call.length)).toEqual([500, 500]);
     expect(warnings).toEqual(['presence refresh failed']);
