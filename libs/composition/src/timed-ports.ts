@@ -50,7 +50,6 @@ const SESSION_STATE_CALLS = [
   'reserve',
   'commit',
   'recent',
-  'presenceJoin',
   'presenceJoinMember',
   'presenceLeave',
   'presenceRefresh',

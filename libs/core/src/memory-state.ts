@@ -136,16 +136,6 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve((live?.recent ?? []).filter((message) => message.seq > afterSeq));
   }
 
-  presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
-    const live = this.#sessions.get(entry.sessionId);
-    if (!live) return Promise.resolve(false);
-    this.#expire(live);
-    const first = !this.#hasUser(live, entry.userId);
-    live.presence.set(entry.connectionId, { userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }), expiresAt: this.#now() + ttlMs });
-    live.lastConnected.set(entry.userId, this.#now());
-    return Promise.resolve(first);
-  }
-
   presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
     const live = this.#sessions.get(entry.sessionId);
     if (!live) return Promise.resolve({ membership: 'unknown_session', head: null, joined: false, first: false });

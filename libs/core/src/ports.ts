@@ -129,8 +129,6 @@ export interface SessionRoster {
 
 /** Who has a socket open in a session, per connection, leased for a TTL. */
 export interface SessionPresence {
-  /** Registers a connection; true when it is the user's first live connection (announce a join). */
-  presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean>;
   /**
    * What a chat socket does once subscribed, in one step: reads the membership and the head, and
    * registers the connection when the session is live and the user a member (anyone, for `anyone`:

@@ -270,32 +270,13 @@ while stop == 0 do
 end
 return out`,
   },
-  // Expires stale leases first (as the in-process state does) so a crashed replica's leftover
-  // connection cannot make a returning user look present already.
-  // The user's last-connected time is noted in the same call: one round trip for a join.
-  // KEYS: metadata, presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now, expiresAt, userName?
-  chatPresenceJoin: {
-    numberOfKeys: 6,
-    lua: `${DROP_CONNECTION}
-redis.call('HSET', KEYS[6], ARGV[2], ARGV[3])
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-expire(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[3])
-local previous = redis.call('HGET', KEYS[3], ARGV[1])
-local first = false
-if previous ~= ARGV[2] then
-  if previous then drop(KEYS[4], KEYS[5], previous) end
-  first = redis.call('HINCRBY', KEYS[4], ARGV[2], 1) == 1
-end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-if ARGV[5] then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
-if first then return 1 end
-return 0`,
-  },
   // A chat socket's whole check once subscribed, in one round trip: the session is live, the user
   // still a member (unless ARGV[5] is '1': admins need no membership), the head it starts from, and
   // then the join itself. Atomic, so a member removed before it cannot join, and one removed after
-  // it is told by the member_removed event the socket is already subscribed to.
+  // it is told by the member_removed event the socket is already subscribed to. Stale leases are
+  // expired before the join (as the in-process state does), so a crashed replica's leftover
+  // connection cannot make a returning user look present already; the user's last-connected time
+  // is noted in the same call.
   // KEYS: metadata, users, presence, connections, counts, names, lastConnected.
   // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName?
   // Returns {-1 | 0 | 1 as chatMembership, seq or '', 1 when joined as the user's first connection else 0, 1 when joined}.
@@ -364,7 +345,7 @@ type Scripts = { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument
 /**
  * The scripts as plain EVALSHA calls (LuaScript), not ioredis `defineCommand`s: every auto-pipelined
  * batch is a new ioredis Pipeline, which copies each defined command of its connection onto itself,
- * about 4 µs of the three batches of every send with these fifteen scripts.
+ * about 4 µs of the three batches of every send when there were fifteen scripts.
  */
 function bindScripts(redis: RedisClient): Scripts {
   const bound: Partial<Record<keyof typeof SCRIPTS, (...keysAndArgs: ScriptArgument[]) => Promise<unknown>>> = {};
@@ -504,14 +485,6 @@ export class RedisSessionState implements SessionState {
       .map((json) => JSON.parse(json) as ChatMessage)
       .filter((message) => message.seq > afterSeq)
       .sort((a, b) => a.seq - b.seq);
-  }
-
-  async presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
-    const keys = sessionKeys(entry.sessionId);
-    const now = this.#now();
-    const name = entry.userName === undefined ? [] : [entry.userName];
-    const reply = await this.#scripts.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
-    return reply === 1;
   }
 
   async presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {

@@ -12,7 +12,6 @@ function recordingState(failing: ReadonlySet<number> = new Set()): { state: Sess
   let active = 0;
   let most = 0;
   const state: SessionPresence = {
-    presenceJoin: () => Promise.resolve(false),
     presenceJoinMember: () => Promise.resolve({ membership: 'member', head: 0, joined: true, first: false }),
     presenceLeave: () => Promise.resolve(false),
     presenceRefresh: async (entries) => {

@@ -23,22 +23,11 @@ export class PresenceRegistry {
     this.#logger = deps.logger;
   }
 
-  async join(entry: PresenceEntry): Promise<void> {
-    this.#entries.set(entry.connectionId, entry);
-    try {
-      if (await this.#state.presenceJoin(entry, this.#ttlMs)) {
-        await this.#publish(entry.sessionId, { type: 'join', userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }) });
-      }
-    } catch (error) {
-      this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence join failed');
-    }
-  }
-
   /**
    * A chat socket's join once subscribed: membership, head and the join in one call. A failure is
    * thrown (the socket is not admitted on state that could not be read); the entry stays listed
    * then, so the leave still clears a join whose reply was lost. A join event that fails to go
-   * out is only logged, as in join().
+   * out is only logged.
    */
   async joinMember(entry: PresenceEntry, anyone: boolean): Promise<MemberJoin> {
     this.#entries.set(entry.connectionId, entry);
