@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { assertJsonBounds, findJsonBoundsViolation, isStorableText, JsonBoundsError } from './json-bounds.ts';
+import { describeViolation, findJsonBoundsViolation, isStorableText } from './json-bounds.ts';
 
 function nested(depth: number): unknown {
   return JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
@@ -55,15 +55,10 @@ describe('isStorableText', () => {
   });
 });
 
-describe('assertJsonBounds', () => {
-  it('throws a named error carrying the reason and path', () => {
-    let caught: unknown;
-    try {
-      assertJsonBounds({ a: { b: 1 } }, { maxDepth: 1, maxEntries: 10 });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(JsonBoundsError);
-    expect(caught).toMatchObject({ name: 'JsonBoundsError', reason: 'too_deep', path: ['a'], message: 'a: JSON is nested deeper than 1 levels' });
+describe('describeViolation', () => {
+  it('puts where the violation is before its message', () => {
+    const found = findJsonBoundsViolation({ a: { b: 1 } }, { maxDepth: 1, maxEntries: 10 });
+    expect(found).toMatchObject({ reason: 'too_deep', path: ['a'] });
+    expect(found && describeViolation(found)).toBe('a: JSON is nested deeper than 1 levels');
   });
 });

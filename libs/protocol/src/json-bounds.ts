@@ -29,19 +29,6 @@ export interface JsonBoundsViolation {
   message: string;
 }
 
-/** A value out of bounds, for callers that prefer throwing; carries the violation. */
-export class JsonBoundsError extends Error {
-  override readonly name = 'JsonBoundsError';
-  readonly reason: JsonBoundsReason;
-  readonly path: (string | number)[];
-
-  constructor(violation: JsonBoundsViolation, options?: { cause?: unknown }) {
-    super(describeViolation(violation), options);
-    this.reason = violation.reason;
-    this.path = violation.path;
-  }
-}
-
 // NUL is refused by PostgreSQL TEXT and JSONB; a lone surrogate is refused by JSONB and silently
 // replaced by U+FFFD in TEXT. Without the `u` flag the pattern sees UTF-16 code units.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -95,12 +82,6 @@ export function findJsonBoundsViolation(value: unknown, bounds: Readonly<JsonBou
     }
   }
   return undefined;
-}
-
-/** Throws a JsonBoundsError when the value breaks a bound. */
-export function assertJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS): void {
-  const found = findJsonBoundsViolation(value, bounds);
-  if (found) throw new JsonBoundsError(found);
 }
 
 /** The violation's message prefixed with where it is, e.g. `metadata.a.0: ...`. */
