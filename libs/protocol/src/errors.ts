@@ -21,10 +21,6 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export function httpStatusOf(code: ErrorCode): number {
-  return ERROR_CODES[code].status;
-}
-
 /** An error that crosses the system boundary with a stable code. */
 export class ChatError extends Error {
   override readonly name = 'ChatError';

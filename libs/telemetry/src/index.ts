@@ -20,7 +20,6 @@ export {
   startSpanFromHeaders,
   linkFromHeaders,
   endSpanWithError,
-  activeTraceId,
   getTracer,
   SpanKind,
   SpanStatusCode,

@@ -136,9 +136,4 @@ export function endSpanWithError(span: Span, error: unknown): void {
   span.end();
 }
 
-/** The active trace id, for putting into error answers or logs; undefined outside a span. */
-export function activeTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
-}
-
 export { SpanKind, SpanStatusCode, type Span, type Context };
