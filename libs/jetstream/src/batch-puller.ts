@@ -183,23 +183,49 @@ export class BatchPuller {
   }
 }
 
-function pulled(message: Msg, deliveryCount: number): PulledMessage {
-  let acked = false;
-  const respond = (payload: Uint8Array) => {
-    if (acked) return;
-    acked = true;
-    message.respond(payload);
-  };
-  return {
-    data: message.data,
-    get headers() {
-      return message.headers;
-    },
-    deliveryCount,
-    ack: () => respond(ACK),
-    nak: (delayMs) => respond(delayMs ? encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`) : NAK),
-    term: () => respond(TERM),
-  };
+export function pulled(message: Msg, deliveryCount: number): PulledMessage {
+  return new PulledReply(message, deliveryCount);
+}
+
+/**
+ * A class, not an object literal with a getter: a literal's getter is a new closure per message,
+ * which put each message's object in dictionary mode, and those (with the payloads they hold)
+ * survived every scavenge until a full collection.
+ */
+class PulledReply implements PulledMessage {
+  readonly data: Uint8Array;
+  readonly deliveryCount: number;
+  readonly #message: Msg;
+  #answered = false;
+
+  constructor(message: Msg, deliveryCount: number) {
+    this.data = message.data;
+    this.deliveryCount = deliveryCount;
+    this.#message = message;
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.#message.headers;
+  }
+
+  ack(): void {
+    this.#respond(ACK);
+  }
+
+  nak(delayMs?: number): void {
+    this.#respond(delayMs ? encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`) : NAK);
+  }
+
+  term(): void {
+    this.#respond(TERM);
+  }
+
+  /** The first answer only: JetStream takes one per delivery. */
+  #respond(payload: Uint8Array): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#message.respond(payload);
+  }
 }
 
 /**

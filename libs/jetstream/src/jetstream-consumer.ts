@@ -237,35 +237,79 @@ class MessagePump implements MessageSource {
   }
 }
 
+/*
+ * Classes, not object literals with getters: a literal's getter is a new closure per message,
+ * which put each message's object in dictionary mode, and those (with the payloads they hold)
+ * survived every scavenge until a full collection.
+ */
+
 function fromJsMsg(message: JsMsg): PulledMessage {
-  return {
-    data: message.data,
-    get headers() {
-      return message.headers;
-    },
-    get deliveryCount() {
-      return message.info.deliveryCount;
-    },
-    ack: () => message.ack(),
-    nak: (delayMs) => message.nak(delayMs),
-    term: () => message.term(),
-  };
+  return new PulledJsMsg(message);
+}
+
+class PulledJsMsg implements PulledMessage {
+  readonly data: Uint8Array;
+  readonly #message: JsMsg;
+
+  constructor(message: JsMsg) {
+    this.data = message.data;
+    this.#message = message;
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.#message.headers;
+  }
+
+  get deliveryCount(): number {
+    return this.#message.info.deliveryCount;
+  }
+
+  ack(): void {
+    this.#message.ack();
+  }
+
+  nak(delayMs?: number): void {
+    this.#message.nak(delayMs);
+  }
+
+  term(): void {
+    this.#message.term();
+  }
 }
 
 function toQueuedMessage(message: PulledMessage): QueuedMessage {
-  let headers: QueueHeaders | undefined;
-  return {
-    data: message.data,
-    // Copied only when read: tracing reads them, and it may be off.
-    get headers() {
-      return (headers ??= fromNatsHeaders(message.headers));
-    },
-    deliveryCount: message.deliveryCount,
-    ack: () => message.ack(),
-    nak: (delayMs) => message.nak(delayMs),
-    // Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it.
-    term: () => message.term(),
-  };
+  return new PulledQueuedMessage(message);
+}
+
+class PulledQueuedMessage implements QueuedMessage {
+  readonly data: Uint8Array;
+  readonly deliveryCount: number;
+  readonly #message: PulledMessage;
+  #headers: QueueHeaders | undefined;
+
+  constructor(message: PulledMessage) {
+    this.data = message.data;
+    this.deliveryCount = message.deliveryCount;
+    this.#message = message;
+  }
+
+  /** Copied only when read: tracing reads them, and it may be off. */
+  get headers(): QueueHeaders {
+    return (this.#headers ??= fromNatsHeaders(this.#message.headers));
+  }
+
+  ack(): void {
+    this.#message.ack();
+  }
+
+  nak(delayMs?: number): void {
+    this.#message.nak(delayMs);
+  }
+
+  /** Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it. */
+  term(): void {
+    this.#message.term();
+  }
 }
 
 function fromNatsHeaders(natsHeaders: MsgHdrs | undefined): QueueHeaders {
