@@ -106,19 +106,33 @@ describe('BatchPuller answers', () => {
     await puller.stop();
   });
 
-  it('answers a message only once, and sends a held answer after pollMs when no pull comes', async () => {
+  it('answers a message only once, and sends a held answer after pollMs when the next pull is further off', async () => {
     const nc = new FakeConnection();
-    const puller = new BatchPuller(nc as unknown as NatsConnection, { ...OPTIONS, highWater: 2, pullSize: 2 });
-    nc.deliver(2, 5, 1);
-    // Served in full: the buffer is full, so no pull is made until a take.
-    const [first] = await puller.take(1);
+    const puller = new BatchPuller(nc as unknown as NatsConnection, OPTIONS);
+    nc.deliver(1, 0, 1);
+    nc.end(1, 404);
+    const [first] = await puller.take(50);
+    // The next pull comes back empty, so the one after waits twice pollMs.
+    jest.advanceTimersByTime(OPTIONS.pollMs);
+    nc.end(2, 404);
     const count = nc.published.length;
     first?.ack();
     first?.ack();
     first?.nak();
+    expect(nc.published).toHaveLength(count);
     jest.advanceTimersByTime(OPTIONS.pollMs);
-    const answers = nc.published.slice(count).filter(({ subject }) => subject.startsWith('$JS.ACK.'));
-    expect(answers.map(({ text }) => text)).toEqual(['+ACK']);
+    expect(nc.published.slice(count).map(({ text }) => text)).toEqual(['+ACK']);
+    await stopEndingPulls(puller);
+  });
+
+  it('answers at once while a backlog drains, when pulls follow without a pause', async () => {
+    const nc = new FakeConnection();
+    const puller = new BatchPuller(nc as unknown as NatsConnection, { ...OPTIONS, highWater: 4, pullSize: 2 });
+    // Served in full with more pending: a backlog.
+    nc.deliver(2, 10, 1);
+    const [first] = await puller.take(1);
+    first?.ack();
+    expect(nc.published.at(-1)).toEqual({ subject: expect.stringMatching(/\.1\.1\.1\./) as unknown as string, text: '+ACK' });
     await stopEndingPulls(puller);
   });
 });

@@ -49,7 +49,7 @@ const PULL_ENDED = new Set([404, 408]);
  * one that came back short the next waits pollMs, so messages of a steady trickle collect on the
  * server and travel in bursts: one write for many messages on both sides, where a standing pull has
  * the server send every message by itself as it arrives. While a backlog drains, two are under way.
- * Acks and naks wait for the next pull (at most pollMs) and leave in its write.
+ * While pulls linger, acks and naks wait for the next pull (at most pollMs) and leave in its write.
  */
 export class BatchPuller {
   readonly #nc: NatsConnection;
@@ -204,12 +204,13 @@ export class BatchPuller {
   }
 
   /**
-   * An answer waits for the next pull, at most pollMs, and travels in its write: a batch's acks and
-   * the pull after it are one write for the client and one read for the server instead of two. It
-   * is sent only after the caller's commit, as before, just later; once stopping, at once.
+   * While pulls linger (a trickle), an answer waits for the next pull, at most pollMs, and travels
+   * in its write: a batch's acks and the pull after it are one write for the client and one read for
+   * the server instead of two. It is sent only after the caller's commit, as before, just later.
+   * While a backlog drains (pulls follow at once), and once stopping, it goes at once.
    */
   #respond(subject: string, payload: Uint8Array): void {
-    if (this.#stopping) {
+    if (this.#stopping || this.#idlePolls === 0) {
       this.#nc.publish(subject, payload);
       return;
     }
