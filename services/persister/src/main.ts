@@ -8,8 +8,8 @@ import { persisterMetrics } from './persister-metrics.ts';
 
 /**
  * The loop mostly waits between batches, and the default 10 ms event-loop sampling woke it 100 times
- * a second (about 4 ms of CPU a second, 4 µs a message at 1,000 messages/s); a batch's work is a few
- * milliseconds, so a block worth seeing still shows at 50 ms.
+ * a second (about 5 ms of CPU a second on the benchmark machine). Sampled every 50 ms, the linger
+ * between pulls, a block long enough to hold up the next batch still shows; shorter ones may not.
  */
 const EVENT_LOOP_RESOLUTION_MS = 50;
 
