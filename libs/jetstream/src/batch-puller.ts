@@ -49,6 +49,7 @@ const PULL_ENDED = new Set([404, 408]);
  * one that came back short the next waits pollMs, so messages of a steady trickle collect on the
  * server and travel in bursts: one write for many messages on both sides, where a standing pull has
  * the server send every message by itself as it arrives. While a backlog drains, two are under way.
+ * While pulls linger, acks and naks wait for the next pull (at most pollMs) and leave in its write.
  */
 export class BatchPuller {
   readonly #nc: NatsConnection;
@@ -63,6 +64,10 @@ export class BatchPuller {
   #pollTimer: NodeJS.Timeout | undefined;
   #idlePolls = 0;
   #stopping = false;
+  /** Answers (acks, naks) held for the next pull's write; see #respond. */
+  #answers: { subject: string; payload: Uint8Array }[] = [];
+  #answerTimer: NodeJS.Timeout | undefined;
+  readonly #answerSink: AnswerSink = (subject, payload) => this.#respond(subject, payload);
   #error: Error | undefined;
   #wake: (() => void) | undefined;
   #requestEnded: (() => void) | undefined;
@@ -92,6 +97,7 @@ export class BatchPuller {
   interrupt(): void {
     this.#stopping = true;
     clearTimeout(this.#pollTimer);
+    this.#sendAnswers();
     this.#wake?.();
   }
 
@@ -112,6 +118,9 @@ export class BatchPuller {
     const timer = setTimeout(() => this.#endRequest(id), this.#options.requestTimeoutMs);
     this.#underWay.push({ id, wanted: room, delivered: 0, pendingAfter: 0, timer });
     try {
+      // The answers held since the last pull go first, in the same write: the server frees their
+      // places in max_ack_pending before it serves the pull.
+      this.#sendAnswers();
       this.#nc.publish(this.#subject, encoder.encode(JSON.stringify({ batch: room, no_wait: true })), { reply: `${this.#prefix}.${id}` });
     } catch (error) {
       this.#fail(error);
@@ -139,7 +148,7 @@ export class BatchPuller {
     if (message.reply !== undefined && message.reply.startsWith('$JS.ACK.')) {
       // A delivered message carries its own subject, not the request's: it counts for the oldest pull under way.
       const { deliveryCount, pending } = ackSubjectInfo(message.reply);
-      this.#buffer.push(pulled(message, deliveryCount));
+      this.#buffer.push(pulled(message, deliveryCount, this.#answerSink));
       const [request] = this.#underWay;
       if (request !== undefined) {
         request.delivered++;
@@ -176,6 +185,35 @@ export class BatchPuller {
     this.#pullSoon();
   }
 
+  /**
+   * While pulls linger (a trickle), an answer waits for the next pull, at most pollMs, and travels
+   * in its write: a batch's acks and the pull after it are one write for the client and one read for
+   * the server instead of two. It is sent only after the caller's commit, as before, just later.
+   * While a backlog drains (pulls follow at once), and once stopping, it goes at once.
+   */
+  #respond(subject: string, payload: Uint8Array): void {
+    if (this.#stopping || this.#idlePolls === 0) {
+      this.#nc.publish(subject, payload);
+      return;
+    }
+    this.#answers.push({ subject, payload });
+    this.#answerTimer ??= setTimeout(() => this.#sendAnswers(), this.#options.pollMs);
+  }
+
+  #sendAnswers(): void {
+    clearTimeout(this.#answerTimer);
+    this.#answerTimer = undefined;
+    const answers = this.#answers;
+    if (answers.length === 0) return;
+    this.#answers = [];
+    try {
+      for (const { subject, payload } of answers) this.#nc.publish(subject, payload);
+    } catch {
+      // The connection is closed: the unanswered messages come back after the ack wait, and the
+      // store skips the rows it already has.
+    }
+  }
+
   #fail(error: unknown): void {
     this.#error ??= error instanceof Error ? error : new Error(String(error));
     for (const { id } of [...this.#underWay]) this.#endRequest(id);
@@ -183,8 +221,11 @@ export class BatchPuller {
   }
 }
 
-export function pulled(message: Msg, deliveryCount: number): PulledMessage {
-  return new PulledReply(message, deliveryCount);
+/** Where a pulled message's answer goes: one function per puller, not a closure per message. */
+export type AnswerSink = (subject: string, payload: Uint8Array) => void;
+
+export function pulled(message: Msg, deliveryCount: number, answer: AnswerSink): PulledMessage {
+  return new PulledReply(message, deliveryCount, answer);
 }
 
 /**
@@ -196,12 +237,14 @@ class PulledReply implements PulledMessage {
   readonly data: Uint8Array;
   readonly deliveryCount: number;
   readonly #message: Msg;
+  readonly #answer: AnswerSink;
   #answered = false;
 
-  constructor(message: Msg, deliveryCount: number) {
+  constructor(message: Msg, deliveryCount: number, answer: AnswerSink) {
     this.data = message.data;
     this.deliveryCount = deliveryCount;
     this.#message = message;
+    this.#answer = answer;
   }
 
   get headers(): MsgHdrs | undefined {
@@ -222,9 +265,9 @@ class PulledReply implements PulledMessage {
 
   /** The first answer only: JetStream takes one per delivery. */
   #respond(payload: Uint8Array): void {
-    if (this.#answered) return;
+    if (this.#answered || this.#message.reply === undefined) return;
     this.#answered = true;
-    this.#message.respond(payload);
+    this.#answer(this.#message.reply, payload);
   }
 }
 

@@ -3,9 +3,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import { METRIC_CATALOGUE } from './metric-catalogue.ts';
 
-const RESOLUTION_MS = 10;
-/** The histogram records the whole sampling interval; the lag is what exceeds it. */
-const lagSeconds = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS) / 1000;
+/** The event-loop delay's sampling interval unless a service asks for another. */
+const DEFAULT_EVENT_LOOP_RESOLUTION_MS = 10;
 
 /**
  * What the process may use: the cgroup limit in a container (Node reports 0, or a huge number
@@ -17,11 +16,15 @@ export function memoryLimitBytes(constrained = process.constrainedMemory(), tota
 
 /**
  * Event-loop delay and memory as observable gauges. The delay histogram is reset at each
- * collection, so each scrape shows the delay since the previous one. Returns a stop function.
+ * collection, so each scrape shows the delay since the previous one. The delay is sampled by a
+ * timer every resolutionMs, which wakes an idle process each time: a block shorter than that may
+ * go unseen. Returns a stop function.
  */
-export function registerRuntimeMetrics(meter: Meter): () => void {
+export function registerRuntimeMetrics(meter: Meter, resolutionMs = DEFAULT_EVENT_LOOP_RESOLUTION_MS): () => void {
   const c = METRIC_CATALOGUE;
-  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  // The histogram records the whole sampling interval; the lag is what exceeds it.
+  const lagSeconds = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs) / 1000;
+  const delay = monitorEventLoopDelay({ resolution: resolutionMs });
   delay.enable();
   const lag = meter.createObservableGauge(c.eventLoopLag.name, { unit: c.eventLoopLag.unit, description: c.eventLoopLag.description });
   const heapUsed = meter.createObservableGauge(c.heapUsed.name, { unit: c.heapUsed.unit, description: c.heapUsed.description });

@@ -17,6 +17,11 @@ export interface TelemetryOptions {
   instanceId?: string;
   /** Receives every ended span (tests pass an InMemorySpanExporter); replaces the OTEL_* exporter choice. */
   spanExporter?: SpanExporter;
+  /**
+   * How often the event-loop delay is sampled (default 10 ms). Each sample wakes the process, so
+   * a service whose loop mostly waits, such as the persister, may sample less often.
+   */
+  eventLoopResolutionMs?: number;
 }
 
 export interface Telemetry {
@@ -101,7 +106,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   setSamplingNothing(samplingNothing);
   resetChatMetrics();
   const meter = metricsApi.getMeter(METER_NAME);
-  const stopRuntimeMetrics = registerRuntimeMetrics(meter);
+  const stopRuntimeMetrics = registerRuntimeMetrics(meter, options.eventLoopResolutionMs);
 
   const sdkDisabled = /^(true|1)$/i.test((env.OTEL_SDK_DISABLED ?? '').trim());
   const renderMetrics = async () => {
