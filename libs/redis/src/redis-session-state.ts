@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MemberJoin, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
+import { presenceEventPayload, type AdoptInput, type MemberJoin, type MembershipAnswer, type PresenceEntry, type Reservation, type ReserveInput, type SessionRecord, type SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
@@ -26,6 +26,12 @@ export interface RedisSessionStateOptions extends RedisConnectionOptions {
    * the commit script itself: one command per send instead of a commit and a publish.
    */
   publishCommits?: boolean;
+  /**
+   * Publish a user's join (first connection) and leave (last one gone) on the session's bus channel
+   * from the presence scripts themselves, as publishCommits does for messages: one command fewer
+   * per connect and per close.
+   */
+  publishPresence?: boolean;
 }
 
 /**
@@ -273,7 +279,8 @@ return out`,
   // Expires stale leases first (as the in-process state does) so a crashed replica's leftover
   // connection cannot make a returning user look present already.
   // The user's last-connected time is noted in the same call: one round trip for a join.
-  // KEYS: metadata, presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now, expiresAt, userName?
+  // KEYS: metadata, presence, connections, counts, names, lastConnected.
+  // ARGV: connectionId, userId, now, expiresAt, userName or '', then the channel ('' publishes nothing) and the join event.
   chatPresenceJoin: {
     numberOfKeys: 6,
     lua: `${DROP_CONNECTION}
@@ -288,16 +295,17 @@ if previous ~= ARGV[2] then
 end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-if ARGV[5] then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
-if first then return 1 end
-return 0`,
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[2], ARGV[5]) end
+if not first then return 0 end
+if ARGV[6] ~= '' then redis.call('SPUBLISH', ARGV[6], ARGV[7]) end
+return 1`,
   },
   // A chat socket's whole check once subscribed, in one round trip: the session is live, the user
   // still a member (unless ARGV[5] is '1': admins need no membership), the head it starts from, and
   // then the join itself. Atomic, so a member removed before it cannot join, and one removed after
   // it is told by the member_removed event the socket is already subscribed to.
   // KEYS: metadata, users, presence, connections, counts, names, lastConnected.
-  // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName?
+  // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName or '', then the channel ('' publishes nothing) and the join event.
   // Returns {-1 | 0 | 1 as chatMembership, seq or '', 1 when joined as the user's first connection else 0, 1 when joined}.
   chatPresenceJoinMember: {
     numberOfKeys: 7,
@@ -316,11 +324,13 @@ if previous ~= ARGV[2] then
 end
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-if ARGV[6] then redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
-if first then return {member, seq, 1, 1} end
-return {member, seq, 0, 1}`,
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
+if not first then return {member, seq, 0, 1} end
+if ARGV[7] ~= '' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) end
+return {member, seq, 1, 1}`,
   },
-  // KEYS: presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now.
+  // KEYS: presence, connections, counts, names, lastConnected.
+  // ARGV: connectionId, userId, now, then the channel ('' publishes nothing) and the leave event.
   chatPresenceLeave: {
     numberOfKeys: 5,
     lua: `${DROP_CONNECTION}
@@ -329,8 +339,9 @@ local user = redis.call('HGET', KEYS[2], ARGV[1])
 if not user then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-if drop(KEYS[3], KEYS[4], user) then return 1 end
-return 0`,
+if not drop(KEYS[3], KEYS[4], user) then return 0 end
+if ARGV[4] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
+return 1`,
   },
   // KEYS: presence, connections, counts, names. ARGV: now.
   chatPresenceSweep: {
@@ -390,9 +401,11 @@ export class RedisSessionState implements SessionState {
   readonly #now: () => number;
   readonly #replicaWaitMs: number;
   readonly publishesCommits: boolean;
+  readonly publishesPresence: boolean;
 
   constructor(options: RedisSessionStateOptions) {
     this.publishesCommits = options.publishCommits === true;
+    this.publishesPresence = options.publishPresence === true;
     this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options });
     this.#scripts = bindScripts(this.#redis);
@@ -509,16 +522,14 @@ export class RedisSessionState implements SessionState {
   async presenceJoin(entry: PresenceEntry, ttlMs: number): Promise<boolean> {
     const keys = sessionKeys(entry.sessionId);
     const now = this.#now();
-    const name = entry.userName === undefined ? [] : [entry.userName];
-    const reply = await this.#scripts.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, ...name);
+    const reply = await this.#scripts.chatPresenceJoin(keys.metadata, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, entry.userName ?? '', ...this.#presenceEvent('join', entry));
     return reply === 1;
   }
 
   async presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
     const keys = sessionKeys(entry.sessionId);
     const now = this.#now();
-    const name = entry.userName === undefined ? [] : [entry.userName];
-    const reply = await this.#scripts.chatPresenceJoinMember(keys.metadata, keys.users, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, anyone ? 1 : 0, ...name);
+    const reply = await this.#scripts.chatPresenceJoinMember(keys.metadata, keys.users, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, anyone ? 1 : 0, entry.userName ?? '', ...this.#presenceEvent('join', entry));
     if (!Array.isArray(reply) || reply.length !== 4) throw new LiveStateCorruptError(`unexpected presence join reply ${JSON.stringify(reply)}`);
     const [answer, seq, first, joined] = reply as [number, string, number, number];
     return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq), joined: joined === 1, first: first === 1 };
@@ -526,8 +537,13 @@ export class RedisSessionState implements SessionState {
 
   async presenceLeave(entry: PresenceEntry): Promise<boolean> {
     const keys = sessionKeys(entry.sessionId);
-    const reply = await this.#scripts.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now());
+    const reply = await this.#scripts.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now(), ...this.#presenceEvent('leave', entry));
     return reply === 1;
+  }
+
+  /** The channel and payload a presence script publishes, or '' and '' when it publishes nothing. */
+  #presenceEvent(type: 'join' | 'leave', entry: PresenceEntry): [string, string] {
+    return this.publishesPresence ? [sessionChannel(entry.sessionId), presenceEventPayload(type, entry)] : ['', ''];
   }
 
   async presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
