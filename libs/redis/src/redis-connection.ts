@@ -39,13 +39,13 @@ export function connectRedis(options: RedisConnectionOptions, extra: Partial<Red
     retryStrategy: reconnectDelay,
     // A cluster batches each node's commands with ioredis's auto-pipelining; a plain connection
     // corks its socket for the turn instead (TurnBatchedRedis), which costs half the CPU per command.
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.cluster === true,
     // Closing a connection that already died otherwise keeps a 2 s timer, delaying process exit.
     disconnectTimeout: 200,
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
     ...extra,
   };
-  const redis = options.cluster === true ? connectCluster(options.url, base, clusterExtra) : new TurnBatchedRedis(options.url, { ...base, enableAutoPipelining: false });
+  const redis = options.cluster === true ? connectCluster(options.url, base, clusterExtra) : new TurnBatchedRedis(options.url, base);
   // Without a listener ioredis reports every failed reconnect on stderr.
   redis.on('error', (error: Error) => options.onError?.(error));
   return redis;

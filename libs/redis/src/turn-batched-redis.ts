@@ -10,7 +10,7 @@ type WriteableStream = Parameters<Redis['sendCommand']>[1];
  * reply array more per command): about twice the client CPU per command. Replies come back in
  * the order sent, as on any plain connection.
  */
-export class TurnBatchedRedis extends Redis {
+export class TurnBatchedRedis<ReplyMapping extends 'legacy' | 'resp3' = 'legacy'> extends Redis<ReplyMapping> {
   #corked = false;
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
