@@ -374,8 +374,8 @@ type Scripts = { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument
 
 /**
  * The scripts as plain EVALSHA calls (LuaScript), not ioredis `defineCommand`s: every auto-pipelined
- * batch is a new ioredis Pipeline, which copies each defined command of its connection onto itself,
- * about 4 µs of the three batches of every send with these fifteen scripts.
+ * batch (a cluster's) is a new ioredis Pipeline, which copies each defined command of its connection
+ * onto itself, about 4 µs of the three batches of every send with these fifteen scripts.
  */
 function bindScripts(redis: RedisClient): Scripts {
   const bound: Partial<Record<keyof typeof SCRIPTS, (...keysAndArgs: ScriptArgument[]) => Promise<unknown>>> = {};
@@ -596,7 +596,7 @@ export class RedisSessionState implements SessionState {
 
   /**
    * Per-user budgets on this state's connection: a send takes its budget and then reserves, and
-   * with auto-pipelining the commands of many sends in one turn then share one write and one read
+   * the commands of many sends in one turn then share one write and one read (batched per turn)
    * instead of one on each of two connections. Closed with this state, not by the limiter.
    */
   rateLimiter(options: { onError?: (error: unknown) => void } = {}): RedisUserRateLimiter {
