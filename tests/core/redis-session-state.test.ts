@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { connectRedis, RedisBus, RedisSessionState, sessionKeys } from '@chat/redis';
+import { presenceEventPayload } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import { describeWithServices, REDIS, TEST_REDIS_URL } from '../support/services.ts';
 import { scanKeys, type RawRedis } from './live-backends.ts';
@@ -159,6 +160,37 @@ const target = new URL(TEST_REDIS_URL);
       expect(heard).toHaveLength(2);
       expect(JSON.parse(heard[0] ?? '')).toEqual(message);
       expect(heard[1]).toBe('probe');
+    } finally {
+      await Promise.all([publishing.close(), bus.close()]);
+    }
+  });
+
+  it("publishes a user's first join and last leave on the session channel from the presence scripts when asked to, and nothing else", async () => {
+    const alice = randomUUID();
+    const sessionId = await liveSession(alice);
+    const publishing = new RedisSessionState({ url: TEST_REDIS_URL, recentMessages: 10, now: () => clock, publishPresence: true });
+    const bus = new RedisBus({ url: TEST_REDIS_URL });
+    const heard: string[] = [];
+    try {
+      expect(publishing.publishesPresence).toBe(true);
+      expect(replicaA.publishesPresence).toBe(false);
+      await bus.subscribe(sessionId, (payload) => heard.push(payload));
+      const first = { sessionId, userId: alice, connectionId: 'a1', userName: 'Alice' };
+      const second = { sessionId, userId: alice, connectionId: 'a2', userName: 'Alice' };
+      expect(await publishing.presenceJoinMember(first, 30_000, false)).toEqual({ membership: 'member', head: 0, joined: true, first: true });
+      // The user's second connection, a stranger refused, and the first connection leaving: no event.
+      expect((await publishing.presenceJoinMember(second, 30_000, false)).first).toBe(false);
+      expect((await publishing.presenceJoinMember({ sessionId, userId: randomUUID(), connectionId: 's1' }, 30_000, false)).joined).toBe(false);
+      expect(await publishing.presenceLeave(first)).toBe(false);
+      expect(await publishing.presenceLeave(second)).toBe(true);
+      // A state that does not publish announces nothing of its own.
+      expect((await replicaA.presenceJoinMember(first, 30_000, false)).first).toBe(true);
+      expect(await replicaA.presenceLeave(first)).toBe(true);
+      // A probe after them on the same channel: once it is heard, anything published before it has been too.
+      await bus.publish(sessionId, 'probe');
+      for (let waited = 0; !heard.includes('probe') && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toEqual([presenceEventPayload('join', first), presenceEventPayload('leave', second), 'probe']);
+      expect(JSON.parse(heard[0] ?? '')).toEqual({ type: 'join', userId: alice, userName: 'Alice' });
     } finally {
       await Promise.all([publishing.close(), bus.close()]);
     }

@@ -98,8 +98,9 @@ export function createConsumerBackend(config: Config, options: ServicesBackendOp
 export async function createServicesBackend(config: Config, options: ServicesBackendOptions): Promise<Backend> {
   const name = `${options.role}-${config.instanceId}`;
   const onRedisError = (error: Error) => options.onError?.(error, 'redis');
-  const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError, publishCommits: true });
-  // On the same Redis as live state, so a commit publishes its message itself (publishCommits).
+  const state = new RedisSessionState({ url: config.redisUrl, cluster: config.redisCluster, recentMessages: config.recentMessages, connectionName: `${name}-state`, onError: onRedisError, publishCommits: true, publishPresence: true });
+  // On the same Redis as live state, so a commit publishes its message itself (publishCommits), and a
+  // presence join or leave its event (publishPresence).
   const bus = new RedisBus({ url: config.redisUrl, cluster: config.redisCluster, connectionName: `${name}-bus`, onError: onRedisError });
   const nats = await connectNats(config, name, options);
   const stream = streamOf(config);

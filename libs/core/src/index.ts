@@ -17,3 +17,4 @@ export { MemoryUserRateLimiter, userRateKey, type RateBudget, type RateDecision,
 export type * from './message-search.ts';
 export { PeopleRecorder, recordingCallers, type PeopleStore, type PeopleSearch, type PeopleRecorderOptions, type SeenCaller } from './people-directory.ts';
 export * from './user-topic.ts';
+export { presenceEventPayload } from './presence-event.ts';

@@ -137,6 +137,12 @@ export interface SessionPresence {
   presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin>;
   /** Removes a connection; true when it was the user's last (announce a leave). */
   presenceLeave(entry: PresenceEntry): Promise<boolean>;
+  /**
+   * True when a join or leave that is the user's first or last connection also publishes its event
+   * (presenceEventPayload) on the session's bus channel in the same step (live state and the bus on
+   * one server), so the caller publishes nothing: one command per connect and per close fewer.
+   */
+  readonly publishesPresence?: boolean;
   /** Extends the lease of connections that are still open. */
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void>;
   /** Users with at least one unexpired connection, with names where known. */

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol';
-import type { AdoptInput, MemberJoin, MembershipAnswer, PresenceEntry, Reservation, ReserveInput, SessionRecord, SessionState } from '@chat/core';
+import { presenceEventPayload, type AdoptInput, type MemberJoin, type MembershipAnswer, type PresenceEntry, type Reservation, type ReserveInput, type SessionRecord, type SessionState } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
@@ -26,6 +26,12 @@ export interface RedisSessionStateOptions extends RedisConnectionOptions {
    * the commit script itself: one command per send instead of a commit and a publish.
    */
   publishCommits?: boolean;
+  /**
+   * Publish a user's join (first connection) and leave (last one gone) on the session's bus channel
+   * from the presence scripts themselves, as publishCommits does for messages: one command fewer
+   * per connect and per close.
+   */
+  publishPresence?: boolean;
 }
 
 /**
@@ -278,7 +284,7 @@ return out`,
   // connection cannot make a returning user look present already; the user's last-connected time
   // is noted in the same call.
   // KEYS: metadata, users, presence, connections, counts, names, lastConnected.
-  // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName?
+  // ARGV: connectionId, userId, now, expiresAt, anyone (0/1), userName or '', then the channel ('' publishes nothing) and the join event.
   // Returns {-1 | 0 | 1 as chatMembership, seq or '', 1 when joined as the user's first connection else 0, 1 when joined}.
   chatPresenceJoinMember: {
     numberOfKeys: 7,
@@ -297,11 +303,13 @@ if previous ~= ARGV[2] then
 end
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-if ARGV[6] then redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
-if first then return {member, seq, 1, 1} end
-return {member, seq, 0, 1}`,
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
+if not first then return {member, seq, 0, 1} end
+if ARGV[7] ~= '' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) end
+return {member, seq, 1, 1}`,
   },
-  // KEYS: presence, connections, counts, names, lastConnected. ARGV: connectionId, userId, now.
+  // KEYS: presence, connections, counts, names, lastConnected.
+  // ARGV: connectionId, userId, now, then the channel ('' publishes nothing) and the leave event.
   chatPresenceLeave: {
     numberOfKeys: 5,
     lua: `${DROP_CONNECTION}
@@ -310,8 +318,9 @@ local user = redis.call('HGET', KEYS[2], ARGV[1])
 if not user then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-if drop(KEYS[3], KEYS[4], user) then return 1 end
-return 0`,
+if not drop(KEYS[3], KEYS[4], user) then return 0 end
+if ARGV[4] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
+return 1`,
   },
   // KEYS: presence, connections, counts, names. ARGV: now.
   chatPresenceSweep: {
@@ -344,8 +353,8 @@ type Scripts = { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument
 
 /**
  * The scripts as plain EVALSHA calls (LuaScript), not ioredis `defineCommand`s: every auto-pipelined
- * batch is a new ioredis Pipeline, which copies each defined command of its connection onto itself,
- * about 4 µs of the three batches of every send when there were fifteen scripts.
+ * batch (a cluster's) is a new ioredis Pipeline, which copies each defined command of its connection
+ * onto itself, about 4 µs of the three batches of every send when there were fifteen scripts.
  */
 function bindScripts(redis: RedisClient): Scripts {
   const bound: Partial<Record<keyof typeof SCRIPTS, (...keysAndArgs: ScriptArgument[]) => Promise<unknown>>> = {};
@@ -371,9 +380,11 @@ export class RedisSessionState implements SessionState {
   readonly #now: () => number;
   readonly #replicaWaitMs: number;
   readonly publishesCommits: boolean;
+  readonly publishesPresence: boolean;
 
   constructor(options: RedisSessionStateOptions) {
     this.publishesCommits = options.publishCommits === true;
+    this.publishesPresence = options.publishPresence === true;
     this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options });
     this.#scripts = bindScripts(this.#redis);
@@ -490,8 +501,7 @@ export class RedisSessionState implements SessionState {
   async presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin> {
     const keys = sessionKeys(entry.sessionId);
     const now = this.#now();
-    const name = entry.userName === undefined ? [] : [entry.userName];
-    const reply = await this.#scripts.chatPresenceJoinMember(keys.metadata, keys.users, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, anyone ? 1 : 0, ...name);
+    const reply = await this.#scripts.chatPresenceJoinMember(keys.metadata, keys.users, keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, now, now + ttlMs, anyone ? 1 : 0, entry.userName ?? '', ...this.#presenceEvent('join', entry));
     if (!Array.isArray(reply) || reply.length !== 4) throw new LiveStateCorruptError(`unexpected presence join reply ${JSON.stringify(reply)}`);
     const [answer, seq, first, joined] = reply as [number, string, number, number];
     return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq), joined: joined === 1, first: first === 1 };
@@ -499,8 +509,13 @@ export class RedisSessionState implements SessionState {
 
   async presenceLeave(entry: PresenceEntry): Promise<boolean> {
     const keys = sessionKeys(entry.sessionId);
-    const reply = await this.#scripts.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now());
+    const reply = await this.#scripts.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now(), ...this.#presenceEvent('leave', entry));
     return reply === 1;
+  }
+
+  /** The channel and payload a presence script publishes, or '' and '' when it publishes nothing. */
+  #presenceEvent(type: 'join' | 'leave', entry: PresenceEntry): [string, string] {
+    return this.publishesPresence ? [sessionChannel(entry.sessionId), presenceEventPayload(type, entry)] : ['', ''];
   }
 
   async presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {
@@ -553,7 +568,7 @@ export class RedisSessionState implements SessionState {
 
   /**
    * Per-user budgets on this state's connection: a send takes its budget and then reserves, and
-   * with auto-pipelining the commands of many sends in one turn then share one write and one read
+   * the commands of many sends in one turn then share one write and one read (batched per turn)
    * instead of one on each of two connections. Closed with this state, not by the limiter.
    */
   rateLimiter(options: { onError?: (error: unknown) => void } = {}): RedisUserRateLimiter {

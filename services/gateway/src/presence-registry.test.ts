@@ -67,7 +67,7 @@ describe('PresenceRegistry.refresh', () => {
 
 describe('PresenceRegistry.joinMember', () => {
   /** State whose member joins answer `answer` (or fail), counting leaves; and a bus that records what it is given. */
-  function setUp(answer: MemberJoin | Error) {
+  function setUp(answer: MemberJoin | Error, publishesPresence = false) {
     const leaves: string[] = [];
     const published: string[] = [];
     const { state: base } = recordingState();
@@ -76,22 +76,34 @@ describe('PresenceRegistry.joinMember', () => {
       presenceJoinMember: () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)),
       presenceLeave: (left) => {
         leaves.push(left.connectionId);
-        return Promise.resolve(false);
+        return Promise.resolve(true);
       },
+      publishesPresence,
     };
     const recordingBus: Bus = { ...bus, publish: (_sessionId, event) => {
       published.push(event);
       return Promise.resolve();
     } };
-    return { registry: new PresenceRegistry({ state, bus: recordingBus, ttlMs: 30_000, logger: silentLogger }), leaves, published };
+    return { registry: new PresenceRegistry({ state, bus: recordingBus, ttlMs: 30_000, logger: silentLogger }), leaves, published, state };
   }
 
-  it('announces a first join, and leaves it on close', async () => {
+  it('announces a first join, and a last leave on close', async () => {
     const { registry, leaves, published } = setUp({ membership: 'member', head: 3, joined: true, first: true });
     expect(await registry.joinMember(entry(1), false)).toEqual({ membership: 'member', head: 3, joined: true, first: true });
     expect(published).toEqual([JSON.stringify({ type: 'join', userId: 'u1' })]);
     await registry.leave(entry(1));
     expect(leaves).toEqual(['c1']);
+    expect(published).toEqual([JSON.stringify({ type: 'join', userId: 'u1' }), JSON.stringify({ type: 'leave', userId: 'u1' })]);
+  });
+
+  it('publishes no join or leave itself when live state publishes them with the join and leave', async () => {
+    const { registry, leaves, published, state } = setUp({ membership: 'member', head: 3, joined: true, first: true }, true);
+    expect(state.publishesPresence).toBe(true);
+    expect((await registry.joinMember(entry(4), false)).first).toBe(true);
+    await registry.joinMember(entry(5), false);
+    await registry.leave(entry(4));
+    expect(leaves).toEqual(['c4']);
+    expect(published).toEqual([]);
   });
 
   it('announces nothing and sends no leave for a connection that was not joined', async () => {

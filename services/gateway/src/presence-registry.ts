@@ -1,4 +1,4 @@
-import type { Bus, MemberJoin, PresenceEntry, SessionPresence } from '@chat/core';
+import { presenceEventPayload, type Bus, type MemberJoin, type PresenceEntry, type SessionPresence } from '@chat/core';
 import type { GatewayLogger } from './gateway-logger.ts';
 
 /** Presence leases extended per call of a refresh. */
@@ -36,9 +36,9 @@ export class PresenceRegistry {
       this.#entries.delete(entry.connectionId);
       return result;
     }
-    if (result.first) {
+    if (result.first && !this.#state.publishesPresence) {
       try {
-        await this.#publish(entry.sessionId, { type: 'join', userId: entry.userId, ...(entry.userName === undefined ? {} : { userName: entry.userName }) });
+        await this.#announce('join', entry);
       } catch (error) {
         this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence join failed');
       }
@@ -50,7 +50,7 @@ export class PresenceRegistry {
   async leave(entry: PresenceEntry): Promise<void> {
     if (!this.#entries.delete(entry.connectionId)) return;
     try {
-      if (await this.#state.presenceLeave(entry)) await this.#publish(entry.sessionId, { type: 'leave', userId: entry.userId });
+      if ((await this.#state.presenceLeave(entry)) && !this.#state.publishesPresence) await this.#announce('leave', entry);
     } catch (error) {
       this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence leave failed');
     }
@@ -77,14 +77,15 @@ export class PresenceRegistry {
   async sweep(sessionIds: readonly string[]): Promise<void> {
     for (const sessionId of sessionIds) {
       try {
-        for (const userId of await this.#state.presenceSweep(sessionId)) await this.#publish(sessionId, { type: 'leave', userId });
+        for (const userId of await this.#state.presenceSweep(sessionId)) await this.#bus.publish(sessionId, presenceEventPayload('leave', { userId }));
       } catch (error) {
         this.#logger.warn({ err: error, sessionId }, 'presence sweep failed');
       }
     }
   }
 
-  #publish(sessionId: string, event: object): Promise<void> {
-    return this.#bus.publish(sessionId, JSON.stringify(event));
+  /** Publishes a user's join or leave on the bus, for live state that does not with the join or leave itself. */
+  #announce(type: 'join' | 'leave', entry: PresenceEntry): Promise<void> {
+    return this.#bus.publish(entry.sessionId, presenceEventPayload(type, entry));
   }
 }
