@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { createDatabase, KyselyChatStore } from '@chat/db';
+import { createDatabase, KyselyChatStore, KyselyWorkspaceStore } from '@chat/db';
 import type { ChatMessage } from '@chat/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@chat/db';
@@ -21,11 +21,13 @@ async function sessionWith(store: KyselyChatStore, count: number): Promise<strin
 for (const backend of await backends()) {
   (backend.available ? describe : describe.skip)(`KyselyChatStore on ${backend.name}`, () => {
     let store: KyselyChatStore;
+    let workspace: KyselyWorkspaceStore;
     let db: Kysely<Database>;
 
     beforeAll(async () => {
       db = await backend.open();
       store = new KyselyChatStore(db);
+      workspace = new KyselyWorkspaceStore(db);
     });
 
     /** A dead letter of `payload` at `seq`, open unless `replayed`. */
@@ -191,6 +193,21 @@ for (const backend of await backends()) {
         }
       });
 
+      if (backend.name === 'PostgreSQL') it('prepares each page-with-reads shape once per connection under its own name', async () => {
+        const single = createDatabase({ kind: 'postgres', url: TEST_DATABASE_URL, maxConnections: 1 });
+        try {
+          const oneConnection = new KyselyWorkspaceStore(single);
+          const sessionId = await sessionWith(store, 3);
+          for (const range of [{ limit: 2 }, { limit: 2, after: 1 }, { limit: 2, before: 3 }, { limit: 2, after: 0, before: 3 }, { limit: 2 }]) {
+            expect((await oneConnection.historyWithReads(sessionId, range)).page).toStrictEqual(await store.history(sessionId, range));
+          }
+          const prepared = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(single);
+          expect(prepared.rows.map((row) => row.name).sort()).toEqual(['history_after_reads', 'history_before_reads', 'history_between_reads', 'history_latest_reads']);
+        } finally {
+          await single.destroy();
+        }
+      });
+
       it('reports the highest seq of a session, or 0 when it has none', async () => {
         const sessionId = randomUUID();
         expect(await store.maxSeq(sessionId)).toBe(0);
@@ -267,6 +284,10 @@ for (const backend of await backends()) {
         const forwards = await store.history(sessionId, { limit: 3, after: 4 });
         expect(seqs(forwards.messages)).toEqual([5, 6, 8]);
         expect(forwards.hasMore).toBe(false);
+        // The page read with the cursors is the same page.
+        for (const range of [{ limit: 5 }, { limit: 2, before: 4 }, { limit: 3, after: 4 }, { limit: 2, after: 1, before: 7 }]) {
+          expect([range, await workspace.historyWithReads(sessionId, range)]).toStrictEqual([range, { page: await store.history(sessionId, range), reads: [] }]);
+        }
       });
 
       it('returns an empty page for a session without messages', async () => {
@@ -290,8 +311,10 @@ for (const backend of await backends()) {
           { requiredKeys: ['body', 'metadata', 'at'] },
         );
         const cursor = fc.option(fc.integer({ min: 0, max: 14 }), { nil: undefined });
+        // Read cursors of any members at any seq (a cursor at 0 is no row).
+        const reads = fc.uniqueArray(fc.record({ userId: fc.uuid(), seq: fc.integer({ min: 1, max: 20 }) }), { selector: (read) => read.userId, maxLength: 5 });
         await fc.assert(
-          fc.asyncProperty(fc.array(stored, { maxLength: 12 }), fc.integer({ min: 1, max: 14 }), cursor, cursor, async (drafts, limit, after, before) => {
+          fc.asyncProperty(fc.array(stored, { maxLength: 12 }), fc.integer({ min: 1, max: 14 }), cursor, cursor, reads, async (drafts, limit, after, before, marks) => {
             const sessionId = randomUUID();
             const sent = drafts.map(({ at, micros, ...fields }, index) =>
               message(sessionId, index + 1, { ...fields, timestamp: micros === undefined ? at.toISOString() : at.toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`) }),
@@ -302,7 +325,13 @@ for (const backend of await backends()) {
               .map((item) => ({ ...item, timestamp: item.timestamp.slice(0, 23) + 'Z', metadata: JSON.parse(JSON.stringify(item.metadata)) as Record<string, unknown> }))
               .filter((item) => (after === undefined || item.seq > after) && (before === undefined || item.seq < before));
             const expected = after === undefined ? inRange.slice(Math.max(0, inRange.length - limit)) : inRange.slice(0, limit);
-            expect(await store.history(sessionId, range)).toStrictEqual({ messages: expected, hasMore: inRange.length > limit });
+            const page = { messages: expected, hasMore: inRange.length > limit };
+            expect(await store.history(sessionId, range)).toStrictEqual(page);
+            for (const mark of marks) await workspace.moveReadCursor(sessionId, mark.userId, mark.seq);
+            const byUser = marks.map(({ userId, seq }) => ({ userId, seq })).sort((a, b) => (a.userId < b.userId ? -1 : 1));
+            expect(await workspace.readCursors(sessionId)).toStrictEqual(byUser);
+            // The page and the cursors read in one statement are what each read alone answers.
+            expect(await workspace.historyWithReads(sessionId, range)).toStrictEqual({ page, reads: byUser });
           }),
           { numRuns: 40 },
         );

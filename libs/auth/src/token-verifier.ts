@@ -1,6 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { ChatError } from '@chat/protocol';
 import { hs256Check } from './hs256-check.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 export const ADMIN_SCOPE = 'chat:admin';
 
@@ -21,6 +22,10 @@ export interface VerifierOptions {
   audience?: string;
   /** For tests: a JWKS document instead of a URL. */
   jwks?: Parameters<typeof createLocalJWKSet>[0];
+  /** How many verified HS256 tokens are remembered until they expire (0: none); 10,000 by default. */
+  verifiedTokens?: number;
+  /** For tests: the time (ms since the epoch) for the remembered tokens and the claims; the system clock by default. */
+  now?: () => number;
 }
 
 export type TokenVerifier = (token: string | undefined) => Promise<Principal>;
@@ -44,21 +49,27 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   };
   const quick = options.secret === undefined ? undefined : hs256Check(options.secret);
+  // Only tokens of the configured secret are remembered: a key set can drop a key, a secret stays.
+  const verified = new VerifiedTokens(options.verifiedTokens ?? 10_000);
+  const now = options.now;
+  const claimsNow = (): JWTVerifyOptions => (now === undefined ? claims : { ...claims, currentDate: new Date(now()) });
 
   return async (token) => {
     if (token === undefined || token === '') throw new ChatError('unauthorized', 'A token is required.');
+    const known = verified.get(token, now === undefined ? Date.now() : now());
+    if (known !== undefined) return known;
     // A valid HS256 token is settled here; anything else goes through jose below, which says why it is refused.
-    const payload = quick?.(token, claims);
+    const payload = quick?.(token, claimsNow());
     if (payload !== undefined) {
       try {
-        return toPrincipal(payload);
+        return verified.add(token, toPrincipal(payload));
       } catch {
         // Refused below with the same reason, in the same order of keys.
       }
     }
     let lastError: unknown;
     for (const { key, algorithms } of keys) {
-      const verifyOptions: JWTVerifyOptions = { ...claims, algorithms };
+      const verifyOptions: JWTVerifyOptions = { ...claimsNow(), algorithms };
       try {
         const { payload } =
           typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);

@@ -98,7 +98,7 @@ export function timedStore<T extends ChatStore>(store: T, metrics?: DependencyMe
   return timeCalls(store, 'postgres', STORE_CALLS, metrics);
 }
 
-const WORKSPACE_CALLS = ['moveReadCursor', 'readCursors', 'listSessions', 'setAnalysisStatus', 'analysisStatus', 'searchMessages'] as const satisfies readonly (keyof WorkspaceStore)[];
+const WORKSPACE_CALLS = ['moveReadCursor', 'readCursors', 'historyWithReads', 'listSessions', 'setAnalysisStatus', 'analysisStatus', 'searchMessages'] as const satisfies readonly (keyof WorkspaceStore)[];
 
 /** Read cursors, analysis status and session lists in PostgreSQL. */
 export function timedWorkspace<T extends WorkspaceStore>(workspace: T, metrics?: DependencyMetrics): T {

@@ -50,9 +50,19 @@ export class HistoryReader {
     this.#sources = sources;
   }
 
-  async page(sessionId: string, range: HistoryRange, options: HistoryReadOptions): Promise<HistoryPage> {
-    const { store, state, queue } = this.#sources;
-    const stored = await read('store', options, EMPTY_PAGE, () => store.history(sessionId, range));
+  page(sessionId: string, range: HistoryRange, options: HistoryReadOptions): Promise<HistoryPage> {
+    const { store } = this.#sources;
+    return this.pageOver(sessionId, range, options, () => store.history(sessionId, range));
+  }
+
+  /**
+   * As `page`, with the store's page read by `readStored` instead of the store's history: a caller
+   * that reads it together with something else from the same database (the read cursors) in one
+   * round trip. It must answer what the store's history answers for `range`.
+   */
+  async pageOver(sessionId: string, range: HistoryRange, options: HistoryReadOptions, readStored: () => Promise<HistoryPage>): Promise<HistoryPage> {
+    const { state, queue } = this.#sources;
+    const stored = await read('store', options, EMPTY_PAGE, readStored);
     if (coversPage(stored, range)) return stored;
     const recent = options.open ? await read('recent', options, [], () => state.recent(sessionId, liveFloor(stored, range))) : [];
     const page = mergeHistory(stored, recent, range);

@@ -1,5 +1,6 @@
 import type { AnalysisStatus, ReadCursor, SessionSummary } from '@chat/protocol';
 import type { MessageSearchPage, MessageSearchQuery } from './message-search.ts';
+import type { HistoryPage, HistoryRange } from './ports.ts';
 
 /** Where a user's session list page starts: after this (activity, id), newest first. */
 export interface SessionListPosition {
@@ -24,6 +25,13 @@ export interface SessionListPage {
   next: SessionListPosition | null;
 }
 
+/** A page of the store's history and the session's read cursors, read together. */
+export interface PageWithReads {
+  page: HistoryPage;
+  /** Ordered by user, as readCursors answers them. */
+  reads: ReadCursor[];
+}
+
 export type ReadCursorMove =
   /** The cursor is now at `seq`. */
   | { status: 'moved'; seq: number }
@@ -37,6 +45,11 @@ export interface WorkspaceStore {
   /** Moves the user's cursor to `seq` only if that is forward, in one statement. */
   moveReadCursor(sessionId: string, userId: string, seq: number): Promise<ReadCursorMove>;
   readCursors(sessionId: string): Promise<ReadCursor[]>;
+  /**
+   * What ChatStore.history answers and what readCursors answers, in one read: the workspace is in the
+   * same database as the store, so a history page with its cursors costs one round trip.
+   */
+  historyWithReads(sessionId: string, range: HistoryRange): Promise<PageWithReads>;
   listSessions(query: SessionListQuery): Promise<SessionListPage>;
   setAnalysisStatus(status: AnalysisStatus): Promise<void>;
   analysisStatus(sessionId: string): Promise<AnalysisStatus | null>;

@@ -1,9 +1,9 @@
 import type { ChatStore, HistoryPage, HistoryRange, NewSession, SessionChanges, SessionRecord } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
-import { MESSAGE_COLUMNS, type ChatMessagesTable, type ChatSessionsTable, type Database } from './database.ts';
-import { deadLetterAsMessage } from './dead-letter-rows.ts';
+import { MESSAGE_COLUMNS, type ChatSessionsTable, type Database } from './database.ts';
 import { sqlState } from './row-refusal.ts';
+import { historyOfRows, toMessage } from './history-rows.ts';
 import { historyStatement } from './history-statement.ts';
 
 /** Bounds the size of one statement; larger batches are split inside one transaction. */
@@ -87,31 +87,12 @@ export class KyselyChatStore implements ChatStore {
   }
 
   /**
-   * The page from chat_messages joined with the session's open dead letters (marked
-   * `state: "dead_letter"`), so a refused message is no unexplained hole; a row wins over a dead
-   * letter with the same seq. Each side reads one row past the page, so their union still tells
-   * whether more exist in that direction. One statement, so a page costs one round trip.
+   * The page from chat_messages joined with the session's open dead letters (see historyOfRows).
+   * One statement, so a page costs one round trip.
    */
   async history(sessionId: string, range: HistoryRange): Promise<HistoryPage> {
     const { rows } = await this.#db.executeQuery(historyStatement(sessionId, range));
-    const stored: ChatMessage[] = [];
-    const dead: ChatMessage[] = [];
-    for (const row of rows) {
-      if (!row.dead) {
-        stored.push(toMessage(row, row.iso_timestamp));
-        continue;
-      }
-      const message = deadLetterAsMessage(row);
-      if (message !== undefined) dead.push(message);
-    }
-    // Read newest first when scrolling back; a union's rows come in no promised order.
-    stored.sort((a, b) => a.seq - b.seq);
-    if (dead.length === 0) return pageOf(stored, range);
-    const bySeq = new Map<number, ChatMessage>();
-    for (const message of dead) bySeq.set(message.seq, message);
-    // A row wins over a dead letter with the same seq.
-    for (const message of stored) bySeq.set(message.seq, message);
-    return pageOf([...bySeq.values()].sort((a, b) => a.seq - b.seq), range);
+    return historyOfRows(rows, range).page;
   }
 
   /** The highest seq the store knows, dead letters included: a reloaded session must never reuse a dead letter's seq. */
@@ -211,32 +192,6 @@ export function insertRows(db: Kysely<Database>, messages: readonly ChatMessage[
 async function runInsert(db: Kysely<Database>, statement: string, messages: readonly ChatMessage[]): Promise<number> {
   const result = await db.executeQuery(CompiledQuery.raw(statement, [JSON.stringify(messages)]));
   return Number(result.numAffectedRows ?? 0n);
-}
-
-/**
- * The page of `ascending` (what both sides read, one past the page in the reading direction):
- * catching up its first `limit`, scrolling back its last.
- */
-function pageOf(ascending: ChatMessage[], range: HistoryRange): HistoryPage {
-  if (ascending.length <= range.limit) return { messages: ascending, hasMore: false };
-  const messages = range.after !== undefined ? ascending.slice(0, range.limit) : ascending.slice(ascending.length - range.limit);
-  return { messages, hasMore: true };
-}
-
-/** A stored row as a message; `timestamp` already as toISOString writes it (the history statement formats it in SQL). */
-function toMessage(row: Pick<Selectable<ChatMessagesTable>, 'id' | 'session_id' | 'seq' | 'user_id' | 'user_name' | 'message' | 'metadata' | 'client_msg_id'>, timestamp: string): ChatMessage {
-  return {
-    type: 'message',
-    id: row.id,
-    sessionId: row.session_id,
-    seq: Number(row.seq),
-    userId: row.user_id,
-    ...(row.user_name === null ? {} : { userName: row.user_name }),
-    body: row.message,
-    metadata: row.metadata,
-    timestamp,
-    ...(row.client_msg_id === null ? {} : { clientMsgId: row.client_msg_id }),
-  };
 }
 
 function toSession(row: Selectable<ChatSessionsTable>): SessionRecord {

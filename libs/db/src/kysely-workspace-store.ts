@@ -1,7 +1,9 @@
-import type { MessageSearchPage, MessageSearchQuery, ReadCursorMove, SessionListPage, SessionListQuery, WorkspaceStore } from '@chat/core';
+import type { HistoryRange, MessageSearchPage, MessageSearchQuery, PageWithReads, ReadCursorMove, SessionListPage, SessionListQuery, WorkspaceStore } from '@chat/core';
 import { MAX_UNREAD_COUNT, type AnalysisStatus, type ReadCursor, type SessionSummary } from '@chat/protocol';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database } from './database.ts';
+import { historyOfRows } from './history-rows.ts';
+import { historyWithReadsStatement } from './history-statement.ts';
 import { searchMessages } from './kysely-message-search.ts';
 
 /** One row of the session list query; bigint and count come back as strings from pg, numbers from PGlite. */
@@ -28,8 +30,9 @@ interface SummaryRow {
 }
 
 /**
- * A session's read cursors, ordered by user; seq is a string from pg, a number from PGlite. Read with
- * every history page, so on PostgreSQL it is prepared once per connection (see named-statements.ts).
+ * A session's read cursors, ordered by user; seq is a string from pg, a number from PGlite. Fixed, so
+ * on PostgreSQL it is prepared once per connection (see named-statements.ts). A history page reads the
+ * cursors in its own statement (historyWithReads).
  */
 const READ_CURSORS = '/* named:read_cursors */select user_id, seq from chat_read_cursors where session_id = $1 order by user_id';
 interface ReadCursorRow {
@@ -73,9 +76,13 @@ export class KyselyWorkspaceStore implements WorkspaceStore {
   }
 
   async readCursors(sessionId: string): Promise<ReadCursor[]> {
-    // Read with every history page: a fixed statement, so no query is built per call.
     const { rows } = await this.#db.executeQuery<ReadCursorRow>(CompiledQuery.raw(READ_CURSORS, [sessionId]));
     return rows.map((row) => ({ userId: row.user_id, seq: Number(row.seq) }));
+  }
+
+  async historyWithReads(sessionId: string, range: HistoryRange): Promise<PageWithReads> {
+    const { rows } = await this.#db.executeQuery(historyWithReadsStatement(sessionId, range));
+    return historyOfRows(rows, range);
   }
 
   async listSessions(query: SessionListQuery): Promise<SessionListPage> {

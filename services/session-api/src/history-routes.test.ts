@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createVerifier } from '@chat/composition';
 import { loadConfig } from '@chat/config';
-import { SessionDirectory, type ChatStore, type WorkspaceStore } from '@chat/core';
-import type { ChatMessage, ReadCursor } from '@chat/protocol';
+import { SessionDirectory, type WorkspaceStore } from '@chat/core';
+import type { ChatMessage } from '@chat/protocol';
 import { createLogger } from '@chat/telemetry';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -123,50 +123,70 @@ describe('GET /api/chat/history/{id} paging', () => {
   });
 });
 
-describe('GET /api/chat/history/{id} when the check and the reads disagree', () => {
+describe('GET /api/chat/history/{id} with a workspace', () => {
   const READER = randomUUID();
 
-  /** The fixture's app over the same backend, with the store's history and the read cursors failing (or answering) as told. */
-  function appWith(options: { historyFails: boolean; cursors: 'fail' | 'answer' }): Express {
-    const history: ChatStore['history'] = (sessionId, range) => (options.historyFails ? Promise.reject(new Error('store down')) : fx.store.history(sessionId, range));
+  /** The fixture's app over the same backend with a workspace whose page-with-reads fails or answers as told, counting reads. */
+  function appWith(options: { reads: 'fail' | 'answer' }): { app: Express; calls: { history: number; historyWithReads: number } } {
+    const calls = { history: 0, historyWithReads: 0 };
     const store = new Proxy(fx.store, {
       get: (target, property) => {
-        if (property === 'history') return history;
         const value: unknown = Reflect.get(target, property, target);
+        if (property === 'history') calls.history += 1;
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const readCursors = (): Promise<ReadCursor[]> => (options.cursors === 'fail' ? Promise.reject(new Error('store down')) : Promise.resolve([{ userId: READER, seq: 1 }]));
-    const workspace = { readCursors } as Pick<WorkspaceStore, 'readCursors'> as WorkspaceStore;
+    const historyWithReads: WorkspaceStore['historyWithReads'] = async (sessionId, range) => {
+      calls.historyWithReads += 1;
+      if (options.reads === 'fail') throw new Error('store down');
+      return { page: await fx.store.history(sessionId, range), reads: [{ userId: READER, seq: 1 }] };
+    };
+    const workspace = { historyWithReads } as Pick<WorkspaceStore, 'historyWithReads'> as WorkspaceStore;
     const config = loadConfig({ JWT_SECRET: SECRET }, { requireAuth: true });
     const directory = new SessionDirectory({ state: fx.state, store, queue: fx.queue });
-    return createApiApp({ config, verifier: createVerifier(config), ports: { ...fx.ports, store, directory, workspace }, logger: createLogger('session-api', 'silent') });
+    const app = createApiApp({ config, verifier: createVerifier(config), ports: { ...fx.ports, store, directory, workspace }, logger: createLogger('session-api', 'silent') });
+    return { app, calls };
   }
 
-  it('answers what the membership check says first, whatever the reads begun beside it did', async () => {
+  it('answers what the membership check says first, whatever the read begun beside it did', async () => {
     const sessionId = await sessionOf(READER);
-    for (const options of [
-      { historyFails: true, cursors: 'fail' },
-      { historyFails: false, cursors: 'fail' },
-      { historyFails: true, cursors: 'answer' },
-    ] as const) {
-      const app = appWith(options);
+    for (const reads of ['fail', 'answer'] as const) {
+      const { app } = appWith({ reads });
       const stranger = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(randomUUID()));
-      expect([options, stranger.status, stranger.body]).toEqual([options, 403, { error: expect.objectContaining({ code: 'forbidden' }) }]);
+      expect([reads, stranger.status, stranger.body]).toEqual([reads, 403, { error: expect.objectContaining({ code: 'forbidden' }) }]);
       const unknown = await request(app).get(`/api/chat/history/${randomUUID()}`).set('Authorization', await bearer(READER));
-      expect([options, unknown.status, unknown.body.error.code]).toEqual([options, 404, 'not_found']);
-      const member = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(READER));
-      expect([options, member.status, member.body.error.code]).toEqual([options, 503, 'unavailable']);
-      expect(member.body.error.message).toBe('The store is unavailable; try again.');
+      expect([reads, unknown.status, unknown.body.error.code]).toEqual([reads, 404, 'not_found']);
     }
+    const member = await request(appWith({ reads: 'fail' }).app).get(`/api/chat/history/${sessionId}`).set('Authorization', await bearer(READER));
+    expect([member.status, member.body.error.code]).toEqual([503, 'unavailable']);
+    expect(member.body.error.message).toBe('The store is unavailable; try again.');
   });
 
-  it('gives a member and an admin the page with the read cursors', async () => {
+  it('gives a member and an admin the page with the read cursors, read together in one call', async () => {
     const sessionId = await sessionOf(READER);
-    const app = appWith({ historyFails: false, cursors: 'answer' });
+    const { app, calls } = appWith({ reads: 'answer' });
     for (const auth of [await bearer(READER), await bearer(randomUUID(), { admin: true })]) {
       const res = await request(app).get(`/api/chat/history/${sessionId}`).set('Authorization', auth).expect(200);
       expect(res.body).toEqual({ messages: [], hasMore: false, reads: [{ userId: READER, seq: 1 }] });
+    }
+    // The admin's check reads the session from the store, not its history.
+    expect(calls).toEqual({ history: 0, historyWithReads: 2 });
+  });
+
+  it('gives the same pages as without a workspace, joined with live state, followed by the cursors', async () => {
+    const owner = randomUUID();
+    const sessionId = await sessionOf(owner);
+    const auth = await bearer(owner);
+    for (let i = 1; i <= 8; i++) await request(fx.app).post(`/api/chat/sessions/${sessionId}/messages`).set('Authorization', auth).send({ body: `w${i}` }).expect(201);
+    // 1..5 written, 6..8 only in live state (a list of three), as above.
+    await fx.store.insertMessages(fx.queue.published.filter((m) => m.sessionId === sessionId && m.seq <= 5));
+    await fx.workspace.moveReadCursor(sessionId, owner, 4);
+    const config = loadConfig({ JWT_SECRET: SECRET }, { requireAuth: true });
+    const withWorkspace = createApiApp({ config, verifier: createVerifier(config), ports: { ...fx.ports, workspace: fx.workspace }, logger: createLogger('session-api', 'silent') });
+    for (const query of ['', '?limit=4', '?limit=3&before=7', '?limit=3&before=4', '?limit=3&after=3', '?limit=3&after=5', '?after=8']) {
+      const alone = await request(fx.app).get(`/api/chat/history/${sessionId}${query}`).set('Authorization', auth).expect(200);
+      const joined = await request(withWorkspace).get(`/api/chat/history/${sessionId}${query}`).set('Authorization', auth).expect(200);
+      expect([query, joined.text]).toEqual([query, JSON.stringify({ ...alone.body, reads: [{ userId: owner, seq: 4 }] })]);
     }
   });
 });

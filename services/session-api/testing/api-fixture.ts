@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { signToken } from '@chat/auth';
 import { createEmbeddedBackend, createVerifier } from '@chat/composition';
 import { loadConfig } from '@chat/config';
-import { MemoryQueue, type Bus, type ChatStore, type DeadLetterStore, type PublishOutcome, type QueueHeaders, type QueueKeySource, type SessionState } from '@chat/core';
+import { MemoryQueue, type Bus, type ChatStore, type DeadLetterStore, type PublishOutcome, type QueueHeaders, type QueueKeySource, type SessionState, type WorkspaceStore } from '@chat/core';
 import type { ChatMessage } from '@chat/protocol';
 import type { Readiness } from '@chat/service-kit';
 import { createLogger } from '@chat/telemetry';
@@ -44,6 +44,8 @@ export interface Fixture {
   deadLetters: DeadLetterStore;
   state: SessionState;
   queue: RecordingQueue;
+  /** The backend's workspace, which the app was not given (see `ports`). */
+  workspace: WorkspaceStore;
   /** A second process's bus on the same hub, to watch what the API fans out. */
   watcher: Bus;
   logLines: string[];
@@ -78,7 +80,7 @@ export async function createFixture(options: { env?: Record<string, string>; rec
     logger,
     ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
   });
-  return { app, store, deadLetters, state, queue, watcher: backend.newBus(), logLines, ports, close: () => backend.close() };
+  return { app, store, deadLetters, state, queue, workspace: backend.workspace, watcher: backend.newBus(), logLines, ports, close: () => backend.close() };
 }
 
 export function bearer(userId: string, extra: { admin?: boolean; ttlSeconds?: number; name?: string; secret?: string } = {}): Promise<string> {
