@@ -97,6 +97,16 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve(answer);
   }
 
+  release(input: { sessionId: string; userId: string; clientMsgId: string; id: string; seq: number }): Promise<boolean> {
+    const live = this.#sessions.get(input.sessionId);
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live?.dedupe.get(key);
+    if (live === undefined || seen === undefined || seen.id !== input.id || seen.seq !== input.seq || seen.committed || live.head !== input.seq) return Promise.resolve(false);
+    live.head -= 1;
+    live.dedupe.delete(key);
+    return Promise.resolve(true);
+  }
+
   forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {
     const live = this.#sessions.get(input.sessionId);
     const key = `${input.userId}:${input.clientMsgId}`;

@@ -4,6 +4,7 @@ import { isSeqGap, isStorableText, seqGap, type ChatMessage } from '@chat/protoc
 import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionLog } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
+import type { RateBudget, UserRateLimiter } from './user-rate-limiter.ts';
 
 export interface AcceptInput {
   sessionId: string;
@@ -15,6 +16,14 @@ export interface AcceptInput {
   metadata?: Record<string, unknown>;
   /** Trace context to carry to the persister. */
   headers?: QueueHeaders;
+  /** The sender's budget, taken before anything else: a refusal answers `rate_limited` and changes nothing. */
+  budget?: SendBudget;
+}
+
+/** A budget of a user rate limiter: `key` in `limiter`, at `perSec` sustained and `burst` at once. */
+export interface SendBudget extends RateBudget {
+  limiter: UserRateLimiter;
+  key: string;
 }
 
 /** How long after a queue outage a failed publish's seq is still sealed: half JetStream's two-minute duplicate window. */
@@ -25,7 +34,8 @@ const SEAL_WAIT_MS = 2_000;
 
 export type AcceptResult =
   | { ok: true; message: ChatMessage; duplicate: boolean }
-  | { ok: false; code: 'not_found' | 'unavailable'; cause?: unknown };
+  | { ok: false; code: 'not_found' | 'unavailable'; cause?: unknown }
+  | { ok: false; code: 'rate_limited'; retryAfterMs: number; cause?: undefined };
 
 /**
  * The path every message takes, from WebSocket or REST: seq and de-duplication in live state,
@@ -54,6 +64,13 @@ export class MessageIntake {
     const candidate = { id: randomUUID(), timestamp: new Date(this.#now()).toISOString() };
     // Without a clientMsgId the message's own id is its de-duplication key, which never repeats.
     const clientMsgId = input.clientMsgId ?? candidate.id;
+    const { budget } = input;
+    // Taken by the reservation itself where live state can (one round trip for both), else first.
+    const folded = budget !== undefined && this.#state.takesBudgetsOf?.(budget.limiter) === true;
+    if (budget !== undefined && !folded) {
+      const decision = await budget.limiter.take(budget.key, budget);
+      if (!decision.allowed) return { ok: false, code: 'rate_limited', retryAfterMs: decision.retryAfterMs };
+    }
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
     // A resend of the message being sealed goes ahead: it fills its own seq, and the seal then finds it.
@@ -62,11 +79,13 @@ export class MessageIntake {
     try {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
-      let reservation = await this.#state.reserve(reserveInput);
+      // Only the first reservation takes the budget: the ones after it are the same send.
+      let reservation = await this.#state.reserve(folded && budget !== undefined ? { ...reserveInput, budget: { key: budget.key, perSec: budget.perSec, burst: budget.burst } } : reserveInput);
+      if (reservation.status === 'rate_limited') return { ok: false, code: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
         reservation = await this.#state.reserve(reserveInput);
-        if (reservation.status === 'unknown_session') return { ok: false, code: 'not_found' };
+        if (reservation.status === 'unknown_session' || reservation.status === 'rate_limited') return { ok: false, code: 'not_found' };
       }
       if (reservation.status === 'restored') {
         // Live state was lost and rebuilt: only the store remembers sends from before that.
@@ -76,7 +95,7 @@ export class MessageIntake {
           return { ok: true, message: sent, duplicate: true };
         }
         reservation = await this.#state.reserve({ ...reserveInput, durableChecked: true });
-        if (reservation.status === 'unknown_session' || reservation.status === 'restored') return { ok: false, code: 'not_found' };
+        if (reservation.status === 'unknown_session' || reservation.status === 'restored' || reservation.status === 'rate_limited') return { ok: false, code: 'not_found' };
       }
       const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
       const message = buildMessage(input, input.clientMsgId, allocated);
@@ -88,6 +107,9 @@ export class MessageIntake {
       try {
         outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
+        // Never written, so never in the queue: a fresh seq still at the head is given back whole,
+        // as if the connection had been known down before the reservation.
+        if (cause instanceof QueueUnavailableError && cause.unsent && reservation.status === 'reserved' && (await this.#release(message, key))) throw cause;
         if (!this.#queue.ready()) {
           await this.#holdSeal(message);
           this.#sealWhenBack(message, key);
@@ -135,6 +157,14 @@ export class MessageIntake {
       } catch {
         // This send's seq is reserved already and must be published: the seal is left to the next send.
       }
+    }
+  }
+
+  async #release(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): Promise<boolean> {
+    try {
+      return await this.#state.release({ ...key, id: message.id, seq: message.seq });
+    } catch {
+      return false;
     }
   }
 
