@@ -206,6 +206,16 @@ for (const backend of await stateBackends()) {
         expect(await state.head(sessionId)).toBe(4);
       });
 
+      it('keeps a seq a repeat of the send was answered with, since the repeat may be publishing it', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = reserveInput(sessionId, userId, 'twice');
+        expect(await state.reserve(first)).toEqual({ status: 'reserved', seq: 1 });
+        expect(await state.reserve(reserveInput(sessionId, userId, 'twice'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 1, committed: false });
+        expect(await state.release({ sessionId, userId, clientMsgId: 'twice', id: first.id, seq: 1 })).toBe(false);
+        expect(await state.head(sessionId)).toBe(1);
+      });
+
       it('keeps a seq another reservation came after, and one already committed', async () => {
         const userId = randomUUID();
         const sessionId = await liveSession([userId]);

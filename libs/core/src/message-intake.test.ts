@@ -140,6 +140,21 @@ describe('MessageIntake during a queue outage', () => {
     expect(fanned()).toEqual([1, 2]);
   });
 
+  it('gives back every seq of sends refused unwritten in the same instant, whichever order they come back in', async () => {
+    const { state, queue, sessionId, send } = await setUp();
+    queue.failNext = { dropConnection: true, unsent: true, times: 2 };
+    // a holds seq 1 under b's seq 2, and is refused first: it can go only after b.
+    expect(await Promise.all([send('a'), send('b')])).toMatchObject([
+      { ok: false, code: 'unavailable' },
+      { ok: false, code: 'unavailable' },
+    ]);
+    expect(await state.head(sessionId)).toBe(0);
+    queue.connected = true;
+    expect(await send('b')).toMatchObject({ ok: true, message: { seq: 1 } });
+    expect(await send('a')).toMatchObject({ ok: true, message: { seq: 2 } });
+    expect(await state.recent(sessionId, 0)).toHaveLength(2);
+  });
+
   it('seals the seq of a publish refused unwritten once another seq came after it, as any publish cut off', async () => {
     const { state, queue, sessionId, send } = await setUp();
     queue.failNext = { dropConnection: false, unsent: true };

@@ -31,6 +31,9 @@ const SEAL_AFTER_OUTAGE_WITHIN_MS = 60_000;
 const SEAL_RETRY_MS = 200;
 /** How long a send waits for an earlier seal of its session before it goes on regardless. */
 const SEAL_WAIT_MS = 2_000;
+/** How often, and how far apart, a refused-unwritten send tries to give its seq back while it is not the head. */
+const RELEASE_ATTEMPTS = 5;
+const RELEASE_RETRY_MS = 20;
 
 export type AcceptResult =
   | { ok: true; message: ChatMessage; duplicate: boolean }
@@ -80,7 +83,7 @@ export class MessageIntake {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
       // Only the first reservation takes the budget: the ones after it are the same send.
-      let reservation = await this.#state.reserve(folded && budget !== undefined ? { ...reserveInput, budget: { key: budget.key, perSec: budget.perSec, burst: budget.burst } } : reserveInput);
+      let reservation = await this.#state.reserve(folded ? { ...reserveInput, budget: { key: budget.key, perSec: budget.perSec, burst: budget.burst } } : reserveInput);
       if (reservation.status === 'rate_limited') return { ok: false, code: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
@@ -160,11 +163,21 @@ export class MessageIntake {
     }
   }
 
+  /**
+   * Gives back the seq of a message refused unwritten. Sends refused in the same instant on several
+   * replicas give theirs back in any order, and only the head can go: a lower one tries again for a
+   * moment, while the queue is still down, so the ones above it can go first. Whatever stays is
+   * sealed as any publish cut off.
+   */
   async #release(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): Promise<boolean> {
-    try {
-      return await this.#state.release({ ...key, id: message.id, seq: message.seq });
-    } catch {
-      return false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.#state.release({ ...key, id: message.id, seq: message.seq })) return true;
+      } catch {
+        return false;
+      }
+      if (attempt >= RELEASE_ATTEMPTS || this.#queue.ready()) return false;
+      await sleep(RELEASE_RETRY_MS, undefined, { ref: false });
     }
   }
 

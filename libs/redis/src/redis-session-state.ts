@@ -149,14 +149,21 @@ if KEYS[5] then
   if allowed == 0 then return {'rate_limited', wait} end
 end
 -- One read for liveness and the restore mark: a live session's metadata always holds its seq.
-local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt')
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt', 'repeated')
 if not meta[1] then return {'unknown_session'} end
 local function withSeals(reply)
   for _, seal in ipairs(redis.call('HVALS', KEYS[4])) do reply[#reply + 1] = seal end
   return reply
 end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
-if seen then return withSeals({'duplicate', seen}) end
+if seen then
+  -- A repeat of a send not committed yet may publish at its seq: that seq can no longer be released.
+  if string.sub(seen, -2) == '|0' then
+    local seq = tonumber(string.match(seen, '^[^|]*|([^|]*)|'))
+    if seq and seq > tonumber(meta[3] or '0') then redis.call('HSET', KEYS[1], 'repeated', seq) end
+  end
+  return withSeals({'duplicate', seen})
+end
 if ARGV[7] ~= '1' then
   local restored = meta[2]
   if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
@@ -197,15 +204,18 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 return released`,
   },
-  // Atomic so the seq goes back only while nothing came after it (head still its seq) and its entry
-  // is still this message's and uncommitted; the entry goes with it, so the key is as if never sent.
+  // Atomic so the seq goes back only while nothing came after it (head still its seq), no repeat
+  // was answered with it (metadata 'repeated', the highest such seq: the repeat may be publishing
+  // it), and its entry is still this message's and uncommitted; the entry goes with it, so the key
+  // is as if never sent.
   // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, seq.
   // Returns 1 given back, 0 not.
   chatRelease: {
     numberOfKeys: 3,
     lua: `
-local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
-if head ~= tonumber(ARGV[3]) then return 0 end
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'repeated')
+local head = tonumber(meta[1] or '-1')
+if head ~= tonumber(ARGV[3]) or head <= tonumber(meta[2] or '0') then return 0 end
 for i = 2, 3 do
   local seen = redis.call('HGET', KEYS[i], ARGV[1])
   if seen then
