@@ -29,7 +29,7 @@ export const FULL: Profile = {
     bodyBytes: 100,
     p99LimitMs: 100,
   },
-  ack: { connections: 200, referenceRate: 1000, rates: [250, 500, 1000, 2000, 4000, 6000, 8000, 12_000, 16_000, 20_000, 30_000], stepMs: 5000, drainMs: 2000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
+  ack: { connections: 200, referenceRate: 1000, rates: [250, 500, 1000, 2000, 4000, 6000, 8000, 10_000, 12_000, 16_000, 20_000, 30_000], stepMs: 5000, drainMs: 2000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
   persist: { backlog: 500_000, sessions: 100, publishWindow: 4000, drainDeadlineMs: 300_000, liveRate: 500, liveMs: 5000 },
   history: { rows: 1_000_000, pageSize: 50, concurrency: 8, durationMs: 15_000, maxRequests: 500_000, workers: 2 },
   steady: {

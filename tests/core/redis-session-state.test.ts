@@ -214,6 +214,25 @@ const target = new URL(TEST_REDIS_URL);
     }
   });
 
+  it('takes its own limiter\'s budget inside the reservation, sharing the limiter\'s buckets; a refusal reserves nothing', async () => {
+    const userId = randomUUID();
+    const sessionId = await liveSession(userId);
+    const limiter = replicaA.rateLimiter();
+    expect(replicaA.takesBudgetsOf(limiter)).toBe(true);
+    // Another connection's buckets could be anywhere: that budget is the intake's to take first.
+    expect(replicaB.takesBudgetsOf(limiter)).toBe(false);
+    const budget = { key: `limits:sends:user:{${userId}}`, perSec: 0.001, burst: 3 };
+    expect(await limiter.take(budget.key, budget)).toMatchObject({ allowed: true });
+    expect(await replicaA.reserve({ ...reserveInput(sessionId, userId, 'c1'), budget })).toEqual({ status: 'reserved', seq: 1 });
+    expect(await replicaA.reserve({ ...reserveInput(sessionId, userId, 'c2'), budget })).toEqual({ status: 'reserved', seq: 2 });
+    const refused = await replicaA.reserve({ ...reserveInput(sessionId, userId, 'c3'), budget });
+    expect(refused).toMatchObject({ status: 'rate_limited' });
+    expect(refused.status === 'rate_limited' && refused.retryAfterMs > 0).toBe(true);
+    expect(await replicaA.head(sessionId)).toBe(2);
+    expect(await replicaA.reserve(reserveInput(sessionId, userId, 'c3'))).toEqual({ status: 'reserved', seq: 3 });
+    expect(await limiter.take(budget.key, budget)).toMatchObject({ allowed: false });
+  });
+
   it('reads recent entries written without seq first, as an older writer would', async () => {
     const userId = randomUUID();
     const sessionId = await liveSession(userId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { PresenceEntry, SessionRecord, SessionState } from '@chat/core';
+import { MemoryUserRateLimiter, type PresenceEntry, type SessionRecord, type SessionState } from '@chat/core';
+import { RedisSessionState } from '@chat/redis';
 import { seqGap, type ChatMessage } from '@chat/protocol';
 import { stateBackends } from './live-backends.ts';
 
@@ -187,8 +188,55 @@ for (const backend of await stateBackends()) {
         const sessionId = await liveSession([userId]);
         const results = await Promise.all(Array.from({ length: 50 }, () => state.reserve(reserveInput(sessionId, userId, 'once'))));
         expect(results.filter((result) => result.status === 'reserved')).toEqual([{ status: 'reserved', seq: 1 }]);
-        expect(new Set(results.map((result) => (result.status === 'unknown_session' || result.status === 'restored' ? -1 : result.seq)))).toEqual(new Set([1]));
+        expect(new Set(results.map((result) => (result.status === 'reserved' || result.status === 'duplicate' ? result.seq : -1)))).toEqual(new Set([1]));
         expect(await state.head(sessionId)).toBe(1);
+      });
+    });
+
+    it('takes a send budget inside the reservation only on standalone Redis, where one script may touch the user\'s bucket and the session\'s keys', () => {
+      const limiter = state instanceof RedisSessionState ? state.rateLimiter() : new MemoryUserRateLimiter();
+      expect(state.takesBudgetsOf?.(limiter) === true).toBe(backend.name === 'Redis');
+    });
+
+    describe('release', () => {
+      it('gives back a fresh seq that is still the head, with its de-duplication entry, as if never reserved', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId], 3);
+        const unsent = reserveInput(sessionId, userId, 'unsent');
+        expect(await state.reserve(unsent)).toEqual({ status: 'reserved', seq: 4 });
+        expect(await state.release({ sessionId, userId, clientMsgId: 'unsent', id: unsent.id, seq: 4 })).toBe(true);
+        expect(await state.head(sessionId)).toBe(3);
+        const resend = reserveInput(sessionId, userId, 'unsent');
+        expect(await state.reserve(resend)).toEqual({ status: 'reserved', seq: 4 });
+        // Only once: the resend's reservation is not the released one's.
+        expect(await state.release({ sessionId, userId, clientMsgId: 'unsent', id: unsent.id, seq: 4 })).toBe(false);
+        expect(await state.head(sessionId)).toBe(4);
+      });
+
+      it('keeps a seq a repeat of the send was answered with, since the repeat may be publishing it', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = reserveInput(sessionId, userId, 'twice');
+        expect(await state.reserve(first)).toEqual({ status: 'reserved', seq: 1 });
+        expect(await state.reserve(reserveInput(sessionId, userId, 'twice'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 1, committed: false });
+        expect(await state.release({ sessionId, userId, clientMsgId: 'twice', id: first.id, seq: 1 })).toBe(false);
+        expect(await state.head(sessionId)).toBe(1);
+      });
+
+      it('keeps a seq another reservation came after, and one already committed', async () => {
+        const userId = randomUUID();
+        const sessionId = await liveSession([userId]);
+        const first = reserveInput(sessionId, userId, 'first');
+        await state.reserve(first);
+        await state.reserve(reserveInput(sessionId, userId, 'second'));
+        expect(await state.release({ sessionId, userId, clientMsgId: 'first', id: first.id, seq: 1 })).toBe(false);
+        expect(await state.head(sessionId)).toBe(2);
+        expect(await state.reserve(reserveInput(sessionId, userId, 'first'))).toMatchObject({ status: 'duplicate', id: first.id, seq: 1 });
+        const third = reserveInput(sessionId, userId, 'third');
+        await state.reserve(third);
+        expect(await state.commit(chatMessage(sessionId, 3, { id: third.id, userId, clientMsgId: 'third', timestamp: third.timestamp }))).toBe(true);
+        expect(await state.release({ sessionId, userId, clientMsgId: 'third', id: third.id, seq: 3 })).toBe(false);
+        expect(await state.head(sessionId)).toBe(3);
       });
     });
 

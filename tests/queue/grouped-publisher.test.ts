@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { ensureStream, GroupedPublisher, sessionSubject } from '@chat/jetstream';
+import { ensureStream, GroupedPublisher, PublishNotSentError, sessionSubject } from '@chat/jetstream';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, errors, headers, type NatsConnection } from '@nats-io/transport-node';
 import { describeWithServices, NATS } from '../support/services.ts';
@@ -78,6 +78,18 @@ function withId(msgId: string): ReturnType<typeof headers> {
     listener.unsubscribe();
     expect(results[0].status === 'rejected' ? results[0].reason : undefined).toBeInstanceOf(errors.TimeoutError);
     expect(results[1].status).toBe('fulfilled');
+  });
+
+  it('writes nothing while the connection is known to be down, so a reconnect cannot carry a refused message to the stream', async () => {
+    let connected = false;
+    const guarded = new GroupedPublisher(nc, 500, () => connected);
+    const subject = sessionSubject(names.subjectPrefix, 'down');
+    const refused = await Promise.allSettled([guarded.publish(subject, encoder.encode('a'), withId('down-a')), guarded.publish(subject, encoder.encode('b'), withId('down-b'))]);
+    expect(refused.map((r) => (r.status === 'rejected' ? r.reason instanceof PublishNotSentError : false))).toEqual([true, true]);
+    const jsm = await jetstreamManager(nc);
+    expect(await jsm.streams.getMessage(names.stream, { last_by_subj: subject }).catch(() => null)).toBeNull();
+    connected = true;
+    await expect(guarded.publish(subject, encoder.encode('a'), withId('down-a'))).resolves.toMatchObject({ duplicate: false });
   });
 
   it('refuses publishes once its connection is closed, each with its own error', async () => {

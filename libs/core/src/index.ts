@@ -2,7 +2,7 @@ export type * from './ports.ts';
 export { MemorySessionState } from './memory-state.ts';
 export { MemoryHub, MemoryBus } from './memory-bus.ts';
 export { SessionDirectory, type Access, type Caller } from './session-directory.ts';
-export { MessageIntake, type AcceptInput, type AcceptResult } from './message-intake.ts';
+export { MessageIntake, type AcceptInput, type AcceptResult, type SendBudget } from './message-intake.ts';
 export { HistoryReader, HistorySourceError, type HistoryReadOptions, type HistorySource, type HistorySources } from './history-reader.ts';
 export { QueueUnavailableError } from './queue-unavailable-error.ts';
 export { queueMessageId, queueMessageIdAfterGap, afterGap } from './queue-message-id.ts';

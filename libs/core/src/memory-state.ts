@@ -10,6 +10,8 @@ interface LiveSession {
   recent: ChatMessage[];
   /** seq → message whose failed publish waits for a seal */
   seals: Map<number, ChatMessage>;
+  /** The highest seq answered to a repeat of an uncommitted send: that repeat may publish it, so it is never released. */
+  repeated?: number;
   /** connectionId → lease */
   presence: Map<string, { userId: string; userName?: string; expiresAt: number }>;
   /** userId → ms of the user's last presence join, refresh or leave */
@@ -77,7 +79,11 @@ export class MemorySessionState implements SessionState {
     if (!live) return Promise.resolve({ status: 'unknown_session' });
     const key = `${input.userId}:${input.clientMsgId}`;
     const seen = live.dedupe.get(key);
-    if (seen) return Promise.resolve({ status: 'duplicate', ...seen, ...pendingSeals(live) });
+    if (seen) {
+      // A repeat of a send not committed yet may publish at its seq: that seq can no longer be released.
+      if (!seen.committed) live.repeated = Math.max(live.repeated ?? 0, seen.seq);
+      return Promise.resolve({ status: 'duplicate', ...seen, ...pendingSeals(live) });
+    }
     if (input.durableChecked !== true && live.restoredAt !== undefined && this.#now() - live.restoredAt < this.#restoredWindowMs) return Promise.resolve({ status: 'restored' });
     live.head += 1;
     live.dedupe.set(key, { id: input.id, seq: live.head, timestamp: input.timestamp, committed: false });
@@ -95,6 +101,16 @@ export class MemorySessionState implements SessionState {
     if (answer === 'released') live.head -= 1;
     live.dedupe.set(key, { id: first.id, seq: first.seq, timestamp: first.timestamp, committed: true });
     return Promise.resolve(answer);
+  }
+
+  release(input: { sessionId: string; userId: string; clientMsgId: string; id: string; seq: number }): Promise<boolean> {
+    const live = this.#sessions.get(input.sessionId);
+    const key = `${input.userId}:${input.clientMsgId}`;
+    const seen = live?.dedupe.get(key);
+    if (live === undefined || seen === undefined || seen.id !== input.id || seen.seq !== input.seq || seen.committed || live.head !== input.seq || input.seq <= (live.repeated ?? 0)) return Promise.resolve(false);
+    live.head -= 1;
+    live.dedupe.delete(key);
+    return Promise.resolve(true);
   }
 
   forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {

@@ -5,7 +5,8 @@ import { MemoryHub } from './memory-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemorySessionState } from './memory-state.ts';
 import { MessageIntake } from './message-intake.ts';
-import type { ChatStore, MessageQueue, PublishOutcome, QueueHeaders, QueueKeySource } from './ports.ts';
+import type { ChatStore, MessageQueue, PublishOutcome, QueueHeaders, QueueKeySource, Reservation, ReserveInput } from './ports.ts';
+import { MemoryUserRateLimiter, type UserRateLimiter } from './user-rate-limiter.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import { SessionDirectory } from './session-directory.ts';
 
@@ -16,7 +17,7 @@ class FlakyQueue extends MemoryQueue {
    * Fails the next publishes; `dropConnection` plays the connection going down before it fails,
    * `land` a publish that is stored although its PubAck never arrives (a timeout), `times` how many.
    */
-  failNext: { dropConnection: boolean; land?: boolean; times?: number } | undefined;
+  failNext: { dropConnection: boolean; land?: boolean; times?: number; unsent?: boolean } | undefined;
 
   override ready(): boolean {
     return this.connected && super.ready();
@@ -28,6 +29,7 @@ class FlakyQueue extends MemoryQueue {
     const times = (failure.times ?? 1) - 1;
     this.failNext = times > 0 ? { ...failure, times } : undefined;
     if (failure.dropConnection) this.connected = false;
+    if (failure.unsent === true) throw new QueueUnavailableError('known down when it was to be written', { unsent: true });
     if (failure.land === true) await super.publish(message, headers, keyOf);
     throw new QueueUnavailableError('no PubAck');
   }
@@ -121,6 +123,51 @@ describe('MessageIntake during a queue outage', () => {
     expect((await state.recent(sessionId, 0)).map((message) => message.clientMsgId)).toEqual(['a']);
     expect(fanned()).toEqual([1]);
     expect(await queue.range(sessionId, 0, 10, 10)).toHaveLength(1);
+  });
+
+  it('gives back the seq of a publish refused unwritten while it is the head: no seal, and the resend takes the same seq', async () => {
+    const { state, queue, sessionId, send, fanned } = await setUp();
+    await send('a');
+    queue.failNext = { dropConnection: true, unsent: true };
+    expect(await send('b')).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(await state.head(sessionId)).toBe(1);
+    queue.connected = true;
+    expect(await send('b')).toMatchObject({ ok: true, duplicate: false, message: { seq: 2, clientMsgId: 'b' } });
+    expect((await queue.range(sessionId, 0, 10, 10)).map((message) => [message.seq, message.clientMsgId])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    expect(fanned()).toEqual([1, 2]);
+  });
+
+  it('gives back every seq of sends refused unwritten in the same instant, whichever order they come back in', async () => {
+    const { state, queue, sessionId, send } = await setUp();
+    queue.failNext = { dropConnection: true, unsent: true, times: 2 };
+    // a holds seq 1 under b's seq 2, and is refused first: it can go only after b.
+    expect(await Promise.all([send('a'), send('b')])).toMatchObject([
+      { ok: false, code: 'unavailable' },
+      { ok: false, code: 'unavailable' },
+    ]);
+    expect(await state.head(sessionId)).toBe(0);
+    queue.connected = true;
+    expect(await send('b')).toMatchObject({ ok: true, message: { seq: 1 } });
+    expect(await send('a')).toMatchObject({ ok: true, message: { seq: 2 } });
+    expect(await state.recent(sessionId, 0)).toHaveLength(2);
+  });
+
+  it('seals the seq of a publish refused unwritten once another seq came after it, as any publish cut off', async () => {
+    const { state, queue, sessionId, send } = await setUp();
+    queue.failNext = { dropConnection: false, unsent: true };
+    // b reserves seq 2 before a's refusal comes back, so a's seq 1 is no longer the head.
+    const [a, b] = await Promise.all([send('a'), send('b')]);
+    expect(a).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(b).toMatchObject({ ok: true, message: { seq: 2 } });
+    await waitUntil(async () => (await state.recent(sessionId, 0)).length === 2);
+    expect((await queue.range(sessionId, 0, 10, 10)).map((message) => [message.seq, message.userId === GAP_USER_ID ? 'gap' : message.clientMsgId])).toEqual([
+      [1, 'gap'],
+      [2, 'b'],
+    ]);
+    expect(await send('a')).toMatchObject({ ok: true, message: { seq: 3, clientMsgId: 'a' } });
   });
 
   it('leaves the seq open when even the gap record cannot be published', async () => {
@@ -344,5 +391,60 @@ describe('MessageIntake over a live state that publishes its commits', () => {
       [3, 'c'],
     ]);
     expect(intakePublishes).toEqual([]);
+  });
+});
+
+describe('MessageIntake with a send budget', () => {
+  /** Takes budgets of its own limiter inside reserve(), as Redis does in the reserve script. */
+  class BudgetingState extends MemorySessionState {
+    readonly limiter = new MemoryUserRateLimiter();
+    readonly budgeted: ReserveInput[] = [];
+
+    takesBudgetsOf(limiter: UserRateLimiter): boolean {
+      return limiter === this.limiter;
+    }
+
+    override async reserve(input: ReserveInput): Promise<Reservation> {
+      if (input.budget !== undefined) {
+        this.budgeted.push(input);
+        const decision = await this.limiter.take(input.budget.key, input.budget);
+        if (!decision.allowed) return { status: 'rate_limited', retryAfterMs: decision.retryAfterMs };
+      }
+      return super.reserve(input);
+    }
+  }
+
+  async function budgeted(state: MemorySessionState) {
+    const userId = randomUUID();
+    const sessionId = randomUUID();
+    await state.hydrate({ id: sessionId, title: null, members: [userId], metadata: {}, createdAt: new Date().toISOString(), closedAt: null }, 0);
+    const queue = new MemoryQueue();
+    const intake = new MessageIntake({ state, queue, bus: new MemoryHub().bus(), directory: new SessionDirectory({ state, queue, store: {} as ChatStore }) });
+    const send = (clientMsgId: string, limiter: UserRateLimiter) => intake.accept({ sessionId, userId, clientMsgId, body: clientMsgId, budget: { limiter, key: `sends:${userId}`, perSec: 0.001, burst: 2 } });
+    return { sessionId, queue, send };
+  }
+
+  it('hands the budget to a live state that takes it in the reservation; a refusal reserves nothing and publishes nothing', async () => {
+    const state = new BudgetingState({ recentMessages: 10 });
+    const { sessionId, queue, send } = await budgeted(state);
+    expect(await send('a', state.limiter)).toMatchObject({ ok: true, message: { seq: 1 } });
+    expect(await send('b', state.limiter)).toMatchObject({ ok: true, message: { seq: 2 } });
+    const refused = await send('c', state.limiter);
+    expect(refused).toMatchObject({ ok: false, code: 'rate_limited' });
+    expect(!refused.ok && refused.code === 'rate_limited' && refused.retryAfterMs > 0).toBe(true);
+    expect(state.budgeted.map((input) => input.clientMsgId)).toEqual(['a', 'b', 'c']);
+    expect(await state.head(sessionId)).toBe(2);
+    expect(await queue.lastSeq(sessionId)).toBe(2);
+  });
+
+  it('takes the budget of any other limiter itself, before the reservation', async () => {
+    const state = new BudgetingState({ recentMessages: 10 });
+    const { sessionId, send } = await budgeted(state);
+    const own = new MemoryUserRateLimiter();
+    expect(await send('a', own)).toMatchObject({ ok: true });
+    expect(await send('b', own)).toMatchObject({ ok: true });
+    expect(await send('c', own)).toMatchObject({ ok: false, code: 'rate_limited' });
+    expect(state.budgeted).toEqual([]);
+    expect(await state.head(sessionId)).toBe(2);
   });
 });

@@ -4,6 +4,7 @@ import { isSeqGap, isStorableText, seqGap, type ChatMessage } from '@chat/protoc
 import type { Bus, MessageQueue, PublishOutcome, QueueHeaders, SessionLog } from './ports.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 import type { SessionDirectory } from './session-directory.ts';
+import type { RateBudget, UserRateLimiter } from './user-rate-limiter.ts';
 
 export interface AcceptInput {
   sessionId: string;
@@ -15,6 +16,14 @@ export interface AcceptInput {
   metadata?: Record<string, unknown>;
   /** Trace context to carry to the persister. */
   headers?: QueueHeaders;
+  /** The sender's budget, taken before anything else: a refusal answers `rate_limited` and changes nothing. */
+  budget?: SendBudget;
+}
+
+/** A budget of a user rate limiter: `key` in `limiter`, at `perSec` sustained and `burst` at once. */
+export interface SendBudget extends RateBudget {
+  limiter: UserRateLimiter;
+  key: string;
 }
 
 /** How long after a queue outage a failed publish's seq is still sealed: half JetStream's two-minute duplicate window. */
@@ -22,10 +31,14 @@ const SEAL_AFTER_OUTAGE_WITHIN_MS = 60_000;
 const SEAL_RETRY_MS = 200;
 /** How long a send waits for an earlier seal of its session before it goes on regardless. */
 const SEAL_WAIT_MS = 2_000;
+/** How often, and how far apart, a refused-unwritten send tries to give its seq back while it is not the head. */
+const RELEASE_ATTEMPTS = 5;
+const RELEASE_RETRY_MS = 20;
 
 export type AcceptResult =
   | { ok: true; message: ChatMessage; duplicate: boolean }
-  | { ok: false; code: 'not_found' | 'unavailable'; cause?: unknown };
+  | { ok: false; code: 'not_found' | 'unavailable'; cause?: unknown }
+  | { ok: false; code: 'rate_limited'; retryAfterMs: number; cause?: undefined };
 
 /**
  * The path every message takes, from WebSocket or REST: seq and de-duplication in live state,
@@ -54,6 +67,13 @@ export class MessageIntake {
     const candidate = { id: randomUUID(), timestamp: new Date(this.#now()).toISOString() };
     // Without a clientMsgId the message's own id is its de-duplication key, which never repeats.
     const clientMsgId = input.clientMsgId ?? candidate.id;
+    const { budget } = input;
+    // Taken by the reservation itself where live state can (one round trip for both), else first.
+    const folded = budget !== undefined && this.#state.takesBudgetsOf?.(budget.limiter) === true;
+    if (budget !== undefined && !folded) {
+      const decision = await budget.limiter.take(budget.key, budget);
+      if (!decision.allowed) return { ok: false, code: 'rate_limited', retryAfterMs: decision.retryAfterMs };
+    }
     // Reserving a seq that cannot be published would leave a hole: answer before touching live state.
     if (!this.#queue.ready()) return { ok: false, code: 'unavailable', cause: new QueueUnavailableError('the queue is not connected') };
     // A resend of the message being sealed goes ahead: it fills its own seq, and the seal then finds it.
@@ -62,11 +82,13 @@ export class MessageIntake {
     try {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
-      let reservation = await this.#state.reserve(reserveInput);
+      // Only the first reservation takes the budget: the ones after it are the same send.
+      let reservation = await this.#state.reserve(folded ? { ...reserveInput, budget: { key: budget.key, perSec: budget.perSec, burst: budget.burst } } : reserveInput);
+      if (reservation.status === 'rate_limited') return { ok: false, code: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
         reservation = await this.#state.reserve(reserveInput);
-        if (reservation.status === 'unknown_session') return { ok: false, code: 'not_found' };
+        if (reservation.status === 'unknown_session' || reservation.status === 'rate_limited') return { ok: false, code: 'not_found' };
       }
       if (reservation.status === 'restored') {
         // Live state was lost and rebuilt: only the store remembers sends from before that.
@@ -76,7 +98,7 @@ export class MessageIntake {
           return { ok: true, message: sent, duplicate: true };
         }
         reservation = await this.#state.reserve({ ...reserveInput, durableChecked: true });
-        if (reservation.status === 'unknown_session' || reservation.status === 'restored') return { ok: false, code: 'not_found' };
+        if (reservation.status === 'unknown_session' || reservation.status === 'restored' || reservation.status === 'rate_limited') return { ok: false, code: 'not_found' };
       }
       const allocated = reservation.status === 'reserved' ? { ...candidate, seq: reservation.seq } : reservation;
       const message = buildMessage(input, input.clientMsgId, allocated);
@@ -88,6 +110,9 @@ export class MessageIntake {
       try {
         outcome = await this.#queue.publish(message, input.headers);
       } catch (cause) {
+        // Never written, so never in the queue: a fresh seq still at the head is given back whole,
+        // as if the connection had been known down before the reservation.
+        if (cause instanceof QueueUnavailableError && cause.unsent && reservation.status === 'reserved' && (await this.#release(message, key))) throw cause;
         if (!this.#queue.ready()) {
           await this.#holdSeal(message);
           this.#sealWhenBack(message, key);
@@ -135,6 +160,24 @@ export class MessageIntake {
       } catch {
         // This send's seq is reserved already and must be published: the seal is left to the next send.
       }
+    }
+  }
+
+  /**
+   * Gives back the seq of a message refused unwritten. Sends refused in the same instant on several
+   * replicas give theirs back in any order, and only the head can go: a lower one tries again for a
+   * moment, while the queue is still down, so the ones above it can go first. Whatever stays is
+   * sealed as any publish cut off.
+   */
+  async #release(message: ChatMessage, key: { sessionId: string; userId: string; clientMsgId: string }): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.#state.release({ ...key, id: message.id, seq: message.seq })) return true;
+      } catch {
+        return false;
+      }
+      if (attempt >= RELEASE_ATTEMPTS || this.#queue.ready()) return false;
+      await sleep(RELEASE_RETRY_MS, undefined, { ref: false });
     }
   }
 

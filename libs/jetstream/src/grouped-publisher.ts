@@ -7,6 +7,14 @@ export interface PubAckReply {
   duplicate: boolean;
 }
 
+/**
+ * The connection was known to be down when the group was to be written: nothing was handed to the
+ * client (which would buffer it and send it after a reconnect), so the message is not in the stream.
+ */
+export class PublishNotSentError extends Error {
+  override name = 'PublishNotSentError';
+}
+
 /** JetStream refused the message (or answered something that is not a PubAck): only that message. */
 export class PublishRefusedError extends Error {
   override name = 'PublishRefusedError';
@@ -48,9 +56,13 @@ export class GroupedPublisher {
   #next = 0;
   #closed = false;
 
-  constructor(nc: NatsConnection, timeoutMs: number) {
+  readonly #connected: () => boolean;
+
+  /** `connected`: false while the connection is known to be down; such a group is refused unwritten. */
+  constructor(nc: NatsConnection, timeoutMs: number, connected: () => boolean = () => true) {
     this.#nc = nc;
     this.#timeoutMs = timeoutMs;
+    this.#connected = connected;
     this.#prefix = `${createInbox()}.`;
     nc.subscribe(`${this.#prefix}*`, { callback: (error, msg) => (error === null ? this.#onReply(msg) : this.#failAll(error)) });
     void nc.closed().then(() => {
@@ -75,6 +87,11 @@ export class GroupedPublisher {
   #flush(): void {
     const queued = this.#queued;
     this.#queued = [];
+    if (!this.#connected()) {
+      const error = new PublishNotSentError('the NATS connection is down');
+      for (const item of queued) item.reject(error);
+      return;
+    }
     const group: Group = { left: 0, timer: undefined };
     const tokens: string[] = [];
     for (const item of queued) {

@@ -4,7 +4,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import { afterGap, queueMessageId, queueMessageIdAfterGap, QueueUnavailableError, type MessageQueue, type PublishOutcome, type QueueKeySource, type QueueHeaders } from '@chat/core';
 import { ensureStream, sessionSubject, type StreamOptions } from './jetstream-stream.ts';
 import { readSessionRange, type RangeBounds } from './jetstream-session-range.ts';
-import { GroupedPublisher, type PubAckReply } from './grouped-publisher.ts';
+import { GroupedPublisher, PublishNotSentError, type PubAckReply } from './grouped-publisher.ts';
 
 export interface JetStreamQueueOptions extends StreamOptions {
   /** How long to wait for a PubAck before the publish fails. */
@@ -35,7 +35,7 @@ export class JetStreamQueue implements MessageQueue {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5_000 });
-    this.#publisher = new GroupedPublisher(nc, options.publishTimeoutMs ?? 5_000);
+    this.#publisher = new GroupedPublisher(nc, options.publishTimeoutMs ?? 5_000, () => this.ready());
     this.#options = options;
     void this.#followStatus();
   }
@@ -73,7 +73,7 @@ export class JetStreamQueue implements MessageQueue {
     try {
       ack = await this.#publisher.publish(sessionSubject(this.#options.subjectPrefix, message.sessionId), encoder.encode(JSON.stringify(message)), natsHeaders);
     } catch (error) {
-      throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error });
+      throw new QueueUnavailableError(`JetStream did not accept message ${message.id}`, { cause: error, unsent: error instanceof PublishNotSentError });
     }
     if (!ack.duplicate) return { duplicate: false };
     // A duplicate's PubAck carries the stream seq of the message first stored under the key.

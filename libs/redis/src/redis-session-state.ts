@@ -1,10 +1,10 @@
 import type { ChatMessage } from '@chat/protocol';
-import { presenceEventPayload, type AdoptInput, type MemberJoin, type MembershipAnswer, type PresenceEntry, type Reservation, type ReserveInput, type SessionRecord, type SessionState } from '@chat/core';
+import { presenceEventPayload, type AdoptInput, type MemberJoin, type MembershipAnswer, type PresenceEntry, type Reservation, type ReserveInput, type SessionRecord, type SessionState, type UserRateLimiter } from '@chat/core';
 import { hashSlot } from './hash-slot.ts';
 import { sessionChannel } from './redis-bus.ts';
 import { closeRedis, connectRedis, type RedisClient, type RedisConnectionOptions } from './redis-connection.ts';
 import { LuaScript } from './lua-script.ts';
-import { RedisUserRateLimiter } from './redis-user-rate-limiter.ts';
+import { RedisUserRateLimiter, TAKE_BUDGET_LUA } from './redis-user-rate-limiter.ts';
 
 export interface RedisSessionStateOptions extends RedisConnectionOptions {
   /** RECENT_MESSAGES: how many committed messages the recent list keeps. */
@@ -142,21 +142,34 @@ return 1`,
   },
   // Atomic so two sends of the same clientMsgId can never both get a fresh seq, and seqs stay gapless.
   // Pending seals come back with the seq, so a later send learns of them in the same step.
-  // KEYS: metadata, current dedupe bucket, previous bucket, seals.
-  // ARGV: dedupe field, id, timestamp, bucket TTL seconds, now (ms), restored window (ms), durable checked (0/1).
+  // A fifth key is the sender's budget (standalone Redis only: it is in the user's slot, not the
+  // session's), taken first: a refusal returns before anything else is read or written.
+  // KEYS: metadata, current dedupe bucket, previous bucket, seals[, budget].
+  // ARGV: dedupe field, id, timestamp, bucket TTL seconds, now (ms), restored window (ms), durable checked (0/1)[, perSec, burst].
   // Returns {status, value, pending seal JSON...}.
   chatReserve: {
     numberOfKeys: 4,
-    lua: `
+    lua: `${TAKE_BUDGET_LUA}
+if KEYS[5] then
+  local allowed, wait = takeBudget(KEYS[5], tonumber(ARGV[8]), tonumber(ARGV[9]))
+  if allowed == 0 then return {'rate_limited', wait} end
+end
 -- One read for liveness and the restore mark: a live session's metadata always holds its seq.
-local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt')
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'restoredAt', 'repeated')
 if not meta[1] then return {'unknown_session'} end
 local function withSeals(reply)
   for _, seal in ipairs(redis.call('HVALS', KEYS[4])) do reply[#reply + 1] = seal end
   return reply
 end
 local seen = redis.call('HGET', KEYS[2], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
-if seen then return withSeals({'duplicate', seen}) end
+if seen then
+  -- A repeat of a send not committed yet may publish at its seq: that seq can no longer be released.
+  if string.sub(seen, -2) == '|0' then
+    local seq = tonumber(string.match(seen, '^[^|]*|([^|]*)|'))
+    if seq and seq > tonumber(meta[3] or '0') then redis.call('HSET', KEYS[1], 'repeated', seq) end
+  end
+  return withSeals({'duplicate', seen})
+end
 if ARGV[7] ~= '1' then
   local restored = meta[2]
   if restored and tonumber(ARGV[5]) - tonumber(restored) < tonumber(ARGV[6]) then return {'restored'} end
@@ -196,6 +209,30 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 return released`,
+  },
+  // Atomic so the seq goes back only while nothing came after it (head still its seq), no repeat
+  // was answered with it (metadata 'repeated', the highest such seq: the repeat may be publishing
+  // it), and its entry is still this message's and uncommitted; the entry goes with it, so the key
+  // is as if never sent.
+  // KEYS: metadata, current dedupe bucket, previous bucket. ARGV: dedupe field, id, seq.
+  // Returns 1 given back, 0 not.
+  chatRelease: {
+    numberOfKeys: 3,
+    lua: `
+local meta = redis.call('HMGET', KEYS[1], 'seq', 'repeated')
+local head = tonumber(meta[1] or '-1')
+if head ~= tonumber(ARGV[3]) or head <= tonumber(meta[2] or '0') then return 0 end
+for i = 2, 3 do
+  local seen = redis.call('HGET', KEYS[i], ARGV[1])
+  if seen then
+    local id, seq, committed = string.match(seen, '^([^|]*)|([^|]*)|.*|([01])$')
+    if id ~= ARGV[2] or tonumber(seq) ~= head or committed ~= '0' then return 0 end
+    redis.call('HSET', KEYS[1], 'seq', head - 1)
+    redis.call('HDEL', KEYS[i], ARGV[1])
+    return 1
+  end
+end
+return 0`,
   },
   // Atomic so only this message's own uncommitted entry goes, never a later attempt's or a committed one.
   // KEYS: current dedupe bucket, previous bucket. ARGV: dedupe field, id.
@@ -375,19 +412,24 @@ export class LiveStateCorruptError extends Error {
 export class RedisSessionState implements SessionState {
   readonly #redis: RedisClient;
   readonly #scripts: Scripts;
+  /** The reserve script on its own: it takes four keys, or five with a budget. */
+  readonly #reserve: LuaScript;
   readonly #recentCap: number;
   readonly #dedupeBucketMs: number;
   readonly #now: () => number;
   readonly #replicaWaitMs: number;
+  readonly #cluster: boolean;
   readonly publishesCommits: boolean;
   readonly publishesPresence: boolean;
 
   constructor(options: RedisSessionStateOptions) {
     this.publishesCommits = options.publishCommits === true;
     this.publishesPresence = options.publishPresence === true;
+    this.#cluster = options.cluster === true;
     this.#replicaWaitMs = options.cluster === true ? (options.replicaWaitMs ?? 50) : 0;
     this.#redis = connectRedis({ connectionName: 'chat-state', ...options });
     this.#scripts = bindScripts(this.#redis);
+    this.#reserve = new LuaScript(SCRIPTS.chatReserve.lua);
     this.#recentCap = options.recentMessages;
     this.#dedupeBucketMs = (options.dedupeTtlSeconds ?? 24 * 60 * 60) * 1_000;
     this.#now = options.now ?? Date.now;
@@ -432,22 +474,19 @@ export class RedisSessionState implements SessionState {
     return seq === null ? null : Number(seq);
   }
 
+  takesBudgetsOf(limiter: UserRateLimiter): boolean {
+    return !this.#cluster && limiter instanceof RedisUserRateLimiter && limiter.connection === this.#redis;
+  }
+
   async reserve(input: ReserveInput): Promise<Reservation> {
     const keys = sessionKeys(input.sessionId);
-    const reply = await this.#scripts.chatReserve(
-      keys.metadata,
-      ...this.#dedupeKeys(input.sessionId),
-      keys.seals,
-      `${input.userId}:${input.clientMsgId}`,
-      input.id,
-      input.timestamp,
-      this.#bucketTtlSeconds(),
-      this.#now(),
-      2 * this.#dedupeBucketMs,
-      input.durableChecked === true ? 1 : 0,
-    );
+    const { budget } = input;
+    const [current, previous] = this.#dedupeKeys(input.sessionId);
+    const args = [`${input.userId}:${input.clientMsgId}`, input.id, input.timestamp, this.#bucketTtlSeconds(), this.#now(), 2 * this.#dedupeBucketMs, input.durableChecked === true ? 1 : 0];
+    const reply = budget === undefined ? await this.#reserve.call(this.#redis, 4, [keys.metadata, current, previous, keys.seals, ...args]) : await this.#reserve.call(this.#redis, 5, [keys.metadata, current, previous, keys.seals, budget.key, ...args, budget.perSec, budget.burst]);
     if (!Array.isArray(reply)) throw new LiveStateCorruptError(`unexpected reserve reply ${String(reply)}`);
     const [status, value, ...seals] = reply as unknown[];
+    if (status === 'rate_limited' && typeof value === 'number') return { status: 'rate_limited', retryAfterMs: value };
     if (status === 'unknown_session') return { status: 'unknown_session' };
     if (status === 'restored') return { status: 'restored' };
     const pending = seals.length === 0 ? {} : { pendingSeals: stringArray(seals).map((json) => JSON.parse(json) as ChatMessage).sort((a, b) => a.seq - b.seq) };
@@ -465,6 +504,11 @@ export class RedisSessionState implements SessionState {
     const entry = `${first.id}|${String(first.seq)}|${first.timestamp}|1`;
     const reply = await this.#scripts.chatAdopt(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, entry, unused?.id ?? '', unused?.seq ?? '', this.#bucketTtlSeconds());
     return reply === 1 ? 'released' : reply === 2 ? 'kept' : 'none';
+  }
+
+  async release(input: { sessionId: string; userId: string; clientMsgId: string; id: string; seq: number }): Promise<boolean> {
+    const keys = sessionKeys(input.sessionId);
+    return (await this.#scripts.chatRelease(keys.metadata, ...this.#dedupeKeys(input.sessionId), `${input.userId}:${input.clientMsgId}`, input.id, input.seq)) === 1;
   }
 
   async forget(input: { sessionId: string; userId: string; clientMsgId: string; id: string }): Promise<void> {

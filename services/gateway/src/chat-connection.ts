@@ -26,6 +26,8 @@ export interface ChatConnectionDeps extends ConnectionSettings {
   rateBurst: number;
   /** Counts the user's sends over all of their sockets, on every replica (and their REST posts). */
   rateLimiter: UserRateLimiter;
+  /** Live state takes rateLimiter's budgets in the reservation itself (SessionLog.takesBudgetsOf): the intake is given the budget. */
+  budgetInReserve: boolean;
   /** How long a catch-up waits for a message that is allocated but not readable yet, before skipping it. */
   backlogWaitMs: number;
   historyPageSize: number;
@@ -188,8 +190,13 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
     }
     switch (parsed.frame.type) {
       case 'send': {
-        const budget = this.#sendTurn.then(() => this.#deps.rateLimiter.take(userRateKey('sends', this.principal.userId), { perSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst }));
-        this.#sendTurn = budget.catch(() => undefined);
+        // Where live state takes the budget in the reservation itself, the intake is called at once,
+        // in frame order; otherwise the budget is asked first, in frame order, then the intake.
+        let budget: Promise<RateDecision> | undefined;
+        if (!this.#deps.budgetInReserve) {
+          budget = this.#sendTurn.then(() => this.#deps.rateLimiter.take(userRateKey('sends', this.principal.userId), { perSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst }));
+          this.#sendTurn = budget.catch(() => undefined);
+        }
         const answered = this.#send(parsed.frame, budget);
         const inFlight = (this.#inFlight ??= new Set());
         inFlight.add(answered);
@@ -214,17 +221,12 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
     void this.#endAfterAnswers(CLOSE_CODES.badToken, TOKEN_EXPIRED_REASON);
   }
 
-  async #send(frame: SendFrame, budget: Promise<RateDecision>): Promise<void> {
+  /** `budget`: the user's budget decision, when it was asked apart from the reservation. */
+  async #send(frame: SendFrame, budget: Promise<RateDecision> | undefined): Promise<void> {
     // Admitted before any cut-off, so answered even if the socket is closing: the close waits for it.
-    const decision = await budget;
-    if (!decision.allowed) {
-      this.metrics.rateLimitHits.add(1, { transport: 'ws' });
-      this.writeError('rate_limited', `Too many messages from this user; try again in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1000))} s.`, frame.clientMsgId);
-      if (this.#guard?.strike() === 'exceeded') {
-        this.#cutOff = true;
-        void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
-      }
-      return;
+    if (budget !== undefined) {
+      const decision = await budget;
+      if (!decision.allowed) return this.#refuseOverBudget(frame, decision.retryAfterMs);
     }
     const elapsed = stopwatch();
     const linkRefused = analysisLinkRefusal(frame.metadata, this.#deps.analysisLinkHosts);
@@ -240,6 +242,7 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
         body: frame.body,
         ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
         headers: injectTraceHeaders(),
+        ...(budget === undefined ? { budget: { limiter: this.#deps.rateLimiter, key: userRateKey('sends', this.principal.userId), perSec: this.#deps.ratePerSec, burst: this.#deps.rateBurst } } : {}),
       });
     });
     if (result.ok) {
@@ -249,6 +252,7 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
       this.write(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, id, seq, timestamp }), 'ack');
       return;
     }
+    if (result.code === 'rate_limited') return this.#refuseOverBudget(frame, result.retryAfterMs);
     if (result.code === 'not_found') {
       this.writeError('not_found', 'The session does not exist or is closed.', frame.clientMsgId);
       this.end(CLOSE_CODES.sessionNotFound, 'session closed');
@@ -256,6 +260,15 @@ export class ChatConnection extends Connection implements SessionMember, Presenc
     }
     this.#deps.logger.warn({ err: result.cause, sessionId: this.sessionId }, 'a send failed');
     this.writeError('unavailable', 'The message could not be stored; send it again.', frame.clientMsgId);
+  }
+
+  #refuseOverBudget(frame: SendFrame, retryAfterMs: number): void {
+    this.metrics.rateLimitHits.add(1, { transport: 'ws' });
+    this.writeError('rate_limited', `Too many messages from this user; try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s.`, frame.clientMsgId);
+    if (this.#guard?.strike() === 'exceeded') {
+      this.#cutOff = true;
+      void this.#endAfterAnswers(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+    }
   }
 
   /**

@@ -386,6 +386,7 @@ export class Gateway implements Part {
       history: this.#history,
       presence: this.#presence,
       rateLimiter: this.#rateLimiter,
+      budgetInReserve: this.#ports.state.takesBudgetsOf?.(this.#rateLimiter) === true,
       backlogWaitMs: this.#tuning.backlogWaitMs,
       historyPageSize: this.#tuning.historyPageSize,
       ...(readMarks === undefined ? {} : { readMarks }),
