@@ -247,11 +247,41 @@ function fromJsMsg(message: JsMsg): PulledMessage {
   return new PulledJsMsg(message);
 }
 
-class PulledJsMsg implements PulledMessage {
+/** What a delivered message answers JetStream with, whichever form it came in. */
+interface Answers {
+  ack(): void;
+  nak(delayMs?: number): void;
+  term(): void;
+}
+
+/** Passes a message's answers on to the form it was delivered in. */
+abstract class ForwardedAnswers {
+  readonly #answers: Answers;
+
+  protected constructor(answers: Answers) {
+    this.#answers = answers;
+  }
+
+  ack(): void {
+    this.#answers.ack();
+  }
+
+  nak(delayMs?: number): void {
+    this.#answers.nak(delayMs);
+  }
+
+  /** Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it. */
+  term(): void {
+    this.#answers.term();
+  }
+}
+
+class PulledJsMsg extends ForwardedAnswers implements PulledMessage {
   readonly data: Uint8Array;
   readonly #message: JsMsg;
 
   constructor(message: JsMsg) {
+    super(message);
     this.data = message.data;
     this.#message = message;
   }
@@ -263,31 +293,20 @@ class PulledJsMsg implements PulledMessage {
   get deliveryCount(): number {
     return this.#message.info.deliveryCount;
   }
-
-  ack(): void {
-    this.#message.ack();
-  }
-
-  nak(delayMs?: number): void {
-    this.#message.nak(delayMs);
-  }
-
-  term(): void {
-    this.#message.term();
-  }
 }
 
 function toQueuedMessage(message: PulledMessage): QueuedMessage {
   return new PulledQueuedMessage(message);
 }
 
-class PulledQueuedMessage implements QueuedMessage {
+class PulledQueuedMessage extends ForwardedAnswers implements QueuedMessage {
   readonly data: Uint8Array;
   readonly deliveryCount: number;
   readonly #message: PulledMessage;
   #headers: QueueHeaders | undefined;
 
   constructor(message: PulledMessage) {
+    super(message);
     this.data = message.data;
     this.deliveryCount = message.deliveryCount;
     this.#message = message;
@@ -296,19 +315,6 @@ class PulledQueuedMessage implements QueuedMessage {
   /** Copied only when read: tracing reads them, and it may be off. */
   get headers(): QueueHeaders {
     return (this.#headers ??= fromNatsHeaders(this.#message.headers));
-  }
-
-  ack(): void {
-    this.#message.ack();
-  }
-
-  nak(delayMs?: number): void {
-    this.#message.nak(delayMs);
-  }
-
-  /** Without the reason: servers before 2.10 ignore `+TERM <reason>` and would redeliver; the caller logs it. */
-  term(): void {
-    this.#message.term();
   }
 }
 
