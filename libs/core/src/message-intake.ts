@@ -83,7 +83,7 @@ export class MessageIntake {
       const key = { sessionId: input.sessionId, userId: input.userId, clientMsgId };
       const reserveInput = { ...key, ...candidate, durableChecked: input.clientMsgId === undefined };
       // Only the first reservation takes the budget: the ones after it are the same send.
-      let reservation = await this.#state.reserve(folded ? { ...reserveInput, budget: { key: budget.key, perSec: budget.perSec, burst: budget.burst } } : reserveInput);
+      let reservation = await this.#state.reserve(folded ? { ...reserveInput, budget } : reserveInput);
       if (reservation.status === 'rate_limited') return { ok: false, code: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
       if (reservation.status === 'unknown_session') {
         if (!(await this.#directory.ensureLive(input.sessionId))) return { ok: false, code: 'not_found' };
