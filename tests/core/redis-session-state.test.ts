@@ -181,11 +181,11 @@ const target = new URL(TEST_REDIS_URL);
       // The user's second connection, a stranger refused, and the first connection leaving: no event.
       expect((await publishing.presenceJoinMember(second, 30_000, false)).first).toBe(false);
       expect((await publishing.presenceJoinMember({ sessionId, userId: randomUUID(), connectionId: 's1' }, 30_000, false)).joined).toBe(false);
-      expect(await publishing.presenceLeave(first)).toBe(false);
-      expect(await publishing.presenceLeave(second)).toBe(true);
+      expect(await publishing.presenceLeave([first])).toEqual([false]);
+      expect(await publishing.presenceLeave([second])).toEqual([true]);
       // A state that does not publish announces nothing of its own.
       expect((await replicaA.presenceJoinMember(first, 30_000, false)).first).toBe(true);
-      expect(await replicaA.presenceLeave(first)).toBe(true);
+      expect(await replicaA.presenceLeave([first])).toEqual([true]);
       // A probe after them on the same channel: once it is heard, anything published before it has been too.
       await bus.publish(sessionId, 'probe');
       for (let waited = 0; !heard.includes('probe') && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));

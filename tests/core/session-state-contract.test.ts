@@ -429,13 +429,34 @@ for (const backend of await stateBackends()) {
         const sessionId = await liveSession([userId]);
         await joinPresence({ sessionId, userId, connectionId: 'c1' }, TTL);
         await joinPresence({ sessionId, userId, connectionId: 'c2' }, TTL);
-        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c1' })).toBe(false);
+        expect(await state.presenceLeave([{ sessionId, userId, connectionId: 'c1' }])).toEqual([false]);
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId }]);
-        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(true);
-        expect(await state.presenceLeave({ sessionId, userId, connectionId: 'c2' })).toBe(false);
+        expect(await state.presenceLeave([{ sessionId, userId, connectionId: 'c2' }])).toEqual([true]);
+        expect(await state.presenceLeave([{ sessionId, userId, connectionId: 'c2' }])).toEqual([false]);
         expect(await state.presenceOnline(sessionId)).toEqual([]);
         // Gone entirely: joining again is a fresh join.
         expect(await joinPresence({ sessionId, userId, connectionId: 'c3' }, TTL)).toBe(true);
+      });
+
+      it('leaves many connections of several sessions in one call, each answered in order', async () => {
+        const users = Array.from({ length: 150 }, () => randomUUID());
+        const [first, second] = [await liveSession(users), await liveSession(users)];
+        // Two connections per user in the first session, one in the second: 450 entries, more than one script's worth per session.
+        const entries = users.flatMap((userId, i) => [
+          { sessionId: first, userId, connectionId: `a${String(i)}` },
+          { sessionId: second, userId, connectionId: `b${String(i)}` },
+          { sessionId: first, userId, connectionId: `c${String(i)}` },
+        ]);
+        for (const entry of entries) await joinPresence(entry, TTL);
+        clock += 5;
+        // A connection never joined, and one given twice: neither is anyone's last.
+        const leaving = [{ sessionId: first, userId: users[0] ?? '', connectionId: 'never' }, ...entries, { sessionId: second, userId: users[1] ?? '', connectionId: 'b1' }];
+        const last = await state.presenceLeave(leaving);
+        expect(last).toEqual([false, ...users.flatMap(() => [false, true, true]), false]);
+        expect(await state.presenceOnline(first)).toEqual([]);
+        expect(await state.presenceOnline(second)).toEqual([]);
+        expect((await state.lastConnected(first)).get(users[7] ?? '')).toBe(clock);
+        expect(await state.presenceLeave([])).toEqual([]);
       });
 
       it('lists every online user, with names where known', async () => {
@@ -457,8 +478,8 @@ for (const backend of await stateBackends()) {
         expect(await state.presenceJoinMember({ sessionId, userId: alice, connectionId: 'a2', userName: 'Alice' }, TTL, false)).toEqual({ membership: 'member', head: 4, joined: true, first: false });
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId: alice, userName: 'Alice' }]);
         expect((await state.lastConnected(sessionId)).get(alice)).toBe(clock);
-        expect(await state.presenceLeave({ sessionId, userId: alice, connectionId: 'a1' })).toBe(false);
-        expect(await state.presenceLeave({ sessionId, userId: alice, connectionId: 'a2' })).toBe(true);
+        expect(await state.presenceLeave([{ sessionId, userId: alice, connectionId: 'a1' }])).toEqual([false]);
+        expect(await state.presenceLeave([{ sessionId, userId: alice, connectionId: 'a2' }])).toEqual([true]);
         expect(await state.presenceOnline(sessionId)).toEqual([]);
       });
 
@@ -500,8 +521,8 @@ for (const backend of await stateBackends()) {
         expect(await state.presenceSweep(sessionId)).toEqual([]);
         expect(await state.presenceOnline(sessionId)).toEqual([{ userId: bob }]);
         // Bob still holds a connection, so leaving the swept one is no leave of Bob.
-        expect(await state.presenceLeave({ sessionId, userId: bob, connectionId: 'crashed-b' })).toBe(false);
-        expect(await state.presenceLeave({ sessionId, userId: bob, connectionId: 'alive-b' })).toBe(true);
+        expect(await state.presenceLeave([{ sessionId, userId: bob, connectionId: 'crashed-b' }])).toEqual([false]);
+        expect(await state.presenceLeave([{ sessionId, userId: bob, connectionId: 'alive-b' }])).toEqual([true]);
       });
 
       it('keeps refreshed leases alive past their first expiry', async () => {

@@ -164,11 +164,15 @@ export class MemorySessionState implements SessionState {
     return Promise.resolve({ membership, head: live.head, joined: true, first });
   }
 
-  presenceLeave(entry: PresenceEntry): Promise<boolean> {
+  presenceLeave(entries: readonly PresenceEntry[]): Promise<boolean[]> {
+    return Promise.resolve(entries.map((entry) => this.#leave(entry)));
+  }
+
+  #leave(entry: PresenceEntry): boolean {
     const live = this.#sessions.get(entry.sessionId);
-    if (!live?.presence.delete(entry.connectionId)) return Promise.resolve(false);
+    if (!live?.presence.delete(entry.connectionId)) return false;
     live.lastConnected.set(entry.userId, this.#now());
-    return Promise.resolve(!this.#hasUser(live, entry.userId));
+    return !this.#hasUser(live, entry.userId);
   }
 
   presenceRefresh(entries: readonly PresenceEntry[], ttlMs: number): Promise<void> {

@@ -156,8 +156,12 @@ export interface SessionPresence {
    * admins need no membership). Atomic, so a member removed before it is never registered.
    */
   presenceJoinMember(entry: PresenceEntry, ttlMs: number, anyone: boolean): Promise<MemberJoin>;
-  /** Removes a connection; true when it was the user's last (announce a leave). */
-  presenceLeave(entry: PresenceEntry): Promise<boolean>;
+  /**
+   * Removes connections, any number and of any sessions in one call (a mass close sends one command
+   * per session, not one per connection); one flag per entry, in order: true when it was its user's
+   * last connection in the session (announce a leave).
+   */
+  presenceLeave(entries: readonly PresenceEntry[]): Promise<boolean[]>;
   /**
    * True when a join or leave that is the user's first or last connection also publishes its event
    * (presenceEventPayload) on the session's bus channel in the same step (live state and the bus on

@@ -345,19 +345,30 @@ if not first then return {member, seq, 0, 1} end
 if ARGV[7] ~= '' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) end
 return {member, seq, 1, 1}`,
   },
-  // KEYS: presence, connections, counts, names, lastConnected.
-  // ARGV: connectionId, userId, now, then the channel ('' publishes nothing) and the leave event.
+  // Any number of a session's connections leave in one call (a mass close is one command per
+  // session, not one per connection). KEYS: presence, connections, counts, names, lastConnected.
+  // ARGV: now, the channel ('' publishes nothing), then per connection: connectionId, userId and its
+  // leave event. Returns one flag per connection: 1 when it was its user's last.
   chatPresenceLeave: {
     numberOfKeys: 5,
     lua: `${DROP_CONNECTION}
-redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
-local user = redis.call('HGET', KEYS[2], ARGV[1])
-if not user then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if not drop(KEYS[3], KEYS[4], user) then return 0 end
-if ARGV[4] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
-return 1`,
+local out = {}
+for i = 3, #ARGV, 3 do
+  local connection, userId = ARGV[i], ARGV[i + 1]
+  redis.call('HSET', KEYS[5], userId, ARGV[1])
+  local user = redis.call('HGET', KEYS[2], connection)
+  local last = 0
+  if user then
+    redis.call('ZREM', KEYS[1], connection)
+    redis.call('HDEL', KEYS[2], connection)
+    if drop(KEYS[3], KEYS[4], user) then
+      last = 1
+      if ARGV[2] ~= '' then redis.call('SPUBLISH', ARGV[2], ARGV[i + 2]) end
+    end
+  end
+  out[#out + 1] = last
+end
+return out`,
   },
   // KEYS: presence, connections, counts, names. ARGV: now.
   chatPresenceSweep: {
@@ -386,6 +397,20 @@ return out`,
 } as const;
 
 type ScriptArgument = string | number;
+
+/** Connections of one session per leave script: a call stays short enough not to hold up other clients' commands. */
+const LEAVE_CHUNK = 200;
+
+/** Positions of the entries of each session, in order. */
+function indexesBySession(entries: readonly PresenceEntry[]): Map<string, number[]> {
+  const bySession = new Map<string, number[]>();
+  entries.forEach((entry, i) => {
+    const list = bySession.get(entry.sessionId);
+    if (list === undefined) bySession.set(entry.sessionId, [i]);
+    else list.push(i);
+  });
+  return bySession;
+}
 type Scripts = { [name in keyof typeof SCRIPTS]: (...keysAndArgs: ScriptArgument[]) => Promise<unknown> };
 
 /**
@@ -551,10 +576,29 @@ export class RedisSessionState implements SessionState {
     return { membership: answer === -1 ? 'unknown_session' : answer === 1 ? 'member' : 'not_member', head: seq === '' ? null : Number(seq), joined: joined === 1, first: first === 1 };
   }
 
-  async presenceLeave(entry: PresenceEntry): Promise<boolean> {
-    const keys = sessionKeys(entry.sessionId);
-    const reply = await this.#scripts.chatPresenceLeave(keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, entry.connectionId, entry.userId, this.#now(), ...this.#presenceEvent('leave', entry));
-    return reply === 1;
+  async presenceLeave(entries: readonly PresenceEntry[]): Promise<boolean[]> {
+    const last = new Array<boolean>(entries.length).fill(false);
+    const calls: Promise<void>[] = [];
+    for (const [sessionId, indexes] of indexesBySession(entries)) {
+      const keys = sessionKeys(sessionId);
+      const channel = this.publishesPresence ? sessionChannel(sessionId) : '';
+      for (let start = 0; start < indexes.length; start += LEAVE_CHUNK) {
+        const chunk = indexes.slice(start, start + LEAVE_CHUNK);
+        const args: ScriptArgument[] = [keys.presence, keys.presenceConnections, keys.presenceCounts, keys.presenceNames, keys.lastConnected, this.#now(), channel];
+        for (const i of chunk) {
+          const entry = entries[i] as PresenceEntry;
+          args.push(entry.connectionId, entry.userId, channel === '' ? '' : presenceEventPayload('leave', entry));
+        }
+        calls.push(
+          this.#scripts.chatPresenceLeave(...args).then((reply) => {
+            if (!Array.isArray(reply) || reply.length !== chunk.length) throw new LiveStateCorruptError(`unexpected presence leave reply ${JSON.stringify(reply)}`);
+            chunk.forEach((i, n) => (last[i] = reply[n] === 1));
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    return last;
   }
 
   /** The channel and payload a presence script publishes, or '' and '' when it publishes nothing. */

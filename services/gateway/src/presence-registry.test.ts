@@ -13,7 +13,7 @@ function recordingState(failing: ReadonlySet<number> = new Set()): { state: Sess
   let most = 0;
   const state: SessionPresence = {
     presenceJoinMember: () => Promise.resolve({ membership: 'member', head: 0, joined: true, first: false }),
-    presenceLeave: () => Promise.resolve(false),
+    presenceLeave: (entries) => Promise.resolve(entries.map(() => false)),
     presenceRefresh: async (entries) => {
       calls.push([...entries]);
       const failed = failing.has(calls.length - 1);
@@ -75,8 +75,8 @@ describe('PresenceRegistry.joinMember', () => {
       ...base,
       presenceJoinMember: () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)),
       presenceLeave: (left) => {
-        leaves.push(left.connectionId);
-        return Promise.resolve(true);
+        leaves.push(...left.map((e) => e.connectionId));
+        return Promise.resolve(left.map(() => true));
       },
       publishesPresence,
     };
@@ -119,5 +119,62 @@ describe('PresenceRegistry.joinMember', () => {
     await expect(registry.joinMember(entry(3), false)).rejects.toThrow('redis down');
     await registry.leave(entry(3));
     expect(leaves).toEqual(['c3']);
+  });
+});
+
+describe('PresenceRegistry.leave', () => {
+  /** State that records each leave call and fails the first `failures` of them. */
+  function leavingState(failures: number) {
+    const calls: string[][] = [];
+    let active = 0;
+    let most = 0;
+    const { state: base } = recordingState();
+    const state: SessionPresence = {
+      ...base,
+      presenceLeave: async (entries) => {
+        calls.push(entries.map((e) => e.connectionId));
+        active += 1;
+        most = Math.max(most, active);
+        await new Promise((resolve) => setImmediate(resolve));
+        active -= 1;
+        if (calls.length <= failures) throw new Error('Command timed out');
+        return entries.map(() => false);
+      },
+    };
+    return { state, calls, mostAtOnce: () => most };
+  }
+
+  it('sends the leaves of one turn together, in calls of at most 1,000, one after the other', async () => {
+    const { state, calls, mostAtOnce } = leavingState(0);
+    const registry = new PresenceRegistry({ state, bus, ttlMs: 30_000, logger: silentLogger });
+    const entries = Array.from({ length: 2_500 }, (_, i) => entry(i));
+    await Promise.all(entries.map((e) => registry.joinMember(e, false)));
+    // A mass close: every socket's clean-up asks for its leave in the same turn.
+    await Promise.all(entries.map((e) => registry.leave(e)));
+    expect(calls.map((call) => call.length)).toEqual([1_000, 1_000, 500]);
+    expect(calls.flat()).toEqual(entries.map((e) => e.connectionId));
+    expect(mostAtOnce()).toBe(1);
+  });
+
+  it('sends a failed leave again until it goes through, and logs no failure then', async () => {
+    const { state, calls } = leavingState(2);
+    const warnings: string[] = [];
+    const registry = new PresenceRegistry({ state, bus, ttlMs: 30_000, logger: { ...silentLogger, warn: (_context, message) => warnings.push(message) } });
+    const entries = Array.from({ length: 30 }, (_, i) => entry(i));
+    await Promise.all(entries.map((e) => registry.joinMember(e, false)));
+    await Promise.all(entries.map((e) => registry.leave(e)));
+    expect(calls).toHaveLength(3);
+    expect(calls[2]).toEqual(entries.map((e) => e.connectionId));
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives up once the leases would have lapsed, says so once, and still settles', async () => {
+    const { state, calls } = leavingState(Number.POSITIVE_INFINITY);
+    const warnings: string[] = [];
+    const registry = new PresenceRegistry({ state, bus, ttlMs: 250, logger: { ...silentLogger, warn: (_context, message) => warnings.push(message) } });
+    await Promise.all([entry(1), entry(2)].map((e) => registry.joinMember(e, false)));
+    await Promise.all([entry(1), entry(2)].map((e) => registry.leave(e)));
+    expect(calls.length).toBeGreaterThan(1);
+    expect(warnings).toEqual(['presence leave failed; the leases lapse and the sweep clears them']);
   });
 });

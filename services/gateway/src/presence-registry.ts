@@ -3,6 +3,18 @@ import type { GatewayLogger } from './gateway-logger.ts';
 
 /** Presence leases extended per call of a refresh. */
 const REFRESH_SLICE = 500;
+/** Connections that leave per call: building and answering a call stays a few milliseconds of the event loop. */
+const LEAVE_SLICE = 1_000;
+/** The first wait before a failed leave is sent again; it doubles up to LEAVE_RETRY_MAX_MS. */
+const LEAVE_RETRY_MS = 100;
+const LEAVE_RETRY_MAX_MS = 2_000;
+
+const SETTLED = Promise.resolve();
+
+interface Leaving {
+  entry: PresenceEntry;
+  left: () => void;
+}
 
 /**
  * Presence of this replica's chat connections: join on open, leave on close, announcing a user's
@@ -15,6 +27,8 @@ export class PresenceRegistry {
   readonly #ttlMs: number;
   readonly #logger: GatewayLogger;
   readonly #entries = new Map<string, PresenceEntry>();
+  /** Leaves asked for in this turn of the event loop, sent together at its end. */
+  #leaving: Leaving[] = [];
 
   constructor(deps: { state: SessionPresence; bus: Bus; ttlMs: number; logger: GatewayLogger }) {
     this.#state = deps.state;
@@ -46,13 +60,56 @@ export class PresenceRegistry {
     return result;
   }
 
-  /** Ends a connection's presence; nothing to do (no command) for one that was never joined. */
-  async leave(entry: PresenceEntry): Promise<void> {
-    if (!this.#entries.delete(entry.connectionId)) return;
+  /**
+   * Ends a connection's presence; nothing to do (no command) for one that was never joined. Leaves
+   * of one turn go out together, one command per session (a mass close of 15,000 sockets sent
+   * 15,000 scripts at once, and those at the end of Redis's queue timed out), and a failed call is
+   * sent again until it goes through or the leases would have lapsed anyway. Settles once the
+   * leave is done or given up (the lease then lapses within the TTL and the sweep clears it).
+   */
+  leave(entry: PresenceEntry): Promise<void> {
+    if (!this.#entries.delete(entry.connectionId)) return SETTLED;
+    return new Promise((left) => {
+      if (this.#leaving.length === 0) setImmediate(() => void this.#sendLeaves());
+      this.#leaving.push({ entry, left });
+    });
+  }
+
+  async #sendLeaves(): Promise<void> {
+    const leaving = this.#leaving;
+    this.#leaving = [];
+    for (let start = 0; start < leaving.length; start += LEAVE_SLICE) {
+      const slice = leaving.slice(start, start + LEAVE_SLICE);
+      await this.#leaveUntilDone(slice.map((item) => item.entry));
+      for (const item of slice) item.left();
+    }
+  }
+
+  async #leaveUntilDone(entries: PresenceEntry[]): Promise<void> {
+    const giveUpAt = Date.now() + this.#ttlMs;
+    for (let wait = LEAVE_RETRY_MS; ; wait = Math.min(wait * 2, LEAVE_RETRY_MAX_MS)) {
+      let last: boolean[];
+      try {
+        last = await this.#state.presenceLeave(entries);
+      } catch (error) {
+        if (Date.now() + wait >= giveUpAt) {
+          this.#logger.warn({ err: error, connections: entries.length }, 'presence leave failed; the leases lapse and the sweep clears them');
+          return;
+        }
+        this.#logger.debug({ err: error, connections: entries.length }, 'presence leave failed; sending it again');
+        await delay(wait);
+        continue;
+      }
+      if (!this.#state.publishesPresence) await Promise.all(entries.filter((_entry, i) => last[i] === true).map((entry) => this.#announceLeave(entry)));
+      return;
+    }
+  }
+
+  async #announceLeave(entry: PresenceEntry): Promise<void> {
     try {
-      if ((await this.#state.presenceLeave(entry)) && !this.#state.publishesPresence) await this.#announce('leave', entry);
+      await this.#announce('leave', entry);
     } catch (error) {
-      this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence leave failed');
+      this.#logger.warn({ err: error, sessionId: entry.sessionId }, 'presence leave event not published');
     }
   }
 
@@ -88,4 +145,8 @@ export class PresenceRegistry {
   #announce(type: 'join' | 'leave', entry: PresenceEntry): Promise<void> {
     return this.#bus.publish(entry.sessionId, presenceEventPayload(type, entry));
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
