@@ -8,6 +8,7 @@ export async function runHistoryLoad(command: HistoryCommand): Promise<HistoryRe
   let requests = 0;
   let messagesRead = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const headers = { authorization: `Bearer ${command.token}` };
   const lane = async () => {
     while (requests < command.maxRequests && performance.now() - started < command.durationMs) {
@@ -31,5 +32,6 @@ export async function runHistoryLoad(command: HistoryCommand): Promise<HistoryRe
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, command.concurrency) }, lane));
-  return { requests, errors, histogram: histogram.encode(), durationMs: performance.now() - started, messagesRead };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { requests, errors, histogram: histogram.encode(), durationMs: performance.now() - started, messagesRead, cpuUs: cpu.user + cpu.system };
 }
