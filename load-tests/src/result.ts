@@ -167,6 +167,8 @@ export interface HistoryResult {
   latency: LatencySummary;
   /** session-api CPU (user + system, from /proc) per page served, in µs, over the read window. */
   apiUsPerPage: number;
+  /** The load generator's CPU per page (its workers share the cores with the servers); absent in older results. */
+  generatorUsPerPage?: number;
 }
 
 export interface ScenarioResults {

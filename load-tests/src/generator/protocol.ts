@@ -91,6 +91,8 @@ export interface HistoryReply {
   histogram: string;
   durationMs: number;
   messagesRead: number;
+  /** The generator's own CPU (user + system) over the reads, in microseconds. */
+  cpuUs: number;
 }
 
 export interface CloseCommand {

@@ -169,7 +169,7 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
     lines.push(
       '### 5. History reads',
       '',
-      `${n(history.rows)} rows seeded in ${(history.seedMs / 1000).toFixed(1)} s; ${n(history.requests)} GETs of ${history.pageSize} messages at concurrency ${history.concurrency}: ${n(history.requestsPerSec)} req/s, p50 ${history.latency.p50} ms, p95 ${history.latency.p95} ms, **p99 ${history.latency.p99} ms**, max ${history.latency.max} ms; session-api CPU ${history.apiUsPerPage} µs per page; errors ${errors(history.errors)}.`,
+      `${n(history.rows)} rows seeded in ${(history.seedMs / 1000).toFixed(1)} s; ${n(history.requests)} GETs of ${history.pageSize} messages at concurrency ${history.concurrency}: ${n(history.requestsPerSec)} req/s, p50 ${history.latency.p50} ms, p95 ${history.latency.p95} ms, **p99 ${history.latency.p99} ms**, max ${history.latency.max} ms; session-api CPU ${history.apiUsPerPage} µs per page${history.generatorUsPerPage === undefined ? '' : ` (load generator ${history.generatorUsPerPage} µs)`}; errors ${errors(history.errors)}.`,
       '',
     );
   }

@@ -61,6 +61,7 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
       errors: sumRecords(replies.map((reply) => reply.errors)),
       latency: mergeEncoded(replies.map((reply) => reply.histogram)).summary(),
       apiUsPerPage: Math.round((apiCpu * 1e6) / Math.max(1, requests)),
+      generatorUsPerPage: Math.round(replies.reduce((sum, reply) => sum + reply.cpuUs, 0) / Math.max(1, requests)),
     };
   } finally {
     await pool.stop();

@@ -5,6 +5,7 @@ import { ChatError, historyQuerySchema, type HistoryResponse, type ReadCursor } 
 import type { ApiDeps } from './api-deps.ts';
 import { principalOf } from './authenticate.ts';
 import { fromDependency, fromHistory, parseInput } from './http-errors.ts';
+import { sendJsonText } from './json-text-response.ts';
 import { ROUTES } from './routes.ts';
 import { sessionIdOf } from './session-access.ts';
 
@@ -57,6 +58,6 @@ export function registerHistoryRoutes(app: Express, deps: ApiDeps): void {
     void started?.catch(() => undefined);
     const open = await access;
     // Only a caller authorized above gets here: members' cursors are for members (and admins).
-    res.status(200).json(await (started ?? readPage(sessionId, range, open)));
+    sendJsonText(req, res, JSON.stringify(await (started ?? readPage(sessionId, range, open))));
   });
 }
