@@ -4,7 +4,7 @@ import type { Durability } from './servers/own-infra.ts';
 /** Sizes of one run. `full` is the measurement; `smoke` proves every scenario end to end in seconds. */
 export interface Profile {
   name: 'full' | 'smoke';
-  idle: { target: number; gateways: number; membersPerSession: number; perWorker: number; concurrency: number; deadlineMs: number; settleMs: number };
+  idle: { target: number; gateways: number; membersPerSession: number; perWorker: number; concurrency: number; deadlineMs: number; settleMs: number; holdMs: number };
   fanout: { sessions: number; members: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
   ack: { connections: number; referenceRate: number; rates: number[]; stepMs: number; drainMs: number; workers: number; bodyBytes: number; p99LimitMs: number };
   persist: { backlog: number; sessions: number; publishWindow: number; drainDeadlineMs: number; liveRate: number; liveMs: number };
@@ -18,7 +18,7 @@ export const STEADY_TARGETS: readonly TargetName[] = ['chat-persisted', 'socketi
 export const FULL: Profile = {
   name: 'full',
   // 15,000 sockets on one gateway (open files are limited to 20,000 a process), held by two load generators.
-  idle: { target: 15_000, gateways: 1, membersPerSession: 100, perWorker: 7500, concurrency: 64, deadlineMs: 240_000, settleMs: 3000 },
+  idle: { target: 15_000, gateways: 1, membersPerSession: 100, perWorker: 7500, concurrency: 64, deadlineMs: 240_000, settleMs: 3000, holdMs: 30_000 },
   fanout: {
     sessions: 50,
     members: 40,
@@ -52,7 +52,7 @@ export const FULL: Profile = {
 
 export const SMOKE: Profile = {
   name: 'smoke',
-  idle: { target: 60, gateways: 1, membersPerSession: 10, perWorker: 40, concurrency: 16, deadlineMs: 20_000, settleMs: 300 },
+  idle: { target: 60, gateways: 1, membersPerSession: 10, perWorker: 40, concurrency: 16, deadlineMs: 20_000, settleMs: 300, holdMs: 300 },
   // The drain ends once every ack is in; a long one keeps a late ack on a busy machine from counting as missing.
   fanout: { sessions: 3, members: 4, rates: [20, 40], stepMs: 600, drainMs: 10_000, workers: 2, bodyBytes: 100, p99LimitMs: 100 },
   ack: { connections: 4, referenceRate: 20, rates: [20, 40], stepMs: 600, drainMs: 10_000, workers: 1, bodyBytes: 100, p99LimitMs: 100 },

@@ -21,6 +21,12 @@ export interface GatewayMemory {
   rssBeforeBytes: number;
   rssAfterBytes: number;
   rssPerConnectionBytes: number;
+  /**
+   * The same after the connections were held idle for the profile's holdMs more, when the collector
+   * may have given back what the ramp's garbage made it commit (absent in older results).
+   */
+  rssHeldBytes?: number;
+  rssPerConnectionHeldBytes?: number;
   openFilesLimit: number;
   /** The gateway's user + system CPU during the ramp over the connections it opened (absent in older results). */
   cpuMicrosPerConnect?: number;

@@ -550,6 +550,22 @@ for (const backend of await stateBackends()) {
         expect(await state.presenceOnline(sessionId)).toEqual([]);
       });
 
+      it('refreshes more connections of one session than one command of its script carries, and notes each user as seen', async () => {
+        const users = [randomUUID(), randomUUID(), randomUUID()];
+        const sessionId = await liveSession(users);
+        const entries = users.flatMap((userId) => Array.from({ length: 400 }, (_, n) => ({ sessionId, userId, connectionId: `${userId}-${String(n)}` })));
+        for (const entry of entries) await joinPresence(entry, 1_000);
+        clock += 900;
+        await state.presenceRefresh(entries, 1_000);
+        const refreshedAt = clock;
+        clock += 900;
+        expect(await state.presenceSweep(sessionId)).toEqual([]);
+        const seen = await state.lastConnected(sessionId);
+        for (const userId of users) expect(seen.get(userId)).toBe(refreshedAt);
+        clock += 100;
+        expect((await state.presenceSweep(sessionId)).sort()).toEqual([...users].sort());
+      });
+
       it('refreshes many connections of several sessions at once, and only those', async () => {
         const users = [randomUUID(), randomUUID(), randomUUID()];
         const sessions = [await liveSession(users), await liveSession(users)];

@@ -150,7 +150,7 @@ describe('RedisConnectionSlots (finding 3)', () => {
     expect(await b.acquire(key, 'c3', 2)).toBe(true);
     // c2's replica stops refreshing (crashed); c3's keeps refreshing.
     now += 20_000;
-    await b.refresh([{ key, holder: 'c3' }]);
+    await b.refresh(new Map([[key, ['c3']]]));
     now += 20_000;
     expect(await a.acquire(key, 'c4', 2)).toBe(true);
     expect(await a.acquire(key, 'c5', 2)).toBe(false);
@@ -183,7 +183,7 @@ describe.each([
     const crashed = [{ user: capKeys().user, holder: 'crashed-1' }, { user: capKeys().user, holder: 'crashed-2' }];
     for (const { user, holder } of crashed) expect(await b.acquireAll(holder, [{ key: user, max: 1 }, { key: address, max: 700 }])).toBe(true);
     now += 20_000;
-    await a.refresh(open.flatMap(({ user, holder }) => [{ key: user, holder }, { key: address, holder }]));
+    await a.refresh(new Map([...open.map(({ user, holder }): [string, string[]] => [user, [holder]]), [address, open.map(({ holder }) => holder)]]));
     now += 20_000;
     // 600 still held under the address, the two crashed ones gone: exactly 100 more fit under a cap of 700.
     const more = Array.from({ length: 101 }, (_, i) => `more-${String(i)}`);
@@ -192,5 +192,13 @@ describe.each([
     expect(taken.filter(Boolean)).toHaveLength(100);
     for (const { user, holder } of open) expect(await b.acquireAll(`other-${holder}`, [{ key: user, max: 1 }])).toBe(false);
     for (const { user } of crashed) expect(await b.acquireAll('other', [{ key: user, max: 1 }])).toBe(true);
+  });
+
+  it('refuses a holder with whitespace, which its one argument of holders could not carry', async () => {
+    const [a] = make();
+    const key = capKeys().user;
+    expect(await a.acquire(key, 'two words', 1)).toBe(true);
+    await expect(a.refresh(new Map([[key, ['two words']]]))).rejects.toThrow(/without whitespace/);
+    await a.release(key, 'two words');
   });
 });

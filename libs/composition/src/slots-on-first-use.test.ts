@@ -30,7 +30,7 @@ describe('SlotsOnFirstUse', () => {
   it('opens nothing for a refresh or a close before the first acquire', async () => {
     const probe = counted();
     const slots = new SlotsOnFirstUse(probe.open);
-    await slots.refresh([{ key: 'k', holder: 'h' }]);
+    await slots.refresh(new Map([['k', ['h']]]));
     await slots.close();
     expect([probe.opened(), probe.closed()]).toEqual([0, 0]);
   });

@@ -25,9 +25,9 @@ export class SlotsOnFirstUse implements ConnectionSlots {
     return this.#opened().release(key, holder);
   }
 
-  refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
+  refresh(holders: ReadonlyMap<string, readonly string[]>): Promise<void> {
     // Nothing was leased before the first acquire, so there is nothing to extend.
-    return this.#slots === undefined ? Promise.resolve() : this.#slots.refresh(leases);
+    return this.#slots === undefined ? Promise.resolve() : this.#slots.refresh(holders);
   }
 
   close(): Promise<void> {

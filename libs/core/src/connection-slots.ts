@@ -15,8 +15,11 @@ export interface ConnectionSlots {
   /** Takes a slot for `holder` under every claim's key, or none of them when any is full. */
   acquireAll(holder: string, claims: readonly SlotClaim[]): Promise<boolean>;
   release(key: string, holder: string): Promise<void>;
-  /** Extends the leases of connections still open. */
-  refresh(leases: readonly { key: string; holder: string }[]): Promise<void>;
+  /**
+   * Extends the leases of connections still open: each key with this replica's holders under it.
+   * Holders are names without whitespace (connection ids); a refresh refuses any other.
+   */
+  refresh(holders: ReadonlyMap<string, readonly string[]>): Promise<void>;
   close(): Promise<void>;
 }
 

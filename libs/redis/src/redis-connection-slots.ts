@@ -21,19 +21,20 @@ end
 return fresh
 `);
 
-// KEYS sorted sets; ARGV lease expiry, key TTL (ms), then for each key the count of its holders and the holders.
-// XX: only leases that still exist are extended; a lapsed one stays lapsed.
+// KEYS sorted sets; ARGV lease expiry, key TTL (ms), then the holders: one line per key in KEYS'
+// order, its holders separated by spaces. One argument for all of them, not one per holder: the
+// client encodes each argument with several string concatenations, and a gateway refreshes tens of
+// thousands of leases at a time. XX: only leases that still exist are extended; a lapsed one stays lapsed.
 const REFRESH = new LuaScript(`
-local at = 3
-for _, key in ipairs(KEYS) do
-  local n = tonumber(ARGV[at])
-  for j = at + 1, at + n do
-    redis.call('ZADD', key, 'XX', ARGV[1], ARGV[j])
+local i = 0
+for line in string.gmatch(ARGV[3], '[^\\n]+') do
+  i = i + 1
+  for holder in string.gmatch(line, '%S+') do
+    redis.call('ZADD', KEYS[i], 'XX', ARGV[1], holder)
   end
-  at = at + n + 1
-  redis.call('PEXPIRE', key, ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
 end
-return 0
+return i
 `);
 
 // KEYS sorted sets; ARGV for each key the count of its holders, then the holders.
@@ -48,6 +49,9 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 `);
+
+/** What a refresh can pass in its one argument of holders. */
+const PLAIN_NAME = /^\S+$/;
 
 /** Keys per refresh or release script: a call stays short enough not to hold up other clients' commands. */
 const REFRESH_CHUNK = 500;
@@ -164,23 +168,31 @@ export class RedisConnectionSlots implements ConnectionSlots {
    * per key, since a cluster script may only touch one slot. A failed call is retried on the next
    * refresh; a lapsed lease only means the connection stops counting.
    */
-  async refresh(leases: readonly { key: string; holder: string }[]): Promise<void> {
-    if (leases.length === 0) return;
+  async refresh(holders: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    if (holders.size === 0) return;
     const expiry = this.#now() + this.#ttlMs;
     const keyTtl = this.#ttlMs * 2;
-    const holders = new Map<string, string[]>();
-    for (const { key, holder } of leases) {
-      const list = holders.get(key);
-      if (list === undefined) holders.set(key, [holder]);
-      else list.push(holder);
-    }
+    for (const list of holders.values()) for (const holder of list) if (!PLAIN_NAME.test(holder)) throw new Error(`a lease holder must be a name without whitespace: ${JSON.stringify(holder)}`);
     if (this.#cluster) {
       await Promise.allSettled(
         [...holders].flatMap(([key, list]) => [this.#redis.zadd(key, 'XX', ...list.flatMap((holder) => [expiry, holder])), this.#redis.pexpire(key, keyTtl)]),
       );
       return;
     }
-    await Promise.allSettled(this.#chunked(holders, (keys, args) => REFRESH.run(this.#redis, keys, args), [expiry, keyTtl]));
+    const calls: Promise<unknown>[] = [];
+    let keys: string[] = [];
+    let lines: string[] = [];
+    for (const [key, list] of holders) {
+      if (list.length === 0) continue;
+      keys.push(key);
+      lines.push(list.length === 1 ? (list[0] ?? '') : list.join(' '));
+      if (keys.length < REFRESH_CHUNK) continue;
+      calls.push(REFRESH.run(this.#redis, keys, [expiry, keyTtl, lines.join('\n')]));
+      keys = [];
+      lines = [];
+    }
+    if (keys.length > 0) calls.push(REFRESH.run(this.#redis, keys, [expiry, keyTtl, lines.join('\n')]));
+    await Promise.allSettled(calls);
   }
 
   close(): Promise<void> {

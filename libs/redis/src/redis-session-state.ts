@@ -370,6 +370,33 @@ for i = 3, #ARGV, 3 do
 end
 return out`,
   },
+  // A session's presence leases extended, each connection's user noted as seen. The ids come in two
+  // arguments, space-separated and in the same order, not two per connection: the client encodes
+  // each argument with several string concatenations, and a gateway refreshes all its connections
+  // at once. XX: only leases that still exist are extended; a swept connection must join again.
+  // KEYS: presence, lastConnected. ARGV: lease expiry, now, connection ids, their user ids.
+  chatPresenceRefresh: {
+    numberOfKeys: 2,
+    lua: `
+local leases, seen = {'XX'}, {}
+local function flush()
+  if #leases > 1 then redis.call('ZADD', KEYS[1], unpack(leases)) end
+  if #seen > 0 then redis.call('HSET', KEYS[2], unpack(seen)) end
+  leases, seen = {'XX'}, {}
+end
+for connection in string.gmatch(ARGV[3], '%S+') do
+  leases[#leases + 1] = ARGV[1]
+  leases[#leases + 1] = connection
+  if #leases > 1000 then flush() end
+end
+for user in string.gmatch(ARGV[4], '%S+') do
+  seen[#seen + 1] = user
+  seen[#seen + 1] = ARGV[2]
+  if #seen >= 1000 then flush() end
+end
+flush()
+return 0`,
+  },
   // KEYS: presence, connections, counts, names. ARGV: now.
   chatPresenceSweep: {
     numberOfKeys: 4,
@@ -427,6 +454,19 @@ function bindScripts(redis: RedisClient): Scripts {
   }
   return bound as Scripts;
 }
+
+/** One field of every entry, space-separated, for a script that splits them; ids never hold whitespace. */
+function spaced(entries: readonly PresenceEntry[], field: 'connectionId' | 'userId'): string {
+  let joined = '';
+  for (const entry of entries) {
+    const id = entry[field];
+    if (!PLAIN_ID.test(id)) throw new Error(`a presence ${field} must be an id without whitespace: ${JSON.stringify(id)}`);
+    joined = joined === '' ? id : `${joined} ${id}`;
+  }
+  return joined;
+}
+
+const PLAIN_ID = /^\S+$/;
 
 /** Thrown when Redis answers something the scripts never return: a bug or a foreign key layout. */
 export class LiveStateCorruptError extends Error {
@@ -617,9 +657,12 @@ export class RedisSessionState implements SessionState {
       if (list === undefined) bySession.set(entry.sessionId, [entry]);
       else list.push(entry);
     }
-    const sessions = [...bySession];
-    await Promise.all(sessions.map(([sessionId, list]) => this.#redis.zadd(sessionKeys(sessionId).presence, 'XX', ...list.flatMap((entry) => [expiresAt, entry.connectionId]))));
-    await Promise.all(sessions.map(([sessionId, list]) => this.#redis.hset(sessionKeys(sessionId).lastConnected, ...list.flatMap((entry) => [entry.userId, now]))));
+    const calls: Promise<unknown>[] = [];
+    for (const [sessionId, list] of bySession) {
+      const keys = sessionKeys(sessionId);
+      calls.push(this.#scripts.chatPresenceRefresh(keys.presence, keys.lastConnected, expiresAt, now, spaced(list, 'connectionId'), spaced(list, 'userId')));
+    }
+    await Promise.all(calls);
   }
 
   async members(sessionId: string): Promise<string[] | null> {

@@ -1,4 +1,4 @@
-import type { BenchResult, FanoutSeries, SteadyResult, SteadyRun } from '../result.ts';
+import type { BenchResult, FanoutSeries, GatewayMemory, SteadyResult, SteadyRun } from '../result.ts';
 import { describeDurability } from '../servers/own-infra.ts';
 
 const KIB = 1024;
@@ -38,7 +38,7 @@ function sideBySide(result: BenchResult): string[] {
     [`p99 send → delivery at ${rate}`, ...['chat-persisted', 'socketio', 'relay'].map((t) => (run(t) ? `${run(t)?.step.latency.p99} ms` : '–'))],
     [`gateway CPU per delivery at ${rate}`, ...['chat-persisted', 'socketio', 'relay'].map((t) => (run(t) ? `${run(t)?.gatewayUsPerDelivery} µs` : '–'))],
     [`CPU per message outside the gateways at ${rate}`, ...['chat-persisted', 'socketio', 'relay'].map((t) => perTier(run(t), ['persister', 'nats', 'postgres', 'redis']))],
-    ['idle RSS per connection, one gateway', idle?.gateways[0] ? `${(idle.gateways[0].rssPerConnectionBytes / KIB).toFixed(1)} KiB at ${n(idle.gateways[0].connections)}` : '–', '', ''],
+    ['idle RSS per connection, one gateway', idle?.gateways[0] ? idleMemory(idle.gateways[0]) : '–', '', ''],
     ['connections accepted per second', idle ? `${n(idle.connectsPerSec)} (one gateway, idle ramp)` : '–', fanout ? `${n(fanout.socketio.connectsPerSec)} (two nodes, fan-out seating)` : '–', fanout ? `${n(fanout.relay.connectsPerSec)} (two nodes, fan-out seating)` : '–'],
   ];
   return ['| figure | this system | Socket.IO 4 + redis-adapter | bare `ws` + `ioredis` relay |', '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`), ''];
@@ -139,9 +139,12 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
       '',
       `${n(idle.opened)} of ${n(idle.requested)} opened (${n(idle.failed)} failed) from ${idle.loadGenerators} load generators in ${(idle.durationMs / 1000).toFixed(1)} s: **${n(idle.connectsPerSec)} connects/s**. ${idle.stopReason}.`,
       '',
-      '| gateway | connections | RSS before | RSS after | RSS per connection | open-file limit |',
-      '|---|---:|---:|---:|---:|---:|',
-      ...idle.gateways.map((g) => `| ${g.url} | ${n(g.connections)} | ${mib(g.rssBeforeBytes)} | ${mib(g.rssAfterBytes)} | ${(g.rssPerConnectionBytes / KIB).toFixed(1)} KiB | ${g.openFilesLimit} |`),
+      '| gateway | connections | RSS before | RSS after | RSS per connection | held idle: RSS | held idle: per connection | open-file limit |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...idle.gateways.map(
+        (g) =>
+          `| ${g.url} | ${n(g.connections)} | ${mib(g.rssBeforeBytes)} | ${mib(g.rssAfterBytes)} | ${(g.rssPerConnectionBytes / KIB).toFixed(1)} KiB | ${g.rssHeldBytes === undefined ? '–' : mib(g.rssHeldBytes)} | ${g.rssPerConnectionHeldBytes === undefined ? '–' : `${(g.rssPerConnectionHeldBytes / KIB).toFixed(1)} KiB`} | ${g.openFilesLimit} |`,
+      ),
       '',
     );
   }
@@ -174,4 +177,10 @@ export function renderSummary(result: BenchResult, chartPath = 'fanout.svg'): st
     );
   }
   return lines.join('\n');
+}
+
+/** Right after the ramp, and after the hold when the run had one. */
+function idleMemory(g: GatewayMemory): string {
+  const held = g.rssPerConnectionHeldBytes === undefined ? '' : ` (${(g.rssPerConnectionHeldBytes / KIB).toFixed(1)} KiB held idle)`;
+  return `${(g.rssPerConnectionBytes / KIB).toFixed(1)} KiB at ${n(g.connections)}${held}`;
 }

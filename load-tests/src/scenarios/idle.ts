@@ -2,7 +2,7 @@ import { createSessions } from '../api-client.ts';
 import { assignMembers, queueNames, sleep, sumRecords, type BenchContext } from '../context.ts';
 import { WorkerPool } from '../generator/pool.ts';
 import { cpuSeconds, openFilesLimit, rssBytes } from '../proc-stats.ts';
-import type { IdleResult } from '../result.ts';
+import type { GatewayMemory, IdleResult } from '../result.ts';
 import { ChatSystem } from '../servers/chat-system.ts';
 
 /** Scenario 1: ramp idle connections across the gateways; memory per connection and connect rate. */
@@ -46,7 +46,7 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
       const rssAfterBytes = rssBytes(gateway.process.pid);
       const rssBeforeBytes = before[i] ?? 0;
       const rampCpuSeconds = (cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0);
-      return {
+      const memory: GatewayMemory = {
         url: gateway.url,
         connections,
         rssBeforeBytes,
@@ -55,8 +55,19 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
         openFilesLimit: openFilesLimit(gateway.process.pid),
         cpuMicrosPerConnect: connections > 0 ? Math.round((rampCpuSeconds * 1e6) / connections) : 0,
       };
+      return memory;
     });
-    for (const g of gateways) ctx.log(`idle: ${g.url} ${g.connections} connections, ${g.cpuMicrosPerConnect} µs CPU per connect, RSS ${(g.rssPerConnectionBytes / 1024).toFixed(1)} KiB per connection`);
+    // Held idle: V8 keeps the young generation it grew for the ramp until a collection finds the
+    // process allocating little, so the first reading is the ramp's and this one the idle gateway's.
+    await sleep(p.holdMs);
+    for (const [i, g] of gateways.entries()) {
+      const held = rssBytes(system.gateways[i]?.process.pid ?? -1);
+      g.rssHeldBytes = held;
+      g.rssPerConnectionHeldBytes = g.connections > 0 ? Math.round((held - g.rssBeforeBytes) / g.connections) : 0;
+    }
+    for (const g of gateways) {
+      ctx.log(`idle: ${g.url} ${g.connections} connections, ${g.cpuMicrosPerConnect} µs CPU per connect, RSS ${kib(g.rssPerConnectionBytes)} KiB per connection ${p.settleMs / 1000} s after the ramp, ${kib(g.rssPerConnectionHeldBytes ?? 0)} KiB ${(p.settleMs + p.holdMs) / 1000} s after`);
+    }
     await pool.all(() => ({ kind: 'close' }), 60_000);
     return {
       requested: p.target,
@@ -73,6 +84,10 @@ export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
     await pool.stop();
     await system.stop();
   }
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
 }
 
 function describeStop(

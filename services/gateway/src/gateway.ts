@@ -233,11 +233,14 @@ export class Gateway implements Part {
     for (const connection of open) connection.end(code, reason);
   }
 
-  /** Slot leases, LEASE_REFRESH_SLICE per call one after the other, for the same reason as the presence refresh. */
+  /**
+   * Slot leases, about LEASE_REFRESH_SLICE per call one after the other, for the same reason as the
+   * presence refresh. A slice is built when its turn comes: the keys of every connection at once
+   * lived across the round trips and were promoted to the old generation.
+   */
   async #refreshLeases(): Promise<void> {
-    const leases = this.#openLeases();
     try {
-      for (let start = 0; start < leases.length; start += LEASE_REFRESH_SLICE) await this.#slots.refresh(leases.slice(start, start + LEASE_REFRESH_SLICE));
+      for (const holders of this.#openLeaseSlices()) await this.#slots.refresh(holders);
     } catch (error) {
       this.#deps.logger.warn({ err: error }, 'connection slot refresh failed');
     }
@@ -323,14 +326,20 @@ export class Gateway implements Part {
     this.#deps.logger.debug({ connectionId: connection.id, route: connection.route, code: connection.closeCode }, 'connection closed');
   }
 
-  /** The slot leases of every open connection, for a refresh. */
-  #openLeases(): { key: string; holder: string }[] {
-    const leases: { key: string; holder: string }[] = [];
-    const { limits } = this.#deps.config;
+  /** The slot leases of every open connection, for a refresh: each key with its holders, a slice at a time. */
+  *#openLeaseSlices(): Generator<Map<string, string[]>> {
+    let holders = new Map<string, string[]>();
+    let leases = 0;
     for (const [connection, address] of this.#connections) {
-      for (const { key } of slotClaims(connection.userId, address, limits)) leases.push({ key, holder: connection.id });
+      addHolder(holders, userSlotKey(connection.userId), connection.id);
+      if (address !== undefined) addHolder(holders, addressSlotKey(address), connection.id);
+      leases += address === undefined ? 1 : 2;
+      if (leases < LEASE_REFRESH_SLICE) continue;
+      yield holders;
+      holders = new Map();
+      leases = 0;
     }
-    return leases;
+    if (holders.size > 0) yield holders;
   }
 
   #open(socket: Socket, route: UpgradeRoute, principal: Principal, joinRetryUntil: number, id: string): Connection {
@@ -410,9 +419,23 @@ export class Gateway implements Part {
 
 /** A slot under the user and one under the client address, when it is known: both are taken in one call or neither. */
 function slotClaims(userId: string, address: string | undefined, limits: { maxConnectionsPerUser: number; maxConnectionsPerIp: number }): SlotClaim[] {
-  const claims: SlotClaim[] = [{ key: `limits:connections:user:{${userId}}`, max: limits.maxConnectionsPerUser }];
-  if (address !== undefined) claims.push({ key: `limits:connections:ip:{${address}}`, max: limits.maxConnectionsPerIp });
+  const claims: SlotClaim[] = [{ key: userSlotKey(userId), max: limits.maxConnectionsPerUser }];
+  if (address !== undefined) claims.push({ key: addressSlotKey(address), max: limits.maxConnectionsPerIp });
   return claims;
+}
+
+function userSlotKey(userId: string): string {
+  return `limits:connections:user:{${userId}}`;
+}
+
+function addressSlotKey(address: string): string {
+  return `limits:connections:ip:{${address}}`;
+}
+
+function addHolder(holders: Map<string, string[]>, key: string, holder: string): void {
+  const list = holders.get(key);
+  if (list === undefined) holders.set(key, [holder]);
+  else list.push(holder);
 }
 
 /** The peer's address, or the client's as a trusted load balancer reports it (the last X-Forwarded-For hop). */
